@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install the Debian packages a target needs, when they are missing and we
+# are root: "test" for building and testing, "bench" for the peers too.
+set -eu
+what=${1:-test}
+pkgs="cmake gcc make pkg-config libcriterion-dev valgrind"
+[ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev parallel"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing Debian packages:$missing (run as root, or install them)" >&2
+  exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null 2>&1 || apt-get update
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

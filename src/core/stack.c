@@ -1,0 +1,302 @@
+/* Coroutine stacks. A pool carves fixed-size stacks out of slabs of 64 at a
+ * time: one mapping per slab instead of one per stack keeps a million stacks
+ * within vm.max_map_count. Guard pages come from MADV_GUARD_INSTALL, which
+ * adds no mapping; on kernels without it, mprotect guards (two mappings each)
+ * are used while they stay within a quarter of the map budget, and past that
+ * stacks rely on the canary alone. */
+#define _GNU_SOURCE
+#include "stack.h"
+#include "core.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(EVT_HAVE_VALGRIND)
+#include <valgrind/valgrind.h>
+#endif
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+#define SLAB_STACKS 64
+
+struct evt__slab {
+    struct evt__slab *next; /* older slab */
+    void *base;             /* the mapping */
+    size_t len;             /* its length */
+};
+
+static size_t page_size(void)
+{
+    static size_t ps;
+    if (!ps)
+        ps = (size_t)sysconf(_SC_PAGESIZE);
+    return ps;
+}
+
+/* How guard pages are made: 0 not probed yet, 1 MADV_GUARD_INSTALL,
+ * 2 mprotect within budget. */
+static atomic_int guard_mode;
+/* mprotect guards still affordable (each costs two mappings). */
+static atomic_long guard_budget;
+
+static int guard_install(char *page)
+{
+    int mode = atomic_load_explicit(&guard_mode, memory_order_relaxed);
+    if (mode != 2) {
+        if (madvise(page, page_size(), MADV_GUARD_INSTALL) == 0) {
+            atomic_store_explicit(&guard_mode, 1, memory_order_relaxed);
+            return 1;
+        }
+        if (mode == 1)
+            return 0;
+        long maps = 65530;
+        FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+        if (f) {
+            if (fscanf(f, "%ld", &maps) != 1)
+                maps = 65530;
+            fclose(f);
+        }
+        atomic_store(&guard_budget, maps / 8);
+        atomic_store(&guard_mode, 2);
+    }
+    if (atomic_fetch_sub(&guard_budget, 1) <= 0)
+        return 0;
+    return mprotect(page, page_size(), PROT_NONE) == 0;
+}
+
+static void stack_register(evt__stack_t *st)
+{
+#if defined(EVT_HAVE_VALGRIND)
+    /* Valgrind needs to know each stack to follow switches between them. */
+    if (RUNNING_ON_VALGRIND)
+        VALGRIND_STACK_REGISTER(st->lo, st->lo + st->size);
+#else
+    (void)st;
+#endif
+}
+
+void evt__stack_pool_init(evt__stack_pool_t *pool, size_t size)
+{
+    memset(pool, 0, sizeof *pool);
+    pool->size = size;
+}
+
+void evt__stack_pool_fini(evt__stack_pool_t *pool)
+{
+    struct evt__slab *sl = pool->slabs, *next;
+    for (; sl; sl = next) {
+        next = sl->next;
+        munmap(sl->base, sl->len);
+        free(sl);
+    }
+    memset(pool, 0, sizeof *pool);
+}
+
+/* Map len bytes for stacks: never backed by swap reservations, and never
+ * huge pages, which would turn a one-page stack into two megabytes. */
+static void *map_stacks(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, len, MADV_NOHUGEPAGE);
+    return p;
+}
+
+static int slab_new(evt__stack_pool_t *pool)
+{
+    size_t slot = pool->size + page_size();
+    struct evt__slab *sl = malloc(sizeof *sl);
+    if (!sl)
+        return ENOMEM;
+    sl->len = slot * SLAB_STACKS;
+    sl->base = map_stacks(sl->len);
+    if (!sl->base) {
+        free(sl);
+        return ENOMEM;
+    }
+    sl->next = pool->slabs;
+    pool->slabs = sl;
+    pool->next = sl->base;
+    pool->left = SLAB_STACKS;
+    return 0;
+}
+
+int evt__stack_get(evt__stack_pool_t *pool, size_t size, evt__stack_t *st)
+{
+    size_t ps = page_size();
+    if (size == pool->size) {
+        if (pool->free_list) {
+            /* The link lives in the stack's last word. */
+            char *lo = pool->free_list;
+            memcpy(&pool->free_list, lo + size - sizeof(void *),
+                   sizeof(void *));
+            pool->free_count--;
+            memcpy(st, lo + size - sizeof(void *) - sizeof *st, sizeof *st);
+            return 0;
+        }
+        if (!pool->left && slab_new(pool))
+            return ENOMEM;
+        char *guard = pool->next;
+        pool->next += size + ps;
+        pool->left--;
+        st->lo = guard + ps;
+        st->size = size;
+        st->guarded = (unsigned)guard_install(guard);
+        st->pooled = 1;
+        stack_register(st);
+        return 0;
+    }
+    char *base = map_stacks(size + ps);
+    if (!base)
+        return ENOMEM;
+    st->lo = base + ps;
+    st->size = size;
+    st->guarded = (unsigned)guard_install(base);
+    st->pooled = 0;
+    stack_register(st);
+    return 0;
+}
+
+void evt__stack_put(evt__stack_pool_t *pool, evt__stack_t *st)
+{
+    if (st->pooled) {
+        /* Keep the descriptor and the link in the stack's top bytes, which
+         * are already in memory, so the pool needs no bookkeeping of its
+         * own. */
+        char *lo = st->lo;
+        evt__stack_t copy = *st;
+        memcpy(lo + copy.size - sizeof(void *) - sizeof copy, &copy,
+               sizeof copy);
+        memcpy(lo + copy.size - sizeof(void *), &pool->free_list,
+               sizeof(void *));
+        pool->free_list = lo;
+        pool->free_count++;
+        return;
+    }
+#if defined(EVT_HAVE_VALGRIND)
+    /* Valgrind's stack ids are not kept: deregistration by id is optional
+     * and the range dies with the mapping. */
+#endif
+    munmap(st->lo - page_size(), st->size + page_size());
+}
+
+int evt__stack_in_guard(const evt__stack_t *st, const void *addr)
+{
+    const char *a = addr;
+    return st->guarded && a >= st->lo - page_size() && a < st->lo;
+}
+
+/* --- overflow reports ---------------------------------------------------- */
+
+static struct sigaction prev_segv;
+static atomic_int handler_installed;
+static _Thread_local void *altstack;
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Async-signal-safe decimal formatting. */
+static size_t fmt_u64(char *out, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0, i;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+void evt__stack_overflow_report(const evt_co_t *co)
+{
+    char msg[160];
+    size_t n = 0;
+    static const char a[] = "eventor: coroutine ";
+    static const char b[] = " overflowed its stack of ";
+    static const char c[] = " bytes (raise it with evt_set_stack_size or "
+                            "evt_co_attr_t.stack_size)\n";
+    memcpy(msg + n, a, sizeof a - 1);
+    n += sizeof a - 1;
+    n += fmt_u64(msg + n, co->id);
+    memcpy(msg + n, b, sizeof b - 1);
+    n += sizeof b - 1;
+    n += fmt_u64(msg + n, co->stack.size);
+    write_all(2, msg, n);
+    write_all(2, c, sizeof c - 1);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+    evt__sched_t *s = evt__tls_sched;
+    if (s && s->current && evt__stack_in_guard(&s->current->stack,
+                                               si->si_addr)) {
+        evt__stack_overflow_report(s->current);
+        /* Die of the fault itself, so that waitpid sees SIGSEGV. */
+        signal(SIGSEGV, SIG_DFL);
+        return;
+    }
+    if (prev_segv.sa_flags & SA_SIGINFO) {
+        prev_segv.sa_sigaction(sig, si, uc);
+        return;
+    }
+    if (prev_segv.sa_handler == SIG_IGN || prev_segv.sa_handler == SIG_DFL) {
+        signal(SIGSEGV, SIG_DFL);
+        return; /* the fault repeats and kills the process */
+    }
+    prev_segv.sa_handler(sig);
+}
+
+void evt__stack_thread_init(void)
+{
+    if (!altstack) {
+        /* The handler runs on its own stack: the faulting one is full. */
+        size_t len = 64 * 1024;
+        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            stack_t ss = {.ss_sp = p, .ss_size = len, .ss_flags = 0};
+            if (sigaltstack(&ss, NULL) == 0)
+                altstack = p;
+            else
+                munmap(p, len);
+        }
+    }
+    if (atomic_exchange(&handler_installed, 1) == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_segv;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, &prev_segv);
+    }
+}
+
+void evt__stack_thread_fini(void)
+{
+    if (altstack) {
+        stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+        sigaltstack(&ss, NULL);
+        munmap(altstack, 64 * 1024);
+        altstack = NULL;
+    }
+}
