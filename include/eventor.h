@@ -5,8 +5,11 @@
  *    and set errno;
  *  - deadlines are absolute milliseconds on the monotonic clock of evt_now():
  *    -1 waits forever, 0 does not wait at all;
- *  - every blocking call parks only the calling coroutine and fails with
- *    ECANCELED once that coroutine has been cancelled;
+ *  - every blocking call parks only the calling coroutine; once that
+ *    coroutine has been cancelled, a call that would have to wait fails at
+ *    once with ECANCELED, and a call that can complete without waiting
+ *    still completes (so cleanup can unlock, release, drain and send what
+ *    fits);
  *  - coroutines and the objects of the sync layer belong to the thread that
  *    created them: use them from coroutines of that thread only.
  */
@@ -107,14 +110,20 @@ int evt_sleep(int64_t deadline);
 
 /* Park until fd is ready for events (EVT_IN, EVT_OUT or both), the deadline
  * passes (-1, ETIMEDOUT) or the caller is cancelled (-1, ECANCELED). Returns
- * the events that are ready (hang-up and errors show as both). */
+ * the events that are ready (hang-up and errors show as both). A regular
+ * file, which epoll cannot watch, is always ready: events come back at once.
+ * Other errors: EINVAL (events), EBADF (fd is not open, or was forgotten
+ * while waited on). */
 #define EVT_IN 1
 #define EVT_OUT 2
 int evt_wait_fd(int fd, int events, int64_t deadline);
 
 /* Forget what the reactor knows of fd and wake its waiters with EBADF.
  * Call it before closing an fd that was used with eventor calls, or call
- * evt_close, which does both. */
+ * evt_close, which does both. After a plain close() the reactor still
+ * believes in the old fd, and a new fd that gets its number may wait in vain
+ * or block its thread; fds that eventor itself creates (evt_accept,
+ * evt_tcp_listen, evt_tcp_connect) are immune to this. */
 void evt_fd_forget(int fd);
 int evt_close(int fd);
 
@@ -125,95 +134,267 @@ int evt_close(int fd);
 /* These put fd in non-blocking mode on first use and behave as their POSIX
  * namesakes, except that they park the calling coroutine instead of its
  * thread, and fail with ETIMEDOUT at the deadline or ECANCELED when the caller
- * is cancelled. evt_read and evt_recv return as soon as some bytes are there
+ * is cancelled (as soon as they would have to wait).
+ * A deadline of 0 makes one attempt: ETIMEDOUT, never EAGAIN, when it would
+ * have to wait. evt_read and evt_recv return as soon as some bytes are there
  * (0 at end of file); evt_write and evt_send return only when all len bytes
  * are written (then they return len) or on error (-1, and an unknown part may
- * have been written). Sends never raise SIGPIPE: a closed peer gives EPIPE. */
+ * have been written). Sends never raise SIGPIPE: a closed peer gives EPIPE
+ * (sockets are written with MSG_NOSIGNAL, other fds with SIGPIPE blocked in
+ * the thread for the write, and a SIGPIPE pending before is left pending).
+ * evt_recv and evt_send take MSG_DONTWAIT as a deadline of 0; MSG_WAITALL
+ * makes evt_recv gather len bytes, fewer only at end of stream or when an
+ * error comes after some bytes. An fd closed with evt_close (or passed to
+ * evt_fd_forget) by another coroutine fails its waiters with EBADF. Regular
+ * files are always ready: reading or writing one blocks the thread for as
+ * long as the disk takes. */
 ssize_t evt_read(int fd, void *buf, size_t len, int64_t deadline);
 ssize_t evt_write(int fd, const void *buf, size_t len, int64_t deadline);
 ssize_t evt_recv(int fd, void *buf, size_t len, int flags, int64_t deadline);
 ssize_t evt_send(int fd, const void *buf, size_t len, int flags,
                  int64_t deadline);
 
-/* Connect the non-blocking socket fd. Returns 0, or -1 and errno (the
- * connection error, ETIMEDOUT, ECANCELED). */
+/* Connect the socket fd (made non-blocking here). Returns 0 once connected,
+ * or -1 and errno: the connection error (ECONNREFUSED, ENETUNREACH...),
+ * ETIMEDOUT, ECANCELED. After a failure the socket is good only for closing.
+ * A Unix socket whose listener's backlog is full fails with EAGAIN, as
+ * connect(2) does. */
 int evt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen,
                 int64_t deadline);
 
-/* Accept a connection; the new fd is non-blocking and close-on-exec. */
+/* Accept a connection on the listening socket fd. Returns the new socket,
+ * non-blocking and close-on-exec, which the caller owns (evt_close it); or
+ * -1 and errno (EMFILE or ENFILE when out of fds, ETIMEDOUT, ECANCELED).
+ * Connections that died while queued are skipped. */
 int evt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen,
                int64_t deadline);
 
 /* Listen on host:port over TCP (host NULL or "" = all addresses, port 0 = a
- * free port; see evt_local_port). Returns a non-blocking listening socket, or
- * -1 and errno. */
+ * free port; see evt_local_port). host is a numeric IPv4 or IPv6 address (a
+ * name is EINVAL: listen does not wait for a lookup); all addresses means
+ * one IPv6 socket that takes IPv4 too, or IPv4 alone where IPv6 is off. The
+ * socket has SO_REUSEADDR; backlog <= 0 means SOMAXCONN. Returns a
+ * non-blocking, close-on-exec listening socket, which the caller owns; or
+ * -1 and errno (EINVAL, EADDRINUSE...). */
 int evt_tcp_listen(const char *host, int port, int backlog);
 
 /* Connect to host:port over TCP, trying each address of host in turn; names
- * are resolved on another thread so that the caller's thread keeps running.
- * Returns a non-blocking socket with TCP_NODELAY, or -1 and errno. */
+ * are resolved on another thread so that the caller's thread keeps running
+ * (a lookup given up at the deadline or by a cancel finishes there and is
+ * freed when it comes back). The deadline covers the lookup and every
+ * connect. Returns a non-blocking, close-on-exec socket with TCP_NODELAY,
+ * which the caller owns; or -1 and errno: EINVAL (no host, port not in
+ * 1..65535), EADDRNOTAVAIL (no such name), EAGAIN (the name server failed
+ * for now), the last address's connection error, ETIMEDOUT, ECANCELED. */
 int evt_tcp_connect(const char *host, int port, int64_t deadline);
 
-/* The local port a socket is bound to, or -1 and errno. */
+/* The local port of an IPv4 or IPv6 socket, or -1 and errno (EBADF,
+ * ENOTSOCK, EAFNOSUPPORT for sockets without ports). */
 int evt_local_port(int fd);
 
 /* ------------------------------------------------------------------------ */
 /* Synchronisation (src/sync)                                               */
 /* ------------------------------------------------------------------------ */
 
-/* Channel of fixed-size items (the gevent.queue and Go chan use). capacity 0
- * makes a rendezvous channel; EVT_CHAN_UNBOUNDED one that never blocks a
- * sender. The caller owns the channel; evt_chan_free wakes its waiters with
- * EPIPE... no: it must have no waiters left (EBUSY otherwise). */
+/* The objects below belong to the thread that created them: use them from
+ * coroutines of that thread only. Waiters are served oldest first. A call
+ * that can complete without waiting completes, even in a cancelled
+ * coroutine (so that cleanup code can still unlock, release and drain); a
+ * call that would wait fails at once with ECANCELED there. Every *_free
+ * accepts NULL; the objects hold no coroutine of their own unless said. */
+
+/* Channel of fixed-size items (the gevent.queue and Go chan use). An item
+ * goes straight to a parked receiver when there is one, else into the
+ * buffer. */
 #define EVT_CHAN_UNBOUNDED ((size_t)-1)
 typedef struct evt_chan evt_chan_t;
+/* A channel of items of item_size bytes (1 to 1 GiB, else EINVAL) holding
+ * up to capacity items: 0 makes a rendezvous channel (a send waits for a
+ * receiver), EVT_CHAN_UNBOUNDED one that never blocks a sender. The buffer
+ * grows on demand up to capacity. The caller owns the channel and frees it
+ * with evt_chan_free. NULL and EINVAL or ENOMEM. */
 evt_chan_t *evt_chan_new(size_t item_size, size_t capacity);
-/* Copy item_size bytes from item into the channel. -1 and EPIPE once the
- * channel is closed, ETIMEDOUT, ECANCELED. */
+/* Copy item_size bytes from item (not NULL) into the channel, waiting until
+ * there is room or a receiver. Returns 0, or -1 and EPIPE (closed, now or
+ * while waiting: the item was not sent), ETIMEDOUT, ECANCELED, ENOMEM (the
+ * buffer could not grow), EINVAL. */
 int evt_chan_send(evt_chan_t *ch, const void *item, int64_t deadline);
-/* Copy the oldest item into item. -1 and EPIPE when the channel is closed and
- * empty, ETIMEDOUT, ECANCELED. */
+/* Copy the oldest item into item (NULL: drop it), waiting for one. Returns
+ * 0, or -1 and EPIPE (closed and empty), ETIMEDOUT, ECANCELED, EINVAL. An
+ * item is taken only by a call that returns 0. */
 int evt_chan_recv(evt_chan_t *ch, void *item, int64_t deadline);
 /* No more sends: blocked senders fail with EPIPE, receivers drain what is
- * left and then fail with EPIPE. Idempotent. */
+ * buffered and then fail with EPIPE. Idempotent. */
 void evt_chan_close(evt_chan_t *ch);
+/* Items buffered (not counting blocked senders). */
 size_t evt_chan_len(const evt_chan_t *ch);
-/* Returns 0, or -1 and EBUSY while coroutines wait on ch. */
+/* 1 once evt_chan_close was called, else 0. */
+int evt_chan_closed(const evt_chan_t *ch);
+/* Free ch and the items still buffered (pointers inside items stay the
+ * caller's). Returns 0, or -1 and EBUSY while coroutines wait on ch. */
 int evt_chan_free(evt_chan_t *ch);
 
-/* Event (gevent.event.Event): waiters park until it is set. */
+/* Event (gevent.event.Event): a flag; waiters park until it is set. The
+ * caller owns it and frees it with evt_event_free. */
 typedef struct evt_event evt_event_t;
 evt_event_t *evt_event_new(void);
+/* Set the flag and wake every waiter: each returns 0, even if the flag is
+ * cleared again before it runs. */
 void evt_event_set(evt_event_t *ev);
 void evt_event_clear(evt_event_t *ev);
 int evt_event_is_set(const evt_event_t *ev);
+/* Returns 0 at once if set, else when it is set; or -1 and ETIMEDOUT,
+ * ECANCELED, EINVAL. */
 int evt_event_wait(evt_event_t *ev, int64_t deadline);
+/* Returns 0, or -1 and EBUSY while coroutines wait on ev. */
 int evt_event_free(evt_event_t *ev);
 
-/* Counting semaphore. */
+/* Counting semaphore. A release hands its unit to the oldest waiter. The
+ * caller owns it and frees it with evt_sem_free. */
 typedef struct evt_sem evt_sem_t;
 evt_sem_t *evt_sem_new(unsigned value);
-int evt_sem_acquire(evt_sem_t *s, int64_t deadline);
-void evt_sem_release(evt_sem_t *s);
-unsigned evt_sem_value(const evt_sem_t *s);
-int evt_sem_free(evt_sem_t *s);
+/* Take a unit, waiting for one. Returns 0, or -1 and ETIMEDOUT, ECANCELED,
+ * EINVAL. */
+int evt_sem_acquire(evt_sem_t *sem, int64_t deadline);
+/* Give a unit back. Returns 0, or -1 and EOVERFLOW (value at UINT_MAX),
+ * EINVAL. */
+int evt_sem_release(evt_sem_t *sem);
+unsigned evt_sem_value(const evt_sem_t *sem);
+/* Returns 0, or -1 and EBUSY while coroutines wait on sem. */
+int evt_sem_free(evt_sem_t *sem);
 
 /* Mutex between the coroutines of one thread (FIFO hand-off, not
- * recursive). Unlocking a mutex the caller does not hold fails with EPERM. */
+ * recursive). The holder is a coroutine: it must unlock before it returns.
+ * The caller owns the mutex and frees it with evt_mutex_free. */
 typedef struct evt_mutex evt_mutex_t;
 evt_mutex_t *evt_mutex_new(void);
+/* Returns 0 once the caller holds m; or -1 and ETIMEDOUT, ECANCELED,
+ * EDEADLK (the caller holds it already), EINVAL. */
 int evt_mutex_lock(evt_mutex_t *m, int64_t deadline);
+/* Returns 0, or -1 and EPERM (the caller does not hold m), EINVAL. */
 int evt_mutex_unlock(evt_mutex_t *m);
+/* Returns 0, or -1 and EBUSY while m is held or waited for. */
 int evt_mutex_free(evt_mutex_t *m);
 
-/* Wait group (Go sync.WaitGroup). */
+/* Wait group (Go sync.WaitGroup): a counter of outstanding work. The caller
+ * owns it and frees it with evt_wg_free. */
 typedef struct evt_wg evt_wg_t;
 evt_wg_t *evt_wg_new(void);
-/* Add n (may be negative; the counter going below 0 is EINVAL). */
+/* Add n (may be negative). When the counter reaches 0 every waiter wakes
+ * and returns 0. Returns 0, or -1 and EINVAL (the counter would go below 0;
+ * it is left as it was). evt_wg_done is evt_wg_add(wg, -1). */
 int evt_wg_add(evt_wg_t *wg, int n);
-void evt_wg_done(evt_wg_t *wg);
+int evt_wg_done(evt_wg_t *wg);
+int64_t evt_wg_count(const evt_wg_t *wg);
+/* Returns 0 at once if the counter is 0, else when it reaches 0; or -1 and
+ * ETIMEDOUT, ECANCELED, EINVAL. */
 int evt_wg_wait(evt_wg_t *wg, int64_t deadline);
+/* Returns 0, or -1 and EBUSY while coroutines wait on wg. */
 int evt_wg_free(evt_wg_t *wg);
+
+/* Group (gevent Group and joinall): coroutines spawned into a group belong
+ * to it; join them all with a deadline, cancel them all. The caller owns
+ * the group; evt_group_free cancels and joins the members left, so none
+ * outlives it. */
+typedef struct evt_group evt_group_t;
+evt_group_t *evt_group_new(void);
+/* Start fn(arg) in a new coroutine of the group; fn's result is dropped
+ * (hand results back through arg or a channel). The handle is borrowed:
+ * the group releases the coroutine as soon as it returns, so use the handle
+ * (evt_cancel, evt_co_id) only while you know it runs, and never join or
+ * detach it. NULL and EINVAL, ENOMEM, ECANCELED (evt_group_free is under
+ * way); then fn never runs and arg stays the caller's. */
+evt_co_t *evt_group_spawn(evt_group_t *g, evt_fn fn, void *arg);
+evt_co_t *evt_group_spawn_attr(evt_group_t *g, evt_fn fn, void *arg,
+                               const evt_co_attr_t *attr);
+/* Wait until every member has returned (members spawned meanwhile
+ * included). Returns 0, or -1 and ETIMEDOUT or ECANCELED (see
+ * evt_group_running and evt_group_finished for how far it got), EINVAL. A
+ * member joining its own group waits for itself: it can only time out. */
+int evt_group_join(evt_group_t *g, int64_t deadline);
+/* Cancel every running member (see evt_cancel). The group stays usable. */
+void evt_group_cancel(evt_group_t *g);
+/* Members not yet returned. */
+size_t evt_group_running(const evt_group_t *g);
+/* Members that have returned since the group was made. */
+uint64_t evt_group_finished(const evt_group_t *g);
+/* Cancel the running members, wait for all of them to return (even when
+ * the caller is cancelled: members must not outlive the group), and free
+ * g. Returns 0, or -1 and EDEADLK when called from a member of g (nothing
+ * is done). */
+int evt_group_free(evt_group_t *g);
+
+/* Coroutine pool (gevent.pool.Pool, asyncpool): runs tasks, each in a
+ * coroutine of its own, at most size at once. A task is fn(arg) of an
+ * evt_copool_spawn, or one item of a map. Its status is 0, ETIMEDOUT
+ * (cancelled by the pool for running past max_task_ms) or ECANCELED
+ * (cancelled otherwise: evt_copool_kill, a cancelled map caller); a task
+ * that fails in its own way says so through its result. */
+typedef struct evt_copool evt_copool_t;
+/* Called with the number of tasks finished and how many of them failed
+ * (non-zero status). It runs in the coroutine of the task that made the
+ * count, which may be cancelled: keep it short and do not block. */
+typedef void (*evt_copool_progress_fn)(uint64_t done, uint64_t failed,
+                                       void *user);
+/* How to run a pool. Zero-initialise, then set what you need. */
+typedef struct evt_copool_opts {
+    int64_t max_task_ms;    /* cancel a task that runs longer (asyncpool's
+                               max_task_time); 0 = no limit; the pool then
+                               keeps a watchdog coroutine */
+    uint64_t log_every_n;   /* call progress every n finished tasks; 0 =
+                               never */
+    evt_copool_progress_fn progress; /* NULL: a line on stderr */
+    void *progress_user;    /* progress's last argument */
+    evt_co_attr_t co_attr;  /* how task coroutines are spawned */
+} evt_copool_opts_t;
+/* A pool of size slots (at least 1) with opts (NULL: defaults; copied).
+ * The caller owns it and frees it with evt_copool_free. NULL and EINVAL
+ * (size 0, max_task_ms < 0), ENOMEM. */
+evt_copool_t *evt_copool_new(size_t size, const evt_copool_opts_t *opts);
+/* Start fn(arg) as a task, waiting for a free slot; spawners waiting are
+ * served in order. The pool owns the task; its result is dropped (hand
+ * results back through arg or a channel). Returns 0, or -1 and ETIMEDOUT,
+ * ECANCELED (the caller was cancelled, or the pool was killed or is being
+ * freed while it waited), ENOMEM, EINVAL; then fn never runs and arg stays
+ * the caller's. */
+int evt_copool_spawn(evt_copool_t *pool, evt_fn fn, void *arg,
+                     int64_t deadline);
+/* Run fn(args[i]) for i in [0, n) (args NULL: fn(NULL)) as tasks, starting
+ * each when a slot is free, and return when all have finished: results[i]
+ * gets fn's result and errs[i] the task's status, in input order (either
+ * array may be NULL; both stay the caller's). Returns 0 when every item ran
+ * (per-item failures are in errs); or -1 and errno: ECANCELED (the caller
+ * was cancelled or the pool killed: tasks started are cancelled and waited
+ * for, items never started get status ECANCELED and result NULL), ENOMEM
+ * (items not started get ENOMEM), EINVAL. */
+int evt_copool_map(evt_copool_t *pool, evt_fn fn, void *const *args,
+                   void **results, int *errs, size_t n);
+/* Told that item index finished with result and err (its status). */
+typedef void (*evt_copool_result_fn)(size_t index, void *result, int err,
+                                     void *user);
+/* As evt_copool_map, but cb(index, result, err, user) reports each item as
+ * it finishes, exactly once per item, in the caller's coroutine (so cb may
+ * block; tasks go on meanwhile). Returns when every item is reported. */
+int evt_copool_imap_unordered(evt_copool_t *pool, evt_fn fn,
+                              void *const *args, size_t n,
+                              evt_copool_result_fn cb, void *user);
+/* Wait until no task runs. Returns 0, or -1 and ETIMEDOUT, ECANCELED,
+ * EINVAL. A task joining its own pool can only time out. */
+int evt_copool_join(evt_copool_t *pool, int64_t deadline);
+/* Cancel every running task, fail every spawner waiting for a slot with
+ * ECANCELED, and make the maps in progress stop (see evt_copool_map). The
+ * pool stays usable for spawns made afterwards. */
+void evt_copool_kill(evt_copool_t *pool);
+/* Slots taken now. */
+size_t evt_copool_running(const evt_copool_t *pool);
+/* Tasks finished, and of them those with a non-zero status. */
+uint64_t evt_copool_done(const evt_copool_t *pool);
+uint64_t evt_copool_failed(const evt_copool_t *pool);
+/* Kill the pool, wait for its tasks to return (even when the caller is
+ * cancelled: tasks must not outlive it), and free it. Returns 0, or -1 and
+ * EBUSY (a map is in progress on it), EDEADLK (called from one of its
+ * tasks); then nothing is done. */
+int evt_copool_free(evt_copool_t *pool);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,9 @@
 #if defined(EVT_CONTEXT_UCONTEXT)
 #include <ucontext.h>
 typedef struct evt__ctx {
+    void *sp;      /* while suspended: an address at or below the lowest byte
+                      of its stack that resuming needs (the scheduler copies
+                      [sp, top) of shared stacks); set by evt__ctx_switch */
     ucontext_t uc; /* the portable fallback: slower (a syscall per switch) */
 } evt__ctx_t;
 #else

@@ -11,25 +11,53 @@
 evt__ctx_switch:
     .cfi_startproc
     pushq %rbp
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset rbp, 0
     pushq %rbx
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset rbx, 0
     pushq %r12
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset r12, 0
     pushq %r13
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset r13, 0
     pushq %r14
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset r14, 0
     pushq %r15
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset r15, 0
     subq $8, %rsp
+    .cfi_adjust_cfa_offset 8
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
     movq %rsp, (%rdi)
+    /* The new stack has the same layout: the CFI above now describes the
+     * frame of the context being resumed. */
     movq (%rsi), %rsp
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
     addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
     popq %r15
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore r15
     popq %r14
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore r14
     popq %r13
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore r13
     popq %r12
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore r12
     popq %rbx
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore rbx
     popq %rbp
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore rbp
     ret
     .cfi_endproc
     .size evt__ctx_switch, .-evt__ctx_switch

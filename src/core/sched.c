@@ -15,6 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(EVT_ASAN)
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#endif
+
 /* Switches between two looks at IO when coroutines are always ready. */
 #define BUDGET 61
 #define DEFAULT_STACK (64 * 1024)
@@ -164,6 +168,10 @@ static void shared_swap(evt__sched_t *s, evt_co_t *to)
             owner->saved = p;
             owner->saved_cap = cap;
         }
+#if defined(EVT_ASAN)
+        /* The owner's frames hold redzones: copy them as plain bytes. */
+        __asan_unpoison_memory_region(owner->ctx.sp, used);
+#endif
         memcpy(owner->saved, owner->ctx.sp, used);
         owner->saved_len = used;
     }
@@ -172,6 +180,9 @@ static void shared_swap(evt__sched_t *s, evt_co_t *to)
         evt__ctx_make(&to->ctx, s->shared_stack.lo, s->shared_stack.size,
                       co_entry, to);
     } else {
+#if defined(EVT_ASAN)
+        __asan_unpoison_memory_region(top - to->saved_len, to->saved_len);
+#endif
         memcpy(top - to->saved_len, to->saved, to->saved_len);
     }
     s->shared_owner = to;

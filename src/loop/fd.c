@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -82,6 +83,25 @@ int evt__fd_wait(int fd, int want, int64_t deadline)
     evt__fd_state_t *st = evt__fd_state(l, fd);
     if (!st)
         return -1;
+    if (deadline == 0) {
+        /* Only a look: ask the kernel, not epoll, to leave no interest. */
+        struct pollfd p = {.fd = fd,
+                           .events = (short)((want & EVT_IN ? POLLIN | POLLRDHUP : 0) |
+                                             (want & EVT_OUT ? POLLOUT : 0))};
+        if (poll(&p, 1, 0) < 0)
+            return -1;
+        if (p.revents & POLLNVAL) {
+            errno = EBADF;
+            return -1;
+        }
+        int got = (p.revents & (POLLIN | POLLRDHUP) ? EVT_IN : 0) |
+                  (p.revents & POLLOUT ? EVT_OUT : 0) |
+                  (p.revents & (POLLERR | POLLHUP) ? EVT_IN | EVT_OUT : 0);
+        if (got & want)
+            return got & want;
+        errno = ETIMEDOUT;
+        return -1;
+    }
     if (evt__unlikely(s->current->cancelled)) {
         errno = ECANCELED;
         return -1;

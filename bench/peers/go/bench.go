@@ -19,7 +19,7 @@
 // as the other peers' clients: write a request, parse status line, headers,
 // Content-Length and body.
 //
-// Usage: bench [-n N] [-procs P] switch|spawn|sleepers
+// Usage: bench [-n N] [-procs P] [-sleep-ms MS] switch|spawn|sleepers
 //
 //	bench [-r R] [-c C] [-delay-ms D] [-procs P] io_batch PORT
 package main
@@ -99,17 +99,20 @@ func benchSpawn(n int) {
 	fmt.Printf("spawn_join_ns %.2f ns\n", float64(el.Nanoseconds())/float64(n))
 }
 
-func benchSleepers(n int) {
+func benchSleepers(n int, sleep time.Duration) {
 	var wg sync.WaitGroup
 	base := procStatusKiB("VmRSS")
 	t0 := time.Now()
 	wg.Add(n)
 	for i := 0; i < n; i++ {
 		go func() {
-			time.Sleep(time.Second)
+			time.Sleep(sleep)
 			wg.Done()
 		}()
 	}
+	spawned := time.Since(t0)
+	fmt.Fprintf(os.Stderr, "spawned %d sleepers in %.3f s (all alive at once: %v)\n",
+		n, spawned.Seconds(), spawned < sleep)
 	wg.Wait()
 	el := time.Since(t0)
 	peak := procStatusKiB("VmHWM")
@@ -209,8 +212,9 @@ func main() {
 	r := flag.Int("r", 20000, "io_batch: total requests")
 	c := flag.Int("c", 200, "io_batch: concurrent connections")
 	delayMs := flag.Int("delay-ms", 10, "io_batch: server delay per request, for the ideal time")
+	sleepMs := flag.Int("sleep-ms", 1000, "sleepers: how long each goroutine sleeps")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: bench [-n N] [-procs P] switch|spawn|sleepers\n       bench [-r R] [-c C] [-delay-ms D] [-procs P] io_batch PORT")
+		fmt.Fprintln(os.Stderr, "usage: bench [-n N] [-procs P] [-sleep-ms MS] switch|spawn|sleepers\n       bench [-r R] [-c C] [-delay-ms D] [-procs P] io_batch PORT")
 		flag.PrintDefaults()
 	}
 	// Accept flags before and after the subcommand / PORT.
@@ -250,7 +254,7 @@ func main() {
 		benchSpawn(def(1_000_000))
 	case "sleepers":
 		setProcs(1)
-		benchSleepers(def(1_000_000))
+		benchSleepers(def(1_000_000), time.Duration(*sleepMs)*time.Millisecond)
 	case "io_batch":
 		if len(args) < 2 {
 			die("io_batch needs PORT")

@@ -1,0 +1,70 @@
+/* Events (gevent.event.Event): a flag that coroutines wait to see set.
+ * Setting it wakes every waiter; a waiter woken by a set returns 0 even if
+ * the flag was cleared again before it ran. */
+#include "waitq.h"
+
+#include <stdlib.h>
+
+struct evt_event {
+    evt__waitq_t waiters; /* parked until the next set */
+    int set;              /* the flag */
+};
+
+evt_event_t *evt_event_new(void)
+{
+    evt_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        errno = ENOMEM;
+    return ev;
+}
+
+void evt_event_set(evt_event_t *ev)
+{
+    if (!ev)
+        return;
+    ev->set = 1;
+    evt__waitq_wake_all(&ev->waiters, 0);
+}
+
+void evt_event_clear(evt_event_t *ev)
+{
+    if (ev)
+        ev->set = 0;
+}
+
+int evt_event_is_set(const evt_event_t *ev)
+{
+    return ev ? ev->set : 0;
+}
+
+int evt_event_wait(evt_event_t *ev, int64_t deadline)
+{
+    if (evt__unlikely(!ev)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (ev->set)
+        return 0;
+    evt__sched_t *s = evt__sched();
+    if (!s)
+        return -1;
+    evt__waiter_t me = {.co = s->current};
+    int rc = evt__waitq_wait(&ev->waiters, &me, deadline);
+    if (rc) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
+
+int evt_event_free(evt_event_t *ev)
+{
+    if (!ev)
+        return 0;
+    if (evt__waitq_busy(&ev->waiters)) {
+        errno = EBUSY;
+        return -1;
+    }
+    free(ev);
+    return 0;
+}

@@ -1,0 +1,78 @@
+/* Mutexes between the coroutines of one thread. Unlock hands the mutex to
+ * the oldest parked locker (FIFO, no barging), which then owns it before it
+ * even runs. */
+#include "waitq.h"
+
+#include <stdlib.h>
+
+struct evt_mutex {
+    evt__waitq_t waiters; /* parked in lock, oldest first */
+    evt_co_t *owner;      /* holder, NULL when unlocked */
+};
+
+evt_mutex_t *evt_mutex_new(void)
+{
+    evt_mutex_t *m = calloc(1, sizeof *m);
+    if (!m)
+        errno = ENOMEM;
+    return m;
+}
+
+int evt_mutex_lock(evt_mutex_t *m, int64_t deadline)
+{
+    evt__sched_t *s = evt__sched();
+    if (!s)
+        return -1;
+    if (evt__unlikely(!m)) {
+        errno = EINVAL;
+        return -1;
+    }
+    evt_co_t *self = s->current;
+    if (!m->owner) {
+        m->owner = self;
+        return 0;
+    }
+    if (m->owner == self) {
+        errno = EDEADLK; /* not recursive: waiting would never end */
+        return -1;
+    }
+    evt__waiter_t me = {.co = self};
+    int rc = evt__waitq_wait(&m->waiters, &me, deadline);
+    if (rc) {
+        errno = rc;
+        return -1;
+    }
+    return 0; /* the unlocker made us the owner */
+}
+
+int evt_mutex_unlock(evt_mutex_t *m)
+{
+    evt__sched_t *s = evt__sched();
+    if (!s)
+        return -1;
+    if (evt__unlikely(!m)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (m->owner != s->current) {
+        errno = EPERM;
+        return -1;
+    }
+    evt__waiter_t *w = evt__waitq_pop(&m->waiters);
+    m->owner = w ? w->co : NULL;
+    if (w)
+        evt__unpark(w->co, 0);
+    return 0;
+}
+
+int evt_mutex_free(evt_mutex_t *m)
+{
+    if (!m)
+        return 0;
+    if (m->owner || evt__waitq_busy(&m->waiters)) {
+        errno = EBUSY;
+        return -1;
+    }
+    free(m);
+    return 0;
+}

@@ -1,0 +1,114 @@
+/* Internal to the sync layer: the FIFO list of coroutines parked on an
+ * object (channel, event, semaphore, ...). Each waiter record lives on the
+ * stack of the coroutine it stands for, so waiting never allocates. */
+#ifndef EVT_SYNC_WAITQ_H
+#define EVT_SYNC_WAITQ_H
+
+#include "../core/core.h"
+
+#include <errno.h>
+
+typedef struct evt__waitq evt__waitq_t;
+
+/* One parked coroutine. Lives on its coroutine's stack. */
+typedef struct evt__waiter {
+    evt_co_t *co;               /* who waits */
+    struct evt__waiter *next;   /* younger waiter */
+    struct evt__waiter *prev;   /* older waiter */
+    evt__waitq_t *q;            /* the list it is on; NULL once unlinked */
+    void *item;                 /* channels: where the item comes from or
+                                   goes to */
+    int got;                    /* pools: a slot was handed over */
+} evt__waiter_t;
+
+/* Waiters, oldest first. */
+struct evt__waitq {
+    evt__waiter_t *head; /* oldest */
+    evt__waiter_t *tail; /* youngest */
+};
+
+static inline void evt__waitq_push(evt__waitq_t *q, evt__waiter_t *w)
+{
+    w->q = q;
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+}
+
+static inline void evt__waitq_remove(evt__waiter_t *w)
+{
+    evt__waitq_t *q = w->q;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    w->q = NULL;
+}
+
+/* Unlink and return the oldest waiter that is still parked, or NULL. A
+ * linked waiter that is no longer parked was woken by its deadline or a
+ * cancel and has not run yet: it gets nothing, so it is unlinked and
+ * skipped. A waker hands something over only to what this returns, and
+ * then unparks it with 0 before anything else can run: a waiter that
+ * returns with an error has never consumed anything. */
+static inline evt__waiter_t *evt__waitq_pop(evt__waitq_t *q)
+{
+    evt__waiter_t *w;
+    while ((w = q->head) != NULL) {
+        evt__waitq_remove(w);
+        if (evt__likely(w->co->state == EVT__PARKED))
+            return w;
+    }
+    return NULL;
+}
+
+/* Unlink every waiter; those still parked return rc. */
+static inline void evt__waitq_wake_all(evt__waitq_t *q, int rc)
+{
+    evt__waiter_t *w;
+    while ((w = evt__waitq_pop(q)) != NULL)
+        evt__unpark(w->co, rc);
+}
+
+/* 1 while some coroutine is parked on q. Stale waiters (see
+ * evt__waitq_pop) are unlinked on the way, so that the object can be freed
+ * under them: they never look at it again. */
+static inline int evt__waitq_busy(evt__waitq_t *q)
+{
+    evt__waiter_t *w = q->head, *next;
+    for (; w; w = next) {
+        next = w->next;
+        if (w->co->state == EVT__PARKED)
+            return 1;
+        evt__waitq_remove(w);
+    }
+    return 0;
+}
+
+/* Park the caller (w->co) on q until a waker unlinks it and unparks it
+ * with 0 (returns 0), or until the deadline or a cancel (returns ETIMEDOUT
+ * or ECANCELED; w is unlinked), or a waker unparks it with an error code
+ * (returned). A wake-up with 0 that left w linked came from elsewhere and
+ * is ignored, so that callers need not loop. */
+static inline int evt__waitq_wait(evt__waitq_t *q, evt__waiter_t *w,
+                                  int64_t deadline)
+{
+    evt__waitq_push(q, w);
+    int rc;
+    do
+        rc = evt__wait(deadline);
+    while (rc == 0 && w->q != NULL);
+    if (w->q)
+        evt__waitq_remove(w);
+    return rc;
+}
+
+#endif

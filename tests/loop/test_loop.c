@@ -1,0 +1,197 @@
+/* Tests of src/loop/loop.c: evt_sleep, and posts from other threads waking
+ * a parked coroutine, whether the owner thread is busy or asleep in
+ * epoll_wait, in the order each poster made them. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "eventor.h"
+#include "loop/loop.h"
+
+static void *sleeper(void *arg)
+{
+    int64_t deadline = *(int64_t *)arg;
+    return (void *)(intptr_t)(evt_sleep(deadline) < 0 ? errno : 0);
+}
+
+static int join_int(evt_co_t *co)
+{
+    void *r = NULL;
+    cr_assert_eq(evt_join(co, evt_now() + 10000, &r), 0);
+    return (int)(intptr_t)r;
+}
+
+Test(sleep, waits_until_the_deadline)
+{
+    int64_t t0 = evt_now();
+    cr_assert_eq(evt_sleep(t0 + 20), 0);
+    cr_assert_geq(evt_now(), t0 + 20);
+    /* A deadline in the past returns at once. */
+    cr_assert_eq(evt_sleep(t0), 0);
+    cr_assert_eq(evt_sleep(0), 0);
+}
+
+Test(sleep, cancel)
+{
+    int64_t forever = -1;
+    evt_co_t *co = evt_spawn(sleeper, &forever);
+    evt_yield();
+    cr_assert_eq(evt_cancel(co), 0);
+    cr_assert_eq(join_int(co), ECANCELED);
+    int64_t later = evt_now() + 100000;
+    co = evt_spawn(sleeper, &later);
+    evt_yield();
+    cr_assert_eq(evt_cancel(co), 0);
+    cr_assert_eq(join_int(co), ECANCELED);
+}
+
+Test(sleep, many_deadlines_fire_in_order)
+{
+    enum { N = 200 };
+    evt_co_t *co[N];
+    int64_t d[N], base = evt_now() + 5;
+    for (int i = 0; i < N; i++) {
+        d[i] = base + (i * 7919) % 40; /* scrambled */
+        co[i] = evt_spawn(sleeper, &d[i]);
+    }
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(join_int(co[i]), 0);
+    cr_assert_geq(evt_now(), base + 39);
+}
+
+/* --- posts from other threads ------------------------------------------ */
+
+/* A coroutine parked until another thread's post wakes it. */
+struct wake {
+    evt__post_t post;      /* what the other thread posts */
+    evt__sched_t *sched;   /* the parked coroutine's thread */
+    evt_co_t *co;          /* the parked coroutine */
+    int woken;             /* set by the post, on the owner thread */
+    pthread_t runner;      /* the thread fn ran on */
+    int wait_for_sleep;    /* poster waits until the owner is in epoll_wait */
+};
+
+static void wake_fn(void *arg)
+{
+    struct wake *w = arg;
+    w->runner = pthread_self();
+    w->woken = 1;
+    evt__loop_unhold(w->sched->loop);
+    evt__unpark(w->co, 0);
+}
+
+static void *poster(void *arg)
+{
+    struct wake *w = arg;
+    if (w->wait_for_sleep) {
+        evt__loop_t *l = w->sched->loop;
+        while (!atomic_load(&l->sleeping))
+            sched_yield();
+    }
+    evt__post(w->sched, &w->post);
+    return NULL;
+}
+
+static void park_until_posted(int wait_for_sleep)
+{
+    evt__sched_t *s = evt__sched();
+    evt__loop_t *l = evt__loop_get(s);
+    cr_assert_not_null(l);
+    struct wake w = {.sched = s, .co = evt_self(),
+                     .wait_for_sleep = wait_for_sleep};
+    w.post.fn = wake_fn;
+    w.post.arg = &w;
+    evt__loop_hold(l); /* not a deadlock: a post is on its way */
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, poster, &w), 0);
+    int rc;
+    do
+        rc = evt__wait(evt_now() + 10000);
+    while (rc == 0 && !w.woken);
+    cr_assert_eq(rc, 0, "not woken: %d", rc);
+    cr_assert(pthread_equal(w.runner, pthread_self()),
+              "the post ran on the wrong thread");
+    pthread_join(t, NULL);
+    cr_assert_eq(l->holds, 0);
+}
+
+Test(post, wakes_a_parked_coroutine)
+{
+    park_until_posted(0);
+}
+
+Test(post, wakes_a_thread_asleep_in_epoll_wait)
+{
+    park_until_posted(1);
+}
+
+/* Many posts from several threads: each runs once, on the owner thread, and
+ * each poster's posts run in the order it made them. */
+enum { POSTERS = 4, PER = 5000 };
+
+struct seq_post {
+    evt__post_t post;
+    int poster, seq;
+};
+
+static evt__sched_t *owner;
+static evt_co_t *collector; /* parked until the last post has run */
+static int last_seq[POSTERS];
+static int ran, out_of_order;
+
+static void seq_fn(void *arg)
+{
+    struct seq_post *p = arg;
+    if (p->seq != last_seq[p->poster] + 1)
+        out_of_order++;
+    last_seq[p->poster] = p->seq;
+    evt__loop_unhold(owner->loop);
+    if (++ran == POSTERS * PER)
+        evt__unpark(collector, 0);
+}
+
+static void *seq_poster(void *arg)
+{
+    struct seq_post *ps = arg;
+    for (int i = 0; i < PER; i++)
+        evt__post(owner, &ps[i].post);
+    return NULL;
+}
+
+Test(post, many_from_many_threads_in_order)
+{
+    owner = evt__sched();
+    collector = evt_self();
+    evt__loop_t *l = evt__loop_get(owner);
+    static struct seq_post posts[POSTERS][PER];
+    pthread_t t[POSTERS];
+    ran = out_of_order = 0;
+    for (int p = 0; p < POSTERS; p++) {
+        last_seq[p] = 0;
+        for (int i = 0; i < PER; i++) {
+            posts[p][i].post.fn = seq_fn;
+            posts[p][i].post.arg = &posts[p][i];
+            posts[p][i].poster = p;
+            posts[p][i].seq = i + 1;
+            evt__loop_hold(l);
+        }
+    }
+    for (int p = 0; p < POSTERS; p++)
+        cr_assert_eq(pthread_create(&t[p], NULL, seq_poster, posts[p]), 0);
+    /* Parking with holds outstanding is not a deadlock; every post wakes
+     * the thread or is seen on its way in. */
+    int64_t end = evt_now() + 10000;
+    int rc = 0;
+    while (ran < POSTERS * PER && rc == 0)
+        rc = evt__wait(end);
+    cr_assert_eq(rc, 0, "posts lost: %d of %d ran", ran, POSTERS * PER);
+    for (int p = 0; p < POSTERS; p++)
+        pthread_join(t[p], NULL);
+    cr_assert_eq(ran, POSTERS * PER);
+    cr_assert_eq(out_of_order, 0);
+    cr_assert_eq(l->holds, 0);
+}
