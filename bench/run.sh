@@ -1,0 +1,65 @@
+#!/bin/sh
+# make bench: every figure of eventor and of its peers (Go, State Threads,
+# gevent, asyncio) measured in one run on this machine, then the ratios.
+# Prints only `name value unit` lines: eventor.X, <peer>.X, and
+# ratio.X.<peer> = the peer's figure / ours (above 1: we are better, for
+# times and memory alike).
+# Usage: bench/run.sh BUILD_DIR     (PEERS="go st gevent asyncio" to choose)
+set -eu
+build=${1:-build}
+bin=$build/bench
+here=$(cd "$(dirname "$0")" && pwd)
+peers=${PEERS:-go st gevent asyncio}
+py=/usr/bin/python3
+out=$(mktemp)
+trap 'rm -f "$out"; [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; true' EXIT
+
+emit() { # prefix, then lines on stdin
+  while read -r name value unit; do
+    echo "$1.$name $value $unit" | tee -a "$out"
+  done
+}
+
+"$bin/bench_switch" | emit eventor
+"$bin/bench_spawn" | emit eventor
+"$bin/bench_sleepers" | emit eventor
+"$bin/bench_sleepers" --shared | emit eventor
+"$bin/bench_io_batch" | grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
+
+"$here/peers/build.sh" "$bin/peers" >&2
+
+# One server (ours) answers every client, so clients are compared alone.
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+"$bin/bench_http_server" --port 0 --delay-ms 10 >"$fifo" &
+srv=$!
+read -r _ port <"$fifo"
+rm -f "$fifo"
+
+for p in $peers; do
+  case $p in
+    go) cmd="$bin/peers/go_bench" ;;
+    st) cmd="$bin/peers/st_bench" ;;
+    gevent) cmd="$py $here/peers/gevent_bench.py" ;;
+    asyncio) cmd="$py $here/peers/asyncio_bench.py" ;;
+    *) echo "bench/run.sh: unknown peer $p" >&2; exit 2 ;;
+  esac
+  for w in switch spawn sleepers; do
+    $cmd $w | grep -v '^sleepers_n ' | emit "$p"
+  done
+  $cmd io_batch "$port" | emit "$p"
+done
+
+# Ratios: for every peer figure that eventor has too (the shared-stack
+# sleepers are compared on memory as well).
+awk '
+  { split($1, k, "."); fig[k[1], k[2]] = $2; names[k[2]] = 1; who[k[1]] = 1 }
+  END {
+    for (p in who) if (p != "eventor") for (n in names) {
+      if ((p, n) in fig && ("eventor", n) in fig && fig["eventor", n] > 0)
+        printf "ratio.%s.%s %.2f x\n", n, p, fig[p, n] / fig["eventor", n]
+      s = n; sub(/^sleepers_/, "sleepers_shared_", s)
+      if (n ~ /^sleepers_/ && (p, n) in fig && ("eventor", s) in fig && fig["eventor", s] > 0)
+        printf "ratio.%s.%s %.2f x\n", s, p, fig[p, n] / fig["eventor", s]
+    }
+  }' "$out" | sort
