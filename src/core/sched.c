@@ -418,8 +418,13 @@ evt_co_t *evt_spawn_attr(evt_fn fn, void *arg, const evt_co_attr_t *attr)
             errno = ENOMEM;
             return NULL;
         }
-        /* The record sits in the stack's top bytes, cache-line aligned. */
-        uintptr_t at = ((uintptr_t)st.lo + st.size - sizeof *co) & ~(uintptr_t)63;
+        /* The record sits in the stack's top page, cache-line aligned, at
+         * one of 8 offsets (colours): stack tops all share one page offset,
+         * and without colours their records would fight for the same few
+         * cache sets. The colour comes from the address, so it is stable. */
+        uintptr_t top = (uintptr_t)st.lo + st.size;
+        uintptr_t colour = ((top >> 12) & 7) << 8;
+        uintptr_t at = (top - colour - sizeof *co) & ~(uintptr_t)63;
         co = (evt_co_t *)at;
         co->stack = st;
         co->shared = 0;

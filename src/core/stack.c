@@ -97,6 +97,7 @@ void evt__stack_pool_fini(evt__stack_pool_t *pool)
         munmap(sl->base, sl->len);
         free(sl);
     }
+    free(pool->free);
     memset(pool, 0, sizeof *pool);
 }
 
@@ -115,6 +116,14 @@ static void *map_stacks(size_t len)
 static int slab_new(evt__stack_pool_t *pool)
 {
     size_t slot = pool->size + page_size();
+    /* Room in the free array for every stack carved so far, so that giving
+     * a stack back can never fail. */
+    size_t cap = pool->free_cap + SLAB_STACKS;
+    uintptr_t *f = realloc(pool->free, cap * sizeof *f);
+    if (!f)
+        return ENOMEM;
+    pool->free = f;
+    pool->free_cap = cap;
     struct evt__slab *sl = malloc(sizeof *sl);
     if (!sl)
         return ENOMEM;
@@ -135,13 +144,12 @@ int evt__stack_get(evt__stack_pool_t *pool, size_t size, evt__stack_t *st)
 {
     size_t ps = page_size();
     if (size == pool->size) {
-        if (pool->free_list) {
-            /* The link lives in the stack's last word. */
-            char *lo = pool->free_list;
-            memcpy(&pool->free_list, lo + size - sizeof(void *),
-                   sizeof(void *));
-            pool->free_count--;
-            memcpy(st, lo + size - sizeof(void *) - sizeof *st, sizeof *st);
+        if (pool->free_count) {
+            uintptr_t e = pool->free[--pool->free_count];
+            st->lo = (char *)(e & ~(uintptr_t)1);
+            st->size = size;
+            st->guarded = (unsigned)(e & 1);
+            st->pooled = 1;
             return 0;
         }
         if (!pool->left && slab_new(pool))
@@ -170,17 +178,8 @@ int evt__stack_get(evt__stack_pool_t *pool, size_t size, evt__stack_t *st)
 void evt__stack_put(evt__stack_pool_t *pool, evt__stack_t *st)
 {
     if (st->pooled) {
-        /* Keep the descriptor and the link in the stack's top bytes, which
-         * are already in memory, so the pool needs no bookkeeping of its
-         * own. */
-        char *lo = st->lo;
-        evt__stack_t copy = *st;
-        memcpy(lo + copy.size - sizeof(void *) - sizeof copy, &copy,
-               sizeof copy);
-        memcpy(lo + copy.size - sizeof(void *), &pool->free_list,
-               sizeof(void *));
-        pool->free_list = lo;
-        pool->free_count++;
+        /* slab_new made room for every stack it carves. */
+        pool->free[pool->free_count++] = (uintptr_t)st->lo | st->guarded;
         return;
     }
 #if defined(EVT_HAVE_VALGRIND)

@@ -21,8 +21,11 @@ typedef struct evt__stack {
 /* Per-thread pool of stacks of one size. */
 typedef struct evt__stack_pool {
     size_t size;        /* usable size of every stack of the pool */
-    void *free_list;    /* free stacks, linked through their top word */
-    size_t free_count;  /* stacks on free_list */
+    uintptr_t *free;    /* free stacks: lo, with bit 0 set when guarded;
+                           kept apart from the stacks, which a pop would
+                           otherwise have to touch while cold */
+    size_t free_count;  /* entries in free */
+    size_t free_cap;    /* allocated entries */
     struct evt__slab *slabs; /* every mapping the pool carved stacks from */
     char *next;         /* next uncarved stack slot in the newest slab */
     size_t left;        /* uncarved slots left in the newest slab */
