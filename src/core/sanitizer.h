@@ -19,6 +19,16 @@ void __tsan_destroy_fiber(void *fiber);
 void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 #endif
 
+/* Remember who switches, for the fiber API's bounds of the thread's own
+ * stack; nothing to do without ASan. */
+static inline void evt__san_set_prev(evt__sched_t *s, evt_co_t *from)
+{
+#if defined(EVT_ASAN)
+    s->prev = from;
+#endif
+    (void)s, (void)from;
+}
+
 /* Before switching from `from` to `to`; from_dies when from never resumes. */
 static inline void evt__san_before(evt_co_t *from, evt_co_t *to, int from_dies)
 {

@@ -89,6 +89,7 @@ evt__sched_t *evt__sched_init(void)
     s->main.state = EVT__RUNNING;
     s->main.deadline = -1;
     s->main.timer_slot = SIZE_MAX;
+    s->main.stack.guarded = 1;
     s->next_id = atomic_fetch_add(&id_blocks, 1) * ID_BLOCK;
     s->main.id = s->next_id++;
     evt__san_co_init(&s->main, 1);
@@ -122,10 +123,10 @@ int evt_set_stack_size(size_t bytes)
 
 /* --- switching ---------------------------------------------------------- */
 
-static void check_stack(evt__sched_t *s, evt_co_t *self)
+/* The main coroutine's stack has lo NULL and counts as guarded: the thread's
+ * own stack is the kernel's to guard. The switcher never comes here. */
+static inline void check_stack(evt_co_t *self)
 {
-    if (self == &s->main || self == &s->switcher_co)
-        return;
     const char *sp = __builtin_frame_address(0);
     if (evt__unlikely(sp < self->stack.lo + EVT__CANARY_BYTES ||
                       (!self->stack.guarded &&
@@ -197,7 +198,7 @@ static void switcher_main(void *p)
         evt__san_after(&s->switcher_co, s->prev);
         evt_co_t *to = s->switch_to;
         shared_swap(s, to);
-        s->prev = &s->switcher_co;
+        evt__san_set_prev(s, &s->switcher_co);
         evt__san_before(&s->switcher_co, to, 0);
         evt__ctx_switch(&s->switcher_co.ctx, &to->ctx);
     }
@@ -206,14 +207,14 @@ static void switcher_main(void *p)
 static void switch_to(evt__sched_t *s, evt_co_t *self, evt_co_t *next)
 {
     int dies = self->state == EVT__DONE;
-    check_stack(s, self);
+    check_stack(self);
     next->state = EVT__RUNNING;
     s->current = next;
     if (evt__unlikely(next->shared && s->shared_owner != next)) {
         if (self->shared && s->shared_owner == self) {
             /* We stand on the shared stack: let the switcher move it. */
             s->switch_to = next;
-            s->prev = self;
+            evt__san_set_prev(s, self);
             evt__san_before(self, &s->switcher_co, dies);
             evt__ctx_switch(&self->ctx, &s->switcher_co.ctx);
             after_switch(s, self);
@@ -221,7 +222,7 @@ static void switch_to(evt__sched_t *s, evt_co_t *self, evt_co_t *next)
         }
         shared_swap(s, next);
     }
-    s->prev = self;
+    evt__san_set_prev(s, self);
     evt__san_before(self, next, dies);
     evt__ctx_switch(&self->ctx, &next->ctx);
     after_switch(s, self);
