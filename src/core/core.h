@@ -134,7 +134,9 @@ static inline void evt__runq_push(evt__sched_t *s, evt_co_t *co)
  * 0, or -1 when timeout_ms is -1 and nothing at all could wake the thread
  * (a deadlock). */
 int evt__loop_poll(evt__sched_t *s, int timeout_ms);
-/* Release the reactor of s (thread exit). */
-void evt__loop_fini(evt__sched_t *s);
+/* Release the reactor of s (thread exit). Returns -1, releasing nothing,
+ * while another thread still holds s to post to it: then s must be leaked
+ * rather than freed under that thread. */
+int evt__loop_fini(evt__sched_t *s);
 
 #endif

@@ -57,17 +57,21 @@ static uint64_t new_id(evt__sched_t *s)
 static void sched_free(void *p)
 {
     evt__sched_t *s = p;
-    /* Coroutines still alive at thread exit keep their stacks: freeing them
-     * would pull memory from under code that may still reference it. */
-    if (s->live == 0) {
-        evt__stack_pool_fini(&s->stacks);
-    }
-    evt__loop_fini(s);
-    evt__timers_fini(&s->timers);
-    evt__stack_thread_fini();
     evt__tls_sched = NULL;
-    if (s->live == 0)
-        free(s);
+    evt__stack_thread_fini();
+    /* Coroutines still alive at thread exit keep their stacks, and a
+     * scheduler another thread will still post to stays: freeing either
+     * would pull memory from under code that may still use it. */
+    if (evt__loop_fini(s) < 0 || s->live != 0)
+        return;
+    if (s->shared_stack.lo) {
+        evt__san_co_fini(&s->switcher_co);
+        evt__stack_put(&s->stacks, &s->shared_stack);
+        evt__stack_put(&s->stacks, &s->switcher_co.stack);
+    }
+    evt__stack_pool_fini(&s->stacks);
+    evt__timers_fini(&s->timers);
+    free(s);
 }
 
 static void make_key(void)

@@ -46,11 +46,13 @@ fail:;
     return NULL;
 }
 
-void evt__loop_fini(evt__sched_t *s)
+int evt__loop_fini(evt__sched_t *s)
 {
     evt__loop_t *l = s->loop;
     if (!l)
-        return;
+        return 0;
+    if (l->holds)
+        return -1;
     close(l->epfd);
     close(l->wakefd);
     for (size_t i = 0; i < l->npages; i++)
@@ -58,6 +60,7 @@ void evt__loop_fini(evt__sched_t *s)
     free(l->pages);
     free(l);
     s->loop = NULL;
+    return 0;
 }
 
 void evt__post(evt__sched_t *s, evt__post_t *p)

@@ -2,6 +2,7 @@
  * shared stacks, and stack overflow reports. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -326,5 +327,28 @@ Test(sched, million_spawn_join)
             if ((intptr_t)r != i)
                 cr_assert_fail("bad result");
         }
+    }
+}
+
+static void *thread_body(void *arg)
+{
+    (void)arg;
+    evt_co_attr_t attr = {.shared_stack = 1};
+    evt_co_t *a = evt_spawn_attr(add_ten, (void *)(intptr_t)1, &attr);
+    evt_co_t *b = evt_spawn(sleeper, (void *)(intptr_t)1);
+    void *r;
+    if (evt_join(a, -1, &r) || (intptr_t)r != 11 || evt_join(b, -1, NULL))
+        return (void *)1;
+    return NULL;
+}
+
+Test(sched, each_thread_has_its_scheduler_and_frees_it_at_exit)
+{
+    for (int i = 0; i < 4; i++) {
+        pthread_t t;
+        void *r = (void *)1;
+        cr_assert_eq(pthread_create(&t, NULL, thread_body, NULL), 0);
+        cr_assert_eq(pthread_join(t, &r), 0);
+        cr_assert_null(r);
     }
 }
