@@ -140,6 +140,17 @@ static int slab_new(evt__stack_pool_t *pool)
     return 0;
 }
 
+/* A new stack of size bytes above the guard page at guard. */
+static void stack_init(evt__stack_t *st, char *guard, size_t size,
+                       unsigned pooled)
+{
+    st->lo = guard + page_size();
+    st->size = size;
+    st->guarded = (unsigned)guard_install(guard);
+    st->pooled = pooled;
+    stack_register(st);
+}
+
 int evt__stack_get(evt__stack_pool_t *pool, size_t size, evt__stack_t *st)
 {
     size_t ps = page_size();
@@ -157,21 +168,13 @@ int evt__stack_get(evt__stack_pool_t *pool, size_t size, evt__stack_t *st)
         char *guard = pool->next;
         pool->next += size + ps;
         pool->left--;
-        st->lo = guard + ps;
-        st->size = size;
-        st->guarded = (unsigned)guard_install(guard);
-        st->pooled = 1;
-        stack_register(st);
+        stack_init(st, guard, size, 1);
         return 0;
     }
     char *base = map_stacks(size + ps);
     if (!base)
         return ENOMEM;
-    st->lo = base + ps;
-    st->size = size;
-    st->guarded = (unsigned)guard_install(base);
-    st->pooled = 0;
-    stack_register(st);
+    stack_init(st, base, size, 0);
     return 0;
 }
 
