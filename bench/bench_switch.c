@@ -37,27 +37,40 @@ static void bare_peer(void *arg)
         evt__ctx_switch(&peer_ctx, &main_ctx);
 }
 
-int main(int argc, char **argv)
-{
-    rounds = bench_arg_n(argc, argv, 10000000);
+/* This VM's neighbours steal time in bursts: each measure is the best of
+ * REPEATS runs of rounds / REPEATS round trips. */
+#define REPEATS 5
 
+static double yield_run(void)
+{
     /* Both coroutines yield `rounds` times: 2 * rounds switches. */
     evt_co_t *a = evt_spawn(pinger, NULL), *b = evt_spawn(pinger, NULL);
     double t0 = bench_now_s();
     evt_join(a, -1, NULL);
     evt_join(b, -1, NULL);
-    double t = bench_now_s() - t0;
-    double yield_ns = t * 1e9 / (2.0 * (double)rounds);
+    return (bench_now_s() - t0) * 1e9 / (2.0 * (double)rounds);
+}
 
+static double bare_run(void *stack, size_t len)
+{
+    evt__ctx_make(&peer_ctx, stack, len, bare_peer, NULL);
+    double t0 = bench_now_s();
+    bare_loop(&main_ctx, &peer_ctx);
+    return (bench_now_s() - t0) * 1e9 / (2.0 * (double)rounds);
+}
+
+int main(int argc, char **argv)
+{
+    rounds = bench_arg_n(argc, argv, 10000000) / REPEATS;
     size_t len = 64 * 1024;
     void *stack = mmap(NULL, len, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    evt__ctx_make(&peer_ctx, stack, len, bare_peer, NULL);
-    t0 = bench_now_s();
-    bare_loop(&main_ctx, &peer_ctx);
-    t = bench_now_s() - t0;
-    double bare_ns = t * 1e9 / (2.0 * (double)rounds);
-
+    double yield_ns = 1e9, bare_ns = 1e9;
+    for (int i = 0; i < REPEATS; i++) {
+        double y = yield_run(), b = bare_run(stack, len);
+        yield_ns = y < yield_ns ? y : yield_ns;
+        bare_ns = b < bare_ns ? b : bare_ns;
+    }
     bench_print("switch_ns", yield_ns, "ns");
     bench_print("bare_switch_ns", bare_ns, "ns");
     bench_print("switch_vs_bare", yield_ns / bare_ns, "x");
