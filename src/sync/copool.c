@@ -515,16 +515,8 @@ int evt_copool_free(evt_copool_t *p)
     }
     p->closing = 1;
     evt_copool_kill(p);
-    /* Wait even if the caller is cancelled (evt__park ignores that): a task
-     * left running would use the pool after it is freed. */
-    while (p->running) {
-        evt__waiter_t me = {.co = self};
-        evt__waitq_push(&p->joinq, &me);
-        evt__park();
-        if (me.q)
-            evt__waitq_remove(&me);
-    }
-    evt__waitq_wake_all(&p->joinq, 0); /* only stale ones are left */
+    /* A task left running would use the pool after it is freed. */
+    evt__waitq_drain(&p->joinq, &p->running);
     evt__waitq_wake_all(&p->slotq, ECANCELED);
     if (p->watchdog)
         evt_cancel(p->watchdog);

@@ -160,16 +160,8 @@ int evt_group_free(evt_group_t *g)
     }
     g->closing = 1;
     evt_group_cancel(g);
-    /* Wait even if the caller is cancelled (evt__park ignores that): a
-     * member left running would use the group after it is freed. */
-    while (g->running) {
-        evt__waiter_t me = {.co = self};
-        evt__waitq_push(&g->joiners, &me);
-        evt__park();
-        if (me.q)
-            evt__waitq_remove(&me);
-    }
-    evt__waitq_wake_all(&g->joiners, 0); /* only stale ones are left */
+    /* A member left running would use the group after it is freed. */
+    evt__waitq_drain(&g->joiners, &g->running);
     member_t *m, *next;
     for (m = g->spare; m; m = next) {
         next = m->next;

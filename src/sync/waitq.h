@@ -111,4 +111,19 @@ static inline int evt__waitq_wait(evt__waitq_t *q, evt__waiter_t *w,
     return rc;
 }
 
+/* Park on q until *running drops to 0, whatever cancels the caller: for
+ * the frees that must not return while members still use the object. Then
+ * wake the waiters left on q (only stale ones can be). */
+static inline void evt__waitq_drain(evt__waitq_t *q, const size_t *running)
+{
+    while (*running) {
+        evt__waiter_t me = {.co = evt__tls_sched->current};
+        evt__waitq_push(q, &me);
+        evt__park(); /* not evt__wait: a cancel must not cut this short */
+        if (me.q)
+            evt__waitq_remove(&me);
+    }
+    evt__waitq_wake_all(q, 0);
+}
+
 #endif
