@@ -11,7 +11,8 @@
 
 /* The entry step of every IO call: fd in non-blocking mode. A cancelled
  * caller is stopped where it would wait (evt__fd_wait), not here: what can
- * be done without waiting is done. 0, or -1 and errno. */
+ * be done without waiting is done. 1 for a socket, 0 for another fd, or -1
+ * and errno. */
 static inline int evt__io_enter(int fd)
 {
     return evt__fd_nonblock(fd);

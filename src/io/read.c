@@ -14,17 +14,17 @@
 static ssize_t read_some(int fd, void *buf, size_t len, int flags,
                          int fallback, int64_t deadline)
 {
-    if (evt__io_enter(fd))
+    int sock = evt__io_enter(fd);
+    if (sock < 0)
         return -1;
-    int sock = 1;
+    if (!sock && !fallback) {
+        errno = ENOTSOCK;
+        return -1;
+    }
     for (;;) {
         ssize_t n;
         if (evt__likely(sock)) {
             n = recv(fd, buf, len, flags | MSG_DONTWAIT);
-            if (evt__unlikely(n < 0 && errno == ENOTSOCK && fallback)) {
-                sock = 0;
-                continue;
-            }
         } else {
             n = read(fd, buf, len);
         }

@@ -22,6 +22,7 @@ int evt__io_adopt(int fd)
     if (!st)
         return -1;
     st->nonblock = 1; /* made with SOCK_NONBLOCK: spare the fcntl */
+    st->socket = 1;
     return 0;
 }
 

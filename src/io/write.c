@@ -47,19 +47,19 @@ static ssize_t write_all(int fd, const void *buf, size_t len, int flags,
         errno = EINVAL;
         return -1;
     }
-    if (evt__io_enter(fd))
+    int sock = evt__io_enter(fd);
+    if (sock < 0)
         return -1;
+    if (!sock && !fallback) {
+        errno = ENOTSOCK;
+        return -1;
+    }
     const char *p = buf;
     size_t left = len;
-    int sock = 1;
     do {
         ssize_t n;
         if (evt__likely(sock)) {
             n = send(fd, p, left, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (evt__unlikely(n < 0 && errno == ENOTSOCK && fallback)) {
-                sock = 0;
-                continue;
-            }
         } else {
             n = write_nosigpipe(fd, p, left);
         }

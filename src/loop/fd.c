@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -148,14 +149,18 @@ int evt__fd_nonblock(int fd)
     if (!st)
         return -1;
     if (evt__likely(st->nonblock))
-        return 0;
+        return st->socket;
+    struct stat sb;
+    if (fstat(fd, &sb) < 0)
+        return -1;
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0)
         return -1;
     if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
         return -1;
     st->nonblock = 1;
-    return 0;
+    st->socket = S_ISSOCK(sb.st_mode) ? 1 : 0;
+    return st->socket;
 }
 
 void evt_fd_forget(int fd)

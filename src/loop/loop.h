@@ -23,6 +23,7 @@ typedef struct evt__fd_state {
     uint32_t interest;         /* events registered with epoll (EPOLLIN...) */
     unsigned char registered;  /* the fd is in the epoll set */
     unsigned char nonblock;    /* O_NONBLOCK was set by us or seen set */
+    unsigned char socket;      /* a socket (known once nonblock is set) */
 } evt__fd_state_t;
 
 /* Work handed to a thread's scheduler by another thread: fn(arg) runs on
@@ -69,7 +70,9 @@ void evt__loop_unhold(evt__loop_t *l);
  * events, or -1 and errno. The shared step of every IO call. */
 int evt__fd_wait(int fd, int want, int64_t deadline);
 
-/* Put fd in non-blocking mode once; 0 or -1 and errno. */
+/* Put fd in non-blocking mode once and learn whether it is a socket (both
+ * remembered until evt_fd_forget). 1 for a socket, 0 for another kind of
+ * fd, or -1 and errno. */
 int evt__fd_nonblock(int fd);
 
 #endif
