@@ -25,7 +25,8 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test-tsan: deps
+test-tsan:
+	@scripts/install-deps.sh tsan
 	CC=clang cmake -S . -B $(TSAN_BUILD) -DEVT_TSAN=ON -DEVT_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Install the Debian packages a target needs, when they are missing and we
-# are root: "test" for building and testing, "bench" for the peers too.
+# are root: "test" for building and testing, "tsan" adds clang for the
+# ThreadSanitizer build, "bench" adds the peers.
 set -eu
 what=${1:-test}
 pkgs="cmake gcc make pkg-config libcriterion-dev valgrind"
+[ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev parallel"
 missing=""
 for p in $pkgs; do

@@ -29,8 +29,11 @@ static inline void evt__san_set_prev(evt__sched_t *s, evt_co_t *from)
     (void)s, (void)from;
 }
 
-/* Before switching from `from` to `to`; from_dies when from never resumes. */
-static inline void evt__san_before(evt_co_t *from, evt_co_t *to, int from_dies)
+/* Before switching from `from` to `to`; from_dies when from never resumes.
+ * Always inlined: were it a call of its own (as at -O0), TSan would record
+ * its return on the fiber switched to, and a fresh fiber's shadow stack
+ * would underflow. */
+static inline __attribute__((always_inline)) void evt__san_before(evt_co_t *from, evt_co_t *to, int from_dies)
 {
 #if defined(EVT_ASAN)
     __sanitizer_start_switch_fiber(from_dies ? NULL : &from->asan_fake,
