@@ -4,9 +4,9 @@
 # ThreadSanitizer build, "bench" adds the peers.
 set -eu
 what=${1:-test}
-pkgs="cmake gcc make pkg-config libcriterion-dev valgrind"
+pkgs="cmake gcc make pkg-config libcriterion-dev valgrind parallel"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
-[ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev parallel"
+[ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
