@@ -60,6 +60,13 @@ typedef struct evt_co_attr {
  * on (rounded up to pages, at least 16 KiB). Returns 0, or -1 and EINVAL. */
 int evt_set_stack_size(size_t bytes);
 
+/* fork(): the child starts with a fresh runtime. The forking thread's
+ * scheduler is dropped in the child (its coroutines, timers and fds waits
+ * do not exist there) and the child's first evt_* call makes a new one, whose
+ * main coroutine is whatever the child is running on, even a coroutine of
+ * the parent: such a child must exit (exit or _exit) rather than return
+ * from that coroutine's function. */
+
 /* Start fn(arg) in a new coroutine of the calling thread. It first runs
  * when the caller blocks or yields. Returns NULL and ENOMEM when no stack can
  * be had, EINVAL for a NULL fn. The caller owns the handle: join it or

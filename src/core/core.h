@@ -138,5 +138,8 @@ int evt__loop_poll(evt__sched_t *s, int timeout_ms);
  * while another thread still holds s to post to it: then s must be leaked
  * rather than freed under that thread. */
 int evt__loop_fini(evt__sched_t *s);
+/* In a forked child: close the reactor's fds (the epoll set and eventfd are
+ * shared with the parent) and touch nothing else. */
+void evt__loop_drop_fds(evt__sched_t *s);
 
 #endif

@@ -74,9 +74,26 @@ static void sched_free(void *p)
     free(s);
 }
 
+/* A forked child starts with a fresh runtime: the scheduler of the thread
+ * that forked is dropped (its fds closed, its memory left as it is, since
+ * the child may be running on one of its stacks), and the child's first
+ * evt_* call makes a new one, whose main coroutine is whatever context the
+ * child then runs on. Schedulers of the parent's other threads are merely
+ * unreachable: those threads do not exist in the child. */
+static void after_fork_in_child(void)
+{
+    evt__sched_t *s = evt__tls_sched;
+    if (!s)
+        return;
+    evt__loop_drop_fds(s);
+    evt__tls_sched = NULL;
+    pthread_setspecific(sched_key, NULL);
+}
+
 static void make_key(void)
 {
     pthread_key_create(&sched_key, sched_free);
+    pthread_atfork(NULL, NULL, after_fork_in_child);
 }
 
 evt__sched_t *evt__sched_init(void)

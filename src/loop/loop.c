@@ -63,6 +63,15 @@ int evt__loop_fini(evt__sched_t *s)
     return 0;
 }
 
+void evt__loop_drop_fds(evt__sched_t *s)
+{
+    evt__loop_t *l = s->loop;
+    if (l) {
+        close(l->epfd);
+        close(l->wakefd);
+    }
+}
+
 void evt__post(evt__sched_t *s, evt__post_t *p)
 {
     evt__loop_t *l = s->loop;

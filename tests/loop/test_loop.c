@@ -1,13 +1,17 @@
 /* Tests of src/loop/loop.c: evt_sleep, and posts from other threads waking
  * a parked coroutine, whether the owner thread is busy or asleep in
- * epoll_wait, in the order each poster made them. */
+ * epoll_wait, in the order each poster made them; and the fresh runtime of a
+ * forked child. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "eventor.h"
 #include "loop/loop.h"
@@ -194,4 +198,84 @@ Test(post, many_from_many_threads_in_order)
     cr_assert_eq(ran, POSTERS * PER);
     cr_assert_eq(out_of_order, 0);
     cr_assert_eq(l->holds, 0);
+}
+
+/* A forked child gets a runtime of its own: coroutines, timers and fd waits
+ * work there without touching the parent's epoll set, from main or from a
+ * coroutine of the parent. */
+static void *child_sleeper(void *arg)
+{
+    (void)arg;
+    return evt_sleep(evt_now() + 1) == 0 ? (void *)1 : NULL;
+}
+
+static int child_runtime_works(void)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return 0;
+    evt_co_t *co = evt_spawn(child_sleeper, NULL);
+    void *res = NULL;
+    if (!co || evt_join(co, evt_now() + 5000, &res) < 0 || res != (void *)1)
+        return 0;
+    char c = 'x', d = 0;
+    return evt_write(fds[1], &c, 1, -1) == 1 && evt_read(fds[0], &d, 1, -1) == 1
+           && d == 'x';
+}
+
+static void *fork_from_coroutine(void *arg)
+{
+    (void)arg;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(child_runtime_works() ? 0 : 1);
+    return (void *)(intptr_t)pid;
+}
+
+static void expect_child_ok(pid_t pid)
+{
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+}
+
+Test(fork, child_has_fresh_runtime)
+{
+    /* The child must not share the parent's epoll set or eventfd: events
+     * would go to whichever process waits first. They are closed in the
+     * child before it makes its own. */
+    evt__loop_t *l = evt__loop_get(evt__sched());
+    cr_assert_not_null(l);
+    int epfd = l->epfd, wakefd = l->wakefd;
+    pid_t closed = fork();
+    if (closed == 0)
+        _exit(fcntl(epfd, F_GETFD) < 0 && fcntl(wakefd, F_GETFD) < 0 ? 0 : 1);
+    expect_child_ok(closed);
+
+    /* The parent's runtime is busy: a sleeper parked on its timers and a
+     * pipe end in its epoll set. */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    char c = 'y', d = 0;
+    cr_assert_eq(evt_read(fds[0], &d, 1, evt_now() + 1), -1);
+    cr_assert_eq(errno, ETIMEDOUT);
+    evt_co_t *sleeper = evt_spawn(child_sleeper, NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(child_runtime_works() ? 0 : 1);
+    expect_child_ok(pid);
+
+    evt_co_t *co = evt_spawn(fork_from_coroutine, NULL);
+    void *res;
+    cr_assert_eq(evt_join(co, -1, &res), 0);
+    expect_child_ok((pid_t)(intptr_t)res);
+
+    /* And the parent's own runtime is untouched. */
+    cr_assert_eq(evt_join(sleeper, evt_now() + 5000, &res), 0);
+    cr_assert_eq(res, (void *)1);
+    cr_assert_eq(evt_write(fds[1], &c, 1, -1), 1);
+    cr_assert_eq(evt_read(fds[0], &d, 1, evt_now() + 5000), 1);
+    cr_assert_eq(d, 'y');
+    close(fds[0]);
+    close(fds[1]);
 }
