@@ -422,6 +422,110 @@ int evt_copool_free(evt_copool_t *pool);
 /* Batch engine (src/batch)                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* The Eventor engine: run fn over every item of a source (an array, an
+ * iterator, a file of lines) with bounded concurrency, chunks and pauses
+ * (the original Eventor's unit and interval), a rate limit, a deadline per
+ * attempt, retries with exponential backoff, an error policy, and every
+ * item's result reported with its status, in input order or as they finish.
+ * Items and results are bytes. The engine copies each item when it reads it,
+ * so a source's buffers may be reused as soon as it returns. */
+
+/* One item as the work and the result hook see it. */
+typedef struct evt_batch_task {
+    uint64_t index;   /* position in the source, from 0 */
+    const void *item; /* the item's bytes (a line: without its newline) */
+    size_t len;       /* their number */
+    unsigned attempt; /* 0 on the first try, then 1, 2... on retries */
+} evt_batch_task_t;
+
+/* The work for one item. It runs in a coroutine, so it may wait (evt_sleep,
+ * evt_read...): other items go on meanwhile. It may write up to cap bytes of
+ * result to out and set *out_len (0 when it says nothing). Returns 0, or a
+ * positive errno-style code: the attempt failed (and is retried if retries
+ * are left). */
+typedef int (*evt_batch_fn)(const evt_batch_task_t *task, void *out,
+                            size_t cap, size_t *out_len, void *user);
+/* Told once per item read from the source, when it is finished: status is 0,
+ * the code of its last failed attempt, ETIMEDOUT (its last attempt ran past
+ * task_timeout_ms) or ECANCELED (the batch halted before it could finish).
+ * result (len bytes) is valid during the call only. It runs in the engine's
+ * coroutines: it may block, and then holds back the results after it. */
+typedef void (*evt_batch_result_fn)(const evt_batch_task_t *task, int status,
+                                    const void *result, size_t len,
+                                    void *user);
+
+/* What the batch does after failures (GNU parallel's --halt). */
+typedef enum evt_halt {
+    EVT_HALT_NEVER = 0, /* keep going: every item runs */
+    EVT_HALT_SOON,      /* start nothing new, let running items finish */
+    EVT_HALT_NOW        /* cancel running items too */
+} evt_halt_t;
+
+/* How to run a batch. Zero-initialise, then set what you need. */
+typedef struct evt_batch_opts {
+    size_t coroutines;      /* items at once (the seed's threadcount); 0 = 1 */
+    size_t unit;            /* items per chunk: a chunk is read, run to its
+                               end, then interval_ms passes before the next
+                               one starts (the seed's taskunitcount); 0 = no
+                               chunks */
+    int64_t interval_ms;    /* pause after each chunk (milliseconds) */
+    double rate;            /* at most this many items started per second;
+                               0 = no limit */
+    int64_t task_timeout_ms; /* cancel an attempt that runs longer; 0 = none */
+    unsigned retries;       /* attempts after the first one failed */
+    int64_t backoff_ms;     /* wait before the first retry, doubled before
+                               each next one; 0 = retry at once */
+    int64_t backoff_max_ms; /* cap of that wait; 0 = 60000 */
+    evt_halt_t halt;        /* what to do once halt_after items failed */
+    uint64_t halt_after;    /* failed items that trigger halt; 0 = 1 */
+    int ordered;            /* 1: on_result in input order (a window of at
+                               most 64 * coroutines items is kept); 0: as
+                               they finish */
+    size_t max_result;      /* cap of a result, bytes; 0 = 4096 */
+    int progress;           /* 1: report progress on progress_fd: a bar on a
+                               terminal, a line a second otherwise, and a
+                               final report line */
+    int progress_fd;        /* 0 = stderr */
+    evt_batch_result_fn on_result; /* NULL: results are dropped */
+    void *user;             /* last argument of fn and on_result */
+} evt_batch_opts_t;
+
+/* What a batch did. */
+typedef struct evt_batch_report {
+    uint64_t read;      /* items read from the source */
+    uint64_t ok;        /* finished with status 0 */
+    uint64_t failed;    /* finished with another status (ECANCELED included) */
+    uint64_t retried;   /* retry attempts made */
+    int halted;         /* 1 when the error policy stopped the batch */
+    int64_t wall_ms;    /* from start to the last result */
+    double p50_ms;      /* median time of an item's attempts, ms (5%) */
+    double p99_ms;      /* 99th percentile, ms */
+} evt_batch_report_t;
+
+/* A source: put the next item in *item / *len and return 1; return 0 at
+ * the end, or -1 and errno on an error (the batch stops, as halt soon). The
+ * item must stay valid until the next call. */
+typedef int (*evt_batch_next_fn)(void *src, const void **item, size_t *len);
+
+/* Run fn over every item next(src) yields, on the calling thread's
+ * scheduler, and return when every item read has been reported. Returns 0
+ * (failures of items are in the report and on_result, not here), or -1 and
+ * errno: EINVAL (bad options), ENOMEM, the source's errno, ECANCELED (the
+ * calling coroutine was cancelled: running items were cancelled and
+ * reported). rep (may be NULL) is filled in either way. */
+int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                  evt_batch_next_fn next, void *src, evt_batch_report_t *rep);
+/* The same over n items: items[i] of lens[i] bytes (lens NULL: each item
+ * is a NUL-terminated string). */
+int evt_batch_run_array(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                        const void *const *items, const size_t *lens,
+                        size_t n, evt_batch_report_t *rep);
+/* The same over the lines of a file (path "-": stdin), read as they are
+ * needed, so a file of any size runs in constant memory. A line is given
+ * without its "\n" (and "\r\n"); a last line without a newline counts. */
+int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                       const char *path, evt_batch_report_t *rep);
+
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,492 @@
+/* The batch engine: one controller (the caller's coroutine) reads the
+ * source, starts each attempt in a coroutine of its own, and decides
+ * everything else alone — capacity, chunks and pauses, rate, per-attempt
+ * deadlines, retries, halting, ordering — so attempts only run the work and
+ * hand their job back. */
+#define _GNU_SOURCE
+#include "batch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_MAX_RESULT 4096
+#define DEFAULT_BACKOFF_MAX 60000
+#define WINDOW_PER_SLOT 64
+#define RATE_SLACK_US 2000
+
+typedef struct batch batch_t;
+
+/* One item, from the moment it is read until it is reported. */
+typedef struct job {
+    evt_batch_task_t task;  /* what fn and on_result see */
+    batch_t *b;             /* its batch */
+    int status;             /* of the last attempt */
+    int timed_out;          /* its attempt was cancelled for its deadline */
+    evt_co_t *co;           /* the running attempt, NULL otherwise */
+    size_t slot;            /* the running attempt's slot (result buffer) */
+    int64_t deadline;       /* running: when the attempt times out, -1 */
+    int64_t not_before;     /* waiting to retry: when it may start */
+    int64_t started_us;     /* running: when the attempt started */
+    void *result;           /* finished: its result, malloc'd */
+    size_t result_len;
+    struct job *next;       /* link in the retry or done list */
+    unsigned char data[];   /* the item's bytes */
+} job_t;
+
+struct batch {
+    evt_batch_opts_t o;       /* the options, defaults filled in */
+    evt_batch_fn fn;
+    evt_batch_next_fn next;   /* the source */
+    void *src;
+    evt_group_t *attempts;    /* every running attempt */
+    evt_event_t *wake;        /* set by an attempt that finished */
+    job_t **slots;            /* running jobs by slot, coroutines of them */
+    size_t *free_slots;       /* stack of free slot numbers */
+    size_t nfree;
+    unsigned char *out;       /* coroutines * max_result result buffers */
+    job_t *retries;           /* waiting for their retry, unordered */
+    job_t *done, **done_tail; /* finished attempts not yet looked at */
+    job_t *held;              /* read, waiting for the pause to end */
+    job_t **ring;             /* ordered: finished jobs by index % window */
+    size_t window;
+    uint64_t deliver_next;    /* ordered: the next index to report */
+    uint64_t chunk_left;      /* items the chunk may still read */
+    uint64_t chunk_open;      /* items of the chunk not yet reported */
+    int64_t pause_until;      /* no start before this (chunk interval) */
+    int64_t rate_next_us;     /* no start before this (rate limit) */
+    uint64_t failures;        /* items reported with a non-zero status */
+    int stop;                 /* 0 run, 1 start nothing new, 2 cancel all */
+    int src_done;             /* the source said it has no more */
+    int src_err;              /* its errno, when it failed */
+    int progress;             /* draw progress */
+    evt__progress_t prog;
+    evt__hist_t hist;         /* attempt times */
+    evt_batch_report_t rep;
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
+/* --- attempts ------------------------------------------------------------ */
+
+static void *attempt_main(void *arg)
+{
+    job_t *j = arg;
+    batch_t *b = j->b;
+    size_t cap = b->o.max_result, len = 0;
+    unsigned char *out = b->out + j->slot * cap;
+    int rc = b->fn(&j->task, out, cap, &len, b->o.user);
+    evt__hist_add(&b->hist, now_us() - j->started_us);
+    if (j->timed_out)
+        rc = ETIMEDOUT;
+    else if (rc != 0 && b->stop == 2)
+        rc = ECANCELED;
+    if (rc == 0 && len > 0) {
+        j->result = malloc(len < cap ? len : cap);
+        if (j->result) {
+            j->result_len = len < cap ? len : cap;
+            memcpy(j->result, out, j->result_len);
+        } else {
+            rc = ENOMEM;
+        }
+    }
+    j->status = rc;
+    j->co = NULL;
+    b->slots[j->slot] = NULL;
+    b->free_slots[b->nfree++] = j->slot;
+    j->next = NULL;
+    *b->done_tail = j;
+    b->done_tail = &j->next;
+    evt_event_set(b->wake);
+    return NULL;
+}
+
+static int start(batch_t *b, job_t *j)
+{
+    j->slot = b->free_slots[--b->nfree];
+    j->timed_out = 0;
+    j->started_us = now_us();
+    j->deadline = b->o.task_timeout_ms ? evt_now() + b->o.task_timeout_ms : -1;
+    b->slots[j->slot] = j;
+    j->co = evt_group_spawn(b->attempts, attempt_main, j);
+    if (!j->co) {
+        b->slots[j->slot] = NULL;
+        b->free_slots[b->nfree++] = j->slot;
+        return -1;
+    }
+    if (b->o.rate > 0) {
+        /* Starts are due every 1/rate s. The controller wakes on whole
+         * milliseconds, so it may start a little late: a start up to
+         * RATE_SLACK_US late keeps its due time, and the next starts catch
+         * up, instead of every delay lowering the rate. */
+        int64_t now = now_us();
+        if (b->rate_next_us < now - RATE_SLACK_US)
+            b->rate_next_us = now - RATE_SLACK_US;
+        b->rate_next_us += (int64_t)(1e6 / b->o.rate);
+    }
+    return 0;
+}
+
+/* Cancel every running attempt (halt now, or the caller was cancelled). */
+static void cancel_running(batch_t *b)
+{
+    for (size_t i = 0; i < b->o.coroutines; i++)
+        if (b->slots[i] && b->slots[i]->co)
+            evt_cancel(b->slots[i]->co);
+}
+
+/* Cancel the attempts past their deadline; the earliest deadline left. */
+static int64_t expire(batch_t *b)
+{
+    int64_t now = evt_now(), next = -1;
+    for (size_t i = 0; i < b->o.coroutines; i++) {
+        job_t *j = b->slots[i];
+        if (!j || j->deadline < 0 || j->timed_out)
+            continue;
+        if (j->deadline <= now) {
+            j->timed_out = 1;
+            evt_cancel(j->co);
+        } else {
+            next = earliest(next, j->deadline);
+        }
+    }
+    return next;
+}
+
+/* --- reporting ----------------------------------------------------------- */
+
+static void report(batch_t *b, job_t *j)
+{
+    if (b->o.on_result)
+        b->o.on_result(&j->task, j->status, j->result, j->result_len,
+                       b->o.user);
+    free(j->result);
+    free(j);
+}
+
+static void halt(batch_t *b, int how);
+
+/* j is done for good: count it, then report it now or in its turn. */
+static void finish(batch_t *b, job_t *j)
+{
+    if (j->status == 0) {
+        b->rep.ok++;
+    } else {
+        b->rep.failed++;
+        if (b->o.halt != EVT_HALT_NEVER && ++b->failures >= b->o.halt_after) {
+            b->rep.halted = 1;
+            halt(b, b->o.halt == EVT_HALT_NOW ? 2 : 1);
+        }
+    }
+    b->chunk_open--;
+    if (!b->o.ordered) {
+        report(b, j);
+        return;
+    }
+    b->ring[j->task.index % b->window] = j;
+    job_t *head;
+    while ((head = b->ring[b->deliver_next % b->window]) != NULL) {
+        b->ring[b->deliver_next % b->window] = NULL;
+        b->deliver_next++;
+        report(b, head);
+    }
+}
+
+/* Stop starting (how 1) or cancel too (how 2). Items waiting to start or
+ * to retry are finished with ECANCELED or their last failure. */
+static void halt(batch_t *b, int how)
+{
+    if (b->stop >= how)
+        return;
+    b->stop = how;
+    if (how == 2)
+        cancel_running(b);
+    job_t *j = b->held;
+    b->held = NULL;
+    if (j) {
+        j->status = ECANCELED;
+        finish(b, j);
+    }
+    while ((j = b->retries) != NULL) {
+        b->retries = j->next;
+        finish(b, j);
+    }
+}
+
+static int64_t backoff(const batch_t *b, unsigned attempt)
+{
+    int64_t d = b->o.backoff_ms;
+    for (unsigned i = 1; i < attempt && d < b->o.backoff_max_ms; i++)
+        d *= 2;
+    return d < b->o.backoff_max_ms ? d : b->o.backoff_max_ms;
+}
+
+/* Look at the attempts that finished: retry them or finish them. */
+static void collect(batch_t *b)
+{
+    job_t *j;
+    while ((j = b->done) != NULL) {
+        b->done = j->next;
+        if (!b->done)
+            b->done_tail = &b->done;
+        if (j->status != 0 && j->status != ECANCELED && b->stop == 0
+            && j->task.attempt < b->o.retries) {
+            b->rep.retried++;
+            j->task.attempt++;
+            j->not_before = evt_now() + backoff(b, j->task.attempt);
+            j->next = b->retries;
+            b->retries = j;
+        } else {
+            finish(b, j);
+        }
+    }
+}
+
+/* --- starting ------------------------------------------------------------ */
+
+/* Read the next item into a new job: 1, 0 at the end, -1 on error. */
+static int read_item(batch_t *b, job_t **out)
+{
+    const void *item;
+    size_t len;
+    int r = b->next(b->src, &item, &len);
+    if (r <= 0) {
+        if (r < 0)
+            b->src_err = errno ? errno : EIO;
+        b->src_done = 1;
+        return r;
+    }
+    job_t *j = malloc(sizeof *j + len + 1);
+    if (!j) {
+        b->src_err = ENOMEM;
+        b->src_done = 1;
+        return -1;
+    }
+    memset(j, 0, sizeof *j);
+    memcpy(j->data, item, len);
+    j->data[len] = 0; /* a line can be used as a string */
+    j->b = b;
+    j->task.index = b->rep.read++;
+    j->task.item = j->data;
+    j->task.len = len;
+    *out = j;
+    return 1;
+}
+
+/* The due retry with the earliest time, or NULL; *next gets the earliest
+ * time of those not yet due. */
+static job_t *due_retry(batch_t *b, int64_t now, int64_t *next)
+{
+    job_t **best = NULL;
+    for (job_t **p = &b->retries; *p; p = &(*p)->next) {
+        if ((*p)->not_before > now)
+            *next = earliest(*next, (*p)->not_before);
+        else if (!best || (*p)->not_before < (*best)->not_before)
+            best = p;
+    }
+    if (!best)
+        return NULL;
+    job_t *j = *best;
+    *best = j->next;
+    return j;
+}
+
+/* Start what may start now; returns the earliest time something else may
+ * (a retry, the end of a pause, the rate limit), or -1. */
+static int64_t start_more(batch_t *b)
+{
+    int64_t wake = -1;
+    while (b->stop == 0 && b->nfree > 0) {
+        int64_t now = evt_now();
+        if (b->o.rate > 0 && b->rate_next_us > now_us())
+            return earliest(wake, now + (b->rate_next_us - now_us()) / 1000 + 1);
+        job_t *j = due_retry(b, now, &wake);
+        if (j) {
+            if (start(b, j) < 0) {
+                j->status = errno;
+                finish(b, j);
+            }
+            continue;
+        }
+        if (b->held) {
+            if (b->pause_until > now)
+                return earliest(wake, b->pause_until);
+            j = b->held;
+            b->held = NULL;
+        } else {
+            if (b->src_done)
+                return wake;
+            if (b->o.ordered && b->rep.read - b->deliver_next >= b->window)
+                return wake;
+            if (b->o.unit && b->chunk_left == 0) {
+                /* The chunk ends when its last item is reported; then the
+                 * pause, but only if there is another item at all. */
+                if (b->chunk_open > 0)
+                    return wake;
+                if (read_item(b, &j) <= 0)
+                    return wake;
+                b->chunk_left = b->o.unit;
+                b->pause_until = now + b->o.interval_ms;
+                b->held = j;
+                continue;
+            }
+            if (read_item(b, &j) <= 0)
+                return wake;
+        }
+        if (b->o.unit)
+            b->chunk_left--;
+        b->chunk_open++;
+        if (start(b, j) < 0) {
+            j->status = errno;
+            finish(b, j);
+        }
+    }
+    return wake;
+}
+
+/* --- the run ------------------------------------------------------------- */
+
+static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
+{
+    if (!fn || (opts && (opts->interval_ms < 0 || opts->rate < 0
+                         || opts->task_timeout_ms < 0 || opts->backoff_ms < 0
+                         || opts->backoff_max_ms < 0
+                         || opts->halt > EVT_HALT_NOW || opts->progress_fd < 0
+                         || opts->coroutines > ((size_t)1 << 24)))) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(b, 0, sizeof *b);
+    if (opts)
+        b->o = *opts;
+    b->fn = fn;
+    if (!b->o.coroutines)
+        b->o.coroutines = 1;
+    if (!b->o.max_result)
+        b->o.max_result = DEFAULT_MAX_RESULT;
+    if (!b->o.backoff_max_ms)
+        b->o.backoff_max_ms = DEFAULT_BACKOFF_MAX;
+    if (!b->o.halt_after)
+        b->o.halt_after = 1;
+    if (!b->o.progress_fd)
+        b->o.progress_fd = 2;
+    size_t c = b->o.coroutines;
+    b->window = c * WINDOW_PER_SLOT;
+    b->done_tail = &b->done;
+    b->slots = calloc(c, sizeof *b->slots);
+    b->free_slots = malloc(c * sizeof *b->free_slots);
+    b->out = malloc(c * b->o.max_result);
+    b->ring = b->o.ordered ? calloc(b->window, sizeof *b->ring) : NULL;
+    b->attempts = evt_group_new();
+    b->wake = evt_event_new();
+    if (!b->slots || !b->free_slots || !b->out || (b->o.ordered && !b->ring)
+        || !b->attempts || !b->wake)
+        return -1;
+    for (size_t i = 0; i < c; i++)
+        b->free_slots[i] = c - 1 - i;
+    b->nfree = c;
+    return 0;
+}
+
+static void fini(batch_t *b)
+{
+    if (b->attempts)
+        evt_group_free(b->attempts);
+    if (b->wake)
+        evt_event_free(b->wake);
+    free(b->slots);
+    free(b->free_slots);
+    free(b->out);
+    free(b->ring);
+}
+
+static int finished(const batch_t *b)
+{
+    return b->nfree == b->o.coroutines && !b->retries && !b->done && !b->held
+           && (b->src_done || b->stop);
+}
+
+int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                   evt_batch_next_fn next, void *src, uint64_t total,
+                   evt_batch_report_t *rep)
+{
+    batch_t b;
+    if (!next) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (init(&b, opts, fn) < 0) {
+        int err = errno;
+        if (err != EINVAL)
+            fini(&b);
+        errno = err == EINVAL ? EINVAL : ENOMEM;
+        return -1;
+    }
+    b.next = next;
+    b.src = src;
+    int64_t start_ms = evt_now();
+    if (b.o.progress)
+        evt__progress_init(&b.prog, b.o.progress_fd, total);
+    int cancelled = 0;
+    for (;;) {
+        collect(&b);
+        if (b.src_err)
+            halt(&b, 1);
+        int64_t wake = earliest(start_more(&b), expire(&b));
+        if (finished(&b))
+            break;
+        if (b.o.progress) {
+            if (evt_now() >= b.prog.next_ms)
+                evt__progress_draw(&b.prog, &b.rep,
+                                   b.o.coroutines - b.nfree);
+            wake = earliest(wake, b.prog.next_ms);
+        }
+        if (evt_event_wait(b.wake, wake) < 0 && errno == ECANCELED) {
+            cancelled = 1;
+            halt(&b, 2);
+            break;
+        }
+        evt_event_clear(b.wake);
+    }
+    /* Every attempt returns before the batch does, even for a cancelled
+     * caller (the group's drain does not give up); then what they left is
+     * reported. */
+    evt_group_free(b.attempts);
+    b.attempts = NULL;
+    collect(&b);
+    b.rep.wall_ms = evt_now() - start_ms;
+    b.rep.p50_ms = evt__hist_quantile(&b.hist, 0.50);
+    b.rep.p99_ms = evt__hist_quantile(&b.hist, 0.99);
+    if (b.o.progress)
+        evt__progress_final(&b.prog, &b.rep);
+    if (rep)
+        *rep = b.rep;
+    int err = cancelled ? ECANCELED : b.src_err;
+    fini(&b);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                  evt_batch_next_fn next, void *src, evt_batch_report_t *rep)
+{
+    return evt__batch_run(opts, fn, next, src, 0, rep);
+}

@@ -1,0 +1,47 @@
+/* Internal interface of the batch engine: the latency histogram and the
+ * progress display, kept apart from the scheduling logic of batch.c. */
+#ifndef EVT_BATCH_BATCH_H
+#define EVT_BATCH_BATCH_H
+
+#include "eventor.h"
+
+#include <stdint.h>
+
+/* evt_batch_run, told the number of items when the source knows it (0:
+ * unknown), for the progress display's ETA. */
+int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                   evt_batch_next_fn next, void *src, uint64_t total,
+                   evt_batch_report_t *rep);
+
+/* Attempt times in buckets 5% wide (log scale), from 1 us to hours, so that
+ * percentiles of any number of items take constant memory. */
+#define EVT__HIST_BUCKETS 512
+typedef struct evt__hist {
+    uint64_t count[EVT__HIST_BUCKETS];
+    uint64_t total;
+} evt__hist_t;
+
+void evt__hist_add(evt__hist_t *h, int64_t us);
+/* The q-quantile (0 < q <= 1) in milliseconds; 0 when empty. */
+double evt__hist_quantile(const evt__hist_t *h, double q);
+
+/* Progress on a file descriptor: a bar redrawn in place on a terminal, a
+ * line per period otherwise. */
+typedef struct evt__progress {
+    int fd;             /* where to write */
+    int tty;            /* fd is a terminal */
+    int64_t start_ms;   /* evt_now() at the start */
+    int64_t next_ms;    /* when to draw next */
+    uint64_t total;     /* items in all, 0 when unknown */
+} evt__progress_t;
+
+void evt__progress_init(evt__progress_t *p, int fd, uint64_t total);
+/* The period between two draws, ms. */
+int64_t evt__progress_period(const evt__progress_t *p);
+/* Draw the counts now. */
+void evt__progress_draw(evt__progress_t *p, const evt_batch_report_t *r,
+                        uint64_t running);
+/* The last line: counts, wall time, rate, p50/p99. */
+void evt__progress_final(evt__progress_t *p, const evt_batch_report_t *r);
+
+#endif

@@ -1,0 +1,120 @@
+/* What a batch shows while it runs and when it ends: done/failed/retried
+ * counts, rate, ETA when the total is known, and p50/p99 of attempt times
+ * from a log-scale histogram. */
+#define _GNU_SOURCE
+#include "batch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HIST_STEP 1.05
+
+void evt__hist_add(evt__hist_t *h, int64_t us)
+{
+    size_t b = us < 1 ? 0 : (size_t)(log((double)us) / log(HIST_STEP));
+    if (b >= EVT__HIST_BUCKETS)
+        b = EVT__HIST_BUCKETS - 1;
+    h->count[b]++;
+    h->total++;
+}
+
+double evt__hist_quantile(const evt__hist_t *h, double q)
+{
+    if (h->total == 0)
+        return 0;
+    uint64_t rank = (uint64_t)ceil(q * (double)h->total);
+    if (rank == 0)
+        rank = 1;
+    uint64_t seen = 0;
+    for (size_t b = 0; b < EVT__HIST_BUCKETS; b++) {
+        seen += h->count[b];
+        if (seen >= rank) /* the bucket's middle */
+            return pow(HIST_STEP, (double)b + 0.5) / 1000.0;
+    }
+    return pow(HIST_STEP, EVT__HIST_BUCKETS) / 1000.0;
+}
+
+void evt__progress_init(evt__progress_t *p, int fd, uint64_t total)
+{
+    p->fd = fd;
+    p->tty = isatty(fd);
+    p->start_ms = evt_now();
+    p->next_ms = p->start_ms + evt__progress_period(p);
+    p->total = total;
+}
+
+int64_t evt__progress_period(const evt__progress_t *p)
+{
+    return p->tty ? 200 : 1000;
+}
+
+static void put(const evt__progress_t *p, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(p->fd, s, n);
+        if (w <= 0)
+            return; /* progress is best effort: never fail the batch */
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+void evt__progress_draw(evt__progress_t *p, const evt_batch_report_t *r,
+                        uint64_t running)
+{
+    int64_t now = evt_now();
+    p->next_ms = now + evt__progress_period(p);
+    double secs = (double)(now - p->start_ms) / 1000.0;
+    uint64_t fin = r->ok + r->failed;
+    double rate = secs > 0 ? (double)fin / secs : 0;
+    char line[256], bar[33];
+    int n;
+    if (p->total) {
+        size_t fill = (size_t)(32 * fin / p->total);
+        memset(bar, '#', fill);
+        memset(bar + fill, '.', 32 - fill);
+        bar[32] = 0;
+        double eta = rate > 0 ? (double)(p->total - fin) / rate : 0;
+        n = snprintf(line, sizeof line,
+                     "%s[%s] %3u%% %llu/%llu ok %llu failed %llu retried %llu"
+                     " running %llu %.1f/s ETA %.0fs%s",
+                     p->tty ? "\r" : "", bar,
+                     (unsigned)(100 * fin / p->total),
+                     (unsigned long long)fin, (unsigned long long)p->total,
+                     (unsigned long long)r->ok, (unsigned long long)r->failed,
+                     (unsigned long long)r->retried,
+                     (unsigned long long)running, rate, eta,
+                     p->tty ? "\033[K" : "\n");
+    } else {
+        n = snprintf(line, sizeof line,
+                     "%s%llu done: ok %llu failed %llu retried %llu running"
+                     " %llu %.1f/s%s",
+                     p->tty ? "\r" : "", (unsigned long long)fin,
+                     (unsigned long long)r->ok, (unsigned long long)r->failed,
+                     (unsigned long long)r->retried,
+                     (unsigned long long)running, rate,
+                     p->tty ? "\033[K" : "\n");
+    }
+    if (n > 0)
+        put(p, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+void evt__progress_final(evt__progress_t *p, const evt_batch_report_t *r)
+{
+    double secs = (double)r->wall_ms / 1000.0;
+    uint64_t fin = r->ok + r->failed;
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "%s%llu items: %llu ok, %llu failed, %llu retried%s in"
+                     " %.2f s (%.1f/s), p50 %.2f ms, p99 %.2f ms\n",
+                     p->tty ? "\r\033[K" : "", (unsigned long long)fin,
+                     (unsigned long long)r->ok, (unsigned long long)r->failed,
+                     (unsigned long long)r->retried,
+                     r->halted ? ", halted" : "", secs,
+                     secs > 0 ? (double)fin / secs : 0.0, r->p50_ms,
+                     r->p99_ms);
+    if (n > 0)
+        put(p, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
