@@ -486,6 +486,12 @@ typedef struct evt_batch_opts {
                                terminal, a line a second otherwise, and a
                                final report line */
     int progress_fd;        /* 0 = stderr */
+    int stop_on_signals;    /* 1: SIGINT or SIGTERM stops the batch: start
+                               nothing new, let running items finish for
+                               grace_ms, then cancel them; a second signal
+                               cancels at once. The handlers are put back
+                               when the batch returns */
+    int64_t grace_ms;       /* 0 = 10000 */
     evt_batch_result_fn on_result; /* NULL: results are dropped */
     void *user;             /* last argument of fn and on_result */
 } evt_batch_opts_t;
@@ -496,7 +502,9 @@ typedef struct evt_batch_report {
     uint64_t ok;        /* finished with status 0 */
     uint64_t failed;    /* finished with another status (ECANCELED included) */
     uint64_t retried;   /* retry attempts made */
-    int halted;         /* 1 when the error policy stopped the batch */
+    int halted;         /* 1 when the error policy or a signal stopped
+                           the batch */
+    int signal;         /* the signal that stopped it, 0 = none */
     int64_t wall_ms;    /* from start to the last result */
     double p50_ms;      /* median time of an item's attempts, ms (5%) */
     double p99_ms;      /* 99th percentile, ms */
@@ -512,7 +520,8 @@ typedef int (*evt_batch_next_fn)(void *src, const void **item, size_t *len);
  * (failures of items are in the report and on_result, not here), or -1 and
  * errno: EINVAL (bad options), ENOMEM, the source's errno, ECANCELED (the
  * calling coroutine was cancelled: running items were cancelled and
- * reported). rep (may be NULL) is filled in either way. */
+ * reported), EBUSY (stop_on_signals while another batch has the signals).
+ * rep (may be NULL) is filled in either way. */
 int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
                   evt_batch_next_fn next, void *src, evt_batch_report_t *rep);
 /* The same over n items: items[i] of lens[i] bytes (lens NULL: each item

@@ -13,6 +13,7 @@
 
 #define DEFAULT_MAX_RESULT 4096
 #define DEFAULT_BACKOFF_MAX 60000
+#define DEFAULT_GRACE 10000
 #define WINDOW_PER_SLOT 64
 #define RATE_SLACK_US 2000
 
@@ -40,7 +41,7 @@ struct batch {
     evt_batch_fn fn;
     evt_batch_next_fn next;   /* the source */
     void *src;
-    evt_group_t *attempts;    /* every running attempt */
+    evt_group_t *attempts;    /* every running attempt, and sig_watch */
     evt_event_t *wake;        /* set by an attempt that finished */
     job_t **slots;            /* running jobs by slot, coroutines of them */
     size_t *free_slots;       /* stack of free slot numbers */
@@ -60,7 +61,10 @@ struct batch {
     int stop;                 /* 0 run, 1 start nothing new, 2 cancel all */
     int src_done;             /* the source said it has no more */
     int src_err;              /* its errno, when it failed */
-    int progress;             /* draw progress */
+    evt__signals_t sig;       /* stop_on_signals: where signals arrive */
+    evt_co_t *sig_watch;      /* the coroutine reading them (borrowed) */
+    int64_t grace_end;        /* after a signal: cancel the rest then, -1 */
+    unsigned sig_seen;        /* signals acted upon */
     evt__progress_t prog;
     evt__hist_t hist;         /* attempt times */
     evt_batch_report_t rep;
@@ -259,6 +263,8 @@ static void collect(batch_t *b)
 
 /* --- starting ------------------------------------------------------------ */
 
+static void check_signals(batch_t *b);
+
 /* Read the next item into a new job: 1, 0 at the end, -1 on error. */
 static int read_item(batch_t *b, job_t **out)
 {
@@ -311,7 +317,10 @@ static job_t *due_retry(batch_t *b, int64_t now, int64_t *next)
 static int64_t start_more(batch_t *b)
 {
     int64_t wake = -1;
-    while (b->stop == 0 && b->nfree > 0) {
+    for (;;) {
+        check_signals(b); /* a signal stops the very next start */
+        if (b->stop != 0 || b->nfree == 0)
+            return wake;
         int64_t now = evt_now();
         if (b->o.rate > 0 && b->rate_next_us > now_us())
             return earliest(wake, now + (b->rate_next_us - now_us()) / 1000 + 1);
@@ -356,7 +365,51 @@ static int64_t start_more(batch_t *b)
             finish(b, j);
         }
     }
-    return wake;
+}
+
+/* --- signals ------------------------------------------------------------ */
+
+/* The first signal stops the starts and opens the grace period; a second
+ * one cancels what runs. */
+static void check_signals(batch_t *b)
+{
+    int first;
+    if (!b->sig_watch)
+        return;
+    unsigned n = evt__signals_count(&first);
+    if (n == b->sig_seen)
+        return;
+    b->sig_seen = n;
+    b->rep.halted = 1;
+    if (!b->rep.signal) {
+        b->rep.signal = first;
+        b->grace_end = evt_now() + b->o.grace_ms;
+        halt(b, 1);
+    }
+    if (n >= 2)
+        halt(b, 2);
+}
+
+/* Wakes the controller when it is parked; it decides in check_signals. */
+static void *watch_signals(void *arg)
+{
+    batch_t *b = arg;
+    while (evt__signals_wait(&b->sig) == 0)
+        evt_event_set(b->wake);
+    return NULL;
+}
+
+static int watch_start(batch_t *b)
+{
+    if (evt__signals_take(&b->sig) < 0)
+        return -1;
+    /* In the attempts' group, whose drain at the end cancels it. */
+    b->sig_watch = evt_group_spawn(b->attempts, watch_signals, b);
+    if (!b->sig_watch) {
+        evt__signals_give(&b->sig);
+        return -1;
+    }
+    return 0;
 }
 
 /* --- the run ------------------------------------------------------------- */
@@ -367,6 +420,7 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
                          || opts->task_timeout_ms < 0 || opts->backoff_ms < 0
                          || opts->backoff_max_ms < 0
                          || opts->halt > EVT_HALT_NOW || opts->progress_fd < 0
+                         || opts->grace_ms < 0
                          || opts->coroutines > ((size_t)1 << 24)))) {
         errno = EINVAL;
         return -1;
@@ -385,6 +439,11 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
         b->o.halt_after = 1;
     if (!b->o.progress_fd)
         b->o.progress_fd = 2;
+    if (!b->o.grace_ms)
+        b->o.grace_ms = DEFAULT_GRACE;
+    b->grace_end = -1;
+    if (b->o.rate > 0)
+        b->rate_next_us = now_us();
     size_t c = b->o.coroutines;
     b->window = c * WINDOW_PER_SLOT;
     b->done_tail = &b->done;
@@ -439,15 +498,26 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
     }
     b.next = next;
     b.src = src;
+    if (b.o.stop_on_signals && watch_start(&b) < 0) {
+        int err = errno;
+        fini(&b);
+        errno = err;
+        return -1;
+    }
     int64_t start_ms = evt_now();
     if (b.o.progress)
         evt__progress_init(&b.prog, b.o.progress_fd, total);
     int cancelled = 0;
     for (;;) {
         collect(&b);
+        check_signals(&b);
         if (b.src_err)
             halt(&b, 1);
+        if (b.grace_end >= 0 && evt_now() >= b.grace_end)
+            halt(&b, 2);
         int64_t wake = earliest(start_more(&b), expire(&b));
+        if (b.stop < 2)
+            wake = earliest(wake, b.grace_end);
         if (finished(&b))
             break;
         if (b.o.progress) {
@@ -468,6 +538,8 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
      * reported. */
     evt_group_free(b.attempts);
     b.attempts = NULL;
+    if (b.sig_watch)
+        evt__signals_give(&b.sig);
     collect(&b);
     b.rep.wall_ms = evt_now() - start_ms;
     b.rep.p50_ms = evt__hist_quantile(&b.hist, 0.50);

@@ -5,6 +5,7 @@
 
 #include "eventor.h"
 
+#include <signal.h>
 #include <stdint.h>
 
 /* evt_batch_run, told the number of items when the source knows it (0:
@@ -43,5 +44,25 @@ void evt__progress_draw(evt__progress_t *p, const evt_batch_report_t *r,
                         uint64_t running);
 /* The last line: counts, wall time, rate, p50/p99. */
 void evt__progress_final(evt__progress_t *p, const evt_batch_report_t *r);
+
+/* SIGINT/SIGTERM routed to a pipe while a batch runs; one batch at a time. */
+typedef struct evt__signals {
+    int fds[2];                  /* the pipe: read end, write end */
+    struct sigaction old_int;    /* the handlers to put back */
+    struct sigaction old_term;
+} evt__signals_t;
+
+/* Route the signals to s. Returns 0, or -1 and EBUSY (another batch has
+ * them), or pipe's errno. */
+int evt__signals_take(evt__signals_t *s);
+/* Put the previous handlers back and close the pipe. */
+void evt__signals_give(evt__signals_t *s);
+/* Signals caught since evt__signals_take; *first gets the first one's
+ * number. The handler counts them at once, so a controller can look before
+ * every start without waiting for the pipe. */
+unsigned evt__signals_count(int *first);
+/* Park until the pipe says a signal came. Returns 0, or -1 and errno
+ * (ECANCELED). */
+int evt__signals_wait(evt__signals_t *s);
 
 #endif

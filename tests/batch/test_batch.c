@@ -4,6 +4,7 @@
  * caller, a failing source and bad arguments. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,4 +333,60 @@ Test(batch, failing_source_and_bad_arguments)
     cr_assert_eq(errno, EINVAL);
     cr_assert_eq(evt_batch_run_array(&o, add_ten, NULL, NULL, 0, &r), 0);
     cr_assert_eq(r.read, 0);
+}
+
+/* Item 0 waits until cancelled; item 4 sends the signals. */
+static int signalling(const evt_batch_task_t *t, void *out, size_t cap,
+                      size_t *len, void *user)
+{
+    seen_t *s = user;
+    (void)out, (void)cap, (void)len;
+    s->start_ms[t->index] = evt_now();
+    if (t->index == 0)
+        return evt_sleep(-1) < 0 ? errno : 0;
+    if (t->index == 4)
+        for (int i = 0; i < s->fail_first; i++)
+            raise(SIGINT);
+    return 0;
+}
+
+static void run_signalled(seen_t *s, int signals, int64_t grace_ms,
+                          evt_batch_report_t *r)
+{
+    numbers_init();
+    seen_init(s);
+    s->fail_first = signals;
+    struct sigaction before, after;
+    sigaction(SIGINT, NULL, &before);
+    evt_batch_opts_t o = {.coroutines = 2, .stop_on_signals = 1,
+                          .grace_ms = grace_ms, .on_result = record,
+                          .user = s};
+    cr_assert_eq(evt_batch_run_array(&o, signalling,
+                                     (const void *const *)numbers, NULL, 100,
+                                     r), 0);
+    sigaction(SIGINT, NULL, &after);
+    cr_assert_eq(after.sa_handler, before.sa_handler);
+    cr_assert_eq(r->halted, 1);
+    cr_assert_eq(r->signal, SIGINT);
+    cr_assert_eq(r->read, 5, "nothing starts after the signal");
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(s->reported[i], 1);
+    cr_assert_eq(s->status[0], ECANCELED);
+}
+
+Test(batch, signal_stops_then_grace_cancels)
+{
+    static seen_t s;
+    evt_batch_report_t r;
+    run_signalled(&s, 1, 40, &r);
+    cr_assert_geq(r.wall_ms, 40);
+    cr_assert_eq(r.ok, 4);
+}
+
+Test(batch, second_signal_cancels_at_once)
+{
+    static seen_t s;
+    evt_batch_report_t r;
+    run_signalled(&s, 2, 600000, &r);
+    cr_assert_lt(r.wall_ms, 600000);
 }
