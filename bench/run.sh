@@ -25,6 +25,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_sleepers" | emit eventor
 "$bin/bench_sleepers" --shared | emit eventor
 "$bin/bench_io_batch" | grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
+"$bin/bench_batch" | emit eventor
 
 "$here/peers/build.sh" "$bin/peers" >&2
 
