@@ -24,8 +24,9 @@ size_t evt__ipc_size(const void *p);
 
 /* A short lock on object state: process-shared, robust and error-checking,
  * held only for a few memory operations, so a contended lock may block the
- * thread. A holder that died left the state consistent (every update
- * publishes with its last store), so the next locker simply goes on. */
+ * thread. Updates are ordered so that a holder killed in the middle leaves
+ * a usable object (most publish with their last store; see each file), so
+ * the next locker simply goes on. */
 int evt__ipc_mutex_init(pthread_mutex_t *m);
 /* 0, or an errno value (EDEADLK: this thread holds it already). */
 int evt__ipc_mutex_lock(pthread_mutex_t *m);
