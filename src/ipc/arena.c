@@ -16,6 +16,8 @@
 #define MIN_CLASS 6   /* 64-byte blocks */
 #define NCLASS 40
 #define HDR 16        /* block header, keeps user memory 16-byte aligned */
+#define BIG_CLASS 16  /* blocks of 64 KiB and more give their pages back
+                         when freed (all but the first) */
 
 typedef struct block {
     uint32_t cls;       /* size class: the block spans 1 << cls bytes */
@@ -125,10 +127,12 @@ void *evt__ipc_alloc(size_t size)
     unsigned c = class_of(size + HDR);
     size_t bytes = (size_t)1 << c;
     block_t *b = NULL;
+    int reused = 0;
     evt__ipc_mutex_lock(&a->lock);
     if (a->free[c]) {
         b = a->free[c];
         a->free[c] = b->next;
+        reused = 1;
     } else {
         /* Blocks are aligned to their size (up to a page), so that a big
          * block starts on a page boundary. */
@@ -144,7 +148,10 @@ void *evt__ipc_alloc(size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    memset(b, 0, bytes);
+    /* Fresh pages, and those a free gave back, are zero already: touching
+     * them would only make them resident. */
+    if (reused)
+        memset(b, 0, c >= BIG_CLASS ? 4096 : bytes);
     b->cls = c;
     b->magic = BLOCK_MAGIC;
     return (char *)b + HDR;
@@ -156,7 +163,7 @@ void evt__ipc_free(void *p)
         return;
     arena_t *a = atomic_load(&arena);
     block_t *b = (block_t *)((char *)p - HDR);
-    if (b->cls >= 16) /* 64 KiB and more: give the pages back meanwhile */
+    if (b->cls >= BIG_CLASS) /* give the pages back meanwhile */
         madvise((char *)b + 4096, ((size_t)1 << b->cls) - 4096, MADV_REMOVE);
     evt__ipc_mutex_lock(&a->lock);
     b->magic = 0;
