@@ -417,6 +417,234 @@ int evt_copool_free(evt_copool_t *pool);
 /* Interprocess communication (src/ipc)                                     */
 /* ------------------------------------------------------------------------ */
 
+/* Objects shared between processes (multiprocessing's Queue, Pipe, Lock,
+ * RLock, Semaphore, Event, Condition, Barrier, Value, Array, and
+ * Manager().dict() / .list()). They live in one shared arena, mapped on
+ * the first call that makes one: processes forked after that see every
+ * object at the same address, including objects made later by any of them,
+ * so handles (and pointers inside them) can be passed down through fork
+ * as they are. A process that was not forked from one that mapped the
+ * arena cannot reach it. Every object may be used from any thread and
+ * coroutine of any of these processes; a blocking call parks only the
+ * calling coroutine (its thread's other coroutines keep running), takes a
+ * deadline and fails with ECANCELED once the caller is cancelled, as
+ * everywhere in this API. Up to 1024 threads, all processes together, can
+ * wait at the same time (beyond, a call that would wait fails with EAGAIN).
+ * Free an object once, when no process uses it any more: *_free does not
+ * wake waiters. A process that dies is never waited for past a deadline;
+ * what each object does about it is said at the object. */
+
+/* Queue: a bounded FIFO of messages of at most msg_max bytes each, any
+ * number of producers and consumers. A message is copied in by put and out
+ * by get. */
+typedef struct evt_ipc_queue evt_ipc_queue_t;
+/* A queue of capacity messages (1 to 2^32) of up to msg_max bytes each (1
+ * to 1 GiB); capacity slots of msg_max bytes are taken from the arena at
+ * once. NULL and EINVAL, ENOMEM. */
+evt_ipc_queue_t *evt_ipc_queue_new(size_t capacity, size_t msg_max);
+/* Copy len bytes of msg into the queue, waiting for room. Returns 0, or -1
+ * and EMSGSIZE (len > msg_max), EPIPE (the queue is closed), ETIMEDOUT,
+ * ECANCELED, EINVAL. A producer killed in the middle of a put has put
+ * nothing. */
+int evt_ipc_queue_put(evt_ipc_queue_t *q, const void *msg, size_t len,
+                      int64_t deadline);
+/* Take the oldest message into buf (cap bytes), waiting for one. Returns
+ * its length, or -1 and EMSGSIZE (cap is smaller than the message, which
+ * stays first in the queue; evt_ipc_queue_msg_max is always enough), EPIPE
+ * (closed and empty), ETIMEDOUT, ECANCELED, EINVAL. A get whose producers
+ * all died waits until its deadline (ETIMEDOUT): the queue does not know
+ * its producers; have them, or their parent after reaping them, call
+ * evt_ipc_queue_close to end the stream. */
+ssize_t evt_ipc_queue_get(evt_ipc_queue_t *q, void *buf, size_t cap,
+                          int64_t deadline);
+/* No more puts: putters fail with EPIPE, getters drain what is queued and
+ * then fail with EPIPE. Idempotent. */
+void evt_ipc_queue_close(evt_ipc_queue_t *q);
+/* Messages queued now. */
+size_t evt_ipc_queue_len(evt_ipc_queue_t *q);
+size_t evt_ipc_queue_msg_max(const evt_ipc_queue_t *q);
+void evt_ipc_queue_free(evt_ipc_queue_t *q);
+
+/* Pipe (multiprocessing.Pipe): two connected ends, each of which sends and
+ * receives whole messages of any size (length-prefixed frames over a Unix
+ * stream socket pair). An end is process-local memory around an fd: after
+ * a fork each process uses the end it needs and closes the other one. Use
+ * an end from one coroutine at a time. */
+typedef struct evt_ipc_conn evt_ipc_conn_t;
+/* Make a pair of connected ends in ends[0] and ends[1]; the caller owns
+ * both (evt_ipc_conn_close). Returns 0, or -1 and EINVAL, EMFILE, ENOMEM. */
+int evt_ipc_pipe(evt_ipc_conn_t *ends[2]);
+/* Send the message msg of len bytes (up to 4 GiB - 1) whole. Returns 0, or
+ * -1 and EPIPE (the other end is closed), EMSGSIZE, ETIMEDOUT, ECANCELED,
+ * EINVAL. A send that fails after part of the message went out leaves the
+ * stream cut: the end then fails every later send with EPIPE. */
+int evt_ipc_conn_send(evt_ipc_conn_t *c, const void *msg, size_t len,
+                      int64_t deadline);
+/* Receive the next message into buf (cap bytes). Returns its length, or -1
+ * and EMSGSIZE (cap is too small: the message stays, see
+ * evt_ipc_conn_peek), EPIPE (the other end is closed and no whole message
+ * is left), ETIMEDOUT, ECANCELED, EINVAL. Bytes that came before a timeout
+ * are kept for the next call. */
+ssize_t evt_ipc_conn_recv(evt_ipc_conn_t *c, void *buf, size_t cap,
+                          int64_t deadline);
+/* Wait for the next message and return its length without taking it; -1
+ * and errno as evt_ipc_conn_recv. */
+ssize_t evt_ipc_conn_peek(evt_ipc_conn_t *c, int64_t deadline);
+/* The end's socket, for evt_wait_fd (readable: bytes have come). */
+int evt_ipc_conn_fd(const evt_ipc_conn_t *c);
+/* Close this process's copy of the end and free it. The other end sees
+ * EPIPE once every process has closed its copy. Accepts NULL. */
+void evt_ipc_conn_close(evt_ipc_conn_t *c);
+
+/* Locks (multiprocessing.Lock and RLock). A lock is held by a coroutine:
+ * only that coroutine releases it, and it must release it before it
+ * returns. When the holder's process or thread dies, the next acquire takes
+ * the lock and reports it with EOWNERDEAD (robust-mutex semantics); lockers
+ * that are parked notice within 100 ms. */
+typedef struct evt_ipc_lock evt_ipc_lock_t;
+/* A lock, or with rlock_new a recursive lock (its holder may take it again
+ * and must release it as often). NULL and ENOMEM. */
+evt_ipc_lock_t *evt_ipc_lock_new(void);
+evt_ipc_lock_t *evt_ipc_rlock_new(void);
+/* Returns 0 once the caller holds l; or -1 and EOWNERDEAD (the caller holds
+ * l, but its last holder died holding it: what l guards may be half
+ * changed), ETIMEDOUT, ECANCELED, EDEADLK (the caller holds a non-recursive
+ * l already), EAGAIN (recursion deeper than UINT_MAX), EINVAL. */
+int evt_ipc_lock_acquire(evt_ipc_lock_t *l, int64_t deadline);
+/* Returns 0, or -1 and EPERM (the caller does not hold l), EINVAL. */
+int evt_ipc_lock_release(evt_ipc_lock_t *l);
+/* Returns 0, or -1 and EBUSY while l is held (NULL is fine). */
+int evt_ipc_lock_free(evt_ipc_lock_t *l);
+
+/* Counting semaphore (multiprocessing.Semaphore). A unit taken by a process
+ * that dies is not given back. */
+typedef struct evt_ipc_sem evt_ipc_sem_t;
+evt_ipc_sem_t *evt_ipc_sem_new(unsigned value); /* NULL and ENOMEM */
+/* Take a unit, waiting for one. Returns 0, or -1 and ETIMEDOUT, ECANCELED,
+ * EINVAL. */
+int evt_ipc_sem_acquire(evt_ipc_sem_t *s, int64_t deadline);
+/* Give a unit back. Returns 0, or -1 and EOVERFLOW, EINVAL. */
+int evt_ipc_sem_release(evt_ipc_sem_t *s);
+unsigned evt_ipc_sem_value(evt_ipc_sem_t *s);
+void evt_ipc_sem_free(evt_ipc_sem_t *s);
+
+/* Event (multiprocessing.Event): a flag; waiters park until it is set. */
+typedef struct evt_ipc_event evt_ipc_event_t;
+evt_ipc_event_t *evt_ipc_event_new(void); /* NULL and ENOMEM */
+/* Set the flag and wake every waiter: each returns 0, even if the flag is
+ * cleared again before it looks. */
+void evt_ipc_event_set(evt_ipc_event_t *ev);
+void evt_ipc_event_clear(evt_ipc_event_t *ev);
+int evt_ipc_event_is_set(evt_ipc_event_t *ev);
+/* Returns 0 at once if set, else when it is set; or -1 and ETIMEDOUT,
+ * ECANCELED, EINVAL. */
+int evt_ipc_event_wait(evt_ipc_event_t *ev, int64_t deadline);
+void evt_ipc_event_free(evt_ipc_event_t *ev);
+
+/* Condition variable (multiprocessing.Condition) over a lock or rlock. */
+typedef struct evt_ipc_cond evt_ipc_cond_t;
+/* A condition over l (not NULL; it stays the caller's and must outlive the
+ * condition). NULL and EINVAL, ENOMEM. */
+evt_ipc_cond_t *evt_ipc_cond_new(evt_ipc_lock_t *l);
+/* Release the lock (every level of an rlock), wait for a notify, and take
+ * the lock back (as many levels) before returning, whatever the outcome:
+ * taking it back waits as long as needed, through a cancel. Returns 0 when
+ * notified (spurious wake-ups are possible: check your predicate in a
+ * loop), or -1 and ETIMEDOUT, ECANCELED, EOWNERDEAD (notified or not, the
+ * lock was taken back from a holder that died), EPERM (the caller does not
+ * hold the lock; nothing is done), EINVAL. */
+int evt_ipc_cond_wait(evt_ipc_cond_t *c, int64_t deadline);
+/* Wake up to n of the coroutines waiting now (notify_all: all of them).
+ * The caller should hold the lock, as with Python's Condition, though it is
+ * not checked. */
+void evt_ipc_cond_notify(evt_ipc_cond_t *c, unsigned n);
+void evt_ipc_cond_notify_all(evt_ipc_cond_t *c);
+void evt_ipc_cond_free(evt_ipc_cond_t *c);
+
+/* Barrier (multiprocessing.Barrier) for parties coroutines. */
+typedef struct evt_ipc_barrier evt_ipc_barrier_t;
+/* NULL and EINVAL (parties 0), ENOMEM. */
+evt_ipc_barrier_t *evt_ipc_barrier_new(unsigned parties);
+/* Wait until parties callers are waiting, then release them all. Returns
+ * the caller's arrival index (0 for the first, parties - 1 for the one
+ * that released the others); or -1 and ETIMEDOUT or ECANCELED (the caller
+ * gave up, which breaks the barrier), EPIPE (the barrier is broken: another
+ * waiter gave up, or evt_ipc_barrier_reset was called, while this one
+ * waited or before), EINVAL. A party that dies without arriving leaves the
+ * others to their deadlines. */
+int evt_ipc_barrier_wait(evt_ipc_barrier_t *b, int64_t deadline);
+/* Mend a broken barrier; coroutines waiting now fail with EPIPE. */
+void evt_ipc_barrier_reset(evt_ipc_barrier_t *b);
+void evt_ipc_barrier_free(evt_ipc_barrier_t *b);
+
+/* Shared value (multiprocessing.Value for integers): a 64-bit integer whose
+ * every operation is atomic. */
+typedef struct evt_ipc_value evt_ipc_value_t;
+evt_ipc_value_t *evt_ipc_value_new(int64_t init); /* NULL and ENOMEM */
+int64_t evt_ipc_value_get(evt_ipc_value_t *v);
+void evt_ipc_value_set(evt_ipc_value_t *v, int64_t x);
+/* Add delta and return the new value. */
+int64_t evt_ipc_value_add(evt_ipc_value_t *v, int64_t delta);
+/* Set desired if the value is expected: 1 when it was, else 0. */
+int evt_ipc_value_cas(evt_ipc_value_t *v, int64_t expected, int64_t desired);
+void evt_ipc_value_free(evt_ipc_value_t *v);
+
+/* Shared array (multiprocessing.Array, RawArray): n elements of size bytes,
+ * zeroed, 16-byte aligned, in the arena. Use a lock or atomics around
+ * changes that other processes must see whole. NULL and EINVAL (n or size
+ * 0, or too large), ENOMEM. */
+void *evt_ipc_array_new(size_t n, size_t size);
+/* Its n, given the pointer evt_ipc_array_new returned. */
+size_t evt_ipc_array_len(const void *a);
+void evt_ipc_array_free(void *a);
+
+/* Shared dict (Manager().dict()): string keys, byte-string values, both
+ * copied in and out; iteration in insertion order. Each call is atomic. */
+typedef struct evt_ipc_dict evt_ipc_dict_t;
+evt_ipc_dict_t *evt_ipc_dict_new(void); /* NULL and ENOMEM */
+/* Set key (NUL-terminated, not NULL) to the len bytes of val, replacing
+ * any value (a replaced key keeps its place). Returns 0, or -1 and ENOMEM,
+ * EINVAL. */
+int evt_ipc_dict_set(evt_ipc_dict_t *d, const char *key, const void *val,
+                     size_t len);
+/* Copy at most cap bytes of key's value into buf and return the value's
+ * whole length (compare it with cap); or -1 and ENOENT, EINVAL. */
+ssize_t evt_ipc_dict_get(evt_ipc_dict_t *d, const char *key, void *buf,
+                         size_t cap);
+/* Remove key. Returns 0, or -1 and ENOENT, EINVAL. */
+int evt_ipc_dict_del(evt_ipc_dict_t *d, const char *key);
+size_t evt_ipc_dict_len(evt_ipc_dict_t *d);
+/* Call fn for every item in insertion order until it returns non-zero
+ * (that value is returned; 0 when every item was seen; -1 and EINVAL). fn
+ * runs with d locked: it must not call d's functions (they would fail with
+ * EDEADLK), and key and val are valid only during the call. */
+typedef int (*evt_ipc_dict_fn)(const char *key, const void *val, size_t len,
+                               void *user);
+int evt_ipc_dict_foreach(evt_ipc_dict_t *d, evt_ipc_dict_fn fn, void *user);
+void evt_ipc_dict_free(evt_ipc_dict_t *d);
+
+/* Shared list (Manager().list()): byte-string items, copied in and out.
+ * Each call is atomic. */
+typedef struct evt_ipc_list evt_ipc_list_t;
+evt_ipc_list_t *evt_ipc_list_new(void); /* NULL and ENOMEM */
+/* Append a copy of the len bytes of val. Returns 0, or -1 and ENOMEM,
+ * EINVAL. */
+int evt_ipc_list_append(evt_ipc_list_t *l, const void *val, size_t len);
+/* Replace item i. Returns 0, or -1 and ERANGE (no item i), ENOMEM, EINVAL. */
+int evt_ipc_list_set(evt_ipc_list_t *l, size_t i, const void *val,
+                     size_t len);
+/* Copy at most cap bytes of item i into buf and return its whole length;
+ * or -1 and ERANGE, EINVAL. */
+ssize_t evt_ipc_list_get(evt_ipc_list_t *l, size_t i, void *buf, size_t cap);
+/* As get, then remove item i (later items move down by one). */
+ssize_t evt_ipc_list_pop(evt_ipc_list_t *l, size_t i, void *buf, size_t cap);
+size_t evt_ipc_list_len(evt_ipc_list_t *l);
+/* As evt_ipc_dict_foreach, in index order, with the item's index. */
+typedef int (*evt_ipc_list_fn)(size_t i, const void *val, size_t len,
+                               void *user);
+int evt_ipc_list_foreach(evt_ipc_list_t *l, evt_ipc_list_fn fn, void *user);
+void evt_ipc_list_free(evt_ipc_list_t *l);
+
 
 /* ------------------------------------------------------------------------ */
 /* Batch engine (src/batch)                                                 */

@@ -1,0 +1,85 @@
+/* Process-shared event (multiprocessing.Event): a flag and a count of sets,
+ * so that a waiter woken by a set returns even if the flag was cleared
+ * again before it looked. */
+#include "ipc.h"
+
+#include <errno.h>
+
+struct evt_ipc_event {
+    pthread_mutex_t lock;       /* guards flag and sets */
+    int flag;                   /* set or not */
+    uint64_t sets;              /* evt_ipc_event_set calls so far */
+    evt__ipc_waitset_t waiters; /* parked in wait */
+};
+
+evt_ipc_event_t *evt_ipc_event_new(void)
+{
+    evt_ipc_event_t *ev = evt__ipc_alloc(sizeof *ev);
+    if (!ev)
+        return NULL;
+    int rc = evt__ipc_mutex_init(&ev->lock);
+    if (rc) {
+        evt__ipc_free(ev);
+        errno = rc;
+        return NULL;
+    }
+    return ev;
+}
+
+void evt_ipc_event_set(evt_ipc_event_t *ev)
+{
+    if (!ev || evt__ipc_mutex_lock(&ev->lock))
+        return;
+    ev->flag = 1;
+    ev->sets++;
+    evt__ipc_mutex_unlock(&ev->lock);
+    evt__ipc_waitset_wake(&ev->waiters);
+}
+
+void evt_ipc_event_clear(evt_ipc_event_t *ev)
+{
+    if (!ev || evt__ipc_mutex_lock(&ev->lock))
+        return;
+    ev->flag = 0;
+    evt__ipc_mutex_unlock(&ev->lock);
+}
+
+int evt_ipc_event_is_set(evt_ipc_event_t *ev)
+{
+    return ev ? __atomic_load_n(&ev->flag, __ATOMIC_RELAXED) : 0;
+}
+
+int evt_ipc_event_wait(evt_ipc_event_t *ev, int64_t deadline)
+{
+    if (evt__unlikely(!ev)) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint64_t seen = 0;
+    for (int first = 1;; first = 0) {
+        int rc = evt__ipc_mutex_lock(&ev->lock);
+        if (rc) {
+            errno = rc;
+            return -1;
+        }
+        if (first)
+            seen = ev->sets;
+        if (ev->flag || ev->sets != seen) {
+            evt__ipc_mutex_unlock(&ev->lock);
+            return 0;
+        }
+        rc = evt__ipc_wait_unlock(&ev->lock, &ev->waiters, deadline);
+        if (rc) {
+            errno = rc;
+            return -1;
+        }
+    }
+}
+
+void evt_ipc_event_free(evt_ipc_event_t *ev)
+{
+    if (!ev)
+        return;
+    pthread_mutex_destroy(&ev->lock);
+    evt__ipc_free(ev);
+}
