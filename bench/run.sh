@@ -26,6 +26,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_sleepers" --shared | emit eventor
 "$bin/bench_io_batch" | grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
 "$bin/bench_batch" | emit eventor
+"$bin/bench_ipc_queue" | emit eventor
 
 "$here/peers/build.sh" "$bin/peers" >&2
 
@@ -64,3 +65,9 @@ awk '
         printf "ratio.%s.%s %.2f x\n", s, p, fig[p, n] / fig["eventor", s]
     }
   }' "$out" | sort
+# Rates (above: times and sizes) measured with their peer in one program:
+# ours / the peer's, so above 1 is better here too.
+awk '
+  $1 == "eventor.ipc_queue_msgs_per_s" { q = $2 }
+  $1 == "eventor.pipe_msgs_per_s" { p = $2 }
+  END { if (p > 0) printf "ratio.ipc_queue.pipe %.2f x\n", q / p }' "$out"
