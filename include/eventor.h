@@ -412,6 +412,162 @@ int evt_copool_free(evt_copool_t *pool);
 /* Processes and process pool (src/pool)                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Children are forked by a fork server: a process forked from this one at
+ * the first evt_process_start or evt_procpool_new (or by
+ * evt_forkserver_start), which forks every child on request. Children thus
+ * come from a single-threaded process whatever threads run here later;
+ * they start with a fresh eventor runtime, default signal dispositions,
+ * stdin/stdout/stderr and no other fd of this process, and die with the
+ * server, which dies with this process. Globals and heap are those of this
+ * process when the server started. Nothing else here may wait for our
+ * children (waitpid(-1) would take their statuses). */
+
+/* Start the fork server now, while this process is single-threaded: call
+ * it early in main() in a program that starts threads before its first
+ * process or pool. Idempotent. Returns 0, or -1 and errno: EDEADLK (other
+ * threads run already: forking now could copy a lock they hold), EMFILE,
+ * EAGAIN. */
+int evt_forkserver_start(void);
+
+/* A task run in a child: reads in_len bytes at in and writes at most
+ * out_cap bytes of result at out (out is NULL when out_cap is 0). Returns
+ * the result's length, or -1 with errno set to say why the task failed (0
+ * counts as EIO). The function crosses as a plain pointer: children run
+ * the same binary at the same addresses. It runs on a coroutine with an
+ * 8 MiB stack of the child's own scheduler: it may spawn coroutines, sleep
+ * and do cooperative IO (the seed's process + coroutine template). */
+typedef ssize_t (*evt_proc_fn)(const void *in, size_t in_len, void *out,
+                               size_t out_cap);
+
+/* Task errors that are not errno values: the worker process running the
+ * task died of signal sig, or exited with code (the task called exit or
+ * _exit). EVT_IS_SIGNALED(err) and EVT_IS_EXITED(err) tell them apart,
+ * EVT_ERR_CODE(err) gives back the signal or the code. */
+#define EVT_ESIGNALED(sig) (0x10000 | (sig))
+#define EVT_EEXITED(code) (0x20000 | (code))
+#define EVT_IS_SIGNALED(err) (((err) & 0x30000) == 0x10000)
+#define EVT_IS_EXITED(err) (((err) & 0x30000) == 0x20000)
+#define EVT_ERR_CODE(err) ((err) & 0xffff)
+
+/* A child process (multiprocessing.Process). */
+typedef struct evt_process evt_process_t;
+/* Run fn(arg, arg_len, NULL, 0) in a new child; arg is copied (the caller
+ * keeps it). The child exits with 0 when fn returns >= 0, 1 when it
+ * returns -1, or as fn makes it exit; its stdio is flushed. Parks the
+ * caller until the child runs. The caller owns the handle
+ * (evt_process_free). NULL and EINVAL (fn NULL, arg NULL with arg_len,
+ * arg_len over 4 GiB), EDEADLK (see evt_forkserver_start), ENOMEM, EAGAIN,
+ * EPIPE (the fork server is gone). */
+evt_process_t *evt_process_start(evt_proc_fn fn, const void *arg,
+                                 size_t arg_len);
+/* Wait until the child has exited. Returns 0, or -1 and ETIMEDOUT,
+ * ECANCELED, EINVAL. */
+int evt_process_join(evt_process_t *p, int64_t deadline);
+/* Python's Process.exitcode once joined: the exit code (0..255) or minus
+ * the signal that ended it; EVT_EXITCODE_NONE before. */
+#define EVT_EXITCODE_NONE (-1000)
+int evt_process_exitcode(const evt_process_t *p);
+/* The child's pid; stays its own until joined. */
+pid_t evt_process_pid(const evt_process_t *p);
+/* 1 while the child runs, else 0. */
+int evt_process_alive(const evt_process_t *p);
+/* Send SIGTERM or SIGKILL, unless the child has exited (then nothing is
+ * sent: a pidfd keeps the signal off a recycled pid). Returns 0, or -1 and
+ * EINVAL. */
+int evt_process_terminate(evt_process_t *p);
+int evt_process_kill(evt_process_t *p);
+/* Release the handle (NULL is fine). A child still running goes on; its
+ * status is dropped. */
+void evt_process_free(evt_process_t *p);
+
+/* Process pool (multiprocessing.Pool, ProcessPoolExecutor): worker
+ * processes run tasks sent to them as bytes and send back bytes. The pool
+ * and its calls belong to the thread that created it (it runs coroutines
+ * there: one per worker to replace it, and a reader and a writer). A
+ * worker that dies is seen at once (pidfd): the task it was running fails
+ * with EVT_ESIGNALED(sig) or EVT_EEXITED(code) (or runs again on another
+ * worker while it has retries left), the tasks it had not started go to
+ * other workers, and a new worker takes its place; nothing waits forever
+ * on a dead worker. A task running past task_timeout_ms has its worker
+ * killed and fails with ETIMEDOUT. Task errors are those: the errno of a
+ * task that returned -1, EMSGSIZE (a result longer than allowed),
+ * ECANCELED (the pool was terminated first). */
+typedef struct evt_procpool evt_procpool_t;
+/* How to run a pool. Zero-initialise, then set what you need. */
+typedef struct evt_procpool_opts {
+    uint64_t max_tasks_per_child; /* a worker that has run this many jobs
+                                     (a map chunk counts as one) exits and
+                                     is replaced; 0 = never */
+    int64_t task_timeout_ms;      /* kill a worker whose task runs longer;
+                                     0 = no limit */
+    unsigned retries;             /* times a task whose worker died under
+                                     it (or timed out) is run again */
+    size_t max_result;            /* imap: most bytes of a task's result;
+                                     0 = 64 KiB */
+} evt_procpool_opts_t;
+/* A pool of nproc workers (0 = one per CPU) with opts (NULL: defaults;
+ * copied). Workers start as the caller's thread runs its coroutines. The
+ * caller owns the pool and frees it with evt_procpool_free. NULL and
+ * EINVAL (task_timeout_ms < 0), EDEADLK (see evt_forkserver_start),
+ * ENOMEM. */
+evt_procpool_t *evt_procpool_new(size_t nproc,
+                                 const evt_procpool_opts_t *opts);
+/* Run fn(in) in a worker and wait for it: the result goes to out (at most
+ * out_cap bytes, at most 4 GiB). Returns the result's length, or -1 and
+ * errno: the task's error (see above), ETIMEDOUT (the deadline passed; the
+ * task, if started, runs on and its result is dropped), ECANCELED, EPIPE
+ * (the pool is closed), EINVAL. */
+ssize_t evt_procpool_apply(evt_procpool_t *pool, evt_proc_fn fn,
+                           const void *in, size_t in_len, void *out,
+                           size_t out_cap, int64_t deadline);
+/* Told one result of a map: item index, its error (0 or a task error) and,
+ * when 0, len bytes of result at out (valid during the call). Returning
+ * non-zero stops the map: items not yet started are dropped, and the map
+ * returns -1 and ECANCELED once the items started are back. */
+typedef int (*evt_proc_result_fn)(void *user, size_t index, int err,
+                                  const void *out, size_t len);
+/* Gives a map its next item: sets *in and *in_len (the bytes must stay
+ * valid until the next call) and returns 1, or returns 0 at the end. */
+typedef int (*evt_proc_next_fn)(void *user, const void **in, size_t *in_len);
+/* Pool.map on arrays: item i is in_size bytes at in + i * in_size; its
+ * result goes to out + i * out_size (at most out_size bytes), its length
+ * to out_lens[i] and its error to errs[i] (0 or a task error; either array
+ * may be NULL). Items travel in chunks of chunksize (0 = Python's choice,
+ * n / (4 x workers) rounded up, at most 1024); a chunk is one job to one
+ * worker and fails whole when its worker dies. At most a few chunks per
+ * worker are in flight. Returns 0 when every item ran (failures are in
+ * errs), or -1 and errno: ECANCELED (the caller was cancelled or the pool
+ * terminated: items not run get ECANCELED), EPIPE (the pool is closed),
+ * EINVAL. */
+int evt_procpool_map(evt_procpool_t *pool, evt_proc_fn fn, const void *in,
+                     size_t in_size, size_t n, void *out, size_t out_size,
+                     size_t *out_lens, int *errs, size_t chunksize);
+/* Pool.imap: items come from next (called in the caller, a window of
+ * chunks ahead of the results: the input is streamed, never read whole)
+ * and cb gets each result in input order, in the caller's coroutine. A
+ * result may take opts.max_result bytes. chunksize 0 means 1. Returns as
+ * evt_procpool_map. */
+int evt_procpool_imap(evt_procpool_t *pool, evt_proc_fn fn,
+                      evt_proc_next_fn next, evt_proc_result_fn cb,
+                      void *user, size_t chunksize);
+/* Pool.imap_unordered: as evt_procpool_imap, results as they come. */
+int evt_procpool_imap_unordered(evt_procpool_t *pool, evt_proc_fn fn,
+                                evt_proc_next_fn next, evt_proc_result_fn cb,
+                                void *user, size_t chunksize);
+/* No more tasks: workers exit once the queued tasks are done. Returns 0,
+ * or -1 and EINVAL. */
+int evt_procpool_close(evt_procpool_t *pool);
+/* Fail every task not yet done with ECANCELED and kill the workers
+ * (SIGKILL). Returns 0, or -1 and EINVAL. */
+int evt_procpool_terminate(evt_procpool_t *pool);
+/* Wait until every worker has exited, after close or terminate. Returns 0,
+ * or -1 and ETIMEDOUT, ECANCELED, EINVAL (the pool is still open). */
+int evt_procpool_join(evt_procpool_t *pool, int64_t deadline);
+/* Terminate, wait for the workers (even when the caller is cancelled) and
+ * free the pool (NULL is fine). Returns 0, or -1 and EBUSY while a map
+ * runs on it (nothing is done). */
+int evt_procpool_free(evt_procpool_t *pool);
+
 
 /* ------------------------------------------------------------------------ */
 /* Interprocess communication (src/ipc)                                     */
