@@ -407,6 +407,58 @@ int evt_copool_free(evt_copool_t *pool);
 /* Futures and thread pool (src/pool)                                       */
 /* ------------------------------------------------------------------------ */
 
+/* A future: the outcome of a task that runs elsewhere (a pool thread, a
+ * worker process). It is pending, then running, then done with an error
+ * code and a result. Unlike the sync layer, futures may be used from any
+ * thread: waiting parks only the calling coroutine, and a thread that uses
+ * no coroutines simply blocks (its main coroutine parks). */
+typedef struct evt_future evt_future_t;
+/* A task for a pool: returns 0, or a positive errno-style code saying why
+ * it failed; its result goes to *result (NULL unless set). */
+typedef int (*evt_task_fn)(void *arg, void **result);
+/* A done callback; see evt_future_on_done. */
+typedef void (*evt_future_cb)(evt_future_t *f, void *user);
+
+/* Wait until f is done. Returns 0; or -1 and ETIMEDOUT, ECANCELED (the
+ * waiting coroutine was cancelled), EINVAL (f NULL), ENOMEM. */
+int evt_future_wait(evt_future_t *f, int64_t deadline);
+/* 1 when f is done, else 0. Never waits. */
+int evt_future_done(const evt_future_t *f);
+/* Once f is done: 0, the task's own code, ECANCELED (cancelled before it
+ * started), or an error the pool gives (e.g. a process pool's worker
+ * died). EINPROGRESS while not done. */
+int evt_future_err(const evt_future_t *f);
+/* Once f is done: the task's result (NULL if it failed or was cancelled,
+ * unless the task set one). NULL while not done. */
+void *evt_future_result(const evt_future_t *f);
+/* Cancel f if its task has not started: then f is done with ECANCELED and
+ * the task never runs. Returns 0; or -1 and EBUSY (the task is running: it
+ * cannot be stopped from outside), EALREADY (f is done), EINVAL. */
+int evt_future_cancel(evt_future_t *f);
+/* Have cb(f, user) called exactly once when f is done: on the thread that
+ * completes f, right after waiters are woken (there in the task's own
+ * coroutine, so a callback may block cooperatively; it delays only that
+ * one pool slot), or at once in the caller when f is done already.
+ * Callbacks run in the order they were added. Returns 0, or -1 and EINVAL
+ * (f or cb NULL), ENOMEM. */
+int evt_future_on_done(evt_future_t *f, evt_future_cb cb, void *user);
+/* Report each of fs[0..n) as it becomes done: cb(index, fs[index], user)
+ * once per index (cb may be NULL), in the caller's coroutine, those done
+ * already first in index order, then in completion order (Python's
+ * as_completed). Returns 0 when all are done and reported; or -1 and errno:
+ * ETIMEDOUT at the deadline (Python's TimeoutError) or ECANCELED, with
+ * *unfinished (if not NULL) set to how many were not done then (0 on
+ * success); EINVAL (fs NULL with n > 0, or a NULL future), ENOMEM. The
+ * futures stay the caller's, and must not be freed while this runs. */
+int evt_as_completed(evt_future_t *const *fs, size_t n, int64_t deadline,
+                     void (*cb)(size_t index, evt_future_t *f, void *user),
+                     void *user, size_t *unfinished);
+/* Give up the caller's future (NULL is fine). Freeing a pending or
+ * running future lets the task run and drops its result (a result that
+ * owns memory leaks: free such futures only once done, or cancel first).
+ * No one may wait on f while it is freed. */
+void evt_future_free(evt_future_t *f);
+
 
 /* ------------------------------------------------------------------------ */
 /* Processes and process pool (src/pool)                                    */
