@@ -459,6 +459,63 @@ int evt_as_completed(evt_future_t *const *fs, size_t n, int64_t deadline,
  * No one may wait on f while it is freed. */
 void evt_future_free(evt_future_t *f);
 
+/* Thread pool (concurrent.futures.ThreadPoolExecutor): tasks run on a
+ * fixed set of threads, each task inside a coroutine of its worker
+ * thread's scheduler, so a task may itself use evt_sleep, evt_read,
+ * evt_tcp_connect... With coroutines per thread C > 1, a thread runs up to
+ * C tasks at once (threads x coroutines), switching when one parks. Threads
+ * are started when work first needs them, not by evt_threadpool_new. A
+ * pool may be used from any thread; in a forked child, pools of the parent
+ * are unusable (their threads do not exist there). */
+typedef struct evt_threadpool evt_threadpool_t;
+/* How to run a pool. Zero-initialise, then set what you need. */
+typedef struct evt_threadpool_opts {
+    size_t coroutines; /* tasks one thread runs at once; 0 = 1 */
+    size_t queue_max;  /* tasks waiting for a free slot at most: a submit
+                          beyond fails with EAGAIN; 0 = unbounded */
+    size_t stack_size; /* usable stack of task coroutines past the first of
+                          each thread (which runs on the thread's own
+                          stack); 0 = the default (64 KiB) */
+} evt_threadpool_opts_t;
+/* A pool of `threads` threads (at least 1) with opts (NULL: defaults;
+ * copied). The caller owns it and frees it with evt_threadpool_free. NULL
+ * and EINVAL (threads 0), ENOMEM. */
+evt_threadpool_t *evt_threadpool_new(size_t threads,
+                                     const evt_threadpool_opts_t *opts);
+/* Queue fn(arg, &result) and return its future, which the caller owns
+ * (evt_future_free). Tasks start in submission order. NULL and errno:
+ * EINVAL (pool or fn NULL), EPIPE (the pool is shut down), EAGAIN (the
+ * queue is at queue_max, or no thread could be started), ENOMEM; then fn
+ * never runs and arg stays the caller's. */
+evt_future_t *evt_threadpool_submit(evt_threadpool_t *pool, evt_task_fn fn,
+                                    void *arg);
+/* Run fn(args[i], &result) for i in [0, n) (args NULL: fn(NULL, ...)) on
+ * the pool, at most a bounded window of items (twice the pool's slots)
+ * submitted ahead of the oldest unfinished one, and store results[i] and
+ * errs[i] in input order (either array may be NULL; both stay the
+ * caller's). Returns 0 when every item ran (its own failure is in errs);
+ * or -1 and errno: ETIMEDOUT at the deadline or ECANCELED (the caller was
+ * cancelled): items not yet started are cancelled, running ones finish on
+ * their own with their results dropped, and every item without an outcome
+ * gets that errno as status and a NULL result; EPIPE, ENOMEM, EAGAIN (a
+ * submit failed with nothing of this map left to wait for; items not
+ * submitted get that status); EINVAL. */
+int evt_threadpool_map(evt_threadpool_t *pool, evt_task_fn fn,
+                       void *const *args, void **results, int *errs, size_t n,
+                       int64_t deadline);
+/* Refuse new tasks (EPIPE), cancel the queued ones when cancel_pending is
+ * 1 (their futures are done with ECANCELED) or let them run when 0, and
+ * wait until every task has finished and the threads are gone; the wait
+ * parks only the caller and is not cut short by a cancel. Returns 0, or -1
+ * and EDEADLK (called from a task of the pool: nothing is done), EINVAL.
+ * Calling it again does nothing more. */
+int evt_threadpool_shutdown(evt_threadpool_t *pool, int cancel_pending);
+/* evt_threadpool_shutdown(pool, 0) if not done yet, then free the pool
+ * (NULL is fine). Futures it gave out stay valid, and their owners free
+ * them. Returns 0, or -1 and EDEADLK (called from a task of the pool:
+ * nothing is done). */
+int evt_threadpool_free(evt_threadpool_t *pool);
+
 
 /* ------------------------------------------------------------------------ */
 /* Processes and process pool (src/pool)                                    */
