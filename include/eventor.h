@@ -407,6 +407,115 @@ int evt_copool_free(evt_copool_t *pool);
 /* Futures and thread pool (src/pool)                                       */
 /* ------------------------------------------------------------------------ */
 
+/* A future: the outcome of a task that runs elsewhere (a pool thread, a
+ * worker process). It is pending, then running, then done with an error
+ * code and a result. Unlike the sync layer, futures may be used from any
+ * thread: waiting parks only the calling coroutine, and a thread that uses
+ * no coroutines simply blocks (its main coroutine parks). */
+typedef struct evt_future evt_future_t;
+/* A task for a pool: returns 0, or a positive errno-style code saying why
+ * it failed; its result goes to *result (NULL unless set). */
+typedef int (*evt_task_fn)(void *arg, void **result);
+/* A done callback; see evt_future_on_done. */
+typedef void (*evt_future_cb)(evt_future_t *f, void *user);
+
+/* Wait until f is done. Returns 0; or -1 and ETIMEDOUT, ECANCELED (the
+ * waiting coroutine was cancelled), EINVAL (f NULL), ENOMEM. */
+int evt_future_wait(evt_future_t *f, int64_t deadline);
+/* 1 when f is done, else 0. Never waits. */
+int evt_future_done(const evt_future_t *f);
+/* Once f is done: 0, the task's own code, ECANCELED (cancelled before it
+ * started), or an error the pool gives (e.g. a process pool's worker
+ * died). EINPROGRESS while not done. */
+int evt_future_err(const evt_future_t *f);
+/* Once f is done: the task's result (NULL if it failed or was cancelled,
+ * unless the task set one). NULL while not done. */
+void *evt_future_result(const evt_future_t *f);
+/* Cancel f if its task has not started: then f is done with ECANCELED and
+ * the task never runs. Returns 0; or -1 and EBUSY (the task is running: it
+ * cannot be stopped from outside), EALREADY (f is done), EINVAL. */
+int evt_future_cancel(evt_future_t *f);
+/* Have cb(f, user) called exactly once when f is done: on the thread that
+ * completes f, right after waiters are woken (there in the task's own
+ * coroutine, so a callback may block cooperatively; it delays only that
+ * one pool slot), or at once in the caller when f is done already.
+ * Callbacks run in the order they were added. Returns 0, or -1 and EINVAL
+ * (f or cb NULL), ENOMEM. */
+int evt_future_on_done(evt_future_t *f, evt_future_cb cb, void *user);
+/* Report each of fs[0..n) as it becomes done: cb(index, fs[index], user)
+ * once per index (cb may be NULL), in the caller's coroutine, those done
+ * already first in index order, then in completion order (Python's
+ * as_completed). Returns 0 when all are done and reported; or -1 and errno:
+ * ETIMEDOUT at the deadline (Python's TimeoutError) or ECANCELED, with
+ * *unfinished (if not NULL) set to how many were not done then (0 on
+ * success); EINVAL (fs NULL with n > 0, or a NULL future), ENOMEM. The
+ * futures stay the caller's, and must not be freed while this runs. */
+int evt_as_completed(evt_future_t *const *fs, size_t n, int64_t deadline,
+                     void (*cb)(size_t index, evt_future_t *f, void *user),
+                     void *user, size_t *unfinished);
+/* Give up the caller's future (NULL is fine). Freeing a pending or
+ * running future lets the task run and drops its result (a result that
+ * owns memory leaks: free such futures only once done, or cancel first).
+ * No one may wait on f while it is freed. */
+void evt_future_free(evt_future_t *f);
+
+/* Thread pool (concurrent.futures.ThreadPoolExecutor): tasks run on a
+ * fixed set of threads, each task inside a coroutine of its worker
+ * thread's scheduler, so a task may itself use evt_sleep, evt_read,
+ * evt_tcp_connect... With coroutines per thread C > 1, a thread runs up to
+ * C tasks at once (threads x coroutines), switching when one parks. Threads
+ * are started when work first needs them, not by evt_threadpool_new. A
+ * pool may be used from any thread; in a forked child, pools of the parent
+ * are unusable (their threads do not exist there). */
+typedef struct evt_threadpool evt_threadpool_t;
+/* How to run a pool. Zero-initialise, then set what you need. */
+typedef struct evt_threadpool_opts {
+    size_t coroutines; /* tasks one thread runs at once; 0 = 1 */
+    size_t queue_max;  /* tasks waiting for a free slot at most: a submit
+                          beyond fails with EAGAIN; 0 = unbounded */
+    size_t stack_size; /* usable stack of task coroutines past the first of
+                          each thread (which runs on the thread's own
+                          stack); 0 = the default (64 KiB) */
+} evt_threadpool_opts_t;
+/* A pool of `threads` threads (at least 1) with opts (NULL: defaults;
+ * copied). The caller owns it and frees it with evt_threadpool_free. NULL
+ * and EINVAL (threads 0), ENOMEM. */
+evt_threadpool_t *evt_threadpool_new(size_t threads,
+                                     const evt_threadpool_opts_t *opts);
+/* Queue fn(arg, &result) and return its future, which the caller owns
+ * (evt_future_free). Tasks start in submission order. NULL and errno:
+ * EINVAL (pool or fn NULL), EPIPE (the pool is shut down), EAGAIN (the
+ * queue is at queue_max, or no thread could be started), ENOMEM; then fn
+ * never runs and arg stays the caller's. */
+evt_future_t *evt_threadpool_submit(evt_threadpool_t *pool, evt_task_fn fn,
+                                    void *arg);
+/* Run fn(args[i], &result) for i in [0, n) (args NULL: fn(NULL, ...)) on
+ * the pool, at most a bounded window of items (twice the pool's slots)
+ * submitted ahead of the oldest unfinished one, and store results[i] and
+ * errs[i] in input order (either array may be NULL; both stay the
+ * caller's). Returns 0 when every item ran (its own failure is in errs);
+ * or -1 and errno: ETIMEDOUT at the deadline or ECANCELED (the caller was
+ * cancelled): items not yet started are cancelled, running ones finish on
+ * their own with their results dropped, and every item without an outcome
+ * gets that errno as status and a NULL result; EPIPE, ENOMEM, EAGAIN (a
+ * submit failed with nothing of this map left to wait for; items not
+ * submitted get that status); EINVAL. */
+int evt_threadpool_map(evt_threadpool_t *pool, evt_task_fn fn,
+                       void *const *args, void **results, int *errs, size_t n,
+                       int64_t deadline);
+/* Refuse new tasks (EPIPE), cancel the queued ones when cancel_pending is
+ * 1 (their futures are done with ECANCELED) or let them run when 0, and
+ * wait until every task has finished and the threads are gone; the wait
+ * parks only the caller and is not cut short by a cancel. Returns 0, or -1
+ * and EDEADLK (called from a task of the pool: nothing is done), EINVAL.
+ * Calling it again does nothing more. */
+int evt_threadpool_shutdown(evt_threadpool_t *pool, int cancel_pending);
+/* evt_threadpool_shutdown(pool, 0) if not done yet, then free the pool
+ * (NULL is fine). Futures it gave out stay valid, and their owners free
+ * them. Returns 0, or -1 and EDEADLK (called from a task of the pool:
+ * nothing is done). */
+int evt_threadpool_free(evt_threadpool_t *pool);
+
 
 /* ------------------------------------------------------------------------ */
 /* Processes and process pool (src/pool)                                    */
