@@ -629,6 +629,25 @@ evt_procpool_t *evt_procpool_new(size_t nproc,
 ssize_t evt_procpool_apply(evt_procpool_t *pool, evt_proc_fn fn,
                            const void *in, size_t in_len, void *out,
                            size_t out_cap, int64_t deadline);
+/* Told the outcome of an apply_async task: err 0 and len bytes of result
+ * at out (the caller's buffer), or a task error (out NULL, len 0). */
+typedef void (*evt_proc_done_fn)(void *user, int err, void *out, size_t len);
+/* Pool.apply_async: queue fn(in) (in is copied) and return its future,
+ * which the caller owns (evt_future_free). The result is written to out
+ * (at most out_cap bytes), which must stay valid until the future is done;
+ * the future's result is then the result's length, as
+ * (void *)(uintptr_t)len, and its error the task's error. callback (on
+ * success) or error_callback (on failure) runs first, in the pool's
+ * thread, with user; neither runs for a future cancelled before its task
+ * was sent (evt_future_cancel; a task sent to a worker counts as running).
+ * NULL and errno: EPIPE (closed), ECANCELED (terminated), EINVAL, ENOMEM;
+ * then no callback runs. */
+evt_future_t *evt_procpool_apply_async(evt_procpool_t *pool, evt_proc_fn fn,
+                                       const void *in, size_t in_len,
+                                       void *out, size_t out_cap,
+                                       evt_proc_done_fn callback,
+                                       evt_proc_done_fn error_callback,
+                                       void *user);
 /* Told one result of a map: item index, its error (0 or a task error) and,
  * when 0, len bytes of result at out (valid during the call). Returning
  * non-zero stops the map: items not yet started are dropped, and the map

@@ -102,6 +102,76 @@ ssize_t evt_procpool_apply(evt_procpool_t *pool, evt_proc_fn fn,
     return c.len;
 }
 
+/* --- apply_async ------------------------------------------------------ */
+
+typedef struct async {
+    evt_future_t *future;     /* the producer's reference */
+    void *out;                /* the caller's buffer */
+    evt_proc_done_fn callback, error_callback;
+    void *user;
+} async_t;
+
+static void async_done(evt__job_t *j, const unsigned char *res, int err)
+{
+    async_t *a = j->owner;
+    size_t len = 0;
+    if (!err) {
+        evt__res_item_t it;
+        memcpy(&it, res, sizeof it);
+        err = it.err;
+        len = it.len;
+        if (!err && len)
+            memcpy(a->out, res + sizeof it, len);
+    }
+    evt__job_free(j);
+    /* A future cancelled by its owner gets no callback. */
+    if (!evt_future_done(a->future)) {
+        if (!err && a->callback)
+            a->callback(a->user, 0, a->out, len);
+        else if (err && a->error_callback)
+            a->error_callback(a->user, err, NULL, 0);
+    }
+    evt__future_complete(a->future, err, err ? NULL : (void *)(uintptr_t)len);
+    free(a);
+}
+
+evt_future_t *evt_procpool_apply_async(evt_procpool_t *pool, evt_proc_fn fn,
+                                       const void *in, size_t in_len,
+                                       void *out, size_t out_cap,
+                                       evt_proc_done_fn callback,
+                                       evt_proc_done_fn error_callback,
+                                       void *user)
+{
+    if (!pool || !fn || (!in && in_len) || (!out && out_cap) ||
+        in_len > MAX_BYTES || out_cap > MAX_BYTES) {
+        errno = EINVAL;
+        return NULL;
+    }
+    async_t *a = malloc(sizeof *a);
+    evt__job_t *j = a ? job_one(fn, in, in_len, out_cap) : NULL;
+    evt_future_t *f = j ? evt__future_new() : NULL;
+    if (!f) {
+        free(a);
+        evt__job_free(j);
+        errno = ENOMEM;
+        return NULL;
+    }
+    *a = (async_t){f, out, callback, error_callback, user};
+    j->done = async_done;
+    j->owner = a;
+    j->future = f;
+    if (evt__pool_submit(pool, j) < 0) {
+        int e = errno;
+        evt__job_free(j);
+        evt__future_complete(f, e, NULL);
+        evt_future_free(f);
+        free(a);
+        errno = e;
+        return NULL;
+    }
+    return f;
+}
+
 /* --- map and imap ------------------------------------------------------ */
 
 typedef struct batch {

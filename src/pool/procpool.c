@@ -153,12 +153,20 @@ static void feed(worker_t *w)
            (w->inflight < MIN_AHEAD || w->inflight_items < ITEMS_AHEAD) &&
            (!max || w->sent < max)) {
         evt__job_t *j = p->qhead;
-        if (frame(w, j) < 0)
+        /* A future cancelled while queued is dropped here. */
+        int cancelled = j->future && evt__future_start(j->future) < 0;
+        if (!cancelled && frame(w, j) < 0)
             break;
         p->qhead = j->next;
         if (!p->qhead)
             p->qtail = NULL;
         j->next = NULL;
+        if (cancelled) {
+            j->done(j, NULL, ECANCELED);
+            continue;
+        }
+        /* Started once: sent again after a death, it is running still. */
+        j->future = NULL;
         j->seq = ++w->sent;
         if (w->tail)
             w->tail->next = j;

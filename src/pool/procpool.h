@@ -7,6 +7,7 @@
 
 #include "forkserver.h"
 #include "../core/core.h"
+#include "future.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,9 @@ struct evt__job {
     void *owner;           /* the front end's record */
     size_t first;          /* map: the index of the first item */
     int err;               /* front ends: the whole job's error, once done */
+    evt_future_t *future;  /* apply_async: the future to start when the
+                              job is first sent, then NULL (the front end
+                              keeps it) */
 };
 
 /* A job of nitems items taking args_len bytes of args (filled by the

@@ -444,3 +444,105 @@ Test(procpool, bad_arguments)
     cr_assert_eq(evt_procpool_free(NULL), 0);
     evt_procpool_free(p);
 }
+
+typedef struct tally {
+    int ok, failed, last_err;
+    int sum;
+} tally_t;
+
+static void on_ok(void *user, int err, void *out, size_t len)
+{
+    tally_t *t = user;
+    cr_assert_eq(err, 0);
+    cr_assert_eq(len, sizeof(int));
+    int v;
+    memcpy(&v, out, sizeof v);
+    t->sum += v;
+    t->ok++;
+}
+
+static void on_err(void *user, int err, void *out, size_t len)
+{
+    tally_t *t = user;
+    cr_assert_null(out);
+    cr_assert_eq(len, 0);
+    t->last_err = err;
+    t->failed++;
+}
+
+Test(procpool, apply_async_with_callbacks_and_futures)
+{
+    evt_procpool_t *p = evt_procpool_new(2, NULL);
+    enum { N = 200 };
+    static int out[N];
+    evt_future_t *fs[N];
+    tally_t t = {0};
+    for (int i = 0; i < N; i++) {
+        int x = i == 50 ? ENOENT_ : i == 60 ? KILL : i;
+        fs[i] = evt_procpool_apply_async(p, work, &x, sizeof x, &out[i],
+                                         sizeof out[i], on_ok, on_err, &t);
+        cr_assert_not_null(fs[i]);
+    }
+    size_t left = 1;
+    cr_assert_eq(evt_as_completed(fs, N, evt_now() + 30000, NULL, NULL,
+                                  &left), 0);
+    cr_assert_eq(left, 0);
+    cr_assert_eq(t.ok, N - 2);
+    cr_assert_eq(t.failed, 2);
+    int expect = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == 50) {
+            cr_assert_eq(evt_future_err(fs[i]), ENOENT);
+        } else if (i == 60) {
+            cr_assert_eq(evt_future_err(fs[i]), EVT_ESIGNALED(SIGKILL));
+        } else {
+            cr_assert_eq(evt_future_err(fs[i]), 0);
+            cr_assert_eq((size_t)(uintptr_t)evt_future_result(fs[i]),
+                         sizeof(int));
+            cr_assert_eq(out[i], 2 * i);
+            expect += 2 * i;
+        }
+        evt_future_free(fs[i]);
+    }
+    cr_assert_eq(t.sum, expect);
+    evt_procpool_free(p);
+}
+
+Test(procpool, apply_async_cancel_and_terminate)
+{
+    evt_procpool_t *p = evt_procpool_new(1, NULL);
+    int x = 3, out = 0;
+    tally_t t = {0};
+    /* No worker has started yet: the task is queued, and can be
+     * cancelled. */
+    evt_future_t *f = evt_procpool_apply_async(p, work, &x, sizeof x, &out,
+                                               sizeof out, on_ok, on_err, &t);
+    cr_assert_eq(evt_future_cancel(f), 0);
+    cr_assert_eq(evt_future_wait(f, -1), 0);
+    cr_assert_eq(evt_future_err(f), ECANCELED);
+    evt_future_free(f);
+    /* Once a worker runs, a task goes to it at once and counts as
+     * running; terminated, its future fails with ECANCELED. */
+    cr_assert_eq(apply_int(p, 1, &out, -1), 0);
+    x = HANG;
+    f = evt_procpool_apply_async(p, work, &x, sizeof x, &out, sizeof out,
+                                 on_ok, on_err, &t);
+    cr_assert_eq(evt_future_wait(f, 0), -1);
+    cr_assert_eq(errno, ETIMEDOUT);
+    cr_assert_eq(evt_future_cancel(f), -1);
+    cr_assert_eq(errno, EBUSY);
+    evt_procpool_terminate(p);
+    cr_assert_eq(evt_future_wait(f, -1), 0);
+    cr_assert_eq(evt_future_err(f), ECANCELED);
+    evt_future_free(f);
+    cr_assert_eq(t.ok, 0);
+    cr_assert_eq(t.failed, 1);
+    cr_assert_eq(t.last_err, ECANCELED);
+    cr_assert_null(evt_procpool_apply_async(p, work, &x, sizeof x, NULL, 0,
+                                            NULL, NULL, NULL));
+    cr_assert_eq(errno, ECANCELED);
+    cr_assert_null(evt_procpool_apply_async(p, NULL, &x, sizeof x, NULL, 0,
+                                            NULL, NULL, NULL));
+    cr_assert_eq(errno, EINVAL);
+    evt_procpool_free(p);
+}
