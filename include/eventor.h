@@ -661,7 +661,7 @@ typedef int (*evt_proc_next_fn)(void *user, const void **in, size_t *in_len);
  * result goes to out + i * out_size (at most out_size bytes), its length
  * to out_lens[i] and its error to errs[i] (0 or a task error; either array
  * may be NULL). Items travel in chunks of chunksize (0 = Python's choice,
- * n / (4 x workers) rounded up, at most 1024); a chunk is one job to one
+ * n / (4 x workers) rounded up, at most 4096); a chunk is one job to one
  * worker and fails whole when its worker dies. At most a few chunks per
  * worker are in flight. Returns 0 when every item ran (failures are in
  * errs), or -1 and errno: ECANCELED (the caller was cancelled or the pool

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CHUNK 1024
+#define MAX_CHUNK 4096
 #define DEFAULT_MAX_RESULT (64 * 1024)
 #define MAX_BYTES (UINT32_MAX - 4096u)
 
