@@ -528,8 +528,9 @@ int evt_threadpool_free(evt_threadpool_t *pool);
  * they start with a fresh eventor runtime, default signal dispositions,
  * stdin/stdout/stderr and no other fd of this process, and die with the
  * server, which dies with this process. Globals and heap are those of this
- * process when the server started. Nothing else here may wait for our
- * children (waitpid(-1) would take their statuses). */
+ * process when the server started. The children are the server's, so
+ * they never show up in this process's waitpid; the server itself is a
+ * child of this process, reaped by no one while it lives. */
 
 /* Start the fork server now, while this process is single-threaded: call
  * it early in main() in a program that starts threads before its first
