@@ -4,6 +4,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,6 +32,7 @@ evt__loop_t *evt__loop_get(evt__sched_t *s)
         goto fail;
     atomic_init(&l->inbox, NULL);
     atomic_init(&l->sleeping, 0);
+    atomic_init(&l->posting, 0);
     s->loop = l;
     return l;
 fail:;
@@ -53,6 +55,10 @@ int evt__loop_fini(evt__sched_t *s)
         return 0;
     if (l->holds)
         return -1;
+    /* A post may have run here while its poster is still reading
+     * `sleeping`: let it leave before the memory goes. */
+    while (atomic_load(&l->posting))
+        sched_yield();
     close(l->epfd);
     close(l->wakefd);
     for (size_t i = 0; i < l->npages; i++)
@@ -75,6 +81,7 @@ void evt__loop_drop_fds(evt__sched_t *s)
 void evt__post(evt__sched_t *s, evt__post_t *p)
 {
     evt__loop_t *l = s->loop;
+    atomic_fetch_add(&l->posting, 1);
     evt__post_t *head = atomic_load(&l->inbox);
     do
         p->next = head;
@@ -86,6 +93,7 @@ void evt__post(evt__sched_t *s, evt__post_t *p)
         ssize_t w = write(l->wakefd, &one, sizeof one);
         (void)w; /* EAGAIN: the counter is already non-zero, it will wake */
     }
+    atomic_fetch_sub(&l->posting, 1);
 }
 
 void evt__loop_hold(evt__loop_t *l)

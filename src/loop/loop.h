@@ -48,6 +48,8 @@ typedef struct evt__loop {
     size_t holds;              /* posts this thread still expects */
     _Atomic(evt__post_t *) inbox; /* posts not yet run, newest first */
     atomic_int sleeping;       /* 1 while in (or entering) a blocking wait */
+    atomic_int posting;        /* other threads inside evt__post: they look
+                                  at `sleeping` after their post is out */
 } evt__loop_t;
 
 /* The reactor of s, created on first use; NULL and errno on failure. */

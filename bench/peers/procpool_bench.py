@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""Peer of bench/bench_procpool.c: multiprocessing.Pool(2) map of N trivial
+tasks with chunksize 1 and with the default chunksize, and N/10 apply_async
+round trips (all submitted, then all awaited); microseconds per task.
+Prints `name value unit` lines. Usage: procpool_bench.py [-n N]"""
+import multiprocessing
+import sys
+import time
+
+
+def inc(x):
+    return x + 1
+
+
+def timed(fn, n):
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1e6 / n
+
+
+def main():
+    n = 100000
+    if "-n" in sys.argv:
+        n = int(sys.argv[sys.argv.index("-n") + 1])
+    data = list(range(n))
+    with multiprocessing.Pool(2) as pool:
+        pool.map(inc, data[: n // 100 or 1], chunksize=1)  # workers up
+        res = []
+        c1 = timed(lambda: res.append(pool.map(inc, data, chunksize=1)), n)
+        assert res[-1][-1] == n
+        auto = timed(lambda: res.append(pool.map(inc, data)), n)
+        assert res[-1][-1] == n
+        m = n // 10
+
+        def asyncs():
+            rs = [pool.apply_async(inc, (i,)) for i in range(m)]
+            assert [r.get() for r in rs][-1] == m
+
+        aa = timed(asyncs, m)
+    for name, v in (("procpool_map_c1_us", c1), ("procpool_map_auto_us", auto),
+                    ("procpool_apply_async_us", aa)):
+        print(f"{name} {v:.3f} us")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+/* Internal interface of the fork server (forkserver.c) and of the child
+ * side (child.c): how the parent gets a fresh child, what travels between
+ * them, and the page through which a pool worker says what it runs. */
+#ifndef EVT_POOL_FORKSERVER_H
+#define EVT_POOL_FORKSERVER_H
+
+#include "eventor.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What a child runs. */
+enum evt__child_kind {
+    EVT__CHILD_WORKER = 1, /* a pool worker: runs jobs until end of input */
+    EVT__CHILD_PROCESS = 2 /* an evt_process: runs one job, exits with it */
+};
+
+/* The parent's handles on one child. */
+typedef struct evt__child {
+    pid_t pid;   /* its pid (in the parent's pid namespace) */
+    int sock;    /* stream socket to the child: jobs out, results in */
+    int ctl;     /* seqpacket from the fork server: the child's exit status
+                    arrives here once the server has reaped it */
+    int pidfd;   /* readable once the child has exited; for signals that
+                    cannot hit a recycled pid */
+    int status;  /* wait status once known (see exited) */
+    int exited;  /* status is known */
+} evt__child_t;
+
+/* Written by a worker, read by the parent: which job runs since when, so
+ * that the parent can tell the job a dead worker was running from those it
+ * never started, and kill a job past its timeout. One page per worker,
+ * shared through a memfd. */
+typedef struct evt__worker_page {
+    _Atomic uint64_t started;   /* jobs this worker has started (the number
+                                   of the one running, or of the last) */
+    _Atomic int64_t started_ms; /* evt_now() when its current task began;
+                                   written before started */
+} evt__worker_page_t;
+
+/* Frames on a child's socket. A job: header, then nitems items, each a
+ * uint32_t length and its bytes. A result: header, then nitems results,
+ * each an int32_t error (0 or an errno value), a uint32_t length and the
+ * bytes. Lengths are of what follows the length field of the header. */
+typedef struct evt__job_hdr {
+    uint32_t len;      /* bytes after this field */
+    uint32_t nitems;   /* items in the job */
+    uint32_t out_cap;  /* most bytes a task may return */
+    uint32_t stamp;    /* 1: write started_ms before every task */
+    uint64_t fn;       /* the evt_proc_fn, valid in the same binary */
+} evt__job_hdr_t;
+
+typedef struct evt__res_hdr {
+    uint32_t len;    /* bytes after this field */
+    uint32_t nitems; /* results that follow */
+} evt__res_hdr_t;
+
+typedef struct evt__res_item {
+    int32_t err;  /* 0, or the task's errno value */
+    uint32_t len; /* bytes of result that follow */
+} evt__res_item_t;
+
+/* Start a child of kind through the fork server (starting the server
+ * first if needed). memfd, or -1, is the worker's page. Parks the caller
+ * until the child exists. Returns 0 and fills c; or -1 and errno: EDEADLK
+ * (the server is not started and this process already has other threads),
+ * EPIPE (the server is gone), ETIMEDOUT, ECANCELED, EMFILE... */
+int evt__child_spawn(evt__child_t *c, int kind, int memfd, int64_t deadline);
+
+/* Wait for the child's exit status (stored in c->status, c->exited = 1).
+ * Returns 0, or -1 and ETIMEDOUT, ECANCELED, EPIPE (the server died before
+ * saying: the status is then set as a SIGKILL). */
+int evt__child_wait(evt__child_t *c, int64_t deadline);
+
+/* Send sig to the child unless it has exited. Returns 0 or -1 and errno. */
+int evt__child_signal(evt__child_t *c, int sig);
+
+/* Close the parent's fds of c (not waiting for anything). */
+void evt__child_close(evt__child_t *c);
+
+/* The child side (child.c): run a child of kind on the socket fd with the
+ * page fd (or -1). Never returns. */
+_Noreturn void evt__child_main(int kind, int sock, int memfd);
+
+#endif

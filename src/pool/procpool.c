@@ -1,0 +1,627 @@
+/* The process pool's engine: one slot coroutine per worker process that
+ * starts it through the fork server and replaces it when it dies or
+ * retires, a reader and a writer coroutine per worker, a FIFO of jobs
+ * handed out a few at a time, and the rules for a dead worker's jobs (the
+ * one it was running fails or is retried, the ones it never started go
+ * back to the queue). Everything runs on the creator's thread. */
+#define _GNU_SOURCE
+#include "procpool.h"
+#include "../sync/waitq.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Sent ahead to one worker: at least MIN_AHEAD jobs or ITEMS_AHEAD items,
+ * at most MAX_AHEAD jobs; enough to keep it busy between two reads of
+ * ours, few enough to keep the load even. */
+#define MIN_AHEAD 2
+#define MAX_AHEAD 64
+#define ITEMS_AHEAD 256
+
+enum { RUN, CLOSED, TERMINATED };
+
+typedef struct wbuf {
+    unsigned char *p;
+    size_t len, cap;
+} wbuf_t;
+
+typedef struct worker {
+    evt_procpool_t *pool;
+    evt__child_t c;             /* the process */
+    evt__worker_page_t *page;   /* what it runs since when */
+    evt__job_t *head, *tail;    /* jobs sent, oldest first */
+    size_t inflight;            /* jobs on the list */
+    size_t inflight_items;      /* their items */
+    uint64_t sent;              /* jobs sent so far (the last one's seq) */
+    uint64_t done;              /* results received so far */
+    uint64_t timed_out;         /* seq of the job killed for its timeout */
+    wbuf_t out;                 /* frames waiting for the writer */
+    wbuf_t wr;                  /* frames being written */
+    wbuf_t in;                  /* bytes read, not yet a whole frame */
+    evt_co_t *reader, *writer;
+    int writer_parked;          /* the writer waits for frames */
+    int quit;                   /* no more jobs: end its input */
+} worker_t;
+
+/* Where a slot coroutine keeps its worker. */
+typedef struct slot {
+    evt_procpool_t *pool;
+    size_t index; /* in pool->workers */
+} slot_t;
+
+struct evt_procpool {
+    size_t size;               /* worker processes */
+    worker_t **workers;        /* per slot, NULL while being replaced */
+    slot_t *slotv;             /* the slot coroutines' arguments */
+    evt_procpool_opts_t opts;  /* copy of the options */
+    evt__job_t *qhead, *qtail; /* jobs not yet sent */
+    int state;                 /* RUN, CLOSED, TERMINATED */
+    int broken;                /* errno that stops workers from starting */
+    size_t slots;              /* slot coroutines still running */
+    size_t batches;            /* maps in progress */
+    evt__waitq_t joinq;        /* parked in evt_procpool_join */
+    evt_co_t *watchdog;        /* enforces task_timeout_ms, or NULL */
+};
+
+/* --- jobs -------------------------------------------------------------- */
+
+evt__job_t *evt__job_new(size_t args_len)
+{
+    evt__job_t *j = calloc(1, sizeof *j);
+    if (!j || !(j->args = malloc(args_len ? args_len : 1))) {
+        free(j);
+        errno = ENOMEM;
+        return NULL;
+    }
+    j->args_len = args_len;
+    return j;
+}
+
+void evt__job_free(evt__job_t *j)
+{
+    if (j) {
+        free(j->args);
+        free(j);
+    }
+}
+
+static void orphan_done(evt__job_t *j, const unsigned char *res, int err)
+{
+    (void)res;
+    (void)err;
+    evt__job_free(j);
+}
+
+/* --- handing out jobs -------------------------------------------------- */
+
+static int wbuf_reserve(wbuf_t *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more)
+        cap *= 2;
+    unsigned char *p = realloc(b->p, cap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static void wake_writer(worker_t *w)
+{
+    if (w->writer_parked) {
+        w->writer_parked = 0;
+        evt__unpark(w->writer, 0);
+    }
+}
+
+/* Append j's frame to w's output; -1 when out of memory. */
+static int frame(worker_t *w, evt__job_t *j)
+{
+    if (wbuf_reserve(&w->out, sizeof(evt__job_hdr_t) + j->args_len) < 0)
+        return -1;
+    evt__job_hdr_t h = {
+        .len = (uint32_t)(sizeof h - 4 + j->args_len),
+        .nitems = j->nitems,
+        .out_cap = j->out_cap,
+        .stamp = w->pool->opts.task_timeout_ms > 0,
+        .fn = (uint64_t)(uintptr_t)j->fn,
+    };
+    memcpy(w->out.p + w->out.len, &h, sizeof h);
+    memcpy(w->out.p + w->out.len + sizeof h, j->args, j->args_len);
+    w->out.len += sizeof h + j->args_len;
+    return 0;
+}
+
+/* Send w what it may take from the queue; end its input once it has
+ * nothing left to do and will get nothing more. */
+static void feed(worker_t *w)
+{
+    evt_procpool_t *p = w->pool;
+    uint64_t max = p->opts.max_tasks_per_child;
+    if (w->quit)
+        return;
+    while (p->qhead && w->inflight < MAX_AHEAD &&
+           (w->inflight < MIN_AHEAD || w->inflight_items < ITEMS_AHEAD) &&
+           (!max || w->sent < max)) {
+        evt__job_t *j = p->qhead;
+        /* A future cancelled while queued is dropped here. */
+        int cancelled = j->future && evt__future_start(j->future) < 0;
+        if (!cancelled && frame(w, j) < 0)
+            break;
+        p->qhead = j->next;
+        if (!p->qhead)
+            p->qtail = NULL;
+        j->next = NULL;
+        if (cancelled) {
+            j->done(j, NULL, ECANCELED);
+            continue;
+        }
+        /* Started once: sent again after a death, it is running still. */
+        j->future = NULL;
+        j->seq = ++w->sent;
+        if (w->tail)
+            w->tail->next = j;
+        else
+            w->head = j;
+        w->tail = j;
+        w->inflight++;
+        w->inflight_items += j->nitems;
+    }
+    if (w->inflight == 0 &&
+        ((max && w->sent >= max) || (p->state != RUN && !p->qhead)))
+        w->quit = 1;
+    if (w->out.len || w->quit)
+        wake_writer(w);
+}
+
+static void kick(evt_procpool_t *p)
+{
+    for (size_t i = 0; i < p->size; i++)
+        if (p->workers[i])
+            feed(p->workers[i]);
+}
+
+/* --- a worker's coroutines ---------------------------------------------- */
+
+/* Write frames as they come; after the last, end the worker's input. */
+static void *writer_main(void *arg)
+{
+    worker_t *w = arg;
+    for (;;) {
+        while (!w->out.len) {
+            if (w->quit) {
+                shutdown(w->c.sock, SHUT_WR);
+                return NULL;
+            }
+            w->writer_parked = 1;
+            if (evt__wait(-1) == ECANCELED) {
+                w->writer_parked = 0;
+                return NULL;
+            }
+        }
+        wbuf_t t = w->wr;
+        w->wr = w->out;
+        w->out = t;
+        ssize_t n = evt_write(w->c.sock, w->wr.p, w->wr.len, -1);
+        w->wr.len = 0;
+        if (n < 0)
+            return NULL; /* dead or cancelled: the slot sorts it out */
+    }
+}
+
+/* Hand the result frame at f to the oldest job in flight. */
+static void result(worker_t *w, const unsigned char *f)
+{
+    evt__job_t *j = w->head;
+    w->head = j->next;
+    if (!w->head)
+        w->tail = NULL;
+    w->inflight--;
+    w->inflight_items -= j->nitems;
+    w->done++;
+    j->next = NULL;
+    j->done(j, f + sizeof(evt__res_hdr_t), 0);
+}
+
+/* Read result frames until the worker's end of the socket closes. */
+static void *reader_main(void *arg)
+{
+    worker_t *w = arg;
+    wbuf_t *b = &w->in;
+    for (;;) {
+        if (wbuf_reserve(b, 65536) < 0) {
+            evt__child_signal(&w->c, SIGKILL);
+            return NULL;
+        }
+        ssize_t n = evt_read(w->c.sock, b->p + b->len, b->cap - b->len, -1);
+        if (n <= 0)
+            return NULL;
+        b->len += (size_t)n;
+        size_t off = 0;
+        uint32_t flen;
+        while (b->len - off >= 4) {
+            memcpy(&flen, b->p + off, 4);
+            if (b->len - off < 4 + (size_t)flen) {
+                if (wbuf_reserve(b, 4 + (size_t)flen) < 0) {
+                    evt__child_signal(&w->c, SIGKILL);
+                    return NULL;
+                }
+                break;
+            }
+            if (!w->head) {
+                /* A result nobody asked for: this worker is not ours. */
+                evt__child_signal(&w->c, SIGKILL);
+                return NULL;
+            }
+            result(w, b->p + off);
+            off += 4 + (size_t)flen;
+        }
+        memmove(b->p, b->p + off, b->len - off);
+        b->len -= off;
+        feed(w);
+    }
+}
+
+/* --- deaths ------------------------------------------------------------ */
+
+/* The task error for jobs lost with a worker that ended with status. */
+static int death_err(int status)
+{
+    return WIFSIGNALED(status) ? EVT_ESIGNALED(WTERMSIG(status))
+                               : EVT_EEXITED(WEXITSTATUS(status));
+}
+
+/* Settle the jobs w still had: the one it was running fails (or goes back
+ * to the queue while it has retries left), the ones it never started go
+ * back to the front of the queue in their order. */
+static void bury(worker_t *w)
+{
+    evt_procpool_t *p = w->pool;
+    uint64_t started = w->page ? atomic_load_explicit(&w->page->started,
+                                                      memory_order_acquire)
+                               : 0;
+    int st = w->c.status;
+    int killed = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+    evt__job_t *back = NULL, *last = NULL, *j, *next;
+    for (j = w->head; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        int err = 0;
+        if (p->state == TERMINATED)
+            err = ECANCELED;
+        else if (j->seq <= started && j->tries++ >= p->opts.retries)
+            err = j->seq == w->timed_out && killed ? ETIMEDOUT
+                                                  : death_err(w->c.status);
+        if (err) {
+            j->done(j, NULL, err);
+        } else {
+            if (last)
+                last->next = j;
+            else
+                back = j;
+            last = j;
+        }
+    }
+    w->head = w->tail = NULL;
+    if (back) {
+        last->next = p->qhead;
+        if (!p->qhead)
+            p->qtail = last;
+        p->qhead = back;
+    }
+}
+
+static void worker_free(worker_t *w)
+{
+    evt__child_close(&w->c);
+    if (w->page)
+        munmap(w->page, sizeof *w->page);
+    free(w->out.p);
+    free(w->wr.p);
+    free(w->in.p);
+    free(w);
+}
+
+/* Start a worker for p; NULL and errno. */
+static worker_t *worker_start(evt_procpool_t *p)
+{
+    worker_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->pool = p;
+    w->c.sock = w->c.ctl = w->c.pidfd = -1;
+    int memfd = memfd_create("eventor-worker", MFD_CLOEXEC);
+    if (memfd < 0 || ftruncate(memfd, sizeof *w->page) < 0)
+        goto fail;
+    w->page = mmap(NULL, sizeof *w->page, PROT_READ | PROT_WRITE,
+                   MAP_SHARED, memfd, 0);
+    if (w->page == MAP_FAILED) {
+        w->page = NULL;
+        goto fail;
+    }
+    if (evt__child_spawn(&w->c, EVT__CHILD_WORKER, memfd, -1) < 0)
+        goto fail;
+    close(memfd);
+    memfd = -1;
+    if (!(w->reader = evt_spawn(reader_main, w)))
+        goto fail;
+    if (!(w->writer = evt_spawn(writer_main, w))) {
+        evt_cancel(w->reader);
+        evt_join(w->reader, -1, NULL);
+        goto fail;
+    }
+    return w;
+fail:;
+    int e = errno;
+    if (memfd >= 0)
+        close(memfd);
+    if (w->c.pid > 0)
+        evt__child_signal(&w->c, SIGKILL);
+    worker_free(w);
+    errno = e;
+    return NULL;
+}
+
+/* Fail every queued job with err. */
+static void fail_queue(evt_procpool_t *p, int err)
+{
+    evt__job_t *j;
+    while ((j = p->qhead) != NULL) {
+        p->qhead = j->next;
+        j->next = NULL;
+        j->done(j, NULL, err);
+    }
+    p->qtail = NULL;
+}
+
+/* Keep one worker alive in slot i for as long as the pool needs one. */
+static void *slot_main(void *arg)
+{
+    slot_t *s = arg;
+    evt_procpool_t *p = s->pool;
+    while (p->state == RUN || (p->state == CLOSED && p->qhead)) {
+        worker_t *w = worker_start(p);
+        if (!w) {
+            p->broken = errno;
+            fail_queue(p, p->broken);
+            break;
+        }
+        p->workers[s->index] = w;
+        feed(w);
+        /* Death shows at once on the pidfd; then the results it managed
+         * to write are read before its jobs are settled. */
+        evt_wait_fd(w->c.pidfd, EVT_IN, -1);
+        evt_join(w->reader, -1, NULL);
+        evt_cancel(w->writer);
+        evt_join(w->writer, -1, NULL);
+        evt__child_wait(&w->c, -1);
+        p->workers[s->index] = NULL;
+        bury(w);
+        worker_free(w);
+        kick(p);
+    }
+    if (--p->slots == 0)
+        evt__waitq_wake_all(&p->joinq, 0);
+    return NULL;
+}
+
+/* Kill the worker whose task runs past task_timeout_ms; sleep until the
+ * next task could. A worker's page is read twice around its start time so
+ * that a job that changed meanwhile (it made progress) is left alone. */
+static void *watchdog_main(void *arg)
+{
+    evt_procpool_t *p = arg;
+    int64_t limit = p->opts.task_timeout_ms;
+    for (;;) {
+        int64_t now = evt_now(), next = now + limit;
+        for (size_t i = 0; i < p->size; i++) {
+            worker_t *w = p->workers[i];
+            if (!w || !w->inflight)
+                continue;
+            uint64_t s1 = atomic_load_explicit(&w->page->started,
+                                               memory_order_acquire);
+            int64_t ms = atomic_load_explicit(&w->page->started_ms,
+                                              memory_order_relaxed);
+            uint64_t s2 = atomic_load_explicit(&w->page->started,
+                                               memory_order_acquire);
+            if (s1 != s2 || s1 <= w->done || s1 == w->timed_out)
+                continue;
+            if (ms + limit <= now) {
+                w->timed_out = s1;
+                evt__child_signal(&w->c, SIGKILL);
+            } else if (ms + limit < next) {
+                next = ms + limit;
+            }
+        }
+        if (evt_sleep(next) < 0)
+            return NULL;
+    }
+}
+
+evt_procpool_t *evt_procpool_new(size_t nproc,
+                                 const evt_procpool_opts_t *opts)
+{
+    if (opts && (opts->task_timeout_ms < 0 ||
+                 opts->max_result > UINT32_MAX - 4096u)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (nproc == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nproc = n > 0 ? (size_t)n : 1;
+    }
+    if (evt_forkserver_start() < 0)
+        return NULL;
+    evt_procpool_t *p = calloc(1, sizeof *p);
+    if (!p || !(p->workers = calloc(nproc, sizeof *p->workers)) ||
+        !(p->slotv = calloc(nproc, sizeof *p->slotv)))
+        goto fail;
+    p->size = nproc;
+    if (opts)
+        p->opts = *opts;
+    if (p->opts.task_timeout_ms > 0) {
+        if (!(p->watchdog = evt_spawn(watchdog_main, p)))
+            goto fail;
+    }
+    for (size_t i = 0; i < nproc; i++) {
+        p->slotv[i] = (slot_t){p, i};
+        evt_co_t *co = evt_spawn(slot_main, &p->slotv[i]);
+        if (!co) {
+            /* The slots started see the pool terminated and end. */
+            evt_procpool_terminate(p);
+            evt_procpool_join(p, -1);
+            goto fail;
+        }
+        evt_detach(co);
+        p->slots++;
+    }
+    return p;
+fail:
+    if (p) {
+        if (p->watchdog) {
+            evt_cancel(p->watchdog);
+            evt_join(p->watchdog, -1, NULL);
+        }
+        free(p->workers);
+        free(p->slotv);
+        free(p);
+    }
+    errno = ENOMEM;
+    return NULL;
+}
+
+int evt__pool_submit(evt_procpool_t *p, evt__job_t *j)
+{
+    if (p->state != RUN || p->broken) {
+        errno = p->state == TERMINATED ? ECANCELED
+                : p->state == CLOSED   ? EPIPE
+                                       : p->broken;
+        return -1;
+    }
+    j->next = NULL;
+    if (p->qtail)
+        p->qtail->next = j;
+    else
+        p->qhead = j;
+    p->qtail = j;
+    kick(p);
+    return 0;
+}
+
+size_t evt__pool_unqueue(evt_procpool_t *p, const void *owner)
+{
+    size_t n = 0;
+    evt__job_t **pj = &p->qhead, *last = NULL;
+    while (*pj) {
+        evt__job_t *j = *pj;
+        if (j->owner == owner) {
+            *pj = j->next;
+            evt__job_free(j);
+            n++;
+        } else {
+            last = j;
+            pj = &j->next;
+        }
+    }
+    p->qtail = last;
+    return n;
+}
+
+void evt__pool_orphan(evt_procpool_t *p, const void *owner)
+{
+    for (size_t i = 0; i < p->size; i++)
+        if (p->workers[i])
+            for (evt__job_t *j = p->workers[i]->head; j; j = j->next)
+                if (j->owner == owner)
+                    j->done = orphan_done;
+}
+
+size_t evt__pool_size(const evt_procpool_t *p)
+{
+    return p->size;
+}
+
+size_t evt__pool_max_result(const evt_procpool_t *p)
+{
+    return p->opts.max_result;
+}
+
+void evt__pool_batch(evt_procpool_t *p, int delta)
+{
+    p->batches += (size_t)delta;
+}
+
+int evt_procpool_close(evt_procpool_t *p)
+{
+    if (!p) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (p->state == RUN)
+        p->state = CLOSED;
+    kick(p);
+    return 0;
+}
+
+int evt_procpool_terminate(evt_procpool_t *p)
+{
+    if (!p) {
+        errno = EINVAL;
+        return -1;
+    }
+    p->state = TERMINATED;
+    fail_queue(p, ECANCELED);
+    for (size_t i = 0; i < p->size; i++)
+        if (p->workers[i])
+            evt__child_signal(&p->workers[i]->c, SIGKILL);
+    return 0;
+}
+
+int evt_procpool_join(evt_procpool_t *p, int64_t deadline)
+{
+    if (!p || p->state == RUN) {
+        errno = EINVAL;
+        return -1;
+    }
+    evt__sched_t *s = evt__sched();
+    if (!s)
+        return -1;
+    while (p->slots) {
+        evt__waiter_t me = {.co = s->current};
+        int rc = evt__waitq_wait(&p->joinq, &me, deadline);
+        if (rc) {
+            errno = rc;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int evt_procpool_free(evt_procpool_t *p)
+{
+    if (!p)
+        return 0;
+    if (p->batches) {
+        errno = EBUSY;
+        return -1;
+    }
+    evt_procpool_terminate(p);
+    evt__waitq_drain(&p->joinq, &p->slots);
+    if (p->watchdog) {
+        evt_cancel(p->watchdog);
+        evt_join(p->watchdog, -1, NULL);
+    }
+    free(p->workers);
+    free(p->slotv);
+    free(p);
+    return 0;
+}
