@@ -6,6 +6,7 @@
  * by then, and hold no fd of the parent but their own socket. */
 #define _GNU_SOURCE
 #include "forkserver.h"
+#include "../ipc/ipc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -235,14 +236,6 @@ static int other_threads(void)
 #endif
 }
 
-/* Where the shared-memory arena of src/ipc gets mapped before the server
- * forks, so that every child sees it at the same address. EVT_IPC_PREFORK:
- * the body becomes `return evt__ipc_prefork();` once src/ipc exists. */
-static int ipc_prefork(void)
-{
-    return 0;
-}
-
 int evt_forkserver_start(void)
 {
     pthread_mutex_lock(&server_lock);
@@ -254,7 +247,9 @@ int evt_forkserver_start(void)
         errno = EDEADLK;
         goto out;
     }
-    if (ipc_prefork() < 0)
+    /* The IPC arena is mapped before the fork, so that every child sees
+     * the IPC objects made here, before or after, at the same address. */
+    if (evt__ipc_prefork() < 0)
         goto out;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

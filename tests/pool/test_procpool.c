@@ -546,3 +546,36 @@ Test(procpool, apply_async_cancel_and_terminate)
     cr_assert_eq(errno, EINVAL);
     evt_procpool_free(p);
 }
+
+/* An IPC object made after the pool (and its fork server) started is seen
+ * by the workers at the same address: the arena was mapped before the
+ * server forked. */
+static ssize_t bump(const void *in, size_t len, void *out, size_t cap)
+{
+    evt_ipc_value_t *v;
+    (void)out, (void)cap;
+    if (len != sizeof v)
+        return -1;
+    memcpy(&v, in, sizeof v);
+    evt_ipc_value_add(v, 1);
+    return 0;
+}
+
+Test(procpool, ipc_objects_made_later_are_shared)
+{
+    evt_procpool_t *pool = evt_procpool_new(2, NULL);
+    cr_assert_not_null(pool);
+    evt_ipc_value_t *v = evt_ipc_value_new(0);
+    cr_assert_not_null(v);
+    evt_ipc_value_t *items[50];
+    for (int i = 0; i < 50; i++)
+        items[i] = v;
+    int errs[50];
+    cr_assert_eq(evt_procpool_map(pool, bump, items, sizeof v, 50, NULL, 0,
+                                  NULL, errs, 1), 0);
+    for (int i = 0; i < 50; i++)
+        cr_assert_eq(errs[i], 0);
+    cr_assert_eq(evt_ipc_value_get(v), 50);
+    cr_assert_eq(evt_procpool_free(pool), 0);
+    evt_ipc_value_free(v);
+}
