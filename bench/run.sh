@@ -27,6 +27,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_io_batch" | grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
 "$bin/bench_batch" | emit eventor
 "$bin/bench_ipc_queue" | emit eventor
+"$bin/bench_procpool" | emit eventor
 
 "$here/peers/build.sh" "$bin/peers" >&2
 
@@ -51,6 +52,9 @@ for p in $peers; do
   done
   $cmd io_batch "$port" | emit "$p"
 done
+
+# Peers that need no runtime of the list above.
+$py "$here/peers/procpool_bench.py" | emit multiprocessing
 
 # Ratios: for every peer figure that eventor has too (the shared-stack
 # sleepers are compared on memory as well).
