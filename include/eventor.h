@@ -152,9 +152,14 @@ int evt_close(int fd);
  * evt_recv and evt_send take MSG_DONTWAIT as a deadline of 0; MSG_WAITALL
  * makes evt_recv gather len bytes, fewer only at end of stream or when an
  * error comes after some bytes. An fd closed with evt_close (or passed to
- * evt_fd_forget) by another coroutine fails its waiters with EBADF. Regular
- * files are always ready: reading or writing one blocks the thread for as
- * long as the disk takes. */
+ * evt_fd_forget) by another coroutine fails its waiters with EBADF.
+ * Regular files and block devices, which epoll cannot wait for, are read
+ * and written on an internal thread pool while only the caller parks. The
+ * deadline or a cancel withdraws such a job while it is still queued (the
+ * file untouched); once a pool thread has started it, the call waits for
+ * its end whatever comes (the thread uses the caller's buffer) and returns
+ * its outcome. A thread with no other coroutine, a deadline of 0 and a
+ * cancelled caller do file IO at once on the calling thread instead. */
 ssize_t evt_read(int fd, void *buf, size_t len, int64_t deadline);
 ssize_t evt_write(int fd, const void *buf, size_t len, int64_t deadline);
 ssize_t evt_recv(int fd, void *buf, size_t len, int flags, int64_t deadline);

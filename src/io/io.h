@@ -1,6 +1,6 @@
 /* Internal interface of the cooperative IO layer: what its files share (the
- * entry check of every call, adopting fds the runtime creates) and the name
- * lookup that runs on another thread. */
+ * entry check of every call, adopting fds the runtime creates) and what
+ * runs on its thread pool: name lookups and regular-file IO. */
 #ifndef EVT_IO_IO_H
 #define EVT_IO_IO_H
 
@@ -11,8 +11,8 @@
 
 /* The entry step of every IO call: fd in non-blocking mode. A cancelled
  * caller is stopped where it would wait (evt__fd_wait), not here: what can
- * be done without waiting is done. 1 for a socket, 0 for another fd, or -1
- * and errno. */
+ * be done without waiting is done. The fd's kind (EVT__FD_SOCKET,
+ * EVT__FD_FILE, EVT__FD_OTHER), or -1 and errno. */
 static inline int evt__io_enter(int fd)
 {
     return evt__fd_nonblock(fd);
@@ -27,19 +27,39 @@ int evt__io_adopt(int fd);
 /* socket(2) made non-blocking and close-on-exec, and adopted. */
 int evt__socket(int family, int type, int protocol);
 
-/* Resolve host:port for TCP on a thread of its own, so that only the caller
- * parks; numeric hosts resolve at once, without a thread. On success *res
- * holds the addresses (the caller frees them with freeaddrinfo) and 0 is
+/* The IO layer's own thread pool, for what cannot be done cooperatively
+ * (name lookups, regular-file IO): made on first use, its threads started
+ * as work needs them, made anew in a forked child. NULL and errno. */
+evt_threadpool_t *evt__io_pool(void);
+
+/* Read up to len bytes of a regular file or block device into buf, or
+ * write all len bytes of buf (write 1), on the IO pool, parking only the
+ * caller. A deadline or cancel that comes while the job is still queued
+ * withdraws it (-1, ETIMEDOUT or ECANCELED, the file untouched); once
+ * started, the job runs to its end and the caller waits for it whatever
+ * comes, since a pool thread uses buf, and gets its outcome. Done at once
+ * on the calling thread instead when waiting is pointless or not allowed:
+ * deadline 0, a cancelled caller (IO that need not wait completes), or a
+ * thread with no other coroutine to run. Returns as read(2), or len for a
+ * complete write; -1 and errno. */
+ssize_t evt__file_io(int fd, void *buf, size_t len, int write,
+                     int64_t deadline);
+
+/* Resolve host:port for TCP on the IO pool, so that only the caller parks;
+ * numeric hosts resolve at once, without a thread. On success *res holds
+ * the addresses (the caller frees them with freeaddrinfo) and 0 is
  * returned; else -1 and errno: EADDRNOTAVAIL (no such name), EAGAIN (the
- * name server failed for now), ENOMEM, EINVAL, ETIMEDOUT, ECANCELED. A lookup
- * the caller gave up on finishes on its thread and is freed on the caller's
- * thread when its result comes back; so the caller's thread must not exit
- * before its lookups came back (its hold keeps the scheduler from seeing a
- * deadlock, not the thread from exiting). */
+ * name server failed for now, or no pool thread could start), ENOMEM,
+ * EINVAL, ETIMEDOUT, ECANCELED. A lookup the caller gave up on finishes on
+ * its pool thread, which then frees it. */
 int evt__resolve(const char *host, int port, int64_t deadline,
                  struct addrinfo **res);
 
-/* The resolver the lookup threads call: getaddrinfo, unless a test put a
+/* Lookups started and not yet freed: one given up on is freed by its pool
+ * thread when it ends (tests wait for 0). */
+size_t evt__lookups_live(void);
+
+/* The resolver the pool threads call: getaddrinfo, unless a test put a
  * slow or failing stand-in here (set it while no lookup is in flight). */
 typedef int (*evt__getaddrinfo_fn)(const char *host, const char *serv,
                                    const struct addrinfo *hints,

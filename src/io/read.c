@@ -9,18 +9,22 @@
 
 /* Read what is there, waiting for readability as often as needed. Sockets
  * are read with recv(MSG_DONTWAIT), which cannot block even when the fd lost
- * O_NONBLOCK behind our back; other fds (pipes, ttys, files) fall back to
- * read() when `fallback` says so, as evt_read does. */
+ * O_NONBLOCK behind our back; other fds (pipes, ttys) fall back to read()
+ * when `fallback` says so, as evt_read does, and regular files are read on
+ * the IO pool. */
 static ssize_t read_some(int fd, void *buf, size_t len, int flags,
                          int fallback, int64_t deadline)
 {
-    int sock = evt__io_enter(fd);
-    if (sock < 0)
+    int kind = evt__io_enter(fd);
+    if (kind < 0)
         return -1;
+    int sock = kind == EVT__FD_SOCKET;
     if (!sock && !fallback) {
         errno = ENOTSOCK;
         return -1;
     }
+    if (kind == EVT__FD_FILE)
+        return evt__file_io(fd, buf, len, 0, deadline);
     for (;;) {
         ssize_t n;
         if (evt__likely(sock)) {

@@ -1,32 +1,43 @@
-/* Name lookups that park only the asking coroutine: getaddrinfo runs on a
- * thread of its own and its answer is posted back to the asking thread.
- * One thread per lookup until the thread pool (issue 3) takes this over. */
+/* Name lookups that park only the asking coroutine: getaddrinfo runs on
+ * the IO layer's thread pool, and the asker waits for its future. */
 #define _GNU_SOURCE
 #include "io.h"
+#include "../pool/future.h"
 
-#include <pthread.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 evt__getaddrinfo_fn evt__getaddrinfo = getaddrinfo;
 
-/* One lookup. The asking thread makes it; the lookup thread fills in the
- * answer and posts it home, after which it belongs to the asking thread
- * again: to the asker if it still waits, else to lookup_home, which frees
- * it. Nothing is shared while both threads run but the post itself. */
+static atomic_size_t lookups_live;
+
+/* One lookup, shared by the asker and the pool thread that runs it; the
+ * last of the two to let go frees it (the asker may give up first). */
 struct lookup {
-    evt__post_t post;      /* brings the answer home */
-    evt__sched_t *sched;   /* the asking thread */
-    evt_co_t *co;          /* the parked asker; NULL once it gave up */
-    int done;              /* the answer is home (asking thread only) */
+    atomic_int owners;     /* 2, then 1, then freed */
     int rc;                /* what getaddrinfo returned */
     int err;               /* errno after it, for EAI_SYSTEM */
-    struct addrinfo *res;  /* the answer, owned by the lookup until taken */
+    struct addrinfo *res;  /* the answer, until the asker takes it */
     char serv[8];          /* the port, in decimal */
     char host[];           /* the name to look up */
 };
+
+static void lookup_drop(struct lookup *lk)
+{
+    if (atomic_fetch_sub(&lk->owners, 1) != 1)
+        return;
+    if (lk->res)
+        freeaddrinfo(lk->res);
+    free(lk);
+    atomic_fetch_sub(&lookups_live, 1);
+}
+
+size_t evt__lookups_live(void)
+{
+    return atomic_load(&lookups_live);
+}
 
 int evt__gai_errno(int rc, int err)
 {
@@ -59,47 +70,16 @@ static const struct addrinfo tcp_hints = {
     .ai_flags = AI_NUMERICSERV,
 };
 
-static void *lookup_main(void *arg)
+static int lookup_task(void *arg, void **result)
 {
     struct lookup *lk = arg;
+    (void)result;
     lk->rc = evt__getaddrinfo(lk->host, lk->serv, &tcp_hints, &lk->res);
     lk->err = errno;
-    evt__post(lk->sched, &lk->post); /* lk is not ours from here on */
-    return NULL;
-}
-
-/* On the asking thread, in its look at IO. */
-static void lookup_home(void *arg)
-{
-    struct lookup *lk = arg;
-    evt__loop_unhold(lk->sched->loop);
-    lk->done = 1;
-    if (lk->co) {
-        evt__unpark(lk->co, 0);
-        return;
-    }
-    if (lk->res)
-        freeaddrinfo(lk->res);
-    free(lk);
-}
-
-/* Start lk's thread with every signal blocked, so that signals meant for
- * the process are never handled on it. 0 or an errno value. */
-static int lookup_start(struct lookup *lk)
-{
-    pthread_attr_t attr;
-    sigset_t all, old;
-    pthread_t t;
-    int rc = pthread_attr_init(&attr);
-    if (rc)
-        return rc;
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = pthread_create(&t, &attr, lookup_main, lk);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    return rc;
+    if (lk->rc)
+        lk->res = NULL;
+    lookup_drop(lk);
+    return 0;
 }
 
 int evt__resolve(const char *host, int port, int64_t deadline,
@@ -116,10 +96,9 @@ int evt__resolve(const char *host, int port, int64_t deadline,
         errno = evt__gai_errno(rc, errno);
         return -1;
     }
-    /* A name: look it up on another thread. */
+    /* A name: look it up on the IO pool. */
     evt__sched_t *s = evt__sched();
-    evt__loop_t *l = s ? evt__loop_get(s) : NULL;
-    if (!l)
+    if (!s)
         return -1;
     if (evt__unlikely(s->current->cancelled)) {
         errno = ECANCELED;
@@ -129,51 +108,45 @@ int evt__resolve(const char *host, int port, int64_t deadline,
         errno = ETIMEDOUT;
         return -1;
     }
+    evt_threadpool_t *pool = evt__io_pool();
+    if (!pool)
+        return -1;
     size_t hlen = strlen(host);
     struct lookup *lk = malloc(sizeof *lk + hlen + 1);
     if (!lk) {
         errno = ENOMEM;
         return -1;
     }
-    lk->post.fn = lookup_home;
-    lk->post.arg = lk;
-    lk->sched = s;
-    lk->co = s->current;
-    lk->done = 0;
+    atomic_init(&lk->owners, 2);
+    atomic_fetch_add(&lookups_live, 1);
     lk->rc = 0;
     lk->err = 0;
     lk->res = NULL;
     memcpy(lk->serv, serv, sizeof serv);
     memcpy(lk->host, host, hlen + 1);
-    /* The post we expect keeps the scheduler from taking a lone wait for
-     * it for a deadlock. */
-    evt__loop_hold(l);
-    rc = lookup_start(lk);
-    if (rc) {
-        evt__loop_unhold(l);
-        free(lk);
-        errno = rc;
+    evt_future_t *f = evt_threadpool_submit(pool, lookup_task, lk);
+    if (!f) {
+        int err = errno;
+        atomic_store(&lk->owners, 1);
+        lookup_drop(lk);
+        errno = err;
         return -1;
     }
-    do
-        rc = evt__wait(deadline);
-    while (rc == 0 && !lk->done);
-    if (rc && !lk->done) {
-        lk->co = NULL; /* lookup_home frees it when the answer comes */
-        errno = rc;
-        return -1;
+    int err = evt__future_wait(f, deadline, 1);
+    /* Given up: a lookup still queued is withdrawn, one running finishes
+     * on its pool thread and lets go of lk there. */
+    if (err && evt_future_cancel(f) == 0)
+        lookup_drop(lk);
+    evt_future_free(f);
+    if (!err && lk->rc)
+        err = evt__gai_errno(lk->rc, lk->err);
+    if (!err) {
+        *res = lk->res;
+        lk->res = NULL;
     }
-    /* The answer is home. It may have come in the same look at IO as the
-     * deadline or the cancel that woke us: then they decide, as they would
-     * have a moment later. */
-    int grc = lk->rc, gerr = lk->err;
-    *res = lk->res;
-    free(lk);
-    if (rc || grc) {
-        if (grc == 0)
-            freeaddrinfo(*res);
-        *res = NULL;
-        errno = rc ? rc : evt__gai_errno(grc, gerr);
+    lookup_drop(lk);
+    if (err) {
+        errno = err;
         return -1;
     }
     return 0;

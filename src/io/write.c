@@ -39,7 +39,8 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 
 /* Write all len bytes. Sockets get send(MSG_NOSIGNAL | MSG_DONTWAIT): no
  * SIGPIPE, and no blocking even if the fd lost O_NONBLOCK; other fds fall
- * back to write() when `fallback` says so, as evt_write does. */
+ * back to write() when `fallback` says so, as evt_write does, and regular
+ * files are written on the IO pool. */
 static ssize_t write_all(int fd, const void *buf, size_t len, int flags,
                          int fallback, int64_t deadline)
 {
@@ -47,13 +48,16 @@ static ssize_t write_all(int fd, const void *buf, size_t len, int flags,
         errno = EINVAL;
         return -1;
     }
-    int sock = evt__io_enter(fd);
-    if (sock < 0)
+    int kind = evt__io_enter(fd);
+    if (kind < 0)
         return -1;
+    int sock = kind == EVT__FD_SOCKET;
     if (!sock && !fallback) {
         errno = ENOTSOCK;
         return -1;
     }
+    if (kind == EVT__FD_FILE)
+        return evt__file_io(fd, (void *)buf, len, 1, deadline);
     const char *p = buf;
     size_t left = len;
     do {

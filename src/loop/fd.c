@@ -149,7 +149,7 @@ int evt__fd_nonblock(int fd)
     if (!st)
         return -1;
     if (evt__likely(st->nonblock))
-        return st->socket;
+        goto kind;
     struct stat sb;
     if (fstat(fd, &sb) < 0)
         return -1;
@@ -160,7 +160,9 @@ int evt__fd_nonblock(int fd)
         return -1;
     st->nonblock = 1;
     st->socket = S_ISSOCK(sb.st_mode) ? 1 : 0;
-    return st->socket;
+    st->file = S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode) ? 1 : 0;
+kind:
+    return st->socket ? EVT__FD_SOCKET : st->file ? EVT__FD_FILE : EVT__FD_OTHER;
 }
 
 void evt_fd_forget(int fd)

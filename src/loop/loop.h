@@ -24,6 +24,8 @@ typedef struct evt__fd_state {
     unsigned char registered;  /* the fd is in the epoll set */
     unsigned char nonblock;    /* O_NONBLOCK was set by us or seen set */
     unsigned char socket;      /* a socket (known once nonblock is set) */
+    unsigned char file;        /* a regular file or block device: epoll
+                                  cannot watch it, and IO on it blocks */
 } evt__fd_state_t;
 
 /* Work handed to a thread's scheduler by another thread: fn(arg) runs on
@@ -72,9 +74,12 @@ void evt__loop_unhold(evt__loop_t *l);
  * events, or -1 and errno. The shared step of every IO call. */
 int evt__fd_wait(int fd, int want, int64_t deadline);
 
-/* Put fd in non-blocking mode once and learn whether it is a socket (both
- * remembered until evt_fd_forget). 1 for a socket, 0 for another kind of
- * fd, or -1 and errno. */
+/* Put fd in non-blocking mode once and learn what kind of fd it is (both
+ * remembered until evt_fd_forget): EVT__FD_SOCKET, EVT__FD_FILE (a regular
+ * file or block device), EVT__FD_OTHER (pipe, tty...), or -1 and errno. */
+#define EVT__FD_OTHER 0
+#define EVT__FD_SOCKET 1
+#define EVT__FD_FILE 2
 int evt__fd_nonblock(int fd);
 
 #endif

@@ -1,9 +1,8 @@
 /* The thread pool: worker threads, each running up to C task coroutines
  * ("runners") on its own scheduler, all fed from one FIFO queue. A runner
- * that finds the queue empty parks and is woken by an evt__post; a submit
- * wakes one only while queued tasks outnumber the wakes already on their
- * way, so a busy pool takes tasks without any system call and a burst of
- * submits costs at most one post per idle runner. */
+ * that finds the queue empty parks and is woken by an evt__post, one wake
+ * in flight at a time (see more_hands), so a busy pool takes tasks without
+ * any system call. */
 #define _GNU_SOURCE
 #include "future.h"
 #include "../loop/loop.h"
@@ -89,17 +88,28 @@ nomem:
     return NULL;
 }
 
-/* Called under the lock: the runner to wake for the queued tasks, or NULL
- * when the wakes on their way suffice or no runner is idle. */
-static struct runner *take_idle(evt_threadpool_t *p)
+static int start_thread(evt_threadpool_t *p);
+
+/* Under the lock: get one more runner looking at the queue when tasks wait
+ * and no runner is on its way already: an idle one to wake (returned, for
+ * the caller to wake after unlocking), else a new thread. Each runner that
+ * takes a task calls this again, so a burst ramps the pool up without the
+ * submitter paying a post per runner, and trivial tasks that one runner
+ * keeps up with wake no others. */
+static struct runner *more_hands(evt_threadpool_t *p)
 {
-    struct runner *r = p->idle;
-    if (!r || p->len <= p->waking)
+    if (!p->len || p->waking)
         return NULL;
-    p->idle = r->next;
-    r->counted = 1;
-    p->waking++;
-    return r;
+    struct runner *r = p->idle;
+    if (r) {
+        p->idle = r->next;
+        r->counted = 1;
+        p->waking++;
+        return r;
+    }
+    if (p->started < p->threads)
+        start_thread(p); /* failing, the threads there are do the work */
+    return NULL;
 }
 
 static void runner_woken(void *arg)
@@ -144,7 +154,10 @@ static void runner_loop(struct runner *r)
             struct task t = p->ring[p->head];
             p->head = (p->head + 1) % p->cap;
             p->len--;
+            struct runner *next = more_hands(p);
             pthread_mutex_unlock(&p->lock);
+            if (next)
+                wake(next);
             run(&t);
             pthread_mutex_lock(&p->lock);
             continue;
@@ -276,9 +289,7 @@ evt_future_t *evt_threadpool_submit(evt_threadpool_t *pool, evt_task_fn fn,
         err = EAGAIN;
     else
         err = push(pool, &t);
-    if (!err && !(r = take_idle(pool)) && pool->len > pool->waking &&
-        pool->started < pool->threads && start_thread(pool) &&
-        pool->started == 0) {
+    if (!err && !(r = more_hands(pool)) && pool->started == 0) {
         pool->len--; /* no thread at all to run it */
         err = EAGAIN;
     }
