@@ -28,6 +28,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_batch" | emit eventor
 "$bin/bench_ipc_queue" | emit eventor
 "$bin/bench_procpool" | emit eventor
+"$bin/bench_threadpool" | emit eventor
 
 "$here/peers/build.sh" "$bin/peers" >&2
 
@@ -55,6 +56,7 @@ done
 
 # Peers that need no runtime of the list above.
 $py "$here/peers/procpool_bench.py" | emit multiprocessing
+$py "$here/peers/threadpool_bench.py" | emit threadpool_executor
 
 # Ratios: for every peer figure that eventor has too (the shared-stack
 # sleepers are compared on memory as well).
