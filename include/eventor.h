@@ -982,6 +982,17 @@ typedef enum evt_halt {
 /* How to run a batch. Zero-initialise, then set what you need. */
 typedef struct evt_batch_opts {
     size_t coroutines;      /* items at once (the seed's threadcount); 0 = 1 */
+    size_t processes;       /* 0: run fn here, on this thread's coroutines.
+                               P: run each attempt in one of P worker
+                               processes of a process pool, one item per
+                               worker at a time (the seed's multi-consumer
+                               mode): every item is consumed once, and an
+                               attempt whose worker dies fails with
+                               EVT_ESIGNALED/EVT_EEXITED (and is retried on
+                               another worker while retries are left). fn and
+                               user must exist before the fork server starts
+                               (see evt_forkserver_start): workers are
+                               copies of this process from then. */
     size_t unit;            /* items per chunk: a chunk is read, run to its
                                end, then interval_ms passes before the next
                                one starts (the seed's taskunitcount); 0 = no

@@ -42,6 +42,7 @@ struct batch {
     evt_batch_next_fn next;   /* the source */
     void *src;
     evt_group_t *attempts;    /* every running attempt, and sig_watch */
+    evt_procpool_t *workers;  /* processes: where attempts run */
     evt_event_t *wake;        /* set by an attempt that finished */
     job_t **slots;            /* running jobs by slot, coroutines of them */
     size_t *free_slots;       /* stack of free slot numbers */
@@ -88,13 +89,58 @@ static int64_t earliest(int64_t a, int64_t b)
 
 /* --- attempts ------------------------------------------------------------ */
 
+/* What an attempt sends to a worker process: this header, the item, and a
+ * NUL so that a line can be used as a string there too. */
+typedef struct frame {
+    evt_batch_fn fn;  /* valid in the worker: same binary, forked */
+    void *user;       /* likewise: the worker's copy */
+    uint64_t index;
+    unsigned attempt;
+} frame_t;
+
+static ssize_t run_in_worker(const void *in, size_t in_len, void *out,
+                             size_t cap)
+{
+    frame_t f;
+    memcpy(&f, in, sizeof f);
+    evt_batch_task_t t = {f.index, (const char *)in + sizeof f,
+                          in_len - sizeof f - 1, f.attempt};
+    size_t len = 0;
+    int rc = f.fn(&t, out, cap, &len, f.user);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return (ssize_t)(len < cap ? len : cap);
+}
+
+/* One attempt in a worker process: 0 or the task's error. */
+static int run_remote(batch_t *b, job_t *j, void *out, size_t cap,
+                      size_t *len)
+{
+    size_t n = sizeof(frame_t) + j->task.len + 1;
+    unsigned char *in = malloc(n);
+    if (!in)
+        return ENOMEM;
+    frame_t f = {b->fn, b->o.user, j->task.index, j->task.attempt};
+    memcpy(in, &f, sizeof f);
+    memcpy(in + sizeof f, j->task.item, j->task.len + 1);
+    ssize_t r = evt_procpool_apply(b->workers, run_in_worker, in, n, out, cap,
+                                   -1);
+    int err = r < 0 ? errno : 0;
+    free(in);
+    *len = r < 0 ? 0 : (size_t)r;
+    return err;
+}
+
 static void *attempt_main(void *arg)
 {
     job_t *j = arg;
     batch_t *b = j->b;
     size_t cap = b->o.max_result, len = 0;
     unsigned char *out = b->out + j->slot * cap;
-    int rc = b->fn(&j->task, out, cap, &len, b->o.user);
+    int rc = b->workers ? run_remote(b, j, out, cap, &len)
+                        : b->fn(&j->task, out, cap, &len, b->o.user);
     evt__hist_add(&b->hist, now_us() - j->started_us);
     if (j->timed_out)
         rc = ETIMEDOUT;
@@ -125,7 +171,10 @@ static int start(batch_t *b, job_t *j)
     j->slot = b->free_slots[--b->nfree];
     j->timed_out = 0;
     j->started_us = now_us();
-    j->deadline = b->o.task_timeout_ms ? evt_now() + b->o.task_timeout_ms : -1;
+    /* A worker process's deadline is its pool's to keep: it kills it. */
+    j->deadline = b->o.task_timeout_ms && !b->workers
+                      ? evt_now() + b->o.task_timeout_ms
+                      : -1;
     b->slots[j->slot] = j;
     j->co = evt_group_spawn(b->attempts, attempt_main, j);
     if (!j->co) {
@@ -218,8 +267,11 @@ static void halt(batch_t *b, int how)
     if (b->stop >= how)
         return;
     b->stop = how;
-    if (how == 2)
+    if (how == 2) {
         cancel_running(b);
+        if (b->workers) /* their items fail with ECANCELED */
+            evt_procpool_terminate(b->workers);
+    }
     job_t *j = b->held;
     b->held = NULL;
     if (j) {
@@ -414,17 +466,19 @@ static int watch_start(batch_t *b)
 
 /* --- the run ------------------------------------------------------------- */
 
+static int valid(const evt_batch_opts_t *o, evt_batch_fn fn)
+{
+    return fn && (!o || (o->interval_ms >= 0 && o->rate >= 0
+                         && o->task_timeout_ms >= 0 && o->backoff_ms >= 0
+                         && o->backoff_max_ms >= 0 && o->halt <= EVT_HALT_NOW
+                         && o->progress_fd >= 0 && o->grace_ms >= 0
+                         && o->processes <= 4096
+                         && o->coroutines <= ((size_t)1 << 24)));
+}
+
+/* Fill b in; -1 and errno (ENOMEM, the process pool's) leaves it for fini. */
 static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
 {
-    if (!fn || (opts && (opts->interval_ms < 0 || opts->rate < 0
-                         || opts->task_timeout_ms < 0 || opts->backoff_ms < 0
-                         || opts->backoff_max_ms < 0
-                         || opts->halt > EVT_HALT_NOW || opts->progress_fd < 0
-                         || opts->grace_ms < 0
-                         || opts->coroutines > ((size_t)1 << 24)))) {
-        errno = EINVAL;
-        return -1;
-    }
     memset(b, 0, sizeof *b);
     if (opts)
         b->o = *opts;
@@ -453,6 +507,13 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
     b->ring = b->o.ordered ? calloc(b->window, sizeof *b->ring) : NULL;
     b->attempts = evt_group_new();
     b->wake = evt_event_new();
+    if (b->o.processes) {
+        evt_procpool_opts_t po = {.task_timeout_ms = b->o.task_timeout_ms,
+                                  .max_result = b->o.max_result};
+        b->workers = evt_procpool_new(b->o.processes, &po);
+        if (!b->workers)
+            return -1;
+    }
     if (!b->slots || !b->free_slots || !b->out || (b->o.ordered && !b->ring)
         || !b->attempts || !b->wake)
         return -1;
@@ -464,6 +525,7 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
 
 static void fini(batch_t *b)
 {
+    evt_procpool_free(b->workers);
     if (b->attempts)
         evt_group_free(b->attempts);
     if (b->wake)
@@ -485,15 +547,14 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
                    evt_batch_report_t *rep)
 {
     batch_t b;
-    if (!next) {
+    if (!next || !valid(opts, fn)) {
         errno = EINVAL;
         return -1;
     }
     if (init(&b, opts, fn) < 0) {
         int err = errno;
-        if (err != EINVAL)
-            fini(&b);
-        errno = err == EINVAL ? EINVAL : ENOMEM;
+        fini(&b);
+        errno = err;
         return -1;
     }
     b.next = next;
