@@ -15,41 +15,19 @@
 /* Tasks run on a stack as large as a thread's. */
 #define TASK_STACK (8u << 20)
 
-typedef struct buf {
-    unsigned char *p;
-    size_t off;  /* first unread byte (input) */
-    size_t len;  /* bytes held */
-    size_t cap;
-} buf_t;
-
 typedef struct child {
     int kind;
     int sock;
     evt__worker_page_t *page; /* NULL for a process */
-    buf_t in, out;
+    evt__frame_buf_t in, out;
     int code; /* exit code */
 } child_t;
-
-static int reserve(buf_t *b, size_t more)
-{
-    if (b->len + more <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more)
-        cap *= 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
 
 /* Make the next whole frame readable at in.p + in.off. 1 when there is
  * one, 0 at a clean end of input, -1 on error. */
 static int next_frame(child_t *c)
 {
-    buf_t *b = &c->in;
+    evt__frame_buf_t *b = &c->in;
     for (;;) {
         size_t have = b->len - b->off;
         uint32_t flen;
@@ -64,7 +42,7 @@ static int next_frame(child_t *c)
             b->off = 0;
         }
         size_t want = have >= 4 ? 4 + (size_t)flen : 4096;
-        if (reserve(b, want < 65536 ? 65536 : want) < 0)
+        if (evt__frame_buf_reserve(b, want < 65536 ? 65536 : want) < 0)
             return -1;
         ssize_t n = evt_read(c->sock, b->p + b->len, b->cap - b->len, -1);
         if (n <= 0)
@@ -82,7 +60,7 @@ static int run_job(child_t *c, uint64_t seq)
     const unsigned char *end = f + 4 + h.len, *q = f + sizeof h;
     evt_proc_fn fn = (evt_proc_fn)(uintptr_t)h.fn;
     size_t start = c->out.len;
-    if (reserve(&c->out, sizeof(evt__res_hdr_t)) < 0)
+    if (evt__frame_buf_reserve(&c->out, sizeof(evt__res_hdr_t)) < 0)
         return -1;
     c->out.len += sizeof(evt__res_hdr_t);
     for (uint32_t i = 0; i < h.nitems; i++) {
@@ -93,7 +71,7 @@ static int run_job(child_t *c, uint64_t seq)
         q += 4;
         if ((size_t)(end - q) < len)
             return -1;
-        if (reserve(&c->out, sizeof(evt__res_item_t) + h.out_cap) < 0)
+        if (evt__frame_buf_reserve(&c->out, sizeof(evt__res_item_t) + h.out_cap) < 0)
             return -1;
         if (c->page) {
             if (h.stamp)

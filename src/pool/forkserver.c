@@ -432,3 +432,18 @@ void evt__child_close(evt__child_t *c)
         evt_close(c->pidfd);
     c->sock = c->ctl = c->pidfd = -1;
 }
+
+int evt__frame_buf_reserve(evt__frame_buf_t *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more)
+        cap *= 2;
+    unsigned char *p = realloc(b->p, cap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}

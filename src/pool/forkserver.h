@@ -61,6 +61,17 @@ typedef struct evt__res_item {
     uint32_t len; /* bytes of result that follow */
 } evt__res_item_t;
 
+/* A growable buffer of frame bytes, on both sides of a child's socket. */
+typedef struct evt__frame_buf {
+    unsigned char *p;
+    size_t off; /* first byte not yet consumed (input) */
+    size_t len; /* bytes held */
+    size_t cap;
+} evt__frame_buf_t;
+
+/* Room for more bytes after len. Returns 0, or -1 (out of memory). */
+int evt__frame_buf_reserve(evt__frame_buf_t *b, size_t more);
+
 /* Start a child of kind through the fork server (starting the server
  * first if needed). memfd, or -1, is the worker's page. Parks the caller
  * until the child exists. Returns 0 and fills c; or -1 and errno: EDEADLK

@@ -26,10 +26,6 @@
 
 enum { RUN, CLOSED, TERMINATED };
 
-typedef struct wbuf {
-    unsigned char *p;
-    size_t len, cap;
-} wbuf_t;
 
 typedef struct worker {
     evt_procpool_t *pool;
@@ -41,9 +37,9 @@ typedef struct worker {
     uint64_t sent;              /* jobs sent so far (the last one's seq) */
     uint64_t done;              /* results received so far */
     uint64_t timed_out;         /* seq of the job killed for its timeout */
-    wbuf_t out;                 /* frames waiting for the writer */
-    wbuf_t wr;                  /* frames being written */
-    wbuf_t in;                  /* bytes read, not yet a whole frame */
+    evt__frame_buf_t out;       /* frames waiting for the writer */
+    evt__frame_buf_t wr;        /* frames being written */
+    evt__frame_buf_t in;        /* bytes read, not yet a whole frame */
     evt_co_t *reader, *writer;
     int writer_parked;          /* the writer waits for frames */
     int quit;                   /* no more jobs: end its input */
@@ -100,21 +96,6 @@ static void orphan_done(evt__job_t *j, const unsigned char *res, int err)
 
 /* --- handing out jobs -------------------------------------------------- */
 
-static int wbuf_reserve(wbuf_t *b, size_t more)
-{
-    if (b->len + more <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more)
-        cap *= 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
 static void wake_writer(worker_t *w)
 {
     if (w->writer_parked) {
@@ -126,7 +107,7 @@ static void wake_writer(worker_t *w)
 /* Append j's frame to w's output; -1 when out of memory. */
 static int frame(worker_t *w, evt__job_t *j)
 {
-    if (wbuf_reserve(&w->out, sizeof(evt__job_hdr_t) + j->args_len) < 0)
+    if (evt__frame_buf_reserve(&w->out, sizeof(evt__job_hdr_t) + j->args_len) < 0)
         return -1;
     evt__job_hdr_t h = {
         .len = (uint32_t)(sizeof h - 4 + j->args_len),
@@ -208,7 +189,7 @@ static void *writer_main(void *arg)
                 return NULL;
             }
         }
-        wbuf_t t = w->wr;
+        evt__frame_buf_t t = w->wr;
         w->wr = w->out;
         w->out = t;
         ssize_t n = evt_write(w->c.sock, w->wr.p, w->wr.len, -1);
@@ -236,9 +217,9 @@ static void result(worker_t *w, const unsigned char *f)
 static void *reader_main(void *arg)
 {
     worker_t *w = arg;
-    wbuf_t *b = &w->in;
+    evt__frame_buf_t *b = &w->in;
     for (;;) {
-        if (wbuf_reserve(b, 65536) < 0) {
+        if (evt__frame_buf_reserve(b, 65536) < 0) {
             evt__child_signal(&w->c, SIGKILL);
             return NULL;
         }
@@ -251,7 +232,7 @@ static void *reader_main(void *arg)
         while (b->len - off >= 4) {
             memcpy(&flen, b->p + off, 4);
             if (b->len - off < 4 + (size_t)flen) {
-                if (wbuf_reserve(b, 4 + (size_t)flen) < 0) {
+                if (evt__frame_buf_reserve(b, 4 + (size_t)flen) < 0) {
                     evt__child_signal(&w->c, SIGKILL);
                     return NULL;
                 }

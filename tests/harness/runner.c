@@ -22,31 +22,36 @@ void evt_test_register_suite(struct evt_test_suite *ts) {
   suites = ts;
 }
 
-_Noreturn void evt_test_fail(const char *file, int line, const char *expr,
-                             const char *fmt, ...) {
-  fprintf(stderr, "%s:%d: %s::%s: assertion failed: %s", file, line,
-          current ? current->suite : "?", current ? current->name : "?", expr);
-  if (*fmt) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs(": ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-  }
-  fputc('\n', stderr);
-  exit(1);
+/* "what: ", then the optional printf message, then a newline. */
+static void say(const char *what, const char *fmt, va_list ap)
+{
+    fputs(what, stderr);
+    if (*fmt) {
+        fputs(": ", stderr);
+        vfprintf(stderr, fmt, ap);
+    }
+    fputc('\n', stderr);
 }
 
-void evt_test_skip(const char *fmt, ...) {
-  fprintf(stderr, "%s::%s: skipped", current->suite, current->name);
-  if (*fmt) {
+_Noreturn void evt_test_fail(const char *file, int line, const char *expr,
+                             const char *fmt, ...)
+{
+    fprintf(stderr, "%s:%d: %s::%s: assertion failed: ", file, line,
+            current ? current->suite : "?", current ? current->name : "?");
     va_list ap;
     va_start(ap, fmt);
-    fputs(": ", stderr);
-    vfprintf(stderr, fmt, ap);
+    say(expr, fmt, ap);
     va_end(ap);
-  }
-  fputc('\n', stderr);
+    exit(1);
+}
+
+void evt_test_skip(const char *fmt, ...)
+{
+    fprintf(stderr, "%s::%s: ", current->suite, current->name);
+    va_list ap;
+    va_start(ap, fmt);
+    say("skipped", fmt, ap);
+    va_end(ap);
 }
 
 static const struct evt_test_suite *suite_of(const char *name) {
