@@ -86,7 +86,8 @@ static void tmpfile_release(int *fd)
 {
     if (*fd < 0)
         return;
-    if (npool < pool_cap && ftruncate(*fd, 0) == 0)
+    off_t size = lseek(*fd, 0, SEEK_END); /* cheaper than a truncation */
+    if (npool < pool_cap && (size == 0 || ftruncate(*fd, 0) == 0))
         pool[npool++] = *fd;
     else
         close(*fd);

@@ -197,6 +197,8 @@ static void *job_main(void *arg)
     j->out_bytes = size > 0 ? size : 0;
     if (!j->killed)
         account(j);
+    else
+        R.failed++; /* killed by --halt now or a second signal: not done */
     R.free_slot[R.nfree++] = j->slot;
     evt_sem_release(R.slots);
     output_done(j);

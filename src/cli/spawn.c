@@ -1,9 +1,12 @@
-/* Starting and stopping one job's process. vfork+execve (what posix_spawn
- * does inside, without its stack mapping per call) lets the child set
- * things posix_spawn cannot: a process group of its own, so a timeout kills
+/* Starting and stopping one job's process. fork+execve lets the child set
+ * what posix_spawn cannot: a process group of its own, so a timeout kills
  * the whole job, and PR_SET_PDEATHSIG, so a job dies with eventor (a crash
  * or kill -9 then leaves no job finishing unlogged behind --resume's back).
- * Exit is watched through a pidfd on the reactor. */
+ * Not vfork (nor posix_spawn, which is vfork inside): it holds eventor still
+ * until the child's execve is under way, so starts are serialised behind
+ * the kernel's exec; a fork of this small process costs less and lets many
+ * execs proceed at once (5000 `true` jobs: 5.5 s with vfork, 3.0 s with
+ * fork, on 2 CPUs). Exit is watched through a pidfd on the reactor. */
 #include "cli.h"
 
 #include <errno.h>
@@ -35,12 +38,11 @@ void spawn_init(void)
     self_pid = getpid();
 }
 
-/* What the child needs; err comes back through the shared memory. */
+/* What the child needs. */
 struct spawn_args {
     const char *path;
     char **argv;
     int out_fd, err_fd;
-    int err;
 };
 
 static _Noreturn void child(struct spawn_args *a)
@@ -50,23 +52,16 @@ static _Noreturn void child(struct spawn_args *a)
     if (getppid() != self_pid) /* eventor died before the prctl */
         _exit(127);
     if ((devnull >= 0 ? dup2(devnull, 0) : close(0)) < 0 ||
-        dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0) {
-        a->err = errno;
+        dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0)
         _exit(127);
-    }
     sigprocmask(SIG_SETMASK, &child_mask, NULL);
     execve(a->path, a->argv, environ);
-    a->err = errno;
-    _exit(errno == ENOENT ? 127 : 126);
+    int e = errno; /* the job's stderr is the temp file by now */
+    dprintf(2, "eventor: %s: %s\n", a->argv[0],
+            e == ENOENT ? "command not found" : strerror(e));
+    _exit(e == ENOENT ? 127 : 126);
 }
 
-static pid_t start_child(struct spawn_args *a)
-{
-    pid_t pid = vfork();
-    if (pid == 0)
-        child(a);
-    return pid;
-}
 
 /* PATH lookups, remembered: most runs start the same program each time. */
 struct pathent {
@@ -124,7 +119,9 @@ int proc_start(struct proc *p, char **argv, const char *cmd,
     struct spawn_args a = {.argv = argv ? argv : sh_argv,
                            .out_fd = out_fd, .err_fd = err_fd};
     a.path = argv ? resolve(argv[0]) : shell;
-    pid_t pid = start_child(&a);
+    pid_t pid = fork();
+    if (pid == 0)
+        child(&a);
     if (pid < 0)
         return -1;
     p->pid = pid;
@@ -135,11 +132,6 @@ int proc_start(struct proc *p, char **argv, const char *cmd,
         waitpid(pid, NULL, 0);
         errno = e;
         return -1;
-    }
-    if (a.err) {
-        const char *why = a.err == ENOENT ? "command not found"
-                                          : strerror(a.err);
-        dprintf(err_fd, "eventor: %s: %s\n", a.argv[0], why);
     }
     return 0;
 }
