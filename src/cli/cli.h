@@ -65,6 +65,7 @@ struct opts {
  * handled (exit 0), or -1 after printing one line on stderr (exit 255). */
 int opts_parse(struct opts *o, int argc, char **argv);
 void opts_help(FILE *f);
+void opts_free(struct opts *o);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* input.c: items, one record at a time: a record is one value per source

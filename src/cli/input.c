@@ -66,7 +66,8 @@ static int read_item(struct reader *rd, char delim, char **item)
 {
     size_t scan = rd->start;
     for (;;) {
-        char *nl = memchr(rd->buf + scan, delim, rd->end - scan);
+        char *nl = rd->end > scan ? memchr(rd->buf + scan, delim, rd->end - scan)
+                                  : NULL;
         if (nl || (rd->eof && rd->end > rd->start)) {
             size_t stop = nl ? (size_t)(nl - rd->buf) : rd->end;
             *item = strndup(rd->buf + rd->start, stop - rd->start);

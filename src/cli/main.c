@@ -30,8 +30,10 @@ int main(int argc, char **argv)
     }
     static struct opts o;
     int rc = opts_parse(&o, argc, argv);
-    if (rc)
+    if (rc) {
+        opts_free(&o);
         return rc > 0 ? 0 : CLI_EXIT_ERROR;
+    }
 
     spawn_init(); /* takes the signal mask the jobs will get */
     sigset_t set;
@@ -46,19 +48,16 @@ int main(int argc, char **argv)
     atexit(restore_stdin);
 
     struct input *in = input_open(&o);
-    if (!in)
-        return CLI_EXIT_ERROR;
-    struct tmpl *t = tmpl_compile(&o);
-    if (!t) {
+    struct tmpl *t = in ? tmpl_compile(&o) : NULL;
+    rc = CLI_EXIT_ERROR;
+    if (in && !t)
         cli_error("out of memory");
-        return CLI_EXIT_ERROR;
-    }
-    if (joblog_open(&o) < 0 || output_init(&o) < 0)
-        return CLI_EXIT_ERROR;
-    rc = run_all(&o, in, t, sigfd);
+    else if (in && joblog_open(&o) == 0 && output_init(&o) == 0)
+        rc = run_all(&o, in, t, sigfd);
     output_finish();
     joblog_close();
     tmpl_free(t);
     input_close(in);
+    opts_free(&o);
     return rc;
 }

@@ -545,3 +545,14 @@ nomem:
     cli_error("out of memory");
     return -1;
 }
+
+void opts_free(struct opts *o)
+{
+    for (size_t i = 0; i < o->nsrc; i++)
+        strv_free(&o->src[i].items);
+    free(o->src);
+    free(o->cmd.v); /* the words are argv's */
+    if (o->have_colsep)
+        regfree(&o->colsep);
+    memset(o, 0, sizeof *o);
+}

@@ -216,7 +216,7 @@ int output_wait_room(uint64_t next_seq)
 
 void output_finish(void)
 {
-    while (npool)
+    while (pool && npool)
         close(pool[--npool]);
     free(pool);
     free(ring);

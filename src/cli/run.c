@@ -292,7 +292,7 @@ static void *produce(void *arg)
 {
     const struct opts *o = R.o;
     struct record *recs = NULL;
-    size_t cap = 0, n;
+    size_t cap = 0, n = 0;
     uint64_t seq = 0;
     int64_t last_start = 0;
     (void)arg;
@@ -323,11 +323,14 @@ static void *produce(void *arg)
             last_start = evt_now();
             j->slot = R.free_slot[--R.nfree];
             if (tmpl_expand(R.t, recs, n, seq, j->slot, &j->cmd, &j->argv) < 0 ||
-                (o->tag && !(j->tag = tmpl_tag(recs, n))))
+                (o->tag && !(j->tag = tmpl_tag(recs, n)))) {
+                job_free(j);
                 goto nomem;
+            }
         }
         for (size_t k = 0; k < n; k++)
             record_free(&recs[k]);
+        n = 0;
         if (j->skip || o->dry_run) {
             if (!j->skip) {
                 R.free_slot[R.nfree++] = j->slot;
@@ -353,15 +356,17 @@ static void *produce(void *arg)
         }
         evt_detach(co);
     }
-    for (size_t k = 0; k < nheld; k++)
-        record_free(&held[k]);
-    free(held);
-    free(recs);
-    return NULL;
+    goto out;
 nomem:
     cli_error("out of memory");
     R.input_error = 1;
     R.stop = 1;
+out: /* records of a line not started, and the look-ahead */
+    for (size_t k = 0; k < n; k++)
+        record_free(&recs[k]);
+    for (size_t k = 0; k < nheld; k++)
+        record_free(&held[k]);
+    free(held);
     free(recs);
     return NULL;
 }
