@@ -1,0 +1,174 @@
+/* The eventor command: types shared by its parts (options, input sources,
+ * command templates, job running, output ordering, joblog, progress). Every
+ * part runs on the main thread's scheduler; nothing here is thread-safe. */
+#ifndef EVT_CLI_H
+#define EVT_CLI_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CLI_EXIT_ERROR 255 /* GNU parallel's code for bad usage and IO */
+
+/* A growable array of strings (owned). */
+struct strv {
+    char **v;
+    size_t n, cap;
+};
+int strv_push(struct strv *s, char *str); /* takes str; -1 on ENOMEM */
+void strv_free(struct strv *s);
+
+/* Where items come from: a `:::` list, or a file (`::::`, -a, stdin). */
+struct source {
+    int is_file;
+    const char *path;  /* file sources: "-" is stdin */
+    struct strv items; /* `:::` items; file sources read into it when the
+                          product needs them all */
+    int linked;        /* `:::+` / `::::+`: zipped with the source before */
+};
+
+enum halt_when { HALT_NEVER, HALT_SOON, HALT_NOW };
+enum halt_kind { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
+
+struct opts {
+    long jobs;             /* -j: job slots */
+    int keep_order;        /* -k */
+    int dry_run;           /* --dry-run */
+    int tag;               /* --tag */
+    int null_sep;          /* -0 */
+    int have_colsep;       /* --colsep given */
+    regex_t colsep;        /* compiled --colsep */
+    const char *joblog;    /* --joblog FILE */
+    int resume;            /* --resume */
+    int resume_failed;     /* --resume-failed */
+    long retries;          /* --retries: tries in all, at least 1 */
+    int64_t timeout_ms;    /* --timeout; 0 = none */
+    int64_t delay_ms;      /* --delay */
+    enum halt_when halt_when;
+    enum halt_kind halt_kind;
+    long halt_count;       /* fail=N / success=N / done=N */
+    double halt_pct;       /* fail=P%: fraction, 0 when a count is used */
+    int bar, eta;          /* --bar, --eta */
+    char xmode;            /* 'X' (-X), 'm' (-m) or 0: one item a job */
+    int spread;            /* -X or -m given: spread short input over slots */
+    long max_args;         /* -n: items per command line with -X/-m */
+    int link;              /* --link: zip every source */
+    const char *tmpdir;    /* --tmpdir or $TMPDIR or /tmp */
+    const char *shell;     /* $PARALLEL_SHELL or /bin/sh */
+    struct strv cmd;       /* the command template's words (borrowed) */
+    struct source *src;    /* input sources in command-line order */
+    size_t nsrc;
+};
+
+/* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
+ * handled (exit 0), or -1 after printing one line on stderr (exit 255). */
+int opts_parse(struct opts *o, int argc, char **argv);
+void opts_help(FILE *f);
+void opts_free(struct opts *o);
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* input.c: items, one record at a time: a record is one value per source
+ * (or per --colsep column). Files are read as they are needed, through
+ * cooperative reads, so a slow producer on stdin never stalls the jobs. */
+struct record {
+    char **val;  /* nval strings, owned */
+    size_t nval;
+};
+struct input;
+/* Opens every file source (an unreadable one: an error line naming it and
+ * NULL). */
+struct input *input_open(const struct opts *o);
+/* 1 with *r filled, 0 at end, -1 on a read error (already reported). */
+int input_next(struct input *in, struct record *r);
+/* Read everything now (--bar, --eta need the total). Returns the number of
+ * records, or -1. */
+long input_count_all(struct input *in);
+void input_close(struct input *in);
+void record_free(struct record *r);
+
+/* template.c: a command template compiled once, expanded per job. */
+struct tmpl;
+struct tmpl *tmpl_compile(const struct opts *o);
+void tmpl_free(struct tmpl *t);
+/* Expand for records r[0..n) of job seq in slot: *cmd gets the command
+ * line as GNU parallel builds it (shell-quoted values; for the joblog,
+ * --dry-run and messages), *argv a NULL-terminated vector to run without a
+ * shell, or NULL when the command needs the shell. Both are the caller's
+ * (free argv with argv_free). -1 on ENOMEM. */
+int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
+                uint64_t seq, int slot, char **cmd, char ***argv);
+/* To fill lines with -X/-m: the template's length, and about how much one
+ * more record adds to the expansion (never less than it does). */
+size_t tmpl_base_length(const struct tmpl *t);
+size_t tmpl_record_length(const struct tmpl *t, const struct record *r);
+/* The --tag text of records r[0..n): values joined with spaces. */
+char *tmpl_tag(const struct record *r, size_t n);
+void argv_free(char **argv);
+/* GNU parallel's shell quoting of one value (malloc'd). */
+char *shell_quote(const char *s);
+
+/* spawn.c: start a command in a process group of its own, stdin from
+ * /dev/null, stdout and stderr to the given fds, killed if eventor dies. */
+struct proc {
+    int pid;
+    int pidfd;
+};
+int proc_start(struct proc *p, char **argv, const char *cmd,
+               const char *shell, int out_fd, int err_fd);
+/* Wait for exit until deadline: 0 (exited), -1 and ETIMEDOUT. */
+int proc_wait(struct proc *p, int64_t deadline);
+/* Reap it: *exitval and *sig as the joblog wants them. */
+void proc_reap(struct proc *p, int *exitval, int *sig);
+/* GNU parallel's --termseq default: TERM, 200 ms, TERM, 100 ms, TERM, 50 ms,
+ * KILL, 25 ms, to the whole process group, until it exits. */
+void proc_terminate(struct proc *p);
+void spawn_init(void);
+
+/* A job: one command line, from start to its output being written. */
+struct job {
+    uint64_t seq;        /* {#}, joblog Seq */
+    int slot;            /* {%} */
+    char *cmd;           /* command line (joblog, messages) */
+    char **argv;         /* NULL: run through the shell */
+    char *tag;           /* --tag prefix, or NULL */
+    int out_fd, err_fd;  /* temp files holding the output */
+    double start;        /* wall clock seconds, joblog Starttime */
+    double runtime;      /* seconds */
+    int exitval, sig;    /* joblog Exitval and Signal */
+    long long out_bytes; /* joblog Receive: bytes of standard output */
+    int skip;            /* --resume: nothing to run nor print */
+    int killed;          /* stopped by --halt now / a second signal */
+    struct proc proc;    /* while running */
+};
+void job_free(struct job *j);
+
+/* output.c: temp files and grouped output, in input order with -k. */
+int output_init(const struct opts *o);
+int output_tmpfiles(int *out_fd, int *err_fd);
+/* The job is finished (or skipped): write its output now, or when every
+ * earlier one has been written (-k). Takes j. */
+void output_done(struct job *j);
+/* Park until fewer than the reorder window wait behind the oldest. */
+int output_wait_room(uint64_t next_seq);
+void output_finish(void);
+
+/* joblog.c */
+int joblog_open(const struct opts *o);
+/* --resume / --resume-failed: 1 when seq must not run again. */
+int joblog_skip(uint64_t seq);
+void joblog_write(const struct job *j);
+void joblog_close(void);
+
+/* progress.c: --bar and --eta on stderr. */
+void progress_start(const struct opts *o, long total);
+void progress_update(uint64_t done, uint64_t failed, int running);
+void progress_end(void);
+
+/* run.c: run jobs from the input to the end, watching sigfd (a signalfd of
+ * SIGINT, SIGTERM, SIGHUP, or -1). Returns the exit code. */
+int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd);
+
+double wall_now(void);
+
+#endif

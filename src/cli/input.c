@@ -1,0 +1,287 @@
+/* Input sources of the eventor command: `:::` lists and files (`::::`, -a,
+ * stdin), combined as GNU parallel does: groups of linked sources (:::+ or
+ * --link) are zipped, groups are multiplied, the last varying fastest. The
+ * first group streams when it is a single source; the others are read
+ * whole. Reads go through evt_read so a slow producer parks only the main
+ * coroutine, never the jobs' bookkeeping. */
+#include "cli.h"
+
+#include <errno.h>
+#include <eventor.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct reader {
+    int fd;
+    const char *name;
+    char *buf;
+    size_t start, end, cap;
+    int eof;
+};
+
+struct input {
+    const struct opts *o;
+    size_t nsrc;
+    struct source *src;     /* the sources (o->src, or one stdin source) */
+    struct reader *rd;      /* one per source; fd -1 for `:::` lists */
+    size_t ngroup;
+    size_t *gfirst, *gcount; /* group g = sources gfirst[g] .. +gcount[g] */
+    size_t *idx, *len;      /* position and length of each group */
+    int streaming;          /* group 0 is read item by item */
+    char *cur;              /* streaming: the current item of group 0 */
+    int started;
+    struct source stdin_src;
+};
+
+void record_free(struct record *r)
+{
+    for (size_t i = 0; i < r->nval; i++)
+        free(r->val[i]);
+    free(r->val);
+    r->val = NULL;
+    r->nval = 0;
+}
+
+static int open_reader(struct reader *rd, const char *path)
+{
+    rd->name = strcmp(path, "-") ? path : "standard input";
+    rd->fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+    struct stat st;
+    if (rd->fd < 0 || fstat(rd->fd, &st) < 0) {
+        cli_error("cannot read %s: %s", rd->name, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        cli_error("cannot read %s: %s", rd->name, strerror(EISDIR));
+        return -1;
+    }
+    return 0;
+}
+
+/* The next item of rd into *item (malloc'd): 1, 0 at end, -1 on error. */
+static int read_item(struct reader *rd, char delim, char **item)
+{
+    size_t scan = rd->start;
+    for (;;) {
+        char *nl = rd->end > scan ? memchr(rd->buf + scan, delim, rd->end - scan)
+                                  : NULL;
+        if (nl || (rd->eof && rd->end > rd->start)) {
+            size_t stop = nl ? (size_t)(nl - rd->buf) : rd->end;
+            *item = strndup(rd->buf + rd->start, stop - rd->start);
+            if (!*item) {
+                cli_error("out of memory");
+                return -1;
+            }
+            rd->start = nl ? stop + 1 : stop;
+            return 1;
+        }
+        if (rd->eof)
+            return 0;
+        scan = rd->end;
+        if (rd->start > 0) { /* slide the partial item to the front */
+            memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
+            scan -= rd->start;
+            rd->end -= rd->start;
+            rd->start = 0;
+        }
+        if (rd->end == rd->cap) {
+            size_t cap = rd->cap ? rd->cap * 2 : 65536;
+            char *b = realloc(rd->buf, cap);
+            if (!b) {
+                cli_error("out of memory");
+                return -1;
+            }
+            rd->buf = b;
+            rd->cap = cap;
+        }
+        ssize_t n = evt_read(rd->fd, rd->buf + rd->end, rd->cap - rd->end, -1);
+        if (n < 0) {
+            if (errno != ECANCELED) /* ECANCELED: a signal stopped the input */
+                cli_error("cannot read %s: %s", rd->name, strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            rd->eof = 1;
+        rd->end += (size_t)n;
+    }
+}
+
+/* Read the rest of source s into its items. */
+static int slurp(struct input *in, size_t s)
+{
+    char *item;
+    int rc;
+    while ((rc = read_item(&in->rd[s], in->o->null_sep ? 0 : '\n', &item)) > 0)
+        if (strv_push(&in->src[s].items, item) < 0) {
+            free(item);
+            cli_error("out of memory");
+            return -1;
+        }
+    return rc;
+}
+
+static void group_lengths(struct input *in)
+{
+    for (size_t g = 0; g < in->ngroup; g++) {
+        in->len[g] = 0;
+        for (size_t k = 0; k < in->gcount[g]; k++) {
+            size_t n = in->src[in->gfirst[g] + k].items.n;
+            if (n > in->len[g])
+                in->len[g] = n;
+        }
+        /* a zipped group with an empty member has nothing to pair */
+        for (size_t k = 0; k < in->gcount[g]; k++)
+            if (in->src[in->gfirst[g] + k].items.n == 0)
+                in->len[g] = 0;
+    }
+}
+
+struct input *input_open(const struct opts *o)
+{
+    struct input *in = calloc(1, sizeof *in);
+    if (!in)
+        return NULL;
+    in->o = o;
+    in->src = o->src;
+    in->nsrc = o->nsrc;
+    if (in->nsrc == 0) {
+        in->stdin_src.is_file = 1;
+        in->stdin_src.path = "-";
+        in->src = &in->stdin_src;
+        in->nsrc = 1;
+    }
+    in->rd = calloc(in->nsrc, sizeof *in->rd);
+    in->gfirst = calloc(in->nsrc, sizeof *in->gfirst);
+    in->gcount = calloc(in->nsrc, sizeof *in->gcount);
+    in->idx = calloc(in->nsrc, sizeof *in->idx);
+    in->len = calloc(in->nsrc, sizeof *in->len);
+    if (!in->rd || !in->gfirst || !in->gcount || !in->idx || !in->len) {
+        cli_error("out of memory");
+        goto fail;
+    }
+    for (size_t s = 0; s < in->nsrc; s++) {
+        in->rd[s].fd = -1;
+        if (s == 0 || !(in->src[s].linked || o->link)) {
+            in->gfirst[in->ngroup] = s;
+            in->ngroup++;
+        }
+        in->gcount[in->ngroup - 1]++;
+    }
+    /* Open every file first: an unreadable one is reported before any
+     * job runs or any output (joblog included) is touched. */
+    for (size_t s = 0; s < in->nsrc; s++)
+        if (in->src[s].is_file && open_reader(&in->rd[s], in->src[s].path) < 0)
+            goto fail;
+    in->streaming = in->gcount[0] == 1 && in->src[0].is_file;
+    for (size_t s = in->streaming ? 1 : 0; s < in->nsrc; s++)
+        if (in->src[s].is_file && slurp(in, s) < 0)
+            goto fail;
+    group_lengths(in);
+    return in;
+fail:
+    input_close(in);
+    return NULL;
+}
+
+long input_count_all(struct input *in)
+{
+    if (in->streaming) {
+        if (slurp(in, 0) < 0)
+            return -1;
+        in->streaming = 0;
+        group_lengths(in);
+    }
+    long total = 1;
+    for (size_t g = 0; g < in->ngroup; g++)
+        total *= (long)in->len[g];
+    return total;
+}
+
+/* Append value v (split at --colsep) to r. */
+static int push_value(const struct input *in, struct record *r, const char *v)
+{
+    for (;;) {
+        regmatch_t m;
+        size_t len = strlen(v);
+        int hit = in->o->have_colsep &&
+                  regexec(&in->o->colsep, v, 1, &m, 0) == 0 && m.rm_eo > 0;
+        if (hit)
+            len = (size_t)m.rm_so;
+        char **nv = realloc(r->val, (r->nval + 1) * sizeof *nv);
+        if (!nv)
+            return -1;
+        r->val = nv;
+        if (!(r->val[r->nval] = strndup(v, len)))
+            return -1;
+        r->nval++;
+        if (!hit)
+            return 0;
+        v += m.rm_eo;
+    }
+}
+
+int input_next(struct input *in, struct record *r)
+{
+    memset(r, 0, sizeof *r);
+    for (size_t g = 0; g < in->ngroup; g++)
+        if (g > 0 || !in->streaming)
+            if (in->len[g] == 0)
+                return 0;
+    size_t g = in->ngroup;
+    if (in->started) { /* the odometer over groups 1.. */
+        while (--g >= 1) {
+            if (++in->idx[g] < in->len[g])
+                break;
+            in->idx[g] = 0;
+        }
+    }
+    if (!in->started || g == 0) {
+        if (in->streaming) {
+            free(in->cur);
+            in->cur = NULL;
+            int rc = read_item(&in->rd[0], in->o->null_sep ? 0 : '\n',
+                               &in->cur);
+            if (rc <= 0)
+                return rc;
+        } else if (in->started && ++in->idx[0] >= in->len[0]) {
+            return 0;
+        }
+        in->started = 1;
+    }
+    for (g = 0; g < in->ngroup; g++) {
+        for (size_t k = 0; k < in->gcount[g]; k++) {
+            const struct strv *items = &in->src[in->gfirst[g] + k].items;
+            const char *v = g == 0 && in->streaming
+                                ? in->cur
+                                : items->v[in->idx[g] % items->n];
+            if (push_value(in, r, v) < 0) {
+                record_free(r);
+                cli_error("out of memory");
+                return -1;
+            }
+        }
+    }
+    return 1;
+}
+
+void input_close(struct input *in)
+{
+    if (!in)
+        return;
+    for (size_t s = 0; in->rd && s < in->nsrc; s++) {
+        if (in->rd[s].fd > 0)
+            evt_close(in->rd[s].fd);
+        free(in->rd[s].buf);
+    }
+    strv_free(&in->stdin_src.items);
+    free(in->cur);
+    free(in->rd);
+    free(in->gfirst);
+    free(in->gcount);
+    free(in->idx);
+    free(in->len);
+    free(in);
+}

@@ -1,0 +1,63 @@
+/* The eventor command: run a command per input item, GNU parallel style.
+ * main() sets the process up (fd limit, signals), checks every input before
+ * anything is written, and hands over to run.c. */
+#include "cli.h"
+
+#include <eventor.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static int stdin_flags = -1;
+
+/* evt_read makes stdin non-blocking; the terminal or pipe is shared with
+ * whoever started us, so give it back as it was. */
+static void restore_stdin(void)
+{
+    if (stdin_flags >= 0)
+        fcntl(0, F_SETFL, stdin_flags);
+}
+
+int main(int argc, char **argv)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    static struct opts o;
+    int rc = opts_parse(&o, argc, argv);
+    if (rc) {
+        opts_free(&o);
+        return rc > 0 ? 0 : CLI_EXIT_ERROR;
+    }
+
+    spawn_init(); /* takes the signal mask the jobs will get */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+    stdin_flags = fcntl(0, F_GETFL);
+    atexit(restore_stdin);
+
+    struct input *in = input_open(&o);
+    struct tmpl *t = in ? tmpl_compile(&o) : NULL;
+    rc = CLI_EXIT_ERROR;
+    if (in && !t)
+        cli_error("out of memory");
+    else if (in && joblog_open(&o) == 0 && output_init(&o) == 0)
+        rc = run_all(&o, in, t, sigfd);
+    output_finish();
+    joblog_close();
+    tmpl_free(t);
+    input_close(in);
+    opts_free(&o);
+    return rc;
+}

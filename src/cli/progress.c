@@ -1,0 +1,64 @@
+/* --bar and --eta: progress on stderr, redrawn at most ten times a second
+ * and once at the end. Both need the number of jobs, so the input is read
+ * whole first when either is asked for (as GNU parallel does). */
+#include "cli.h"
+
+#include <eventor.h>
+#include <string.h>
+#include <unistd.h>
+
+static int bar, eta;
+static long total;
+static int64_t t0, last;
+
+void progress_start(const struct opts *o, long n)
+{
+    bar = o->bar;
+    eta = o->eta;
+    total = n;
+    t0 = last = evt_now();
+    if (eta)
+        fprintf(stderr, "\nComputers / CPU cores / Max jobs to run\n"
+                        "1:local / %ld / %ld\n\n", sysconf(_SC_NPROCESSORS_ONLN),
+                o->jobs);
+}
+
+static void draw(uint64_t done, uint64_t failed, int running)
+{
+    double secs = (evt_now() - t0) / 1000.0;
+    long left = total - (long)done;
+    double avg = done ? secs / (double)done : 0;
+    double rest = done ? avg * (double)left : 0;
+    int pct = total ? (int)(100 * (long)done / total) : 100;
+    if (eta)
+        fprintf(stderr, "\rETA: %.0fs Left: %ld AVG: %.2fs  local:%d/%llu/%d%%/%.1fs ",
+                rest, left, avg, running, (unsigned long long)done, pct, avg);
+    if (bar) {
+        char line[41];
+        int fill = pct * 40 / 100;
+        memset(line, '#', (size_t)fill);
+        memset(line + fill, ' ', (size_t)(40 - fill));
+        line[40] = 0;
+        fprintf(stderr, "\r%d%% %llu:%ld=%.0fs failed:%llu |%s|", pct,
+                (unsigned long long)done, left, rest,
+                (unsigned long long)failed, line);
+    }
+    fflush(stderr);
+}
+
+void progress_update(uint64_t done, uint64_t failed, int running)
+{
+    if (!bar && !eta)
+        return;
+    int64_t now = evt_now();
+    if (now - last < 100 && done != (uint64_t)total)
+        return;
+    last = now;
+    draw(done, failed, running);
+}
+
+void progress_end(void)
+{
+    if (bar || eta)
+        fputc('\n', stderr);
+}

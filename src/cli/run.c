@@ -1,0 +1,450 @@
+/* Running the jobs: a producer coroutine turns input records into command
+ * lines and starts each job in a coroutine of its own once one of the -j
+ * slots is free (a semaphore); a job coroutine starts the process, waits for
+ * its pidfd (with the --timeout deadline), retries, and hands the finished
+ * job to the output. --halt, --delay and signals (first: start no more
+ * jobs; second: kill the running ones) are decided here. */
+#include "cli.h"
+
+#include <errno.h>
+#include <eventor.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* GNU parallel's usable length of one command line (sh -c takes it as one
+ * argument, which Linux caps at 128 KiB). */
+#define MAX_LINE 130000
+
+static struct run {
+    struct opts *o;
+    struct input *in;
+    struct tmpl *t;
+    evt_sem_t *slots;      /* free -j slots */
+    int *free_slot;        /* {%} numbers not in use (a stack) */
+    long nfree;
+    evt_wg_t *jobs;        /* job coroutines not finished */
+    struct job **running;  /* jobs with a live process, by slot */
+    long total;            /* number of jobs when known (--bar, --eta, %) */
+    uint64_t done, failed; /* finished jobs (with their last try) */
+    uint64_t started;
+    int stop;              /* start no more jobs */
+    int killing;           /* running jobs are being killed */
+    int halt_exit;         /* exit status decided by --halt, or -1 */
+    int signals;           /* SIGINT/SIGTERM received */
+    int input_error;
+    evt_co_t *producer;
+} R;
+
+double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void job_free(struct job *j)
+{
+    free(j->cmd);
+    argv_free(j->argv);
+    free(j->tag);
+    free(j);
+}
+
+static void status(const char *what, const char *cmd)
+{
+    fprintf(stderr, "eventor: %s\n%s\n", what, cmd);
+}
+
+/* The rest of GNU parallel's --termseq for every job still running after a
+ * SIGTERM: TERM after 200 ms, TERM after 100 ms, KILL after 50 ms. */
+static void *escalate(void *arg)
+{
+    static const struct { int ms, sig; } seq[] = {
+        {200, SIGTERM}, {100, SIGTERM}, {50, SIGKILL}};
+    (void)arg;
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        evt_sleep(evt_now() + seq[i].ms);
+        for (long s = 0; s < R.o->jobs; s++)
+            if (R.running[s])
+                kill(-R.running[s]->proc.pid, seq[i].sig);
+    }
+    return NULL;
+}
+
+static void kill_all(void)
+{
+    R.stop = 1;
+    if (R.killing)
+        return;
+    R.killing = 1;
+    for (long s = 0; s < R.o->jobs; s++)
+        if (R.running[s]) {
+            R.running[s]->killed = 1;
+            kill(-R.running[s]->proc.pid, SIGTERM);
+        }
+    evt_co_t *co = evt_spawn(escalate, NULL);
+    if (co)
+        evt_detach(co);
+}
+
+static long running_count(void)
+{
+    return R.o->jobs - R.nfree;
+}
+
+/* Percentage of all jobs that failed, rounded up (GNU parallel's exit
+ * status with fail=P%). */
+static int pct_failed(void)
+{
+    return R.total > 0 ? (int)((R.failed * 100 + (uint64_t)R.total - 1) /
+                               (uint64_t)R.total)
+                       : 0;
+}
+
+/* GNU parallel's should_we_halt, after job j finished. */
+static void account(struct job *j)
+{
+    const struct opts *o = R.o;
+    int failed = j->exitval || j->sig;
+    R.done++;
+    R.failed += failed;
+    progress_update(R.done, R.failed, (int)running_count() - 1);
+    if (o->halt_when == HALT_NEVER)
+        return;
+    uint64_t limit;
+    int have = 0;
+    if (failed && o->halt_kind == HALT_FAIL) {
+        status("This job failed:", j->cmd);
+        limit = R.failed;
+        have = 1;
+    } else if (!failed && o->halt_kind == HALT_SUCCESS) {
+        status("This job succeeded:", j->cmd);
+        limit = R.done - R.failed;
+        have = 1;
+    }
+    if (o->halt_kind == HALT_DONE) {
+        status("This job finished:", j->cmd);
+        limit = R.done;
+        have = 1;
+    }
+    if (!have)
+        return;
+    double count = o->halt_pct ? (double)R.total * o->halt_pct
+                               : (double)o->halt_count;
+    if ((double)limit < count)
+        return;
+    if (o->halt_kind == HALT_SUCCESS) {
+        R.halt_exit = 0;
+    } else if (R.halt_exit < 0) {
+        if (o->halt_pct)
+            R.halt_exit = pct_failed();
+        else
+            R.halt_exit = R.failed > 101 ? 101 : (int)R.failed;
+        if (o->halt_count == 1)
+            R.halt_exit = j->exitval ? j->exitval : j->sig ? j->sig + 128 : 0;
+    }
+    if (o->halt_when == HALT_SOON) {
+        if (!R.stop && running_count() > 1)
+            fprintf(stderr, "eventor: Starting no more jobs. Waiting for %ld "
+                            "jobs to finish.\n", running_count() - 1);
+        R.stop = 1;
+    } else {
+        kill_all();
+    }
+}
+
+static void *job_main(void *arg)
+{
+    struct job *j = arg;
+    for (long try = 1;; try++) {
+        int64_t t0 = evt_now();
+        j->start = wall_now();
+        if (proc_start(&j->proc, j->argv, j->cmd, R.o->shell, j->out_fd,
+                       j->err_fd) < 0) {
+            dprintf(j->err_fd, "eventor: cannot start %s: %s\n", j->cmd,
+                    strerror(errno));
+            j->exitval = 255;
+            j->sig = 0;
+            break;
+        }
+        R.running[j->slot - 1] = j;
+        if (R.killing) { /* started while --halt now was killing */
+            j->killed = 1;
+            kill(-j->proc.pid, SIGTERM);
+        }
+        int64_t deadline = R.o->timeout_ms ? t0 + R.o->timeout_ms : -1;
+        int timed_out = proc_wait(&j->proc, deadline) < 0;
+        if (timed_out) {
+            fprintf(stderr, "eventor: Warning: This job was killed because "
+                            "it timed out:\neventor: Warning: %s\n", j->cmd);
+            proc_terminate(&j->proc);
+        }
+        R.running[j->slot - 1] = NULL;
+        proc_reap(&j->proc, &j->exitval, &j->sig);
+        if (timed_out)
+            j->exitval = -1;
+        j->runtime = (evt_now() - t0) / 1000.0;
+        if (!(j->exitval || j->sig) || try >= R.o->retries || R.stop)
+            break;
+        if (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0)
+            break; /* keep this try's output rather than mix two */
+    }
+    off_t size = lseek(j->out_fd, 0, SEEK_END);
+    j->out_bytes = size > 0 ? size : 0;
+    if (!j->killed)
+        account(j);
+    else
+        R.failed++; /* killed by --halt now or a second signal: not done */
+    R.free_slot[R.nfree++] = j->slot;
+    evt_sem_release(R.slots);
+    output_done(j);
+    evt_wg_done(R.jobs);
+    return NULL;
+}
+
+/* Records read but not yet used (the -X/-m look-ahead). */
+static struct record *held;
+static size_t nheld, held_cap;
+static int input_eof;
+
+static int next_record(struct record *r)
+{
+    if (nheld) {
+        *r = held[0];
+        memmove(held, held + 1, --nheld * sizeof *held);
+        return 1;
+    }
+    if (input_eof)
+        return 0;
+    int rc = input_next(R.in, r);
+    if (rc < 0 && !R.stop) /* not an error when a signal stopped it */
+        R.input_error = 1;
+    if (rc <= 0)
+        input_eof = 1;
+    return rc > 0;
+}
+
+static int unget_record(struct record *r)
+{
+    if (nheld == held_cap) {
+        size_t cap = held_cap ? held_cap * 2 : 64;
+        struct record *h = realloc(held, cap * sizeof *h);
+        if (!h)
+            return -1;
+        held = h;
+        held_cap = cap;
+    }
+    memmove(held + 1, held, nheld * sizeof *held);
+    held[0] = *r;
+    nheld++;
+    return 0;
+}
+
+/* The records of the next command line into *recs (n of them). */
+static size_t fill_line(struct record **recs, size_t *cap)
+{
+    static int spread_done;
+    static long max_args;
+    const struct opts *o = R.o;
+    size_t n = 0;
+    if (!max_args)
+        max_args = o->xmode ? o->max_args : 1;
+    size_t len = tmpl_base_length(R.t);
+    for (;;) {
+        if (max_args && n >= (size_t)max_args)
+            break;
+        if (n == *cap) {
+            size_t c = *cap ? *cap * 2 : 16;
+            struct record *v = realloc(*recs, c * sizeof *v);
+            if (!v)
+                break;
+            *recs = v;
+            *cap = c;
+        }
+        if (!next_record(&(*recs)[n]))
+            break;
+        size_t add = o->xmode ? tmpl_record_length(R.t, &(*recs)[n]) : 0;
+        if (n > 0 && len + add >= MAX_LINE) {
+            unget_record(&(*recs)[n]);
+            break;
+        }
+        len += add;
+        n++;
+    }
+    /* -X/-m at end of input: spread what there is over the job slots */
+    if (o->spread && !spread_done && input_eof && nheld == 0 && n > 1) {
+        spread_done = 1;
+        long per = (long)((n + (size_t)o->jobs - 1) / (size_t)o->jobs);
+        if (!o->max_args || per < max_args)
+            max_args = per;
+        while (n > (size_t)max_args)
+            if (unget_record(&(*recs)[--n]) < 0)
+                break;
+    }
+    return n;
+}
+
+static void *produce(void *arg)
+{
+    const struct opts *o = R.o;
+    struct record *recs = NULL;
+    size_t cap = 0, n = 0;
+    uint64_t seq = 0;
+    int64_t last_start = 0;
+    (void)arg;
+    while (!R.stop && (n = fill_line(&recs, &cap)) > 0) {
+        seq++;
+        struct job *j = calloc(1, sizeof *j);
+        if (!j)
+            goto nomem;
+        j->seq = seq;
+        j->out_fd = j->err_fd = -1;
+        if (o->joblog && joblog_skip(seq)) {
+            j->skip = 1;
+        } else if (output_wait_room(seq) < 0 ||
+                   evt_sem_acquire(R.slots, -1) < 0) {
+            job_free(j);
+            break;
+        } else if (R.stop) {
+            evt_sem_release(R.slots);
+            job_free(j);
+            break;
+        } else {
+            if (o->delay_ms && last_start &&
+                evt_sleep(last_start + o->delay_ms) < 0) {
+                evt_sem_release(R.slots);
+                job_free(j);
+                break;
+            }
+            last_start = evt_now();
+            j->slot = R.free_slot[--R.nfree];
+            if (tmpl_expand(R.t, recs, n, seq, j->slot, &j->cmd, &j->argv) < 0 ||
+                (o->tag && !(j->tag = tmpl_tag(recs, n)))) {
+                job_free(j);
+                goto nomem;
+            }
+        }
+        for (size_t k = 0; k < n; k++)
+            record_free(&recs[k]);
+        n = 0;
+        if (j->skip || o->dry_run) {
+            if (!j->skip) {
+                R.free_slot[R.nfree++] = j->slot;
+                evt_sem_release(R.slots);
+            }
+            output_done(j);
+            continue;
+        }
+        if (output_tmpfiles(&j->out_fd, &j->err_fd) < 0) {
+            R.input_error = 1;
+            R.free_slot[R.nfree++] = j->slot;
+            evt_sem_release(R.slots);
+            j->skip = 1;
+            output_done(j);
+            break;
+        }
+        evt_wg_add(R.jobs, 1);
+        R.started++;
+        evt_co_t *co = evt_spawn(job_main, j);
+        if (!co) {
+            evt_wg_done(R.jobs);
+            goto nomem;
+        }
+        evt_detach(co);
+    }
+    goto out;
+nomem:
+    cli_error("out of memory");
+    R.input_error = 1;
+    R.stop = 1;
+out: /* records of a line not started, and the look-ahead */
+    for (size_t k = 0; k < n; k++)
+        record_free(&recs[k]);
+    for (size_t k = 0; k < nheld; k++)
+        record_free(&held[k]);
+    free(held);
+    free(recs);
+    return NULL;
+}
+
+/* SIGINT, SIGTERM, SIGHUP: the first stops new jobs, the second kills. */
+static void *watch_signals(void *arg)
+{
+    int fd = *(int *)arg;
+    struct signalfd_siginfo si;
+    for (;;) {
+        if (evt_read(fd, &si, sizeof si, -1) != (ssize_t)sizeof si)
+            return NULL;
+        const char *name = sigabbrev_np((int)si.ssi_signo);
+        if (++R.signals == 1) {
+            R.stop = 1;
+            if (R.producer)
+                evt_cancel(R.producer); /* it may wait on input or a slot */
+            fprintf(stderr, "eventor: SIG%s received. No new jobs will be "
+                            "started.\n", name);
+            fprintf(stderr, "eventor: Waiting for these %ld jobs to finish. "
+                            "Send SIG%s again to stop now.\n",
+                    running_count(), name);
+            for (long s = 0; s < R.o->jobs; s++)
+                if (R.running[s])
+                    fprintf(stderr, "eventor: %s\n", R.running[s]->cmd);
+        } else {
+            fprintf(stderr, "eventor: SIG%s received. Killing running jobs.\n",
+                    name);
+            kill_all();
+        }
+    }
+}
+
+int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
+{
+    R.o = o;
+    R.in = in;
+    R.t = t;
+    R.halt_exit = -1;
+    R.slots = evt_sem_new((unsigned)o->jobs);
+    R.jobs = evt_wg_new();
+    R.free_slot = malloc((size_t)o->jobs * sizeof *R.free_slot);
+    R.running = calloc((size_t)o->jobs, sizeof *R.running);
+    if (!R.slots || !R.jobs || !R.free_slot || !R.running) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    for (long s = o->jobs; s >= 1; s--)
+        R.free_slot[R.nfree++] = (int)s;
+    if (o->bar || o->eta || o->halt_pct) {
+        R.total = input_count_all(in);
+        if (R.total < 0)
+            return CLI_EXIT_ERROR;
+    }
+    progress_start(o, R.total);
+    evt_co_t *sig = sigfd >= 0 ? evt_spawn(watch_signals, &sigfd) : NULL;
+    if (sig)
+        evt_detach(sig);
+    R.producer = evt_spawn(produce, NULL);
+    if (!R.producer) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    evt_join(R.producer, -1, NULL);
+    R.producer = NULL;
+    evt_wg_wait(R.jobs, -1);
+    progress_end();
+    if (R.signals) {
+        fprintf(stderr, "eventor: %llu jobs finished (%llu failed), %s.\n",
+                (unsigned long long)R.done, (unsigned long long)R.failed,
+                R.killing ? "the running ones killed, no more started"
+                          : "no more started");
+    }
+    if (R.input_error)
+        return CLI_EXIT_ERROR;
+    if (R.halt_exit >= 0)
+        return R.halt_exit;
+    if (o->halt_pct && o->halt_kind == HALT_FAIL && R.total > 0)
+        return pct_failed();
+    return R.failed > 101 ? 101 : (int)R.failed;
+}

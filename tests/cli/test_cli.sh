@@ -1,0 +1,293 @@
+#!/bin/sh
+# Differential tests of the eventor command against GNU parallel: the same
+# arguments to both, the same stdout (and joblog, without its timing
+# columns) and exit status expected. Then bad input for every flag, resume
+# after kill -9, timeouts, and signals. Waits on fifos, never on sleeps.
+# Usage: tests/cli/test_cli.sh PATH/TO/eventor
+set -u
+E=${1:?usage: test_cli.sh EVENTOR}
+case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+P="parallel --will-cite"
+command -v parallel >/dev/null || { echo "GNU parallel is missing (scripts/install-deps.sh test)"; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+fails=0
+n=0
+
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+
+# same ARGS...: eventor and GNU parallel print the same and exit the same.
+same() {
+    n=$((n + 1))
+    $P "$@" >p.out 2>p.err </dev/null; prc=$?
+    "$E" "$@" >e.out 2>e.err </dev/null; erc=$?
+    if ! cmp -s p.out e.out; then
+        fail "stdout differs for: $*"
+        diff p.out e.out | head -10
+    fi
+    [ "$prc" = "$erc" ] || fail "exit $erc, GNU parallel $prc, for: $*"
+}
+
+# same_in INPUT ARGS...: as same, with INPUT on stdin.
+same_in() {
+    n=$((n + 1))
+    in=$1
+    shift
+    printf "$in" | $P "$@" >p.out 2>p.err; prc=$?
+    printf "$in" | "$E" "$@" >e.out 2>e.err; erc=$?
+    if ! cmp -s p.out e.out; then
+        fail "stdout differs for: $* (input '$in')"
+        diff p.out e.out | head -10
+    fi
+    [ "$prc" = "$erc" ] || fail "exit $erc, GNU parallel $prc, for: $*"
+}
+
+# Joblog without Starttime and JobRuntime, sorted by Seq.
+logcut() {
+    cut -f1,2,5-9 "$1" | sort -n
+}
+
+# --- the differential tests --------------------------------------------
+same -k echo {} ::: 'a b' "it's" 'x$y' plain '*' 'a"b' '' "'" "''x''" 'tab	x'
+same -k --dry-run echo {} ::: 'a b' "it's" 'x$y' plain '*' 'a"b' '' "'" "''x''"
+same -k -j1 echo {} {.} {/} {//} {/.} {#} {%} ::: /x/y.tar.gz dir/f.c noext a. /x x/ / ''
+same -k echo ::: a b ::: 1 2 3
+same -k echo {2}-{1} {1/} ::: a/b c ::: 1 2
+same -k echo x{}y ::: 'a b' ::: 1
+same -k --dry-run -X echo x{1}y{2}z ::: a b ::: 1
+printf 'a\nb c\n\nd\n' >in.txt
+printf '1\n2\n' >in2.txt
+same -k echo :::: in.txt
+same -k echo :::: in.txt in2.txt
+same -k echo :::: in.txt ::: x y
+same -k -a in.txt echo
+same -k -a in.txt -a in2.txt echo
+same_in 'a\n\nb\n  spaced  \n' -k echo x{}x
+same_in '' -k echo x{}x
+same_in 'a,b\nc,d,e\n' --colsep , -k echo {2} {1}
+same_in 'a,b\nc,d\n' --colsep , -k echo
+same_in 'a\tb\nc\td\n' --colsep '\t' -k echo {2}
+same_in 'a\0b c\0\0d' -0 -k echo x{}x
+same_in 'a\0b\0' --null -k echo
+same -k -j2 -X echo pre{}post ::: a b 'c d'
+same -k -j2 -m echo pre{}post ::: a b 'c d'
+same -k -j1 -X echo pre{}post ::: a b 'c d'
+same -k -j3 -X echo ::: 1 2 3 4 5 6 7 8 9 10
+same -k -n2 -X echo ::: 1 2 3 4 5
+same -k -n2 echo ::: 1 2 3 4 5
+same -k --tag 'printf "x\ny\n"; echo {}' ::: a 'b c'
+same -k --tag echo ::: a b ::: 1 2
+same -k 'echo {} | tr a-z A-Z; echo done' ::: abc 'd e'
+same -k ::: 'echo a' 'echo b; echo c'
+same -k 'echo {}; exit {}' ::: 0 1 2
+same -k 'kill -9 $$' ::: 1
+same -j1 --halt now,fail=1 -k 'echo {}; exit {}' ::: 0 3 0
+same -j1 --halt soon,fail=1 -k 'echo {}; exit {}' ::: 0 3 5 0
+same -j1 --halt now,success=1 -k 'echo {}; exit {}' ::: 3 0 5
+same -j1 --halt soon,done=2 -k 'echo {}; exit {}' ::: 3 0 5
+same -j1 --halt now,fail=2 -k 'echo {}; exit {}' ::: 1 0 2 0 0
+same -j1 --halt now,fail=50% -k 'echo {}; exit {}' ::: 0 3 0 0 0 0
+same -j1 --halt now,fail=30% -k 'echo {}; exit {}' ::: 0 3 4 0 0 0
+same -j1 --halt 2 -k 'echo {}; exit {}' ::: 0 3 0
+same -j1 --halt 1 -k 'echo {}; exit {}' ::: 0 3 0
+same -k --link echo ::: a b c ::: 1 2
+same -k echo ::: a b ::: 1 2 :::+ x y
+same -k --delay 0.05 echo ::: a b c
+same -k --bar echo ::: a b c
+same -k --eta echo ::: a b c
+seq 150 >many.txt
+same -j4 'exit 1' :::: many.txt
+same -k -j1 'echo out {}; echo err {} >&2' ::: 1 2
+cmp -s p.err e.err || fail "stderr differs for grouped stderr"
+n=$((n + 1)) # without -k: the same lines, in any order
+seq 20 | $P -j3 'echo {}; echo {}' | sort >p.s
+seq 20 | "$E" -j3 'echo {}; echo {}' | sort >e.s
+cmp -s p.s e.s || fail "unordered output differs"
+
+# retries: one counter file per runner, only the last try printed and logged
+for r in p e; do
+    echo 0 >cnt
+    if [ $r = p ]; then run=$P; else run=$E; fi
+    $run --joblog $r.log --retries 3 -k 'n=$(cat cnt); echo try$n {}; echo $((n+1)) > cnt; exit 1' ::: a >$r.out 2>/dev/null
+    echo "rc=$?" >>$r.out
+    cat cnt >>$r.out
+done
+n=$((n + 1))
+cmp -s p.out e.out || { fail "--retries"; diff p.out e.out; }
+[ "$(logcut p.log)" = "$(logcut e.log)" ] || fail "--retries joblog"
+
+# joblog, in GNU parallel's format
+for r in p e; do
+    if [ $r = p ]; then run=$P; else run=$E; fi
+    $run --joblog $r.log -k 'echo {}; exit {}' ::: 0 1 2 'x y' >/dev/null 2>&1
+    $run --joblog $r.log2 -k 'echo a
+echo {}' ::: 1 >/dev/null 2>&1
+done
+n=$((n + 1))
+[ "$(logcut p.log)" = "$(logcut e.log)" ] || { fail "--joblog"; logcut p.log; logcut e.log; }
+[ "$(logcut p.log2)" = "$(logcut e.log2)" ] || fail "--joblog with a newline"
+head -1 e.log | grep -q "^Seq	Host	Starttime	JobRuntime	Send	Receive	Exitval	Signal	Command$" || fail "joblog header"
+awk -F'\t' 'NR > 1 && ($3 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ || length($4) < 10) { exit 1 }' e.log || fail "joblog timing columns"
+
+# --resume and --resume-failed
+for r in p e; do
+    if [ $r = p ]; then run=$P; else run=$E; fi
+    rm -f $r.log
+    $run --joblog $r.log -k 'echo {}; exit {}' ::: 0 1 >$r.out 2>/dev/null
+    $run --joblog $r.log --resume -k 'echo {}; exit {}' ::: 0 1 0 2 >>$r.out 2>/dev/null
+    echo "rc=$?" >>$r.out
+    $run --joblog $r.log --resume-failed -k 'echo again {}; exit 0' ::: 0 1 0 2 >>$r.out 2>/dev/null
+    echo "rc=$?" >>$r.out
+done
+n=$((n + 1))
+cmp -s p.out e.out || { fail "--resume"; diff p.out e.out; }
+[ "$(logcut p.log)" = "$(logcut e.log)" ] || { fail "--resume joblog"; logcut p.log; logcut e.log; }
+
+# --timeout: the job is killed, Exitval -1 and the signal in the joblog
+for r in p e; do
+    if [ $r = p ]; then run=$P; else run=$E; fi
+    $run --joblog $r.log --timeout 0.3 -k 'echo {}; [ {} = 0 ] || exec sleep 30' ::: 0 1 >$r.out 2>/dev/null
+    echo "rc=$?" >>$r.out
+done
+n=$((n + 1))
+cmp -s p.out e.out || { fail "--timeout"; diff p.out e.out; }
+[ "$(logcut p.log)" = "$(logcut e.log)" ] || { fail "--timeout joblog"; logcut p.log; logcut e.log; }
+
+# --- bad input: one line on stderr, exit 255, nothing on stdout -------
+bad() {
+    n=$((n + 1))
+    "$E" "$@" >b.out 2>b.err </dev/null
+    rc=$?
+    [ $rc = 255 ] || fail "exit $rc, not 255, for: $*"
+    [ -s b.out ] && fail "stdout written for: $*"
+    [ "$(wc -l <b.err)" = 1 ] || { fail "not one error line for: $*"; cat b.err; }
+    grep -q '^eventor: ' b.err || fail "error not named for: $*"
+}
+bad -j x echo ::: 1
+bad -j '' echo ::: 1
+bad --jobs=1x echo ::: 1
+bad -j +x echo ::: 1
+bad -n 0 echo ::: 1
+bad -n x echo ::: 1
+bad --max-args echo
+bad --colsep '(' echo ::: 1
+bad --colsep '' echo ::: 1
+bad --joblog '' echo ::: 1
+bad --joblog
+bad --retries x echo ::: 1
+bad --retries -1 echo ::: 1
+bad --timeout x echo ::: 1
+bad --timeout -1 echo ::: 1
+bad --timeout 0 echo ::: 1
+bad --delay x echo ::: 1
+bad --delay -2 echo ::: 1
+bad --halt bad echo ::: 1
+bad --halt now,fail=0 echo ::: 1
+bad --halt now,fail=x echo ::: 1
+bad --halt now,foo=1 echo ::: 1
+bad --halt later,fail=1 echo ::: 1
+bad --halt now,fail=101% echo ::: 1
+bad --tmpdir "$T/nonexistent" echo ::: 1
+bad --resume echo ::: 1
+bad --resume-failed echo ::: 1
+bad --foo echo ::: 1
+bad -Z echo ::: 1
+bad --tag=1 echo ::: 1
+bad echo :::: "$T/nonexistent"
+bad echo :::: in.txt "$T/nonexistent"
+bad -a "$T/nonexistent" echo
+bad echo :::: "$T"
+bad echo :::: 
+bad echo :::+ a
+bad --joblog "$T/nonexistent/log" echo ::: 1
+# unreadable input leaves an existing joblog as it was
+echo keep >keep.log
+bad --joblog keep.log echo :::: "$T/nonexistent"
+[ "$(cat keep.log)" = keep ] || fail "joblog touched before the input was checked"
+"$E" --help >help.out 2>&1 && grep -q -- '--resume-failed' help.out || fail "--help"
+grep -q -- '--joblog FILE' help.out || fail "--help lists --joblog"
+
+# --- resume after kill -9: no job done twice, none lost ------------------
+# Job 4 tells the test it runs, then blocks; the test kills eventor -9
+# (the job dies with it: PR_SET_PDEATHSIG) and resumes without the block.
+n=$((n + 1))
+mkfifo ready block
+rm -f done.txt crash.log
+cat >job.sh <<'EOF2'
+#!/bin/sh
+if [ "$1" = 4 ] && [ ! -e resumed ]; then
+    echo running >ready
+    read x <block
+fi
+echo "$1" >>done.txt
+echo "out $1"
+EOF2
+chmod +x job.sh
+"$E" -j1 -k --joblog crash.log ./job.sh ::: 1 2 3 4 5 6 >crash1.out 2>&1 &
+epid=$!
+read x <ready
+kill -9 $epid
+wait $epid 2>/dev/null
+touch resumed
+"$E" -j2 -k --joblog crash.log --resume ./job.sh ::: 1 2 3 4 5 6 >crash2.out 2>&1
+rc=$?
+exec 3<>block # release a job that survived (it must not have)
+exec 3>&-
+[ $rc = 0 ] || fail "resume after kill -9: exit $rc"
+[ "$(sort -n done.txt | tr '\n' ' ')" = "1 2 3 4 5 6 " ] || { fail "resume after kill -9: jobs done: $(tr '\n' ' ' <done.txt)"; }
+[ "$(cat crash1.out crash2.out | tr '\n' ' ')" = "out 1 out 2 out 3 out 4 out 5 out 6 " ] || fail "resume after kill -9: outputs $(cat crash1.out crash2.out)"
+[ "$(cut -f1 crash.log | tail -n +2 | sort -n | tr '\n' ' ')" = "1 2 3 4 5 6 " ] || fail "resume after kill -9: joblog"
+
+# --- signals: the first stops new jobs, the second kills the running ones
+# Jobs 1 and 2 say they run, then each wait for a line on the gate (held
+# open by the test); the test signals eventor, waits for it to say so on
+# stderr, then lets the jobs go (or signals again).
+sigtest() { # SIGNAL COUNT
+    n=$((n + 1))
+    rm -f gate ready errp sig.out sig.err acked
+    mkfifo gate ready errp acked
+    exec 3<>gate 4<>ready # held open: no reader or writer ever sees EOF
+    cat >sjob.sh <<'EOF2'
+#!/bin/sh
+echo "$1" >ready
+read x <gate
+echo "done $1"
+EOF2
+    chmod +x sjob.sh
+    "$E" -j2 -k ./sjob.sh ::: 1 2 3 4 >sig.out 2>errp &
+    epid=$!
+    { read line; echo "$line"; echo ack >acked; cat; } <errp >sig.err &
+    catpid=$!
+    read x <&4
+    read x <&4
+    kill -"$1" $epid
+    read x <acked
+    if [ "$2" = 2 ]; then
+        kill -"$1" $epid
+    else
+        printf 'go\ngo\n' >&3
+    fi
+    wait $epid
+    rc=$?
+    wait $catpid
+    exec 3>&- 4>&-
+    grep -q "SIG$1 received. No new jobs will be started" sig.err || fail "no SIG$1 message"
+    if [ "$2" = 1 ]; then
+        [ "$(cat sig.out | tr '\n' ' ')" = "done 1 done 2 " ] || fail "SIG$1: outputs $(cat sig.out)"
+        [ $rc = 0 ] || fail "SIG$1: exit $rc"
+    else
+        [ -s sig.out ] && fail "SIG$1 twice: killed jobs printed $(cat sig.out)"
+        [ $rc = 2 ] || fail "SIG$1 twice: exit $rc"
+    fi
+    grep -q "jobs finished" sig.err || fail "SIG$1: no summary"
+}
+sigtest TERM 1
+sigtest INT 1
+sigtest TERM 2
+
+echo "$n checks, $fails failed"
+[ $fails = 0 ]
