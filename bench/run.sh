@@ -29,6 +29,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_ipc_queue" | emit eventor
 "$bin/bench_procpool" | emit eventor
 "$bin/bench_threadpool" | emit eventor
+"$here/bench_jobs.sh" "$build" eventor | emit eventor
 
 "$here/peers/build.sh" "$bin/peers" >&2
 
@@ -57,6 +58,10 @@ done
 # Peers that need no runtime of the list above.
 $py "$here/peers/procpool_bench.py" | emit multiprocessing
 $py "$here/peers/threadpool_bench.py" | emit threadpool_executor
+# 5000 `true` jobs on 8 slots; GNU parallel is slow: 1000 jobs suffice for
+# its rate. Compared on job_us (a time), so the ratio reads as the others.
+"$here/bench_jobs.sh" "$build" xargs | grep '^job_us ' | emit xargs
+N=1000 "$here/bench_jobs.sh" "$build" parallel | grep '^job_us ' | emit parallel
 
 # Ratios: for every peer figure that eventor has too (the shared-stack
 # sleepers are compared on memory as well).
