@@ -402,7 +402,8 @@ static int64_t start_more(batch_t *b)
                 if (read_item(b, &j) <= 0)
                     return wake;
                 b->chunk_left = b->o.unit;
-                b->pause_until = now + b->o.interval_ms;
+                /* The pause comes between chunks, not before the first. */
+                b->pause_until = j->task.index ? now + b->o.interval_ms : now;
                 b->held = j;
                 continue;
             }

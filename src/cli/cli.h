@@ -68,6 +68,11 @@ void opts_help(FILE *f);
 void opts_free(struct opts *o);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* --plugin mode (plugin.c): argv[1] is --plugin; run it to the end and
+ * return the exit status. */
+int plugin_requested(int argc, char **argv);
+int plugin_main(int argc, char **argv);
+
 /* input.c: items, one record at a time: a record is one value per source
  * (or per --colsep column). Files are read as they are needed, through
  * cooperative reads, so a slow producer on stdin never stalls the jobs. */

@@ -28,6 +28,8 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (plugin_requested(argc, argv))
+        return plugin_main(argc, argv);
     static struct opts o;
     int rc = opts_parse(&o, argc, argv);
     if (rc) {

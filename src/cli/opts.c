@@ -47,6 +47,7 @@ void strv_free(struct strv *s)
 static const char help_text[] =
 "Usage: eventor [OPTIONS] [COMMAND [ARGS...]] [::: ITEMS...] [:::: FILES...]\n"
 "       producer | eventor [OPTIONS] [COMMAND [ARGS...]]\n"
+"       eventor --plugin LIB.so:FN [PLUGIN OPTIONS] [FILE]\n"
 "\n"
 "Run COMMAND once per input item, several at a time, with each job's output\n"
 "kept together. Compatible with GNU parallel where their options overlap.\n"
@@ -141,11 +142,30 @@ static const char help_text[] =
 "percentage of jobs that failed; 255 on bad options, unreadable input and\n"
 "other errors.\n"
 "\n"
+"Plugin mode: eventor --plugin LIB.so:FN [OPTIONS] [FILE]\n"
+"  Runs the C function FN of the shared object LIB.so (a path; ./ for the\n"
+"  current directory) over every line of FILE (default: standard input),\n"
+"  in this process, and writes its results in input order, one line each.\n"
+"  FN is an evt_batch_fn (see eventor.h): int FN(const evt_batch_task_t *t,\n"
+"  void *out, size_t cap, size_t *out_len, void *user); t->item is the line\n"
+"  without its newline; it returns 0, or an errno value for a failed line\n"
+"  (reported on stderr, counted in the exit status). --plugin comes first.\n"
+"  -c, --coroutines N  lines at once (default 100)\n"
+"  -P, --processes N   run FN in N worker processes, one line per worker at\n"
+"                      a time (default 0: in this process)\n"
+"  --unit N            lines per chunk: each chunk runs to its end, then\n"
+"                      --interval passes (the original Eventor's units)\n"
+"  --interval SECS     the pause after each chunk\n"
+"  --retries N         run a failed line again, up to N more times\n"
+"  --timeout SECS      an attempt running longer fails (ETIMEDOUT)\n"
+"  --bar               progress on stderr, and a final report\n"
+"\n"
 "Examples:\n"
 "  eventor -j8 gzip ::: *.log\n"
 "  find . -name '*.jpg' | eventor -k convert {} {.}.png\n"
 "  eventor --joblog run.log --resume --retries 3 ./fetch {} :::: urls.txt\n"
-"  eventor echo {1}-{2} ::: a b ::: 1 2        # a-1 a-2 b-1 b-2\n";
+"  eventor echo {1}-{2} ::: a b ::: 1 2        # a-1 a-2 b-1 b-2\n"
+"  eventor --plugin ./add_ten.so:add_ten -c 3 --unit 3 --interval 1 data.txt\n";
 
 void opts_help(FILE *f)
 {

@@ -106,6 +106,28 @@ Test(batch, seed_task_list_units_and_interval)
                 cr_assert_geq(s.start_ms[b], s.end_ms[a] + 30);
 }
 
+static void *one_long_unit(void *arg)
+{
+    seen_t *s = arg;
+    evt_batch_opts_t o = {.coroutines = 3, .unit = 100, .interval_ms = 600000,
+                          .on_result = record, .user = s};
+    return (void *)(intptr_t)evt_batch_run_array(
+        &o, add_ten, (const void *const *)ONE_TO_TEN, NULL, 10, NULL);
+}
+
+Test(batch, no_pause_before_the_first_unit_or_after_the_last)
+{
+    static seen_t s;
+    seen_init(&s);
+    evt_co_t *co = evt_spawn(one_long_unit, &s);
+    void *res;
+    /* One unit holds all ten items: no 10-minute pause may come at all. */
+    cr_assert_eq(evt_join(co, evt_now() + 60000, &res), 0);
+    cr_assert_eq((intptr_t)res, 0);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(s.reported[i], 1);
+}
+
 Test(batch, seed_file_of_numbers)
 {
     char path[] = "/tmp/evt_batch_XXXXXX";

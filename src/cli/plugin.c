@@ -1,0 +1,186 @@
+/* eventor --plugin LIB.so:FN: the seed's run_with_file. Every line of a
+ * file goes through a C function loaded from a shared object, in this
+ * process (on coroutines) or on worker processes, by the batch engine;
+ * results come out in input order, one line each. */
+#include "cli.h"
+#include "eventor.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct plugin_opts {
+    const char *spec;   /* LIB.so:FN */
+    const char *file;   /* input, "-" = stdin */
+    evt_batch_opts_t b;
+    int failed_lines;   /* lines reported with an error */
+} plugin_opts_t;
+
+/* One result line; a failed item says so on stderr and is counted. */
+static void print_result(const evt_batch_task_t *t, int status,
+                         const void *res, size_t len, void *user)
+{
+    plugin_opts_t *p = user;
+    if (status == 0) {
+        fwrite(res, 1, len, stdout);
+        putchar('\n');
+        return;
+    }
+    p->failed_lines++;
+    fflush(stdout); /* keep the error beside the results around it */
+    if (EVT_IS_SIGNALED(status))
+        fprintf(stderr, "eventor: line %llu: worker killed by signal %d\n",
+                (unsigned long long)t->index + 1, EVT_ERR_CODE(status));
+    else
+        fprintf(stderr, "eventor: line %llu: %s\n",
+                (unsigned long long)t->index + 1, strerror(status));
+}
+
+/* The value of flag, a number in [min, max]; -1 after saying why not. */
+static int number(const char *flag, const char *val, double min, double max,
+                  double *out)
+{
+    char *end;
+    errno = 0;
+    double d = val ? strtod(val, &end) : 0;
+    if (!val || errno || end == val || *end || !(d >= min && d <= max)) {
+        cli_error("invalid value for %s: '%s' (see eventor --help)", flag,
+                  val ? val : "");
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+static int parse(plugin_opts_t *p, int argc, char **argv)
+{
+    memset(p, 0, sizeof *p);
+    p->b.coroutines = 100;
+    p->b.ordered = 1;
+    p->b.on_result = print_result;
+    p->b.user = p;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        double d;
+        if (!strcmp(a, "--plugin")) {
+            if (!val) {
+                cli_error("--plugin needs LIB.so:FN");
+                return -1;
+            }
+            p->spec = val;
+            i++;
+        } else if (!strcmp(a, "-P") || !strcmp(a, "--processes")) {
+            if (number(a, val, 0, 4096, &d) < 0)
+                return -1;
+            p->b.processes = (size_t)d;
+            i++;
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--coroutines")) {
+            if (number(a, val, 1, 1 << 24, &d) < 0)
+                return -1;
+            p->b.coroutines = (size_t)d;
+            i++;
+        } else if (!strcmp(a, "--unit")) {
+            if (number(a, val, 0, 1e9, &d) < 0)
+                return -1;
+            p->b.unit = (size_t)d;
+            i++;
+        } else if (!strcmp(a, "--interval")) {
+            if (number(a, val, 0, 1e9, &d) < 0)
+                return -1;
+            p->b.interval_ms = (int64_t)(d * 1000);
+            i++;
+        } else if (!strcmp(a, "--retries")) {
+            if (number(a, val, 0, 1e9, &d) < 0)
+                return -1;
+            p->b.retries = (unsigned)d;
+            i++;
+        } else if (!strcmp(a, "--timeout")) {
+            if (number(a, val, 0, 1e9, &d) < 0)
+                return -1;
+            p->b.task_timeout_ms = (int64_t)(d * 1000);
+            i++;
+        } else if (!strcmp(a, "--bar")) {
+            p->b.progress = 1;
+        } else if (a[0] == '-' && a[1]) {
+            cli_error("unknown option in --plugin mode: %s (see eventor --help)",
+                      a);
+            return -1;
+        } else if (p->file) {
+            cli_error("--plugin takes one input file, got '%s' and '%s'",
+                      p->file, a);
+            return -1;
+        } else {
+            p->file = a;
+        }
+    }
+    if (!p->file)
+        p->file = "-";
+    return 0;
+}
+
+/* Load FN from LIB.so (a path: "./x.so" for the current directory). */
+static evt_batch_fn load(const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1]) {
+        cli_error("--plugin wants LIB.so:FN, got '%s'", spec);
+        return NULL;
+    }
+    char *lib = strndup(spec, (size_t)(colon - spec));
+    if (!lib) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    /* Kept loaded for the whole run (and by workers forked later). */
+    void *h = dlopen(lib, RTLD_NOW);
+    if (!h) {
+        cli_error("cannot load plugin %s: %s", lib, dlerror());
+        free(lib);
+        return NULL;
+    }
+    void *fn = dlsym(h, colon + 1);
+    if (!fn) {
+        cli_error("plugin %s has no function %s", lib, colon + 1);
+        free(lib);
+        return NULL;
+    }
+    free(lib);
+    evt_batch_fn f;
+    memcpy(&f, &fn, sizeof f); /* dlsym's object pointer to a function */
+    return f;
+}
+
+int plugin_requested(int argc, char **argv)
+{
+    return argc > 1 && !strcmp(argv[1], "--plugin");
+}
+
+int plugin_main(int argc, char **argv)
+{
+    plugin_opts_t p;
+    if (parse(&p, argc, argv) < 0)
+        return CLI_EXIT_ERROR;
+    evt_batch_fn fn = load(p.spec);
+    if (!fn)
+        return CLI_EXIT_ERROR;
+    FILE *probe = strcmp(p.file, "-") ? fopen(p.file, "r") : stdin;
+    if (!probe) {
+        cli_error("cannot read %s: %s", p.file, strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
+    if (probe != stdin)
+        fclose(probe);
+    p.b.stop_on_signals = 1;
+    evt_batch_report_t r;
+    int rc = evt_batch_run_file(&p.b, fn, p.file, &r);
+    fflush(stdout);
+    if (rc < 0) {
+        cli_error("%s: %s", p.file, strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
+    if (r.signal)
+        return 128 + r.signal;
+    return p.failed_lines > 100 ? 101 : p.failed_lines;
+}
