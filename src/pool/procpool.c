@@ -62,7 +62,9 @@ struct evt_procpool {
     size_t slots;              /* slot coroutines still running */
     size_t batches;            /* maps in progress */
     evt__waitq_t joinq;        /* parked in evt_procpool_join */
-    evt_co_t *watchdog;        /* enforces task_timeout_ms, or NULL */
+    evt_co_t *watchdog;        /* enforces task_timeout_ms (detached), or
+                                  NULL once it has returned */
+    size_t watching;           /* 1 while the watchdog runs */
 };
 
 /* --- jobs -------------------------------------------------------------- */
@@ -424,8 +426,22 @@ static void *watchdog_main(void *arg)
             }
         }
         if (evt_sleep(next) < 0)
-            return NULL;
+            break;
     }
+    /* Cancelled by stop_watchdog, which waits for this. */
+    p->watchdog = NULL;
+    p->watching = 0;
+    evt__waitq_wake_all(&p->joinq, 0);
+    return NULL;
+}
+
+/* Stop the watchdog and wait until it has returned, even when the caller
+ * is cancelled: the pool is freed next, under its feet otherwise. */
+static void stop_watchdog(evt_procpool_t *p)
+{
+    if (p->watchdog)
+        evt_cancel(p->watchdog);
+    evt__waitq_drain(&p->joinq, &p->watching);
 }
 
 evt_procpool_t *evt_procpool_new(size_t nproc,
@@ -452,6 +468,8 @@ evt_procpool_t *evt_procpool_new(size_t nproc,
     if (p->opts.task_timeout_ms > 0) {
         if (!(p->watchdog = evt_spawn(watchdog_main, p)))
             goto fail;
+        evt_detach(p->watchdog);
+        p->watching = 1;
     }
     for (size_t i = 0; i < nproc; i++) {
         p->slotv[i] = (slot_t){p, i};
@@ -468,10 +486,7 @@ evt_procpool_t *evt_procpool_new(size_t nproc,
     return p;
 fail:
     if (p) {
-        if (p->watchdog) {
-            evt_cancel(p->watchdog);
-            evt_join(p->watchdog, -1, NULL);
-        }
+        stop_watchdog(p);
         free(p->workers);
         free(p->slotv);
         free(p);
@@ -597,10 +612,7 @@ int evt_procpool_free(evt_procpool_t *p)
     }
     evt_procpool_terminate(p);
     evt__waitq_drain(&p->joinq, &p->slots);
-    if (p->watchdog) {
-        evt_cancel(p->watchdog);
-        evt_join(p->watchdog, -1, NULL);
-    }
+    stop_watchdog(p);
     free(p->workers);
     free(p->slotv);
     free(p);

@@ -579,3 +579,24 @@ Test(procpool, ipc_objects_made_later_are_shared)
     cr_assert_eq(evt_procpool_free(pool), 0);
     evt_ipc_value_free(v);
 }
+
+/* A cancelled caller still frees a pool whose watchdog runs: free waits
+ * for the watchdog to return before the memory goes (ASan would see it). */
+static void *free_when_cancelled(void *arg)
+{
+    (void)arg;
+    evt_procpool_opts_t o = {.task_timeout_ms = 60000};
+    evt_procpool_t *pool = evt_procpool_new(1, &o);
+    if (!pool)
+        return (void *)1;
+    evt_cancel(evt_self());
+    return (void *)(intptr_t)evt_procpool_free(pool);
+}
+
+Test(procpool, free_by_a_cancelled_caller_with_a_watchdog)
+{
+    evt_co_t *co = evt_spawn(free_when_cancelled, NULL);
+    void *res;
+    cr_assert_eq(evt_join(co, evt_now() + 10000, &res), 0);
+    cr_assert_eq((intptr_t)res, 0);
+}
