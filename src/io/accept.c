@@ -9,7 +9,7 @@
 int evt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen,
                int64_t deadline)
 {
-    if (evt__io_enter(fd) < 0)
+    if (evt__io_enter(fd, 1) < 0)
         return -1;
     for (;;) {
         int c = accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -8,7 +8,7 @@
 int evt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen,
                 int64_t deadline)
 {
-    if (evt__io_enter(fd) < 0)
+    if (evt__io_enter(fd, 1) < 0)
         return -1;
     if (connect(fd, addr, addrlen) == 0)
         return 0;

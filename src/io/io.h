@@ -12,10 +12,16 @@
 /* The entry step of every IO call: fd in non-blocking mode. A cancelled
  * caller is stopped where it would wait (evt__fd_wait), not here: what can
  * be done without waiting is done. The fd's kind (EVT__FD_SOCKET,
- * EVT__FD_FILE, EVT__FD_OTHER), or -1 and errno. */
-static inline int evt__io_enter(int fd)
+ * EVT__FD_FILE, EVT__FD_OTHER), or -1 and errno: ENOTSOCK when the call
+ * takes sockets only (any_kind 0). */
+static inline int evt__io_enter(int fd, int any_kind)
 {
-    return evt__fd_nonblock(fd);
+    int kind = evt__fd_nonblock(fd);
+    if (kind >= 0 && !any_kind && kind != EVT__FD_SOCKET) {
+        errno = ENOTSOCK;
+        return -1;
+    }
+    return kind;
 }
 
 /* Take a non-blocking fd the runtime has just created (socket, accept) into

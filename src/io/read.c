@@ -15,14 +15,10 @@
 static ssize_t read_some(int fd, void *buf, size_t len, int flags,
                          int fallback, int64_t deadline)
 {
-    int kind = evt__io_enter(fd);
+    int kind = evt__io_enter(fd, fallback);
     if (kind < 0)
         return -1;
     int sock = kind == EVT__FD_SOCKET;
-    if (!sock && !fallback) {
-        errno = ENOTSOCK;
-        return -1;
-    }
     if (kind == EVT__FD_FILE)
         return evt__file_io(fd, buf, len, 0, deadline);
     for (;;) {

@@ -48,14 +48,10 @@ static ssize_t write_all(int fd, const void *buf, size_t len, int flags,
         errno = EINVAL;
         return -1;
     }
-    int kind = evt__io_enter(fd);
+    int kind = evt__io_enter(fd, fallback);
     if (kind < 0)
         return -1;
     int sock = kind == EVT__FD_SOCKET;
-    if (!sock && !fallback) {
-        errno = ENOTSOCK;
-        return -1;
-    }
     if (kind == EVT__FD_FILE)
         return evt__file_io(fd, (void *)buf, len, 1, deadline);
     const char *p = buf;
