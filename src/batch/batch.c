@@ -374,8 +374,11 @@ static int64_t start_more(batch_t *b)
         if (b->stop != 0 || b->nfree == 0)
             return wake;
         int64_t now = evt_now();
-        if (b->o.rate > 0 && b->rate_next_us > now_us())
-            return earliest(wake, now + (b->rate_next_us - now_us()) / 1000 + 1);
+        if (b->o.rate > 0) {
+            int64_t early_us = b->rate_next_us - now_us();
+            if (early_us > 0)
+                return earliest(wake, now + early_us / 1000 + 1);
+        }
         job_t *j = due_retry(b, now, &wake);
         if (j) {
             if (start(b, j) < 0) {

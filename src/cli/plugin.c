@@ -165,19 +165,13 @@ int plugin_main(int argc, char **argv)
     evt_batch_fn fn = load(p.spec);
     if (!fn)
         return CLI_EXIT_ERROR;
-    FILE *probe = strcmp(p.file, "-") ? fopen(p.file, "r") : stdin;
-    if (!probe) {
-        cli_error("cannot read %s: %s", p.file, strerror(errno));
-        return CLI_EXIT_ERROR;
-    }
-    if (probe != stdin)
-        fclose(probe);
     p.b.stop_on_signals = 1;
     evt_batch_report_t r;
     int rc = evt_batch_run_file(&p.b, fn, p.file, &r);
     fflush(stdout);
     if (rc < 0) {
-        cli_error("%s: %s", p.file, strerror(errno));
+        /* An unopenable file fails before any line is read. */
+        cli_error("cannot read %s: %s", p.file, strerror(errno));
         return CLI_EXIT_ERROR;
     }
     if (r.signal)
