@@ -603,8 +603,8 @@ void evt_process_free(evt_process_t *p);
  * with EVT_ESIGNALED(sig) or EVT_EEXITED(code) (or runs again on another
  * worker while it has retries left), the tasks it had not started go to
  * other workers, and a new worker takes its place; nothing waits forever
- * on a dead worker. A task running past task_timeout_ms has its worker
- * killed and fails with ETIMEDOUT. Task errors are those: the errno of a
+ * on a dead worker. A task running past task_timeout_ms fails with
+ * ETIMEDOUT (see the option). Task errors are those: the errno of a
  * task that returned -1, EMSGSIZE (a result longer than allowed),
  * ECANCELED (the pool was terminated first). */
 typedef struct evt_procpool evt_procpool_t;
@@ -613,8 +613,19 @@ typedef struct evt_procpool_opts {
     uint64_t max_tasks_per_child; /* a worker that has run this many jobs
                                      (a map chunk counts as one) exits and
                                      is replaced; 0 = never */
-    int64_t task_timeout_ms;      /* kill a worker whose task runs longer;
-                                     0 = no limit */
+    size_t coroutines;            /* jobs a worker runs at once, each on a
+                                     coroutine of its own (the seed's
+                                     process + coroutine template): tasks
+                                     that wait (evt_sleep, evt_read...) let
+                                     the others run; 0 = 1, at most 65536 */
+    int64_t task_timeout_ms;      /* a task running longer fails with
+                                     ETIMEDOUT; 0 = no limit. With
+                                     coroutines 1 its worker is killed
+                                     (which stops any task); with more, the
+                                     worker cancels the task's coroutine
+                                     (its eventor calls fail with
+                                     ECANCELED), so a task that never waits
+                                     cannot be stopped */
     unsigned retries;             /* times a task whose worker died under
                                      it (or timed out) is run again */
     size_t max_result;            /* imap: most bytes of a task's result;
@@ -981,18 +992,22 @@ typedef enum evt_halt {
 
 /* How to run a batch. Zero-initialise, then set what you need. */
 typedef struct evt_batch_opts {
-    size_t coroutines;      /* items at once (the seed's threadcount); 0 = 1 */
+    size_t coroutines;      /* items at once (the seed's threadcount), in
+                               each worker process when there are; 0 = 1 */
     size_t processes;       /* 0: run fn here, on this thread's coroutines.
                                P: run each attempt in one of P worker
-                               processes of a process pool, one item per
-                               worker at a time (the seed's multi-consumer
-                               mode): every item is consumed once, and an
-                               attempt whose worker dies fails with
-                               EVT_ESIGNALED/EVT_EEXITED (and is retried on
-                               another worker while retries are left). fn and
-                               user must exist before the fork server starts
+                               processes of a process pool, each running
+                               up to coroutines attempts at once on
+                               coroutines of its own (P x C; the seed's
+                               multi-consumer mode): every item is consumed
+                               once, and the attempts a worker was running
+                               when it died fail with EVT_ESIGNALED or
+                               EVT_EEXITED (and are retried on another
+                               worker while retries are left). fn and user
+                               must exist before the fork server starts
                                (see evt_forkserver_start): workers are
-                               copies of this process from then. */
+                               copies of this process from then. At most
+                               4096, and coroutines at most 65536 then */
     size_t unit;            /* items per chunk: a chunk is read, run to its
                                end, then interval_ms passes before the next
                                one starts (the seed's taskunitcount); 0 = no
@@ -1000,7 +1015,9 @@ typedef struct evt_batch_opts {
     int64_t interval_ms;    /* pause after each chunk (milliseconds) */
     double rate;            /* at most this many items started per second;
                                0 = no limit */
-    int64_t task_timeout_ms; /* cancel an attempt that runs longer; 0 = none */
+    int64_t task_timeout_ms; /* cancel an attempt that runs longer; 0 = none.
+                                With processes and coroutines 1 the worker
+                                is killed instead (see evt_procpool_opts_t) */
     unsigned retries;       /* attempts after the first one failed */
     int64_t backoff_ms;     /* wait before the first retry, doubled before
                                each next one; 0 = retry at once */
@@ -1008,7 +1025,7 @@ typedef struct evt_batch_opts {
     evt_halt_t halt;        /* what to do once halt_after items failed */
     uint64_t halt_after;    /* failed items that trigger halt; 0 = 1 */
     int ordered;            /* 1: on_result in input order (a window of at
-                               most 64 * coroutines items is kept); 0: as
+                               most 64 items per attempt at once is kept); 0: as
                                they finish */
     size_t max_result;      /* cap of a result, bytes; 0 = 4096 */
     int progress;           /* 1: report progress on progress_fd: a bar on a

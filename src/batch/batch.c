@@ -44,7 +44,9 @@ struct batch {
     evt_group_t *attempts;    /* every running attempt, and sig_watch */
     evt_procpool_t *workers;  /* processes: where attempts run */
     evt_event_t *wake;        /* set by an attempt that finished */
-    job_t **slots;            /* running jobs by slot, coroutines of them */
+    size_t width;             /* attempts at once: coroutines, times
+                                 processes when there are */
+    job_t **slots;            /* running jobs by slot, width of them */
     size_t *free_slots;       /* stack of free slot numbers */
     size_t nfree;
     unsigned char *out;       /* coroutines * max_result result buffers */
@@ -198,7 +200,7 @@ static int start(batch_t *b, job_t *j)
 /* Cancel every running attempt (halt now, or the caller was cancelled). */
 static void cancel_running(batch_t *b)
 {
-    for (size_t i = 0; i < b->o.coroutines; i++)
+    for (size_t i = 0; i < b->width; i++)
         if (b->slots[i] && b->slots[i]->co)
             evt_cancel(b->slots[i]->co);
 }
@@ -207,7 +209,7 @@ static void cancel_running(batch_t *b)
 static int64_t expire(batch_t *b)
 {
     int64_t now = evt_now(), next = -1;
-    for (size_t i = 0; i < b->o.coroutines; i++) {
+    for (size_t i = 0; i < b->width; i++) {
         job_t *j = b->slots[i];
         if (!j || j->deadline < 0 || j->timed_out)
             continue;
@@ -477,7 +479,8 @@ static int valid(const evt_batch_opts_t *o, evt_batch_fn fn)
                          && o->backoff_max_ms >= 0 && o->halt <= EVT_HALT_NOW
                          && o->progress_fd >= 0 && o->grace_ms >= 0
                          && o->processes <= 4096
-                         && o->coroutines <= ((size_t)1 << 24)));
+                         && o->coroutines <= ((size_t)1 << 24)
+                         && (!o->processes || o->coroutines <= 65536)));
 }
 
 /* Fill b in; -1 and errno (ENOMEM, the process pool's) leaves it for fini. */
@@ -502,7 +505,9 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
     b->grace_end = -1;
     if (b->o.rate > 0)
         b->rate_next_us = now_us();
-    size_t c = b->o.coroutines;
+    /* Each worker process runs coroutines attempts at once. */
+    size_t c = b->o.coroutines * (b->o.processes ? b->o.processes : 1);
+    b->width = c;
     b->window = c * WINDOW_PER_SLOT;
     b->done_tail = &b->done;
     b->slots = calloc(c, sizeof *b->slots);
@@ -512,7 +517,8 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
     b->attempts = evt_group_new();
     b->wake = evt_event_new();
     if (b->o.processes) {
-        evt_procpool_opts_t po = {.task_timeout_ms = b->o.task_timeout_ms,
+        evt_procpool_opts_t po = {.coroutines = b->o.coroutines,
+                                  .task_timeout_ms = b->o.task_timeout_ms,
                                   .max_result = b->o.max_result};
         b->workers = evt_procpool_new(b->o.processes, &po);
         if (!b->workers)
@@ -542,7 +548,7 @@ static void fini(batch_t *b)
 
 static int finished(const batch_t *b)
 {
-    return b->nfree == b->o.coroutines && !b->retries && !b->done && !b->held
+    return b->nfree == b->width && !b->retries && !b->done && !b->held
            && (b->src_done || b->stop);
 }
 
@@ -588,7 +594,7 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
         if (b.o.progress) {
             if (evt_now() >= b.prog.next_ms)
                 evt__progress_draw(&b.prog, &b.rep,
-                                   b.o.coroutines - b.nfree);
+                                   b.width - b.nfree);
             wake = earliest(wake, b.prog.next_ms);
         }
         if (evt_event_wait(b.wake, wake) < 0 && errno == ECANCELED) {

@@ -1,7 +1,9 @@
 /* The child side of processes and pool workers: a fresh eventor scheduler,
- * then jobs read from the socket to the parent, each task run on a
- * coroutine with a full-size stack (so a task may itself spawn coroutines,
- * sleep, do IO), each job's results written back as soon as it ends. */
+ * then jobs read from the socket to the parent, each run on a coroutine
+ * with a full-size stack (so a task may itself spawn coroutines, sleep, do
+ * IO). A worker runs up to page->coroutines jobs at once (1: in the reading
+ * coroutine itself, one after another), and writes each job's results back
+ * as soon as it ends. */
 #define _GNU_SOURCE
 #include "forkserver.h"
 
@@ -19,8 +21,16 @@ typedef struct child {
     int kind;
     int sock;
     evt__worker_page_t *page; /* NULL for a process */
-    evt__frame_buf_t in, out;
-    int code; /* exit code */
+    size_t coroutines;        /* jobs at once */
+    int64_t timeout_ms;       /* coroutines > 1: cancel a task past it */
+    evt__frame_buf_t in;      /* bytes read, the next frame at in.off */
+    evt__frame_buf_t out;     /* results waiting to be written */
+    evt__frame_buf_t wr;      /* results being written */
+    int writing;              /* a coroutine is writing them */
+    int broken;               /* a write failed: the parent is gone */
+    evt_sem_t *slots;         /* coroutines > 1: free job slots */
+    evt_group_t *jobs;        /* coroutines > 1: the running jobs */
+    int code;                 /* exit code */
 } child_t;
 
 /* Make the next whole frame readable at in.p + in.off. 1 when there is
@@ -51,18 +61,76 @@ static int next_frame(child_t *c)
     }
 }
 
-/* Run the job at in.p + in.off and append its results to out. */
-static int run_job(child_t *c, uint64_t seq)
+/* One task on a coroutine of its own, so that it can be cancelled at its
+ * deadline without touching the job around it. */
+typedef struct task {
+    evt_proc_fn fn;
+    const void *in;
+    size_t len;
+    void *out;
+    size_t cap;
+    ssize_t r;
+    int err;
+} task_t;
+
+static void *task_main(void *arg)
 {
-    const unsigned char *f = c->in.p + c->in.off;
+    task_t *t = arg;
+    errno = 0;
+    t->r = t->fn(t->in, t->len, t->out, t->cap);
+    t->err = errno;
+    return NULL;
+}
+
+/* Run one task; its result record at it. */
+static void call(child_t *c, evt_proc_fn fn, const void *in, size_t len,
+                 void *out, size_t cap, evt__res_item_t *it)
+{
+    ssize_t r;
+    int err;
+    if (c->coroutines > 1 && c->timeout_ms > 0) {
+        task_t t = {fn, in, len, out, cap, -1, 0};
+        evt_co_t *co = evt_spawn(task_main, &t);
+        if (!co) {
+            *it = (evt__res_item_t){errno ? errno : ENOMEM, 0};
+            return;
+        }
+        if (evt_join(co, evt_now() + c->timeout_ms, NULL) < 0) {
+            evt_cancel(co);
+            evt_join(co, -1, NULL);
+            *it = (evt__res_item_t){ETIMEDOUT, 0};
+            return;
+        }
+        r = t.r;
+        err = t.err;
+    } else {
+        errno = 0;
+        r = fn(in, len, out, cap);
+        err = errno;
+    }
+    *it = (evt__res_item_t){0, 0};
+    if (r < 0)
+        it->err = err ? err : EIO;
+    else if ((size_t)r > cap)
+        it->err = EMSGSIZE;
+    else
+        it->len = (uint32_t)r;
+    if (c->kind == EVT__CHILD_PROCESS)
+        c->code = r < 0;
+}
+
+/* Run the job frame f (number seq) and append its results to out. */
+static int run_job(child_t *c, const unsigned char *f, uint64_t seq,
+                   evt__frame_buf_t *out)
+{
     evt__job_hdr_t h;
     memcpy(&h, f, sizeof h);
     const unsigned char *end = f + 4 + h.len, *q = f + sizeof h;
     evt_proc_fn fn = (evt_proc_fn)(uintptr_t)h.fn;
-    size_t start = c->out.len;
-    if (evt__frame_buf_reserve(&c->out, sizeof(evt__res_hdr_t)) < 0)
+    size_t start = out->len;
+    if (evt__frame_buf_reserve(out, sizeof(evt__res_hdr_t)) < 0)
         return -1;
-    c->out.len += sizeof(evt__res_hdr_t);
+    out->len += sizeof(evt__res_hdr_t);
     for (uint32_t i = 0; i < h.nitems; i++) {
         uint32_t len;
         if (q + 4 > end)
@@ -71,66 +139,139 @@ static int run_job(child_t *c, uint64_t seq)
         q += 4;
         if ((size_t)(end - q) < len)
             return -1;
-        if (evt__frame_buf_reserve(&c->out, sizeof(evt__res_item_t) + h.out_cap) < 0)
+        if (evt__frame_buf_reserve(out, sizeof(evt__res_item_t) + h.out_cap) < 0)
             return -1;
-        if (c->page) {
-            if (h.stamp)
-                atomic_store_explicit(&c->page->started_ms, evt_now(),
-                                      memory_order_relaxed);
-            if (i == 0)
-                atomic_store_explicit(&c->page->started, seq,
-                                      memory_order_release);
-        }
-        unsigned char *o = c->out.p + c->out.len + sizeof(evt__res_item_t);
-        errno = 0;
-        ssize_t r = fn(q, len, h.out_cap ? o : NULL, h.out_cap);
-        evt__res_item_t it = {0, 0};
-        if (r < 0)
-            it.err = errno ? errno : EIO;
-        else if ((size_t)r > h.out_cap)
-            it.err = EMSGSIZE;
-        else
-            it.len = (uint32_t)r;
-        if (c->kind == EVT__CHILD_PROCESS)
-            c->code = r < 0;
-        memcpy(c->out.p + c->out.len, &it, sizeof it);
-        c->out.len += sizeof it + it.len;
+        if (c->page && h.stamp)
+            atomic_store_explicit(&c->page->started_ms, evt_now(),
+                                  memory_order_relaxed);
+        unsigned char *o = out->p + out->len + sizeof(evt__res_item_t);
+        evt__res_item_t it;
+        call(c, fn, q, len, h.out_cap ? o : NULL, h.out_cap, &it);
+        memcpy(out->p + out->len, &it, sizeof it);
+        out->len += sizeof it + it.len;
         q += len;
     }
-    evt__res_hdr_t rh = {(uint32_t)(c->out.len - start - 4), h.nitems};
-    memcpy(c->out.p + start, &rh, sizeof rh);
-    c->in.off += 4 + (size_t)h.len;
+    evt__res_hdr_t rh = {.len = (uint32_t)(out->len - start - 4),
+                         .nitems = h.nitems, .slot = h.slot, .seq = seq};
+    memcpy(out->p + start, &rh, sizeof rh);
+    return 0;
+}
+
+/* Write what is in out. One coroutine writes at a time; results that
+ * finish meanwhile go out with its next write. */
+static void flush(child_t *c)
+{
+    if (c->writing)
+        return;
+    c->writing = 1;
+    while (c->out.len && !c->broken) {
+        evt__frame_buf_t t = c->wr;
+        c->wr = c->out;
+        c->out = t;
+        if (evt_write(c->sock, c->wr.p, c->wr.len, -1) < 0)
+            c->broken = 1;
+        c->wr.len = 0;
+    }
+    c->writing = 0;
+}
+
+/* Say that job seq runs now: the parent fails the jobs a dead worker had
+ * started and sends the others elsewhere. */
+static void started(child_t *c, uint64_t seq)
+{
+    if (c->page)
+        atomic_store_explicit(&c->page->started, seq, memory_order_release);
+}
+
+/* A job running beside others: its own copy of the frame and results. */
+typedef struct job {
+    child_t *c;
+    uint64_t seq;
+    evt__frame_buf_t res;
+    unsigned char frame[];
+} job_t;
+
+static void *job_main(void *arg)
+{
+    job_t *j = arg;
+    child_t *c = j->c;
+    /* Jobs start in the order they were spawned (the run queue is FIFO),
+     * so started only grows. */
+    started(c, j->seq);
+    if (run_job(c, j->frame, j->seq, &j->res) < 0
+        || evt__frame_buf_reserve(&c->out, j->res.len) < 0) {
+        c->broken = 1;
+    } else {
+        memcpy(c->out.p + c->out.len, j->res.p, j->res.len);
+        c->out.len += j->res.len;
+        flush(c);
+    }
+    free(j->res.p);
+    free(j);
+    evt_sem_release(c->slots);
+    return NULL;
+}
+
+/* Start the job at in.p + in.off on a coroutine of its own, once one of
+ * the slots is free. */
+static int spawn_job(child_t *c, uint64_t seq)
+{
+    const unsigned char *f = c->in.p + c->in.off;
+    uint32_t flen;
+    memcpy(&flen, f, 4);
+    if (evt_sem_acquire(c->slots, -1) < 0)
+        return -1;
+    job_t *j = malloc(sizeof *j + 4 + (size_t)flen);
+    if (!j) {
+        evt_sem_release(c->slots);
+        return -1;
+    }
+    *j = (job_t){.c = c, .seq = seq};
+    memcpy(j->frame, f, 4 + (size_t)flen);
+    if (!evt_group_spawn(c->jobs, job_main, j)) {
+        free(j);
+        evt_sem_release(c->slots);
+        return -1;
+    }
     return 0;
 }
 
 static void *child_loop(void *arg)
 {
     child_t *c = arg;
-    for (uint64_t seq = 1;; seq++) {
+    for (uint64_t seq = 1; !c->broken; seq++) {
         int r = next_frame(c);
         if (r <= 0) {
             c->code = r < 0;
-            return NULL;
+            break;
         }
-        if (run_job(c, seq) < 0) {
-            c->code = 1;
-            return NULL;
+        uint32_t flen;
+        memcpy(&flen, c->in.p + c->in.off, 4);
+        if (c->coroutines > 1) {
+            if (spawn_job(c, seq) < 0)
+                c->broken = 1;
+        } else {
+            started(c, seq);
+            if (run_job(c, c->in.p + c->in.off, seq, &c->out) < 0)
+                c->broken = 1;
+            else if (c->kind == EVT__CHILD_PROCESS)
+                return NULL;
+            /* One write per job, so that every result the parent lacks
+             * when this worker dies belongs to a job it never finished. */
+            flush(c);
         }
-        if (c->kind == EVT__CHILD_PROCESS)
-            return NULL;
-        /* One write per job, so that every result the parent lacks when
-         * this worker dies belongs to a job it never finished. */
-        if (evt_write(c->sock, c->out.p, c->out.len, -1) < 0) {
-            c->code = 1;
-            return NULL;
-        }
-        c->out.len = 0;
+        c->in.off += 4 + (size_t)flen;
     }
+    if (c->jobs)
+        evt_group_join(c->jobs, -1);
+    if (c->broken)
+        c->code = 1;
+    return NULL;
 }
 
 _Noreturn void evt__child_main(int kind, int sock, int memfd)
 {
-    child_t c = {.kind = kind, .sock = sock, .code = 1};
+    child_t c = {.kind = kind, .sock = sock, .code = 1, .coroutines = 1};
     if (memfd >= 0) {
         void *p = mmap(NULL, sizeof *c.page, PROT_READ | PROT_WRITE,
                        MAP_SHARED, memfd, 0);
@@ -138,9 +279,19 @@ _Noreturn void evt__child_main(int kind, int sock, int memfd)
         if (p == MAP_FAILED)
             _exit(1);
         c.page = p;
+        if (c.page->coroutines > 1) {
+            c.coroutines = c.page->coroutines;
+            c.timeout_ms = c.page->timeout_ms;
+            c.slots = evt_sem_new((unsigned)c.coroutines);
+            c.jobs = evt_group_new();
+            if (!c.slots || !c.jobs)
+                _exit(1);
+        }
     }
-    evt_co_attr_t attr = {.stack_size = TASK_STACK};
-    evt_co_t *co = evt_spawn_attr(child_loop, &c, &attr);
+    /* Every coroutine here gets such a stack, from the scheduler's pool. */
+    if (evt_set_stack_size(TASK_STACK) < 0)
+        _exit(1);
+    evt_co_t *co = evt_spawn(child_loop, &c);
     if (co)
         evt_join(co, -1, NULL);
     /* Not exit(): the atexit handlers and leak checks of the parent's

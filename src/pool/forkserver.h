@@ -35,25 +35,36 @@ typedef struct evt__child {
 typedef struct evt__worker_page {
     _Atomic uint64_t started;   /* jobs this worker has started (the number
                                    of the one running, or of the last) */
-    _Atomic int64_t started_ms; /* evt_now() when its current task began;
-                                   written before started */
+    _Atomic int64_t started_ms; /* evt_now() when its current task began
+                                   (coroutines 1 and a timeout only) */
+    uint32_t coroutines;        /* set before the worker starts: jobs it
+                                   runs at once */
+    int64_t timeout_ms;         /* likewise: with coroutines > 1, the
+                                   worker cancels a task running longer */
 } evt__worker_page_t;
 
 /* Frames on a child's socket. A job: header, then nitems items, each a
  * uint32_t length and its bytes. A result: header, then nitems results,
  * each an int32_t error (0 or an errno value), a uint32_t length and the
- * bytes. Lengths are of what follows the length field of the header. */
+ * bytes. Lengths are of what follows the length field of the header.
+ * Results come back as jobs end: not in the order the jobs were sent when
+ * a worker runs several at once. */
 typedef struct evt__job_hdr {
     uint32_t len;      /* bytes after this field */
     uint32_t nitems;   /* items in the job */
     uint32_t out_cap;  /* most bytes a task may return */
     uint32_t stamp;    /* 1: write started_ms before every task */
+    uint32_t slot;     /* the parent's name for the job, sent back */
+    uint32_t spare;
     uint64_t fn;       /* the evt_proc_fn, valid in the same binary */
 } evt__job_hdr_t;
 
 typedef struct evt__res_hdr {
     uint32_t len;    /* bytes after this field */
     uint32_t nitems; /* results that follow */
+    uint32_t slot;   /* the job's, as sent */
+    uint32_t spare;
+    uint64_t seq;    /* the job's number on this worker, from 1 */
 } evt__res_hdr_t;
 
 typedef struct evt__res_item {

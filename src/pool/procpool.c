@@ -1,8 +1,9 @@
 /* The process pool's engine: one slot coroutine per worker process that
  * starts it through the fork server and replaces it when it dies or
  * retires, a reader and a writer coroutine per worker, a FIFO of jobs
- * handed out a few at a time, and the rules for a dead worker's jobs (the
- * one it was running fails or is retried, the ones it never started go
+ * handed out a few at a time (and up to opts.coroutines more to a worker
+ * that runs that many at once), and the rules for a dead worker's jobs
+ * (those it was running fail or are retried, those it never started go
  * back to the queue). Everything runs on the creator's thread. */
 #define _GNU_SOURCE
 #include "procpool.h"
@@ -17,9 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Sent ahead to one worker: at least MIN_AHEAD jobs or ITEMS_AHEAD items,
- * at most MAX_AHEAD jobs; enough to keep it busy between two reads of
- * ours, few enough to keep the load even. */
+/* Sent ahead to a worker that runs one job at a time: at least MIN_AHEAD
+ * jobs or ITEMS_AHEAD items, at most MAX_AHEAD jobs; enough to keep it busy
+ * between two reads of ours, few enough to keep the load even. A worker
+ * that runs several at once gets no more than that many, so that all the
+ * workers' coroutines are busy before any job waits in a worker. */
 #define MIN_AHEAD 2
 #define MAX_AHEAD 64
 #define ITEMS_AHEAD 256
@@ -31,8 +34,11 @@ typedef struct worker {
     evt_procpool_t *pool;
     evt__child_t c;             /* the process */
     evt__worker_page_t *page;   /* what it runs since when */
-    evt__job_t *head, *tail;    /* jobs sent, oldest first */
-    size_t inflight;            /* jobs on the list */
+    evt__job_t **sent_jobs;     /* jobs sent and not yet back, by their
+                                   slot number (NULL: a free slot) */
+    uint32_t *free_slots;       /* stack of free slot numbers */
+    size_t nfree;
+    size_t inflight;            /* jobs sent and not yet back */
     size_t inflight_items;      /* their items */
     uint64_t sent;              /* jobs sent so far (the last one's seq) */
     uint64_t done;              /* results received so far */
@@ -68,6 +74,12 @@ struct evt_procpool {
 };
 
 /* --- jobs -------------------------------------------------------------- */
+
+/* Jobs one worker may have been sent and not yet answered. */
+static size_t table_size(const evt_procpool_t *p)
+{
+    return p->opts.coroutines > 1 ? p->opts.coroutines : MAX_AHEAD;
+}
 
 evt__job_t *evt__job_new(size_t args_len)
 {
@@ -115,7 +127,8 @@ static int frame(worker_t *w, evt__job_t *j)
         .len = (uint32_t)(sizeof h - 4 + j->args_len),
         .nitems = j->nitems,
         .out_cap = j->out_cap,
-        .stamp = w->pool->opts.task_timeout_ms > 0,
+        .stamp = w->pool->watchdog != NULL,
+        .slot = j->slot,
         .fn = (uint64_t)(uintptr_t)j->fn,
     };
     memcpy(w->out.p + w->out.len, &h, sizeof h);
@@ -132,14 +145,18 @@ static void feed(worker_t *w)
     uint64_t max = p->opts.max_tasks_per_child;
     if (w->quit)
         return;
-    while (p->qhead && w->inflight < MAX_AHEAD &&
-           (w->inflight < MIN_AHEAD || w->inflight_items < ITEMS_AHEAD) &&
+    while (p->qhead && w->nfree &&
+           (p->opts.coroutines > 1 || w->inflight < MIN_AHEAD ||
+            w->inflight_items < ITEMS_AHEAD) &&
            (!max || w->sent < max)) {
         evt__job_t *j = p->qhead;
         /* A future cancelled while queued is dropped here. */
         int cancelled = j->future && evt__future_start(j->future) < 0;
-        if (!cancelled && frame(w, j) < 0)
-            break;
+        if (!cancelled) {
+            j->slot = w->free_slots[w->nfree - 1];
+            if (frame(w, j) < 0)
+                break;
+        }
         p->qhead = j->next;
         if (!p->qhead)
             p->qtail = NULL;
@@ -151,11 +168,8 @@ static void feed(worker_t *w)
         /* Started once: sent again after a death, it is running still. */
         j->future = NULL;
         j->seq = ++w->sent;
-        if (w->tail)
-            w->tail->next = j;
-        else
-            w->head = j;
-        w->tail = j;
+        w->sent_jobs[j->slot] = j;
+        w->nfree--;
         w->inflight++;
         w->inflight_items += j->nitems;
     }
@@ -201,18 +215,23 @@ static void *writer_main(void *arg)
     }
 }
 
-/* Hand the result frame at f to the oldest job in flight. */
-static void result(worker_t *w, const unsigned char *f)
+/* Hand the result frame at f to its job; -1 when there is no such job
+ * (this worker is not ours). */
+static int result(worker_t *w, const unsigned char *f)
 {
-    evt__job_t *j = w->head;
-    w->head = j->next;
-    if (!w->head)
-        w->tail = NULL;
+    evt__res_hdr_t h;
+    memcpy(&h, f, sizeof h);
+    evt__job_t *j = h.slot < table_size(w->pool) ? w->sent_jobs[h.slot] : NULL;
+    if (!j || j->seq != h.seq)
+        return -1;
+    w->sent_jobs[h.slot] = NULL;
+    w->free_slots[w->nfree++] = h.slot;
     w->inflight--;
     w->inflight_items -= j->nitems;
     w->done++;
     j->next = NULL;
     j->done(j, f + sizeof(evt__res_hdr_t), 0);
+    return 0;
 }
 
 /* Read result frames until the worker's end of the socket closes. */
@@ -240,12 +259,11 @@ static void *reader_main(void *arg)
                 }
                 break;
             }
-            if (!w->head) {
+            if (flen < sizeof(evt__res_hdr_t) - 4 || result(w, b->p + off) < 0) {
                 /* A result nobody asked for: this worker is not ours. */
                 evt__child_signal(&w->c, SIGKILL);
                 return NULL;
             }
-            result(w, b->p + off);
             off += 4 + (size_t)flen;
         }
         memmove(b->p, b->p + off, b->len - off);
@@ -263,9 +281,16 @@ static int death_err(int status)
                                : EVT_EEXITED(WEXITSTATUS(status));
 }
 
-/* Settle the jobs w still had: the one it was running fails (or goes back
- * to the queue while it has retries left), the ones it never started go
- * back to the front of the queue in their order. */
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(evt__job_t *const *)a)->seq;
+    uint64_t y = (*(evt__job_t *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+/* Settle the jobs w still had: those it was running fail (or go back to
+ * the queue while they have retries left), those it never started go back
+ * to the front of the queue in their order. */
 static void bury(worker_t *w)
 {
     evt_procpool_t *p = w->pool;
@@ -274,9 +299,15 @@ static void bury(worker_t *w)
                                : 0;
     int st = w->c.status;
     int killed = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
-    evt__job_t *back = NULL, *last = NULL, *j, *next;
-    for (j = w->head; j; j = next) {
-        next = j->next;
+    /* Gathered at the front of sent_jobs, oldest first. */
+    evt__job_t **lost = w->sent_jobs, *back = NULL, *last = NULL;
+    size_t n = 0, cap = table_size(p);
+    for (size_t i = 0; i < cap; i++)
+        if (w->sent_jobs[i])
+            lost[n++] = w->sent_jobs[i];
+    qsort(lost, n, sizeof *lost, by_seq);
+    for (size_t i = 0; i < n; i++) {
+        evt__job_t *j = lost[i];
         j->next = NULL;
         int err = 0;
         if (p->state == TERMINATED)
@@ -294,7 +325,6 @@ static void bury(worker_t *w)
             last = j;
         }
     }
-    w->head = w->tail = NULL;
     if (back) {
         last->next = p->qhead;
         if (!p->qhead)
@@ -308,6 +338,8 @@ static void worker_free(worker_t *w)
     evt__child_close(&w->c);
     if (w->page)
         munmap(w->page, sizeof *w->page);
+    free(w->sent_jobs);
+    free(w->free_slots);
     free(w->out.p);
     free(w->wr.p);
     free(w->in.p);
@@ -322,7 +354,16 @@ static worker_t *worker_start(evt_procpool_t *p)
         return NULL;
     w->pool = p;
     w->c.sock = w->c.ctl = w->c.pidfd = -1;
-    int memfd = memfd_create("eventor-worker", MFD_CLOEXEC);
+    size_t cap = table_size(p);
+    int memfd = -1;
+    w->sent_jobs = calloc(cap, sizeof *w->sent_jobs);
+    w->free_slots = malloc(cap * sizeof *w->free_slots);
+    if (!w->sent_jobs || !w->free_slots)
+        goto fail;
+    for (size_t i = 0; i < cap; i++)
+        w->free_slots[i] = (uint32_t)(cap - 1 - i);
+    w->nfree = cap;
+    memfd = memfd_create("eventor-worker", MFD_CLOEXEC);
     if (memfd < 0 || ftruncate(memfd, sizeof *w->page) < 0)
         goto fail;
     w->page = mmap(NULL, sizeof *w->page, PROT_READ | PROT_WRITE,
@@ -331,6 +372,8 @@ static worker_t *worker_start(evt_procpool_t *p)
         w->page = NULL;
         goto fail;
     }
+    w->page->coroutines = (uint32_t)p->opts.coroutines;
+    w->page->timeout_ms = p->opts.task_timeout_ms;
     if (evt__child_spawn(&w->c, EVT__CHILD_WORKER, memfd, -1) < 0)
         goto fail;
     close(memfd);
@@ -448,7 +491,8 @@ evt_procpool_t *evt_procpool_new(size_t nproc,
                                  const evt_procpool_opts_t *opts)
 {
     if (opts && (opts->task_timeout_ms < 0 ||
-                 opts->max_result > UINT32_MAX - 4096u)) {
+                 opts->max_result > UINT32_MAX - 4096u ||
+                 opts->coroutines > EVT__POOL_MAX_COROUTINES)) {
         errno = EINVAL;
         return NULL;
     }
@@ -465,7 +509,11 @@ evt_procpool_t *evt_procpool_new(size_t nproc,
     p->size = nproc;
     if (opts)
         p->opts = *opts;
-    if (p->opts.task_timeout_ms > 0) {
+    if (!p->opts.coroutines)
+        p->opts.coroutines = 1;
+    /* A worker running several tasks at once cancels the late one itself;
+     * one running a task at a time is killed, which stops any task. */
+    if (p->opts.task_timeout_ms > 0 && p->opts.coroutines == 1) {
         if (!(p->watchdog = evt_spawn(watchdog_main, p)))
             goto fail;
         evt_detach(p->watchdog);
@@ -534,11 +582,13 @@ size_t evt__pool_unqueue(evt_procpool_t *p, const void *owner)
 
 void evt__pool_orphan(evt_procpool_t *p, const void *owner)
 {
+    size_t cap = table_size(p);
     for (size_t i = 0; i < p->size; i++)
-        if (p->workers[i])
-            for (evt__job_t *j = p->workers[i]->head; j; j = j->next)
-                if (j->owner == owner)
-                    j->done = orphan_done;
+        for (size_t k = 0; p->workers[i] && k < cap; k++) {
+            evt__job_t *j = p->workers[i]->sent_jobs[k];
+            if (j && j->owner == owner)
+                j->done = orphan_done;
+        }
 }
 
 size_t evt__pool_size(const evt_procpool_t *p)

@@ -14,6 +14,9 @@
 
 typedef struct evt__job evt__job_t;
 
+/* Most tasks one worker may run at once (evt_procpool_opts_t.coroutines). */
+#define EVT__POOL_MAX_COROUTINES 65536
+
 /* Told a job's outcome: res points at its nitems result records (see
  * evt__res_item_t; valid during the call) and err is 0; or res is NULL and
  * err says why every item failed. It owns j from then on and frees it with
@@ -31,6 +34,7 @@ struct evt__job {
     size_t args_len;
     unsigned tries;        /* runs lost to a dying worker so far */
     uint64_t seq;          /* its number on the worker it was sent to */
+    uint32_t slot;         /* where that worker's table keeps it */
     evt__job_done_fn done; /* told the outcome */
     void *owner;           /* the front end's record */
     size_t first;          /* map: the index of the first item */

@@ -1,7 +1,8 @@
 /* Tests of the batch engine on worker processes: the seed's multi-consumer
- * scenario (every item consumed exactly once by one of K processes), a
- * consumer killed mid-item (its item goes to another, nothing lost or done
- * twice), and a per-attempt deadline kept by killing the worker. */
+ * scenario (every item consumed exactly once by one of K processes), P x C
+ * attempts at once, a consumer killed mid-item (its item goes to another,
+ * nothing lost or done twice), and a per-attempt deadline, kept by
+ * cancelling the attempt (C > 1) or killing the worker (C = 1). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -30,16 +31,23 @@ __attribute__((constructor)) static void start_server_early(void)
 #define N 9
 /* Shared with the workers, which are copies of this process from before
  * the tests: how often each item was consumed, and per test the item whose
- * first attempt kills its worker (ctl[KILL]) or hangs (ctl[HANG]), -1 none. */
+ * first attempt kills its worker (ctl[KILL]) or hangs (ctl[HANG]), -1 none,
+ * and whether every attempt meets the others at the barrier (ctl[MEET]). */
 static _Atomic uint32_t *consumed;
 static _Atomic int *ctl;
-enum { KILL, HANG };
+static evt_ipc_barrier_t *together;
+enum { KILL, HANG, MEET };
+
+#define P 2
+#define C 4
 
 __attribute__((constructor(200))) static void make_shared(void)
 {
     consumed = evt_ipc_array_new(N, sizeof *consumed);
-    ctl = evt_ipc_array_new(2, sizeof *ctl);
+    ctl = evt_ipc_array_new(3, sizeof *ctl);
     ctl[KILL] = ctl[HANG] = -1;
+    ctl[MEET] = 0;
+    together = evt_ipc_barrier_new(P * C);
 }
 
 static int consume(const evt_batch_task_t *t, void *out, size_t cap,
@@ -48,6 +56,11 @@ static int consume(const evt_batch_task_t *t, void *out, size_t cap,
     (void)user;
     if ((int)t->index == ctl[KILL] && t->attempt == 0)
         raise(SIGKILL);
+    /* With fewer than P x C attempts at once, this times out (the deadline
+     * only keeps a broken engine from hanging the test). */
+    if (ctl[MEET] && (int)t->index < P * C
+        && evt_ipc_barrier_wait(together, evt_now() + 10000) < 0)
+        return errno;
     if ((int)t->index == ctl[HANG])
         evt_sleep(evt_now() + 60000); /* (forever would be a deadlock) */
     atomic_fetch_add(&consumed[t->index], 1);
@@ -140,15 +153,32 @@ Test(batch_processes, killed_consumer_loses_nothing)
     cr_assert_eq(consumed[5], 0);
 }
 
-Test(batch_processes, deadline_kills_the_worker)
+Test(batch_processes, p_times_c_attempts_at_once)
 {
     seen_t s;
     evt_batch_report_t r;
-    ctl[HANG] = 2;
-    evt_batch_opts_t o = {.processes = 2, .coroutines = 2,
-                          .task_timeout_ms = 50};
+    ctl[MEET] = 1;
+    evt_batch_opts_t o = {.processes = P, .coroutines = C};
     run(&s, &o, &r);
-    ctl[HANG] = -1;
-    cr_assert_eq(r.ok, N - 1);
-    cr_assert_eq(s.status[2], ETIMEDOUT, "status %d", s.status[2]);
+    ctl[MEET] = 0;
+    cr_assert_eq(r.ok, N, "%llu failed", (unsigned long long)r.failed);
+    int per_pid = 0;
+    for (int i = 0; i < P * C; i++)
+        per_pid += s.pid[i] == s.pid[0];
+    cr_assert_eq(per_pid, C, "each worker runs C of the first P x C");
+}
+
+Test(batch_processes, deadline_cancels_the_attempt_or_kills_the_worker)
+{
+    for (size_t c = 1; c <= 2; c++) {
+        seen_t s;
+        evt_batch_report_t r;
+        ctl[HANG] = 2;
+        evt_batch_opts_t o = {.processes = 2, .coroutines = c,
+                              .task_timeout_ms = 50};
+        run(&s, &o, &r);
+        ctl[HANG] = -1;
+        cr_assert_eq(r.ok, N - 1, "coroutines %zu", c);
+        cr_assert_eq(s.status[2], ETIMEDOUT, "status %d", s.status[2]);
+    }
 }
