@@ -31,6 +31,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_procpool" | emit eventor
 "$bin/bench_threadpool" | emit eventor
 "$here/bench_jobs.sh" "$build" eventor | emit eventor
+"$here/bench_plugin.sh" "$build" | emit eventor
 
 "$here/peers/build.sh" "$bin/peers" >&2
 

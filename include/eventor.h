@@ -1077,7 +1077,14 @@ int evt_batch_run_array(const evt_batch_opts_t *opts, evt_batch_fn fn,
                         size_t n, evt_batch_report_t *rep);
 /* The same over the lines of a file (path "-": stdin), read as they are
  * needed, so a file of any size runs in constant memory. A line is given
- * without its "\n" (and "\r\n"); a last line without a newline counts. */
+ * without its "\n" (and "\r\n"); a last line without a newline counts.
+ * With processes (and neither unit nor rate), a regular file is split by
+ * byte ranges at line boundaries: each worker maps its chunks and runs
+ * their lines on its coroutines, results come back through spool files
+ * (in $TMPDIR, default /tmp) and on_result still gets every line, in
+ * order. A worker's death reruns its chunk from the first line without a
+ * result, 1 + retries times at most; then the rest of the chunk fails with
+ * the death's error. The error policy and progress move a chunk at a time. */
 int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
                        const char *path, evt_batch_report_t *rep);
 

@@ -73,13 +73,6 @@ struct batch {
     evt_batch_report_t rep;
 };
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int64_t earliest(int64_t a, int64_t b)
 {
     if (a < 0)
@@ -143,7 +136,7 @@ static void *attempt_main(void *arg)
     unsigned char *out = b->out + j->slot * cap;
     int rc = b->workers ? run_remote(b, j, out, cap, &len)
                         : b->fn(&j->task, out, cap, &len, b->o.user);
-    evt__hist_add(&b->hist, now_us() - j->started_us);
+    evt__hist_add(&b->hist, evt__now_us() - j->started_us);
     if (j->timed_out)
         rc = ETIMEDOUT;
     else if (rc != 0 && b->stop == 2)
@@ -172,7 +165,7 @@ static int start(batch_t *b, job_t *j)
 {
     j->slot = b->free_slots[--b->nfree];
     j->timed_out = 0;
-    j->started_us = now_us();
+    j->started_us = evt__now_us();
     /* A worker process's deadline is its pool's to keep: it kills it. */
     j->deadline = b->o.task_timeout_ms && !b->workers
                       ? evt_now() + b->o.task_timeout_ms
@@ -189,7 +182,7 @@ static int start(batch_t *b, job_t *j)
          * milliseconds, so it may start a little late: a start up to
          * RATE_SLACK_US late keeps its due time, and the next starts catch
          * up, instead of every delay lowering the rate. */
-        int64_t now = now_us();
+        int64_t now = evt__now_us();
         if (b->rate_next_us < now - RATE_SLACK_US)
             b->rate_next_us = now - RATE_SLACK_US;
         b->rate_next_us += (int64_t)(1e6 / b->o.rate);
@@ -377,7 +370,7 @@ static int64_t start_more(batch_t *b)
             return wake;
         int64_t now = evt_now();
         if (b->o.rate > 0) {
-            int64_t early_us = b->rate_next_us - now_us();
+            int64_t early_us = b->rate_next_us - evt__now_us();
             if (early_us > 0)
                 return earliest(wake, now + early_us / 1000 + 1);
         }
@@ -472,7 +465,7 @@ static int watch_start(batch_t *b)
 
 /* --- the run ------------------------------------------------------------- */
 
-static int valid(const evt_batch_opts_t *o, evt_batch_fn fn)
+int evt__batch_valid(const evt_batch_opts_t *o, evt_batch_fn fn)
 {
     return fn && (!o || (o->interval_ms >= 0 && o->rate >= 0
                          && o->task_timeout_ms >= 0 && o->backoff_ms >= 0
@@ -504,7 +497,7 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
         b->o.grace_ms = DEFAULT_GRACE;
     b->grace_end = -1;
     if (b->o.rate > 0)
-        b->rate_next_us = now_us();
+        b->rate_next_us = evt__now_us();
     /* Each worker process runs coroutines attempts at once. */
     size_t c = b->o.coroutines * (b->o.processes ? b->o.processes : 1);
     b->width = c;
@@ -554,10 +547,10 @@ static int finished(const batch_t *b)
 
 int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
                    evt_batch_next_fn next, void *src, uint64_t total,
-                   evt_batch_report_t *rep)
+                   evt_batch_report_t *rep, evt__hist_t *hist)
 {
     batch_t b;
-    if (!next || !valid(opts, fn)) {
+    if (!next || !evt__batch_valid(opts, fn)) {
         errno = EINVAL;
         return -1;
     }
@@ -615,6 +608,8 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
     b.rep.wall_ms = evt_now() - start_ms;
     b.rep.p50_ms = evt__hist_quantile(&b.hist, 0.50);
     b.rep.p99_ms = evt__hist_quantile(&b.hist, 0.99);
+    if (hist)
+        evt__hist_merge(hist, &b.hist);
     if (b.o.progress)
         evt__progress_final(&b.prog, &b.rep);
     if (rep)
@@ -631,5 +626,5 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
 int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
                   evt_batch_next_fn next, void *src, evt_batch_report_t *rep)
 {
-    return evt__batch_run(opts, fn, next, src, 0, rep);
+    return evt__batch_run(opts, fn, next, src, 0, rep, NULL);
 }

@@ -7,12 +7,25 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <time.h>
 
-/* evt_batch_run, told the number of items when the source knows it (0:
- * unknown), for the progress display's ETA. */
-int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
-                   evt_batch_next_fn next, void *src, uint64_t total,
-                   evt_batch_report_t *rep);
+
+/* 1 when fn and opts (NULL: defaults) make a batch. */
+int evt__batch_valid(const evt_batch_opts_t *opts, evt_batch_fn fn);
+
+/* evt_batch_run_file on worker processes, the file split by byte ranges
+ * between them (ranges.c). Returns 0, or -1 and errno as evt_batch_run; or
+ * 1 when path is not a regular file (read it line by line instead). */
+int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                          const char *path, evt_batch_report_t *rep);
+
+/* CLOCK_MONOTONIC in microseconds. */
+static inline int64_t evt__now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* Attempt times in buckets 5% wide (log scale), from 1 us to hours, so that
  * percentiles of any number of items take constant memory. */
@@ -23,8 +36,17 @@ typedef struct evt__hist {
 } evt__hist_t;
 
 void evt__hist_add(evt__hist_t *h, int64_t us);
+/* Add the counts of from to h. */
+void evt__hist_merge(evt__hist_t *h, const evt__hist_t *from);
 /* The q-quantile (0 < q <= 1) in milliseconds; 0 when empty. */
 double evt__hist_quantile(const evt__hist_t *h, double q);
+
+/* evt_batch_run, told the number of items when the source knows it (0:
+ * unknown), for the progress display's ETA; hist (or NULL) gets the
+ * attempt times added. */
+int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                   evt_batch_next_fn next, void *src, uint64_t total,
+                   evt_batch_report_t *rep, evt__hist_t *hist);
 
 /* Progress on a file descriptor: a bar redrawn in place on a terminal, a
  * line per period otherwise. */

@@ -20,6 +20,13 @@ void evt__hist_add(evt__hist_t *h, int64_t us)
     h->total++;
 }
 
+void evt__hist_merge(evt__hist_t *h, const evt__hist_t *from)
+{
+    for (size_t b = 0; b < EVT__HIST_BUCKETS; b++)
+        h->count[b] += from->count[b];
+    h->total += from->total;
+}
+
 double evt__hist_quantile(const evt__hist_t *h, double q)
 {
     if (h->total == 0)

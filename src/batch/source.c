@@ -40,7 +40,7 @@ int evt_batch_run_array(const evt_batch_opts_t *opts, evt_batch_fn fn,
             return -1;
         }
     array_src_t a = {items, lens, n, 0};
-    return evt__batch_run(opts, fn, array_next, &a, n, rep);
+    return evt__batch_run(opts, fn, array_next, &a, n, rep, NULL);
 }
 
 typedef struct file_src {
@@ -72,11 +72,23 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
         errno = EINVAL;
         return -1;
     }
+    /* On worker processes, a file is split by byte ranges, unless its
+     * items must pass one gate in order (chunks, a rate). */
+    if (opts && opts->processes && !opts->unit && opts->rate == 0
+        && strcmp(path, "-") != 0) {
+        if (!evt__batch_valid(opts, fn)) {
+            errno = EINVAL;
+            return -1;
+        }
+        int rc = evt__batch_run_ranges(opts, fn, path, rep);
+        if (rc <= 0)
+            return rc;
+    }
     file_src_t s = {NULL, NULL, 0};
     s.f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
     if (!s.f)
         return -1;
-    int rc = evt__batch_run(opts, fn, file_next, &s, 0, rep);
+    int rc = evt__batch_run(opts, fn, file_next, &s, 0, rep, NULL);
     int err = errno;
     if (s.f != stdin)
         fclose(s.f);

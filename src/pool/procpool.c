@@ -137,54 +137,73 @@ static int frame(worker_t *w, evt__job_t *j)
     return 0;
 }
 
-/* Send w what it may take from the queue; end its input once it has
- * nothing left to do and will get nothing more. */
-static void feed(worker_t *w)
+/* 1 when w may be sent another job now. */
+static int has_room(const worker_t *w)
 {
-    evt_procpool_t *p = w->pool;
+    const evt_procpool_t *p = w->pool;
     uint64_t max = p->opts.max_tasks_per_child;
-    if (w->quit)
-        return;
-    while (p->qhead && w->nfree &&
+    return !w->quit && w->nfree && (!max || w->sent < max) &&
            (p->opts.coroutines > 1 || w->inflight < MIN_AHEAD ||
-            w->inflight_items < ITEMS_AHEAD) &&
-           (!max || w->sent < max)) {
-        evt__job_t *j = p->qhead;
-        /* A future cancelled while queued is dropped here. */
-        int cancelled = j->future && evt__future_start(j->future) < 0;
-        if (!cancelled) {
-            j->slot = w->free_slots[w->nfree - 1];
-            if (frame(w, j) < 0)
-                break;
-        }
-        p->qhead = j->next;
-        if (!p->qhead)
-            p->qtail = NULL;
-        j->next = NULL;
-        if (cancelled) {
-            j->done(j, NULL, ECANCELED);
-            continue;
-        }
-        /* Started once: sent again after a death, it is running still. */
-        j->future = NULL;
-        j->seq = ++w->sent;
-        w->sent_jobs[j->slot] = j;
-        w->nfree--;
-        w->inflight++;
-        w->inflight_items += j->nitems;
-    }
-    if (w->inflight == 0 &&
-        ((max && w->sent >= max) || (p->state != RUN && !p->qhead)))
-        w->quit = 1;
-    if (w->out.len || w->quit)
-        wake_writer(w);
+            w->inflight_items < ITEMS_AHEAD);
 }
 
+/* Send w the job at the head of the queue (or drop it, when its future was
+ * cancelled while queued). -1 when out of memory. */
+static int send_one(worker_t *w)
+{
+    evt_procpool_t *p = w->pool;
+    evt__job_t *j = p->qhead;
+    int cancelled = j->future && evt__future_start(j->future) < 0;
+    if (!cancelled) {
+        j->slot = w->free_slots[w->nfree - 1];
+        if (frame(w, j) < 0)
+            return -1;
+    }
+    p->qhead = j->next;
+    if (!p->qhead)
+        p->qtail = NULL;
+    j->next = NULL;
+    if (cancelled) {
+        j->done(j, NULL, ECANCELED);
+        return 0;
+    }
+    /* Started once: sent again after a death, it is running still. */
+    j->future = NULL;
+    j->seq = ++w->sent;
+    w->sent_jobs[j->slot] = j;
+    w->nfree--;
+    w->inflight++;
+    w->inflight_items += j->nitems;
+    return 0;
+}
+
+/* Hand the queue out, each job to the worker with the fewest in flight (so
+ * that long jobs spread over every worker instead of waiting at the first
+ * one); end a worker's input once it has nothing left to do and will get
+ * nothing more. */
 static void kick(evt_procpool_t *p)
 {
-    for (size_t i = 0; i < p->size; i++)
-        if (p->workers[i])
-            feed(p->workers[i]);
+    while (p->qhead) {
+        worker_t *best = NULL;
+        for (size_t i = 0; i < p->size; i++) {
+            worker_t *w = p->workers[i];
+            if (w && has_room(w) && (!best || w->inflight < best->inflight))
+                best = w;
+        }
+        if (!best || send_one(best) < 0)
+            break;
+    }
+    uint64_t max = p->opts.max_tasks_per_child;
+    for (size_t i = 0; i < p->size; i++) {
+        worker_t *w = p->workers[i];
+        if (!w)
+            continue;
+        if (w->inflight == 0 &&
+            ((max && w->sent >= max) || (p->state != RUN && !p->qhead)))
+            w->quit = 1;
+        if (w->out.len || w->quit)
+            wake_writer(w);
+    }
 }
 
 /* --- a worker's coroutines ---------------------------------------------- */
@@ -268,7 +287,7 @@ static void *reader_main(void *arg)
         }
         memmove(b->p, b->p + off, b->len - off);
         b->len -= off;
-        feed(w);
+        kick(w->pool);
     }
 }
 
@@ -422,7 +441,7 @@ static void *slot_main(void *arg)
             break;
         }
         p->workers[s->index] = w;
-        feed(w);
+        kick(p);
         /* Death shows at once on the pidfd; then the results it managed
          * to write are read before its jobs are settled. */
         evt_wait_fd(w->c.pidfd, EVT_IN, -1);

@@ -1,0 +1,196 @@
+/* Tests of a file on worker processes, split by byte ranges: every line
+ * reaches fn once with its index in the file and comes back in order
+ * (empty lines, CRLF and a last line without a newline included), a worker
+ * killed mid-chunk costs a rerun of the lines it had not reported only, a
+ * line that kills every worker fails with the signal after the retries, and
+ * a file that cannot be split is read line by line. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eventor.h"
+
+#if defined(EVT_TSAN)
+const char *__tsan_default_options(void)
+{
+    return "atexit_sleep_ms=0";
+}
+#endif
+
+__attribute__((constructor)) static void start_server_early(void)
+{
+    evt_forkserver_start();
+}
+
+#define N 60000
+#define C 8
+/* Shared with the workers (made before the fork server): how often each
+ * line was consumed; the line that kills its worker (ctl[KILL], -1: none)
+ * and whether it does so every time (ctl[ALWAYS]). */
+static _Atomic uint32_t *consumed;
+static _Atomic int *ctl;
+enum { KILL, ALWAYS, KILLED };
+
+__attribute__((constructor(200))) static void make_shared(void)
+{
+    consumed = evt_ipc_array_new(N, sizeof *consumed);
+    ctl = evt_ipc_array_new(3, sizeof *ctl);
+    ctl[KILL] = -1;
+}
+
+/* Line i of the test file. */
+static void line(int i, char *out, size_t cap)
+{
+    if (i % 1000 == 7)
+        out[0] = 0; /* an empty line */
+    else
+        snprintf(out, cap, "line-%d", i);
+}
+
+static char path[64];
+
+static void write_file(void)
+{
+    strcpy(path, "/tmp/eventor-test-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    char buf[32];
+    for (int i = 0; i < N; i++) {
+        line(i, buf, sizeof buf);
+        /* CRLF now and then; no newline after the last line. */
+        fprintf(f, "%s%s", buf, i == N - 1 ? "" : i % 100 == 3 ? "\r\n" : "\n");
+    }
+    fclose(f);
+}
+
+static int work(const evt_batch_task_t *t, void *out, size_t cap,
+                size_t *len, void *user)
+{
+    (void)user;
+    int i = (int)t->index;
+    if (i == ctl[KILL] && (ctl[ALWAYS] || atomic_exchange(&ctl[KILLED], 1) == 0))
+        raise(SIGKILL);
+    atomic_fetch_add(&consumed[i], 1);
+    *len = (size_t)snprintf(out, cap, "%d|%ld|%.*s", i, (long)getpid(),
+                            (int)t->len, (const char *)t->item);
+    return 0;
+}
+
+typedef struct seen {
+    uint64_t next;   /* the index on_result expects */
+    int bad;         /* results out of order or wrong */
+    long pids[8];
+    int npids;
+    int status[N];
+} seen_t;
+
+static void check(const evt_batch_task_t *t, int status, const void *res,
+                  size_t len, void *user)
+{
+    seen_t *s = user;
+    char want[32], got[64];
+    line((int)t->index, want, sizeof want);
+    if (t->index != s->next++ || t->len != strlen(want)
+        || memcmp(t->item, want, t->len) != 0)
+        s->bad++;
+    s->status[t->index] = status;
+    if (status != 0)
+        return;
+    snprintf(got, sizeof got, "%.*s", (int)len, (const char *)res);
+    char *bar = strchr(got, '|');
+    long pid = bar ? atol(bar + 1) : 0;
+    char *item = bar ? strchr(bar + 1, '|') : NULL;
+    if (atol(got) != (long)t->index || !item || strcmp(item + 1, want) != 0
+        || pid == (long)getpid())
+        s->bad++;
+    int known = 0;
+    for (int k = 0; k < s->npids; k++)
+        known |= s->pids[k] == pid;
+    if (!known && s->npids < 8)
+        s->pids[s->npids++] = pid;
+}
+
+static void run(seen_t *s, evt_batch_report_t *r, unsigned retries)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < N; i++)
+        consumed[i] = 0;
+    ctl[KILLED] = 0;
+    evt_batch_opts_t o = {.processes = 2, .coroutines = C, .ordered = 1,
+                          .retries = retries, .on_result = check, .user = s};
+    cr_assert_eq(evt_batch_run_file(&o, work, path, r), 0, "%s",
+                 strerror(errno));
+    cr_assert_eq(r->read, N);
+    cr_assert_eq(s->next, N, "every line is reported");
+    cr_assert_eq(s->bad, 0, "%d lines came back wrong", s->bad);
+}
+
+Test(batch_ranges, lines_come_back_in_order_from_both_workers)
+{
+    static seen_t s;
+    evt_batch_report_t r;
+    write_file();
+    run(&s, &r, 0);
+    unlink(path);
+    cr_assert_eq(r.ok, N);
+    cr_assert_eq(s.npids, 2, "both workers took chunks");
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(consumed[i], 1, "line %d consumed %u times", i,
+                     consumed[i]);
+}
+
+Test(batch_ranges, a_killed_worker_costs_a_rerun_of_unreported_lines_only)
+{
+    static seen_t s;
+    evt_batch_report_t r;
+    write_file();
+    enum { K = 31000 };
+    ctl[ALWAYS] = 0;
+    ctl[KILL] = K;
+    run(&s, &r, 0);
+    ctl[KILL] = -1;
+    unlink(path);
+    cr_assert_eq(r.ok, N);
+    /* Lines finished but not yet reported (at most the C before K) ran on
+     * the dead worker and run again; every other line ran once. */
+    for (int i = 0; i < N; i++)
+        if (i < K - C || i >= K)
+            cr_assert_eq(consumed[i], 1, "line %d consumed %u times", i,
+                         consumed[i]);
+}
+
+Test(batch_ranges, a_line_that_kills_every_worker_fails_with_the_signal)
+{
+    static seen_t s;
+    evt_batch_report_t r;
+    write_file();
+    enum { K = 12345 };
+    ctl[ALWAYS] = 1;
+    ctl[KILL] = K;
+    run(&s, &r, 1);
+    ctl[KILL] = -1;
+    unlink(path);
+    cr_assert_eq(s.status[K], EVT_ESIGNALED(SIGKILL));
+    for (int i = 0; i < K - C; i++)
+        cr_assert_eq(s.status[i], 0, "line %d", i);
+    cr_assert_geq(r.failed, 1);
+    cr_assert_eq(r.ok + r.failed, N);
+}
+
+Test(batch_ranges, what_cannot_be_split_is_read_line_by_line)
+{
+    evt_batch_opts_t o = {.processes = 2};
+    evt_batch_report_t r;
+    cr_assert_eq(evt_batch_run_file(&o, work, "/dev/null", &r), 0);
+    cr_assert_eq(r.read, 0);
+    errno = 0;
+    cr_assert_eq(evt_batch_run_file(&o, work, "/nonexistent/x", &r), -1);
+    cr_assert_eq(errno, ENOENT);
+}
