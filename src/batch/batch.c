@@ -424,21 +424,11 @@ static int64_t start_more(batch_t *b)
  * one cancels what runs. */
 static void check_signals(batch_t *b)
 {
-    int first;
-    if (!b->sig_watch)
-        return;
-    unsigned n = evt__signals_count(&first);
-    if (n == b->sig_seen)
-        return;
-    b->sig_seen = n;
-    b->rep.halted = 1;
-    if (!b->rep.signal) {
-        b->rep.signal = first;
-        b->grace_end = evt_now() + b->o.grace_ms;
-        halt(b, 1);
-    }
-    if (n >= 2)
-        halt(b, 2);
+    int how = b->sig_watch ? evt__signals_check(&b->sig_seen, &b->rep,
+                                                &b->grace_end, b->o.grace_ms)
+                           : 0;
+    if (how)
+        halt(b, how);
 }
 
 /* Wakes the controller when it is parked; it decides in check_signals. */

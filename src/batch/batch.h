@@ -83,6 +83,11 @@ void evt__signals_give(evt__signals_t *s);
  * number. The handler counts them at once, so a controller can look before
  * every start without waiting for the pipe. */
 unsigned evt__signals_count(int *first);
+/* What the signals caught since *seen ask of a batch: 0 nothing new; 1
+ * start nothing new (the first one: rep->signal is set, and *grace_end to
+ * grace_ms from now); 2 cancel what runs (a second one). Marks rep halted. */
+int evt__signals_check(unsigned *seen, evt_batch_report_t *rep,
+                       int64_t *grace_end, int64_t grace_ms);
 /* Park until the pipe says a signal came. Returns 0, or -1 and errno
  * (ECANCELED). */
 int evt__signals_wait(evt__signals_t *s);

@@ -426,21 +426,11 @@ static void settle(ranges_t *r)
 
 static void check_signals(ranges_t *r)
 {
-    int first;
-    if (!r->sig_watch)
-        return;
-    unsigned n = evt__signals_count(&first);
-    if (n == r->sig_seen)
-        return;
-    r->sig_seen = n;
-    r->rep.halted = 1;
-    if (!r->rep.signal) {
-        r->rep.signal = first;
-        r->grace_end = evt_now() + r->o.grace_ms;
-        halt(r, 1);
-    }
-    if (n >= 2)
-        halt(r, 2);
+    int how = r->sig_watch ? evt__signals_check(&r->sig_seen, &r->rep,
+                                                &r->grace_end, r->o.grace_ms)
+                           : 0;
+    if (how)
+        halt(r, how);
 }
 
 static void *watch_signals(void *arg)

@@ -67,6 +67,22 @@ unsigned evt__signals_count(int *first)
     return atomic_load(&sig_count);
 }
 
+int evt__signals_check(unsigned *seen, evt_batch_report_t *rep,
+                       int64_t *grace_end, int64_t grace_ms)
+{
+    int first;
+    unsigned n = evt__signals_count(&first);
+    if (n == *seen)
+        return 0;
+    *seen = n;
+    rep->halted = 1;
+    if (!rep->signal) {
+        rep->signal = first;
+        *grace_end = evt_now() + grace_ms;
+    }
+    return n >= 2 ? 2 : 1;
+}
+
 int evt__signals_wait(evt__signals_t *s)
 {
     unsigned char c[64];

@@ -15,18 +15,7 @@
 
 #include "eventor.h"
 
-#if defined(EVT_TSAN)
-const char *__tsan_default_options(void)
-{
-    return "atexit_sleep_ms=0";
-}
-#endif
-
-/* Criterion's runner has threads of its own before the tests run. */
-__attribute__((constructor)) static void start_server_early(void)
-{
-    evt_forkserver_start();
-}
+#include "../common/workers.h"
 
 #define N 9
 /* Shared with the workers, which are copies of this process from before

@@ -3,7 +3,8 @@
  * (empty lines, CRLF and a last line without a newline included), a worker
  * killed mid-chunk costs a rerun of the lines it had not reported only, a
  * line that kills every worker fails with the signal after the retries, and
- * a file that cannot be split is read line by line. */
+ * a file that cannot be split is read line by line; a signal stops new
+ * chunks and every line read is still reported. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -16,17 +17,7 @@
 
 #include "eventor.h"
 
-#if defined(EVT_TSAN)
-const char *__tsan_default_options(void)
-{
-    return "atexit_sleep_ms=0";
-}
-#endif
-
-__attribute__((constructor)) static void start_server_early(void)
-{
-    evt_forkserver_start();
-}
+#include "../common/workers.h"
 
 #define N 60000
 #define C 8
@@ -193,4 +184,32 @@ Test(batch_ranges, what_cannot_be_split_is_read_line_by_line)
     errno = 0;
     cr_assert_eq(evt_batch_run_file(&o, work, "/nonexistent/x", &r), -1);
     cr_assert_eq(errno, ENOENT);
+}
+
+static void interrupt_once(const evt_batch_task_t *t, int status,
+                           const void *res, size_t len, void *user)
+{
+    (void)status, (void)res, (void)len;
+    uint64_t *reported = user;
+    if (t->index != (*reported)++)
+        *reported = UINT64_MAX / 2; /* out of order: fails below */
+    if (t->index == 0)
+        raise(SIGINT);
+}
+
+Test(batch_ranges, a_signal_stops_new_chunks_and_reports_the_lines_read)
+{
+    write_file();
+    uint64_t reported = 0;
+    evt_batch_opts_t o = {.processes = 2, .coroutines = C, .ordered = 1,
+                          .stop_on_signals = 1, .on_result = interrupt_once,
+                          .user = &reported};
+    evt_batch_report_t r;
+    cr_assert_eq(evt_batch_run_file(&o, work, path, &r), 0);
+    unlink(path);
+    cr_assert_eq(r.signal, SIGINT);
+    cr_assert(r.halted);
+    cr_assert_lt(r.read, N, "no chunk starts after the signal");
+    cr_assert_eq(reported, r.read, "every line read is reported, in order");
+    cr_assert_eq(r.ok, r.read);
 }

@@ -16,20 +16,7 @@
 
 #include "eventor.h"
 
-#if defined(EVT_TSAN)
-/* TSan sleeps a second in every exiting process by default: a worker that
- * exits would pass the test's task timeout. */
-const char *__tsan_default_options(void)
-{
-    return "atexit_sleep_ms=0";
-}
-#endif
-
-/* The runner's own threads start before the tests: see test_process.c. */
-__attribute__((constructor)) static void start_server_early(void)
-{
-    evt_forkserver_start();
-}
+#include "../common/workers.h"
 
 /* Item: an int. Result: the int doubled; some items do something else. */
 enum { KILL = -1, SEGV = -2, EXIT3 = -3, HANG = -4, ENOENT_ = -5, BIG = -6,

@@ -12,17 +12,7 @@
 
 #include "eventor.h"
 
-#if defined(EVT_TSAN)
-const char *__tsan_default_options(void)
-{
-    return "atexit_sleep_ms=0";
-}
-#endif
-
-__attribute__((constructor)) static void start_server_early(void)
-{
-    evt_forkserver_start();
-}
+#include "../common/workers.h"
 
 /* Shared with the workers through the arena; the pointer travels in each
  * item, since workers are copies of the fork server, which predates it. */
