@@ -43,6 +43,14 @@ printf '11\n13\n' >want_mixed.txt
 expect 1 want_mixed.txt "$PLUGIN:add_ten" mixed.txt
 grep -q '^eventor: line 2: Invalid argument$' err || fail "no error line for line 2: $(cat err)"
 
+# On workers: a file split by byte ranges, and stdin line by line.
+seq 1 300000 >huge.txt
+seq 11 300010 >want_huge.txt
+expect 0 want_huge.txt "$PLUGIN:add_ten" -P 2 -c 50 huge.txt
+expect 0 want_big.txt "$PLUGIN:add_ten" -P 2 -c 50 - <big.txt
+expect 1 want_mixed.txt "$PLUGIN:add_ten" -P 2 mixed.txt
+grep -q '^eventor: line 2: Invalid argument$' err || fail "-P: no error line for line 2: $(cat err)"
+
 # Bad input: exit 255, one line on stderr naming it, nothing on stdout.
 : >empty
 bad() {
