@@ -456,7 +456,10 @@ static int run(ranges_t *r)
             halt(r, 2);
         while (r->count && evt_future_done(r->ring[r->head].future))
             settle(r);
-        while (r->stop == 0 && r->cut < r->size && r->count < r->cap) {
+        for (;;) {
+            check_signals(r); /* a signal stops the very next start */
+            if (r->stop != 0 || r->cut >= r->size || r->count >= r->cap)
+                break;
             if (start_chunk(r) < 0) {
                 rc = errno;
                 halt(r, 1);
