@@ -123,7 +123,8 @@ static void spool_record(const evt_batch_task_t *t, int status,
     (void)t;
     /* cap has room for every line's record of max_result bytes. */
     record_t *r = (record_t *)(w->spool + w->used);
-    memcpy(r + 1, res, len);
+    if (len) /* (a failed line has no result: res is NULL) */
+        memcpy(r + 1, res, len);
     *r = (record_t){0, status, t->attempt, (uint32_t)len, w->line++};
     atomic_signal_fence(memory_order_release);
     r->magic = RECORD_MAGIC;
