@@ -73,15 +73,6 @@ struct batch {
     evt_batch_report_t rep;
 };
 
-static int64_t earliest(int64_t a, int64_t b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
-}
-
 /* --- attempts ------------------------------------------------------------ */
 
 /* What an attempt sends to a worker process: this header, the item, and a
@@ -210,7 +201,7 @@ static int64_t expire(batch_t *b)
             j->timed_out = 1;
             evt_cancel(j->co);
         } else {
-            next = earliest(next, j->deadline);
+            next = evt__earliest(next, j->deadline);
         }
     }
     return next;
@@ -348,7 +339,7 @@ static job_t *due_retry(batch_t *b, int64_t now, int64_t *next)
     job_t **best = NULL;
     for (job_t **p = &b->retries; *p; p = &(*p)->next) {
         if ((*p)->not_before > now)
-            *next = earliest(*next, (*p)->not_before);
+            *next = evt__earliest(*next, (*p)->not_before);
         else if (!best || (*p)->not_before < (*best)->not_before)
             best = p;
     }
@@ -372,7 +363,7 @@ static int64_t start_more(batch_t *b)
         if (b->o.rate > 0) {
             int64_t early_us = b->rate_next_us - evt__now_us();
             if (early_us > 0)
-                return earliest(wake, now + early_us / 1000 + 1);
+                return evt__earliest(wake, now + early_us / 1000 + 1);
         }
         job_t *j = due_retry(b, now, &wake);
         if (j) {
@@ -384,7 +375,7 @@ static int64_t start_more(batch_t *b)
         }
         if (b->held) {
             if (b->pause_until > now)
-                return earliest(wake, b->pause_until);
+                return evt__earliest(wake, b->pause_until);
             j = b->held;
             b->held = NULL;
         } else {
@@ -431,21 +422,12 @@ static void check_signals(batch_t *b)
         halt(b, how);
 }
 
-/* Wakes the controller when it is parked; it decides in check_signals. */
-static void *watch_signals(void *arg)
-{
-    batch_t *b = arg;
-    while (evt__signals_wait(&b->sig) == 0)
-        evt_event_set(b->wake);
-    return NULL;
-}
-
 static int watch_start(batch_t *b)
 {
-    if (evt__signals_take(&b->sig) < 0)
+    if (evt__signals_take(&b->sig, b->wake) < 0)
         return -1;
     /* In the attempts' group, whose drain at the end cancels it. */
-    b->sig_watch = evt_group_spawn(b->attempts, watch_signals, b);
+    b->sig_watch = evt_group_spawn(b->attempts, evt__signals_watch, &b->sig);
     if (!b->sig_watch) {
         evt__signals_give(&b->sig);
         return -1;
@@ -569,16 +551,16 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
             halt(&b, 1);
         if (b.grace_end >= 0 && evt_now() >= b.grace_end)
             halt(&b, 2);
-        int64_t wake = earliest(start_more(&b), expire(&b));
+        int64_t wake = evt__earliest(start_more(&b), expire(&b));
         if (b.stop < 2)
-            wake = earliest(wake, b.grace_end);
+            wake = evt__earliest(wake, b.grace_end);
         if (finished(&b))
             break;
         if (b.o.progress) {
             if (evt_now() >= b.prog.next_ms)
                 evt__progress_draw(&b.prog, &b.rep,
                                    b.width - b.nfree);
-            wake = earliest(wake, b.prog.next_ms);
+            wake = evt__earliest(wake, b.prog.next_ms);
         }
         if (evt_event_wait(b.wake, wake) < 0 && errno == ECANCELED) {
             cancelled = 1;

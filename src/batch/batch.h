@@ -27,6 +27,16 @@ static inline int64_t evt__now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The earlier of two deadlines, -1 meaning none. */
+static inline int64_t evt__earliest(int64_t a, int64_t b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
 /* Attempt times in buckets 5% wide (log scale), from 1 us to hours, so that
  * percentiles of any number of items take constant memory. */
 #define EVT__HIST_BUCKETS 512
@@ -72,11 +82,12 @@ typedef struct evt__signals {
     int fds[2];                  /* the pipe: read end, write end */
     struct sigaction old_int;    /* the handlers to put back */
     struct sigaction old_term;
+    evt_event_t *wake;           /* set when a signal comes */
 } evt__signals_t;
 
-/* Route the signals to s. Returns 0, or -1 and EBUSY (another batch has
- * them), or pipe's errno. */
-int evt__signals_take(evt__signals_t *s);
+/* Route the signals to s, which sets wake (see evt__signals_watch).
+ * Returns 0, or -1 and EBUSY (another batch has them), or pipe's errno. */
+int evt__signals_take(evt__signals_t *s, evt_event_t *wake);
 /* Put the previous handlers back and close the pipe. */
 void evt__signals_give(evt__signals_t *s);
 /* Signals caught since evt__signals_take; *first gets the first one's
@@ -88,8 +99,9 @@ unsigned evt__signals_count(int *first);
  * grace_ms from now); 2 cancel what runs (a second one). Marks rep halted. */
 int evt__signals_check(unsigned *seen, evt_batch_report_t *rep,
                        int64_t *grace_end, int64_t grace_ms);
-/* Park until the pipe says a signal came. Returns 0, or -1 and errno
- * (ECANCELED). */
-int evt__signals_wait(evt__signals_t *s);
+/* A coroutine body (argument: s) that sets s->wake each time the pipe says
+ * a signal came, until it is cancelled; the controller decides with
+ * evt__signals_check. */
+void *evt__signals_watch(void *s);
 
 #endif

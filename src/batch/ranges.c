@@ -120,7 +120,6 @@ static void spool_record(const evt_batch_task_t *t, int status,
                          const void *res, size_t len, void *user)
 {
     worker_ctx_t *w = user;
-    (void)t;
     /* cap has room for every line's record of max_result bytes. */
     record_t *r = (record_t *)(w->spool + w->used);
     if (len) /* (a failed line has no result: res is NULL) */
@@ -210,6 +209,9 @@ done:
 
 typedef struct chunk {
     uint64_t off, len, first, lines;
+    void *map;              /* the chunk, mapped from its cut to its report */
+    size_t maplen;
+    const char *at;         /* where its first line is in map */
     unsigned deaths;        /* runs lost to a dying worker */
     evt_future_t *future;   /* the running job, or NULL */
     evt__hist_t hist;       /* the job's result */
@@ -315,15 +317,13 @@ static int start_chunk(ranges_t *r)
     c->off = r->cut;
     c->len = chunk_end(r) - r->cut;
     c->first = r->lines;
-    const char *at;
-    size_t maplen;
-    void *m = map_range(r->fd, c->off, c->len, &at, &maplen);
-    if (!m)
+    if (!(c->map = map_range(r->fd, c->off, c->len, &c->at, &c->maplen)))
         return -1;
-    c->lines = count_lines(at, c->len);
-    munmap(m, maplen);
-    if (submit(r, c) < 0)
+    c->lines = count_lines(c->at, c->len);
+    if (submit(r, c) < 0) {
+        munmap(c->map, c->maplen);
         return -1;
+    }
     r->cut += c->len;
     r->lines += c->lines;
     r->rep.read += c->lines;
@@ -364,9 +364,7 @@ static void deliver(ranges_t *r, chunk_t *c, int err)
 {
     char spool[96];
     spool_path(r, c, spool, sizeof spool);
-    const char *at;
-    size_t maplen, size = 0;
-    void *m = map_range(r->fd, c->off, c->len, &at, &maplen);
+    size_t size = 0;
     unsigned char *sp = NULL;
     int sfd = open(spool, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -381,13 +379,12 @@ static void deliver(ranges_t *r, chunk_t *c, int err)
     if (sfd >= 0)
         close(sfd);
     unlink(spool);
-    lines_t l = {at, m ? at + c->len : at};
+    lines_t l = {c->at, c->at + c->len};
     size_t used = 0;
     int records = sp != NULL; /* the records so far were whole */
     for (uint64_t i = 0; i < c->lines; i++) {
-        evt_batch_task_t t = {c->first + i, "", 0, 0};
-        if (m)
-            next_line(&l, &t.item, &t.len);
+        evt_batch_task_t t = {c->first + i, NULL, 0, 0};
+        next_line(&l, &t.item, &t.len);
         const record_t *rec = records ? record_at(sp, size, used, i) : NULL;
         if (rec && rec->len <= r->o.max_result) {
             t.attempt = rec->attempt;
@@ -400,8 +397,7 @@ static void deliver(ranges_t *r, chunk_t *c, int err)
     }
     if (sp)
         munmap(sp, size);
-    if (m)
-        munmap(m, maplen);
+    munmap(c->map, c->maplen);
 }
 
 /* The oldest chunk's job has ended: report it, or send it again after its
@@ -434,19 +430,6 @@ static void check_signals(ranges_t *r)
         halt(r, how);
 }
 
-static void *watch_signals(void *arg)
-{
-    ranges_t *r = arg;
-    while (evt__signals_wait(&r->sig) == 0)
-        evt_event_set(r->wake);
-    return NULL;
-}
-
-static int64_t earliest(int64_t a, int64_t b)
-{
-    return a < 0 ? b : b < 0 ? a : a < b ? a : b;
-}
-
 /* Run until every chunk started is reported; 0, or -1 and errno. */
 static int run(ranges_t *r)
 {
@@ -472,7 +455,7 @@ static int run(ranges_t *r)
         if (r->o.progress) {
             if (evt_now() >= r->prog.next_ms)
                 evt__progress_draw(&r->prog, &r->rep, 0);
-            wake = earliest(wake, r->prog.next_ms);
+            wake = evt__earliest(wake, r->prog.next_ms);
         }
         if (evt_event_wait(r->wake, wake) < 0 && errno == ECANCELED) {
             /* The caller was cancelled: the jobs are, too. Freeing the
@@ -538,10 +521,10 @@ int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
         err = ENOMEM;
     } else if (!(r.pool = evt_procpool_new(p, &po))) {
         err = errno;
-    } else if (r.o.stop_on_signals && evt__signals_take(&r.sig) < 0) {
+    } else if (r.o.stop_on_signals && evt__signals_take(&r.sig, r.wake) < 0) {
         err = errno;
     } else if (r.o.stop_on_signals
-               && !(r.sig_watch = evt_spawn(watch_signals, &r))) {
+               && !(r.sig_watch = evt_spawn(evt__signals_watch, &r.sig))) {
         err = errno;
         evt__signals_give(&r.sig);
     }

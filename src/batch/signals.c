@@ -31,8 +31,9 @@ static void on_signal(int sig)
     }
 }
 
-int evt__signals_take(evt__signals_t *s)
+int evt__signals_take(evt__signals_t *s, evt_event_t *wake)
 {
+    s->wake = wake;
     if (pipe2(s->fds, O_NONBLOCK | O_CLOEXEC) < 0)
         return -1;
     int none = -1;
@@ -83,16 +84,17 @@ int evt__signals_check(unsigned *seen, evt_batch_report_t *rep,
     return n >= 2 ? 2 : 1;
 }
 
-int evt__signals_wait(evt__signals_t *s)
+void *evt__signals_watch(void *arg)
 {
+    evt__signals_t *s = arg;
     unsigned char c[64];
     for (;;) {
         ssize_t n = read(s->fds[0], c, sizeof c);
         if (n > 0)
-            return 0;
-        if (n < 0 && errno != EAGAIN && errno != EINTR)
-            return -1;
-        if (evt_wait_fd(s->fds[0], EVT_IN, -1) < 0)
-            return -1;
+            evt_event_set(s->wake);
+        else if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return NULL;
+        else if (evt_wait_fd(s->fds[0], EVT_IN, -1) < 0)
+            return NULL;
     }
 }

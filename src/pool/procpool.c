@@ -38,8 +38,7 @@ typedef struct worker {
                                    slot number (NULL: a free slot) */
     uint32_t *free_slots;       /* stack of free slot numbers */
     size_t nfree;
-    size_t inflight;            /* jobs sent and not yet back */
-    size_t inflight_items;      /* their items */
+    size_t inflight_items;      /* items of the jobs sent, not yet back */
     uint64_t sent;              /* jobs sent so far (the last one's seq) */
     uint64_t done;              /* results received so far */
     uint64_t timed_out;         /* seq of the job killed for its timeout */
@@ -79,6 +78,12 @@ struct evt_procpool {
 static size_t table_size(const evt_procpool_t *p)
 {
     return p->opts.coroutines > 1 ? p->opts.coroutines : MAX_AHEAD;
+}
+
+/* Jobs w has been sent and not yet answered. */
+static size_t inflight(const worker_t *w)
+{
+    return table_size(w->pool) - w->nfree;
 }
 
 evt__job_t *evt__job_new(size_t args_len)
@@ -143,7 +148,7 @@ static int has_room(const worker_t *w)
     const evt_procpool_t *p = w->pool;
     uint64_t max = p->opts.max_tasks_per_child;
     return !w->quit && w->nfree && (!max || w->sent < max) &&
-           (p->opts.coroutines > 1 || w->inflight < MIN_AHEAD ||
+           (p->opts.coroutines > 1 || inflight(w) < MIN_AHEAD ||
             w->inflight_items < ITEMS_AHEAD);
 }
 
@@ -172,7 +177,6 @@ static int send_one(worker_t *w)
     j->seq = ++w->sent;
     w->sent_jobs[j->slot] = j;
     w->nfree--;
-    w->inflight++;
     w->inflight_items += j->nitems;
     return 0;
 }
@@ -187,7 +191,7 @@ static void kick(evt_procpool_t *p)
         worker_t *best = NULL;
         for (size_t i = 0; i < p->size; i++) {
             worker_t *w = p->workers[i];
-            if (w && has_room(w) && (!best || w->inflight < best->inflight))
+            if (w && has_room(w) && (!best || inflight(w) < inflight(best)))
                 best = w;
         }
         if (!best || send_one(best) < 0)
@@ -198,7 +202,7 @@ static void kick(evt_procpool_t *p)
         worker_t *w = p->workers[i];
         if (!w)
             continue;
-        if (w->inflight == 0 &&
+        if (inflight(w) == 0 &&
             ((max && w->sent >= max) || (p->state != RUN && !p->qhead)))
             w->quit = 1;
         if (w->out.len || w->quit)
@@ -245,7 +249,6 @@ static int result(worker_t *w, const unsigned char *f)
         return -1;
     w->sent_jobs[h.slot] = NULL;
     w->free_slots[w->nfree++] = h.slot;
-    w->inflight--;
     w->inflight_items -= j->nitems;
     w->done++;
     j->next = NULL;
@@ -470,7 +473,7 @@ static void *watchdog_main(void *arg)
         int64_t now = evt_now(), next = now + limit;
         for (size_t i = 0; i < p->size; i++) {
             worker_t *w = p->workers[i];
-            if (!w || !w->inflight)
+            if (!w || !inflight(w))
                 continue;
             uint64_t s1 = atomic_load_explicit(&w->page->started,
                                                memory_order_acquire);
