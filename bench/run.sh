@@ -27,6 +27,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_io_batch" | grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
 "$bin/bench_batch" | emit eventor
 "$bin/bench_batch" -p 2 -c 500 | emit eventor
+"$bin/bench_batch" -t 2 -c 500 | emit eventor
 "$bin/bench_ipc_queue" | emit eventor
 "$bin/bench_procpool" | emit eventor
 "$bin/bench_threadpool" | emit eventor

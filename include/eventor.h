@@ -993,7 +993,8 @@ typedef enum evt_halt {
 /* How to run a batch. Zero-initialise, then set what you need. */
 typedef struct evt_batch_opts {
     size_t coroutines;      /* items at once (the seed's threadcount), in
-                               each worker process when there are; 0 = 1 */
+                               each worker process or thread when there
+                               are; 0 = 1 */
     size_t processes;       /* 0: run fn here, on this thread's coroutines.
                                P: run each attempt in one of P worker
                                processes of a process pool, each running
@@ -1008,6 +1009,15 @@ typedef struct evt_batch_opts {
                                (see evt_forkserver_start): workers are
                                copies of this process from then. At most
                                4096, and coroutines at most 65536 then */
+    size_t threads;         /* 0: as above. T: run each attempt on one of T
+                               threads of this process, each running up to
+                               coroutines attempts at once on a scheduler of
+                               its own (T x C). fn then runs on those
+                               threads, several at once: it and user must
+                               be safe to use from several threads; on_result
+                               still runs on the caller's. A late or halted
+                               attempt is cancelled there as here. At most
+                               1024, and not with processes */
     size_t unit;            /* items per chunk: a chunk is read, run to its
                                end, then interval_ms passes before the next
                                one starts (the seed's taskunitcount); 0 = no

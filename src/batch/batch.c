@@ -43,9 +43,10 @@ struct batch {
     void *src;
     evt_group_t *attempts;    /* every running attempt, and sig_watch */
     evt_procpool_t *workers;  /* processes: where attempts run */
+    evt__threads_t *threads;  /* threads: where attempts run */
     evt_event_t *wake;        /* set by an attempt that finished */
     size_t width;             /* attempts at once: coroutines, times
-                                 processes when there are */
+                                 processes or threads when there are */
     job_t **slots;            /* running jobs by slot, width of them */
     size_t *free_slots;       /* stack of free slot numbers */
     size_t nfree;
@@ -125,8 +126,11 @@ static void *attempt_main(void *arg)
     batch_t *b = j->b;
     size_t cap = b->o.max_result, len = 0;
     unsigned char *out = b->out + j->slot * cap;
-    int rc = b->workers ? run_remote(b, j, out, cap, &len)
-                        : b->fn(&j->task, out, cap, &len, b->o.user);
+    int rc = b->workers   ? run_remote(b, j, out, cap, &len)
+             : b->threads ? evt__threads_run(b->threads, j->slot, b->fn,
+                                             &j->task, out, cap, &len,
+                                             b->o.user)
+                          : b->fn(&j->task, out, cap, &len, b->o.user);
     evt__hist_add(&b->hist, evt__now_us() - j->started_us);
     if (j->timed_out)
         rc = ETIMEDOUT;
@@ -443,9 +447,12 @@ int evt__batch_valid(const evt_batch_opts_t *o, evt_batch_fn fn)
                          && o->task_timeout_ms >= 0 && o->backoff_ms >= 0
                          && o->backoff_max_ms >= 0 && o->halt <= EVT_HALT_NOW
                          && o->progress_fd >= 0 && o->grace_ms >= 0
-                         && o->processes <= 4096
+                         && o->processes <= 4096 && o->threads <= 1024
+                         && !(o->processes && o->threads)
                          && o->coroutines <= ((size_t)1 << 24)
-                         && (!o->processes || o->coroutines <= 65536)));
+                         && (!o->processes || o->coroutines <= 65536)
+                         && o->coroutines * (o->threads ? o->threads : 1)
+                                <= ((size_t)1 << 24)));
 }
 
 /* Fill b in; -1 and errno (ENOMEM, the process pool's) leaves it for fini. */
@@ -470,8 +477,10 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
     b->grace_end = -1;
     if (b->o.rate > 0)
         b->rate_next_us = evt__now_us();
-    /* Each worker process runs coroutines attempts at once. */
-    size_t c = b->o.coroutines * (b->o.processes ? b->o.processes : 1);
+    /* Each worker process or thread runs coroutines attempts at once. */
+    size_t c = b->o.coroutines * (b->o.processes   ? b->o.processes
+                                  : b->o.threads ? b->o.threads
+                                                 : 1);
     b->width = c;
     b->window = c * WINDOW_PER_SLOT;
     b->done_tail = &b->done;
@@ -489,6 +498,8 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
         if (!b->workers)
             return -1;
     }
+    if (b->o.threads && !(b->threads = evt__threads_new(b->o.threads, c)))
+        return -1;
     if (!b->slots || !b->free_slots || !b->out || (b->o.ordered && !b->ring)
         || !b->attempts || !b->wake)
         return -1;
@@ -501,6 +512,7 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
 static void fini(batch_t *b)
 {
     evt_procpool_free(b->workers);
+    evt__threads_free(b->threads);
     if (b->attempts)
         evt_group_free(b->attempts);
     if (b->wake)

@@ -19,6 +19,21 @@ int evt__batch_valid(const evt_batch_opts_t *opts, evt_batch_fn fn);
 int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
                           const char *path, evt_batch_report_t *rep);
 
+/* T worker threads running batch attempts, C at once each (threads.c). */
+typedef struct evt__threads evt__threads_t;
+/* threads threads for attempts in slots [0, slots): slot s runs on thread
+ * s % threads. NULL and errno. */
+evt__threads_t *evt__threads_new(size_t threads, size_t slots);
+/* Run fn(task, out, cap, len, user) on the thread of slot (no other call
+ * in that slot meanwhile) and return what it returned, parking the calling
+ * coroutine. A cancel of the caller cancels fn's coroutine there, and the
+ * call still waits for fn to return. */
+int evt__threads_run(evt__threads_t *ts, size_t slot, evt_batch_fn fn,
+                     const evt_batch_task_t *task, void *out, size_t cap,
+                     size_t *len, void *user);
+/* Stop the threads (no call may be running) and free ts (NULL is fine). */
+void evt__threads_free(evt__threads_t *ts);
+
 /* CLOCK_MONOTONIC in microseconds. */
 static inline int64_t evt__now_us(void)
 {

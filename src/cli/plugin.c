@@ -76,6 +76,11 @@ static int parse(plugin_opts_t *p, int argc, char **argv)
                 return -1;
             p->b.processes = (size_t)d;
             i++;
+        } else if (!strcmp(a, "-T") || !strcmp(a, "--threads")) {
+            if (number(a, val, 0, 1024, &d) < 0)
+                return -1;
+            p->b.threads = (size_t)d;
+            i++;
         } else if (!strcmp(a, "-c") || !strcmp(a, "--coroutines")) {
             if (number(a, val, 1, 1 << 24, &d) < 0)
                 return -1;
@@ -114,6 +119,10 @@ static int parse(plugin_opts_t *p, int argc, char **argv)
         } else {
             p->file = a;
         }
+    }
+    if (p->b.processes && p->b.threads) {
+        cli_error("--processes and --threads are two shapes: give one");
+        return -1;
     }
     if (!p->file)
         p->file = "-";

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Tests of eventor --plugin: the seed's run_with_file through the example
-# plugin (build/examples/add_ten.so), in process and on worker processes,
-# units with pauses, a failing line, and bad input: one line, exit 255.
+# plugin (build/examples/add_ten.so), in process, on worker processes and
+# on threads, units with pauses, a failing line, and bad input: one line,
+# exit 255.
 # Usage: tests/cli/test_plugin.sh PATH/TO/eventor
 set -u
 E=${1:?usage: test_plugin.sh EVENTOR}
@@ -51,6 +52,11 @@ expect 0 want_big.txt "$PLUGIN:add_ten" -P 2 -c 50 - <big.txt
 expect 1 want_mixed.txt "$PLUGIN:add_ten" -P 2 mixed.txt
 grep -q '^eventor: line 2: Invalid argument$' err || fail "-P: no error line for line 2: $(cat err)"
 
+# On threads: the same results, in order.
+expect 0 want_huge.txt "$PLUGIN:add_ten" -T 2 -c 50 huge.txt
+expect 1 want_mixed.txt "$PLUGIN:add_ten" -T 2 mixed.txt
+grep -q '^eventor: line 2: Invalid argument$' err || fail "-T: no error line for line 2: $(cat err)"
+
 # Bad input: exit 255, one line on stderr naming it, nothing on stdout.
 : >empty
 bad() {
@@ -68,6 +74,8 @@ bad --plugin ./missing.so:f data.txt
 bad --plugin "$PLUGIN:add_ten" missing.txt
 bad --plugin "$PLUGIN:add_ten" -c 0 data.txt
 bad --plugin "$PLUGIN:add_ten" -P x data.txt
+bad --plugin "$PLUGIN:add_ten" -T 1025 data.txt
+bad --plugin "$PLUGIN:add_ten" -T 2 -P 2 data.txt
 bad --plugin "$PLUGIN:add_ten" --unit -1 data.txt
 bad --plugin "$PLUGIN:add_ten" --interval abc data.txt
 bad --plugin "$PLUGIN:add_ten" --timeout data.txt
