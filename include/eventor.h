@@ -952,7 +952,7 @@ void evt_ipc_list_free(evt_ipc_list_t *l);
 /* ------------------------------------------------------------------------ */
 
 /* The Eventor engine: run fn over every item of a source (an array, an
- * iterator, a file of lines) with bounded concurrency, chunks and pauses
+ * iterator, a file of lines, an IPC queue) with bounded concurrency, chunks and pauses
  * (the original Eventor's unit and interval), a rate limit, a deadline per
  * attempt, retries with exponential backoff, an error policy, and every
  * item's result reported with its status, in input order or as they finish.
@@ -1077,7 +1077,10 @@ typedef int (*evt_batch_next_fn)(void *src, const void **item, size_t *len);
  * errno: EINVAL (bad options), ENOMEM, the source's errno, ECANCELED (the
  * calling coroutine was cancelled: running items were cancelled and
  * reported), EBUSY (stop_on_signals while another batch has the signals).
- * rep (may be NULL) is filled in either way. */
+ * rep (may be NULL) is filled in either way. next may wait (a socket, a
+ * pipe): it is called in a coroutine of its own, a few items ahead of the
+ * starts, so results, deadlines and signals are seen to meanwhile; items
+ * read ahead when the batch halts are reported with ECANCELED. */
 int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
                   evt_batch_next_fn next, void *src, evt_batch_report_t *rep);
 /* The same over n items: items[i] of lens[i] bytes (lens NULL: each item
@@ -1094,9 +1097,20 @@ int evt_batch_run_array(const evt_batch_opts_t *opts, evt_batch_fn fn,
  * (in $TMPDIR, default /tmp) and on_result still gets every line, in
  * order. A worker's death reruns its chunk from the first line without a
  * result, 1 + retries times at most; then the rest of the chunk fails with
- * the death's error. The error policy and progress move a chunk at a time. */
+ * the death's error. The error policy and progress move a chunk at a time.
+ * A pipe, FIFO or terminal is read as a waiting iterator (see
+ * evt_batch_run), without blocking the thread; stdin through a description
+ * of its own, so the O_NONBLOCK this needs is not seen by others. */
 int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
                        const char *path, evt_batch_report_t *rep);
+/* The same over the messages of an IPC queue, taken as they come until the
+ * queue is closed (evt_ipc_queue_close) and empty. Several batches, in
+ * this process or others, may share q: each message goes to one of them.
+ * A message taken is this batch's to report: a process that dies loses
+ * the messages it had taken; with processes, the messages are taken here
+ * and an attempt whose worker dies runs again on another one. */
+int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                        evt_ipc_queue_t *q, evt_batch_report_t *rep);
 
 
 #ifdef __cplusplus

@@ -16,6 +16,7 @@
 #define DEFAULT_GRACE 10000
 #define WINDOW_PER_SLOT 64
 #define RATE_SLACK_US 2000
+#define READ_AHEAD 64
 
 typedef struct batch batch_t;
 
@@ -65,6 +66,15 @@ struct batch {
     int stop;                 /* 0 run, 1 start nothing new, 2 cancel all */
     int src_done;             /* the source said it has no more */
     int src_err;              /* its errno, when it failed */
+    uint64_t taken;           /* items taken to start (or to hold) */
+    evt_co_t *reader;         /* a source that may wait is read here, a
+                                 few items ahead, so that the controller
+                                 never waits on it (borrowed, in attempts) */
+    evt_event_t *room;        /* set when the reader may read on */
+    int reader_waits;         /* the reader waits for room */
+    int reader_done;          /* it has returned */
+    job_t *ahead, **ahead_tail; /* read by the reader, not yet taken */
+    size_t nahead;
     evt__signals_t sig;       /* stop_on_signals: where signals arrive */
     evt_co_t *sig_watch;      /* the coroutine reading them (borrowed) */
     int64_t grace_end;        /* after a signal: cancel the rest then, -1 */
@@ -215,6 +225,8 @@ static int64_t expire(batch_t *b)
 
 static void report(batch_t *b, job_t *j)
 {
+    if (b->reader_waits)
+        evt_event_set(b->room);
     if (b->o.on_result)
         b->o.on_result(&j->task, j->status, j->result, j->result_len,
                        b->o.user);
@@ -223,6 +235,7 @@ static void report(batch_t *b, job_t *j)
 }
 
 static void halt(batch_t *b, int how);
+static void drop_ahead(batch_t *b);
 
 /* j is done for good: count it, then report it now or in its turn. */
 static void finish(batch_t *b, job_t *j)
@@ -262,12 +275,16 @@ static void halt(batch_t *b, int how)
         if (b->workers) /* their items fail with ECANCELED */
             evt_procpool_terminate(b->workers);
     }
+    if (b->reader && !b->reader_done)
+        evt_cancel(b->reader);
     job_t *j = b->held;
     b->held = NULL;
     if (j) {
         j->status = ECANCELED;
+        b->chunk_open++; /* it was not started: finish counts it out */
         finish(b, j);
     }
+    drop_ahead(b);
     while ((j = b->retries) != NULL) {
         b->retries = j->next;
         finish(b, j);
@@ -336,6 +353,75 @@ static int read_item(batch_t *b, job_t **out)
     return 1;
 }
 
+/* Take the next item to start: 1, or 0 when there is none now (see
+ * src_done, or wait for the reader's wake). */
+static int take_item(batch_t *b, job_t **out)
+{
+    if (!b->reader) {
+        if (read_item(b, out) <= 0)
+            return 0;
+    } else {
+        if (!b->ahead)
+            return 0;
+        *out = b->ahead;
+        if (!(b->ahead = b->ahead->next))
+            b->ahead_tail = &b->ahead;
+        b->nahead--;
+        if (b->reader_waits)
+            evt_event_set(b->room);
+    }
+    b->taken++;
+    return 1;
+}
+
+/* Items read ahead but not taken when the batch stops: read, so reported,
+ * with ECANCELED. */
+static void drop_ahead(batch_t *b)
+{
+    job_t *j;
+    while ((j = b->ahead) != NULL) {
+        b->ahead = j->next;
+        b->nahead--;
+        j->status = ECANCELED;
+        b->chunk_open++; /* as for held */
+        finish(b, j);
+    }
+    b->ahead_tail = &b->ahead;
+}
+
+/* The reader of a source that may wait: up to READ_AHEAD items ahead, and
+ * in order within the window of results kept back. */
+static void *reader_main(void *arg)
+{
+    batch_t *b = arg;
+    while (!b->stop) {
+        if (b->nahead >= READ_AHEAD
+            || (b->o.ordered && b->rep.read - b->deliver_next >= b->window)) {
+            b->reader_waits = 1;
+            int rc = evt_event_wait(b->room, -1);
+            b->reader_waits = 0;
+            if (rc < 0)
+                break;
+            evt_event_clear(b->room);
+            continue;
+        }
+        job_t *j;
+        if (read_item(b, &j) <= 0) {
+            if (b->stop) /* cancelled by the halt: not the source's fault */
+                b->src_err = 0;
+            break;
+        }
+        j->next = NULL;
+        *b->ahead_tail = j;
+        b->ahead_tail = &j->next;
+        b->nahead++;
+        evt_event_set(b->wake);
+    }
+    b->reader_done = 1;
+    evt_event_set(b->wake);
+    return NULL;
+}
+
 /* The due retry with the earliest time, or NULL; *next gets the earliest
  * time of those not yet due. */
 static job_t *due_retry(batch_t *b, int64_t now, int64_t *next)
@@ -383,16 +469,14 @@ static int64_t start_more(batch_t *b)
             j = b->held;
             b->held = NULL;
         } else {
-            if (b->src_done)
-                return wake;
-            if (b->o.ordered && b->rep.read - b->deliver_next >= b->window)
+            if (b->o.ordered && b->taken - b->deliver_next >= b->window)
                 return wake;
             if (b->o.unit && b->chunk_left == 0) {
                 /* The chunk ends when its last item is reported; then the
                  * pause, but only if there is another item at all. */
                 if (b->chunk_open > 0)
                     return wake;
-                if (read_item(b, &j) <= 0)
+                if (!take_item(b, &j))
                     return wake;
                 b->chunk_left = b->o.unit;
                 /* The pause comes between chunks, not before the first. */
@@ -400,7 +484,7 @@ static int64_t start_more(batch_t *b)
                 b->held = j;
                 continue;
             }
-            if (read_item(b, &j) <= 0)
+            if (!take_item(b, &j))
                 return wake;
         }
         if (b->o.unit)
@@ -484,6 +568,7 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
     b->width = c;
     b->window = c * WINDOW_PER_SLOT;
     b->done_tail = &b->done;
+    b->ahead_tail = &b->ahead;
     b->slots = calloc(c, sizeof *b->slots);
     b->free_slots = malloc(c * sizeof *b->free_slots);
     b->out = malloc(c * b->o.max_result);
@@ -517,6 +602,8 @@ static void fini(batch_t *b)
         evt_group_free(b->attempts);
     if (b->wake)
         evt_event_free(b->wake);
+    if (b->room)
+        evt_event_free(b->room);
     free(b->slots);
     free(b->free_slots);
     free(b->out);
@@ -526,12 +613,13 @@ static void fini(batch_t *b)
 static int finished(const batch_t *b)
 {
     return b->nfree == b->width && !b->retries && !b->done && !b->held
+           && !b->ahead && (!b->reader || b->reader_done)
            && (b->src_done || b->stop);
 }
 
 int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
-                   evt_batch_next_fn next, void *src, uint64_t total,
-                   evt_batch_report_t *rep, evt__hist_t *hist)
+                   evt_batch_next_fn next, void *src, int source_waits,
+                   uint64_t total, evt_batch_report_t *rep, evt__hist_t *hist)
 {
     batch_t b;
     if (!next || !evt__batch_valid(opts, fn)) {
@@ -546,6 +634,14 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
     }
     b.next = next;
     b.src = src;
+    if (source_waits
+        && (!(b.room = evt_event_new())
+            || !(b.reader = evt_group_spawn(b.attempts, reader_main, &b)))) {
+        int err = errno;
+        fini(&b);
+        errno = err;
+        return -1;
+    }
     if (b.o.stop_on_signals && watch_start(&b) < 0) {
         int err = errno;
         fini(&b);
@@ -559,13 +655,17 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
     for (;;) {
         collect(&b);
         check_signals(&b);
-        if (b.src_err)
+        if (b.src_err && !b.ahead) /* the items read before still run */
             halt(&b, 1);
         if (b.grace_end >= 0 && evt_now() >= b.grace_end)
             halt(&b, 2);
-        int64_t wake = evt__earliest(start_more(&b), expire(&b));
+        /* Start first: the deadlines of what starts now count too. */
+        int64_t wake = start_more(&b);
+        wake = evt__earliest(wake, expire(&b));
         if (b.stop < 2)
             wake = evt__earliest(wake, b.grace_end);
+        if (b.stop)
+            drop_ahead(&b); /* what the reader read as it was stopped */
         if (finished(&b))
             break;
         if (b.o.progress) {
@@ -589,6 +689,7 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
     if (b.sig_watch)
         evt__signals_give(&b.sig);
     collect(&b);
+    drop_ahead(&b);
     b.rep.wall_ms = evt_now() - start_ms;
     b.rep.p50_ms = evt__hist_quantile(&b.hist, 0.50);
     b.rep.p99_ms = evt__hist_quantile(&b.hist, 0.99);
@@ -610,5 +711,6 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
 int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
                   evt_batch_next_fn next, void *src, evt_batch_report_t *rep)
 {
-    return evt__batch_run(opts, fn, next, src, 0, rep, NULL);
+    /* Any iterator may wait (on a socket, a queue...): read it apart. */
+    return evt__batch_run(opts, fn, next, src, 1, 0, rep, NULL);
 }

@@ -66,12 +66,15 @@ void evt__hist_merge(evt__hist_t *h, const evt__hist_t *from);
 /* The q-quantile (0 < q <= 1) in milliseconds; 0 when empty. */
 double evt__hist_quantile(const evt__hist_t *h, double q);
 
-/* evt_batch_run, told the number of items when the source knows it (0:
- * unknown), for the progress display's ETA; hist (or NULL) gets the
- * attempt times added. */
+/* evt_batch_run. source_waits: next may park (a pipe, a queue), so it is
+ * called in a reader coroutine of its own, a few items ahead, and results,
+ * deadlines and signals go on meanwhile; 0: next returns at once (memory,
+ * a regular file), and is called when an item may start. total: the
+ * number of items when the source knows it (0: unknown), for the progress
+ * display's ETA. hist (or NULL) gets the attempt times added. */
 int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
-                   evt_batch_next_fn next, void *src, uint64_t total,
-                   evt_batch_report_t *rep, evt__hist_t *hist);
+                   evt_batch_next_fn next, void *src, int source_waits,
+                   uint64_t total, evt_batch_report_t *rep, evt__hist_t *hist);
 
 /* Progress on a file descriptor: a bar redrawn in place on a terminal, a
  * line per period otherwise. */

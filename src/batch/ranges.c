@@ -184,7 +184,7 @@ static ssize_t run_chunk(const void *in, size_t in_len, void *out, size_t cap)
     o.on_result = spool_record;
     o.user = &w;
     evt_batch_report_t rep;
-    if (evt__batch_run(&o, run_line, next_line, &l, 0, &rep, &w.hist) < 0
+    if (evt__batch_run(&o, run_line, next_line, &l, 0, 0, &rep, &w.hist) < 0
         || ftruncate(sfd, (off_t)w.used) < 0)
         goto fail;
     memcpy(out, &w.hist, sizeof w.hist);

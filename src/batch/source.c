@@ -1,12 +1,16 @@
-/* The sources a batch reads: an array in memory, and the lines of a file
- * read as they are needed (constant memory for a file of any size). */
+/* The sources a batch reads: an array in memory, the lines of a file read
+ * as they are needed (constant memory for a file of any size), and the
+ * messages of an IPC queue. */
 #define _GNU_SOURCE
 #include "batch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct array_src {
     const void *const *items;
@@ -40,29 +44,100 @@ int evt_batch_run_array(const evt_batch_opts_t *opts, evt_batch_fn fn,
             return -1;
         }
     array_src_t a = {items, lens, n, 0};
-    return evt__batch_run(opts, fn, array_next, &a, n, rep, NULL);
+    return evt__batch_run(opts, fn, array_next, &a, 0, n, rep, NULL);
 }
 
+/* Lines of a file descriptor through a buffer that grows to the longest
+ * line. A regular file is read with read(2) (it never waits for long); a
+ * pipe, FIFO, terminal or socket with evt_read, so that only the reader
+ * coroutine waits for the next line. */
 typedef struct file_src {
-    FILE *f;
-    char *line;
+    int fd;
+    int waits;          /* not a regular file */
+    char *buf;
     size_t cap;
+    size_t start, end;  /* bytes not yet handed out */
+    size_t scanned;     /* of those, the ones known to hold no newline */
+    int eof;
 } file_src_t;
 
 static int file_next(void *p, const void **item, size_t *len)
 {
     file_src_t *s = p;
-    errno = 0;
-    ssize_t n = getline(&s->line, &s->cap, s->f);
-    if (n < 0)
-        return ferror(s->f) ? -1 : 0;
-    if (n > 0 && s->line[n - 1] == '\n')
-        n--;
-    if (n > 0 && s->line[n - 1] == '\r')
-        n--;
-    *item = s->line;
-    *len = (size_t)n;
-    return 1;
+    for (;;) {
+        char *at = s->buf + s->start;
+        size_t unscanned = s->end - s->start - s->scanned;
+        char *nl = unscanned ? memchr(at + s->scanned, '\n', unscanned)
+                             : NULL; /* (buf is NULL before the first read) */
+        if (nl || (s->eof && s->end > s->start)) {
+            size_t n = nl ? (size_t)(nl - at) : s->end - s->start;
+            s->start += n + (nl != NULL);
+            s->scanned = 0;
+            if (n > 0 && at[n - 1] == '\r')
+                n--;
+            *item = at;
+            *len = n;
+            return 1;
+        }
+        if (s->eof)
+            return 0;
+        s->scanned = s->end - s->start;
+        /* The partial line moves to the front (the last item handed out
+         * is no longer needed); the buffer doubles when it is all line. */
+        if (s->start)
+            memmove(s->buf, at, s->end - s->start);
+        s->end -= s->start;
+        s->start = 0;
+        if (s->end == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 65536;
+            char *buf = realloc(s->buf, cap);
+            if (!buf) {
+                errno = ENOMEM;
+                return -1;
+            }
+            s->buf = buf;
+            s->cap = cap;
+        }
+        ssize_t r;
+        do
+            r = s->waits ? evt_read(s->fd, s->buf + s->end, s->cap - s->end, -1)
+                         : read(s->fd, s->buf + s->end, s->cap - s->end);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            return -1;
+        s->eof = r == 0;
+        s->end += (size_t)r;
+    }
+}
+
+/* Open what a batch reads lines from: path, or stdin for "-". A stdin that
+ * is not a regular file is opened again through /proc (a description of
+ * our own) so that the O_NONBLOCK evt_read sets is not seen by the other
+ * processes sharing it (the shell's terminal). -1 and errno on failure. */
+static int open_lines(const char *path, file_src_t *s)
+{
+    struct stat st;
+    if (strcmp(path, "-") != 0) {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0)
+            return -1;
+        if (fstat(s->fd, &st) < 0) {
+            int err = errno;
+            close(s->fd);
+            errno = err;
+            return -1;
+        }
+        s->waits = !S_ISREG(st.st_mode);
+        return 0;
+    }
+    if (fstat(0, &st) < 0)
+        return -1;
+    s->waits = !S_ISREG(st.st_mode);
+    s->fd = s->waits ? open("/proc/self/fd/0", O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+                     : -1;
+    if (s->fd < 0) /* a regular file, or a socket (it cannot be reopened) */
+        s->fd = dup(0);
+    return s->fd < 0 ? -1 : 0;
 }
 
 int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
@@ -84,15 +159,66 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
         if (rc <= 0)
             return rc;
     }
-    file_src_t s = {NULL, NULL, 0};
-    s.f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-    if (!s.f)
+    file_src_t s = {0};
+    if (open_lines(path, &s) < 0)
         return -1;
-    int rc = evt__batch_run(opts, fn, file_next, &s, 0, rep, NULL);
+    int rc = evt__batch_run(opts, fn, file_next, &s, s.waits, 0, rep, NULL);
     int err = errno;
-    if (s.f != stdin)
-        fclose(s.f);
-    free(s.line);
+    evt_fd_forget(s.fd);
+    close(s.fd);
+    free(s.buf);
+    errno = err;
+    return rc;
+}
+
+typedef struct queue_src {
+    evt_ipc_queue_t *q;
+    char *buf;
+    size_t cap;
+} queue_src_t;
+
+static int queue_next(void *p, const void **item, size_t *len)
+{
+    queue_src_t *s = p;
+    for (;;) {
+        ssize_t n = evt_ipc_queue_get(s->q, s->buf, s->cap, -1);
+        if (n >= 0) {
+            *item = s->buf;
+            *len = (size_t)n;
+            return 1;
+        }
+        if (errno == EPIPE) /* closed, and nothing left */
+            return 0;
+        if (errno != EMSGSIZE || s->cap == evt_ipc_queue_msg_max(s->q))
+            return -1;
+        /* A message longer than any before: room for the longest. */
+        size_t cap = evt_ipc_queue_msg_max(s->q);
+        char *buf = realloc(s->buf, cap);
+        if (!buf) {
+            errno = ENOMEM;
+            return -1;
+        }
+        s->buf = buf;
+        s->cap = cap;
+    }
+}
+
+int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                        evt_ipc_queue_t *q, evt_batch_report_t *rep)
+{
+    if (!q) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t max = evt_ipc_queue_msg_max(q);
+    queue_src_t s = {q, NULL, max < 65536 ? max : 65536};
+    if (!(s.buf = malloc(s.cap))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = evt__batch_run(opts, fn, queue_next, &s, 1, 0, rep, NULL);
+    int err = errno;
+    free(s.buf);
     errno = err;
     return rc;
 }

@@ -1,7 +1,7 @@
 /* eventor --plugin LIB.so:FN: the seed's run_with_file. Every line of a
  * file goes through a C function loaded from a shared object, in this
- * process (on coroutines) or on worker processes, by the batch engine;
- * results come out in input order, one line each. */
+ * process (on coroutines), on worker threads or on worker processes, by
+ * the batch engine; results come out in input order, one line each. */
 #include "cli.h"
 #include "eventor.h"
 
@@ -16,7 +16,14 @@ typedef struct plugin_opts {
     const char *file;   /* input, "-" = stdin */
     evt_batch_opts_t b;
     int failed_lines;   /* lines reported with an error */
+    int unflushed;      /* results written to stdout's buffer since the
+                           last flush */
 } plugin_opts_t;
+
+/* Results of a slow stream (tail -f | eventor --plugin ...) must not wait
+ * in stdout's buffer for the next 4 KiB: flush what is there this often,
+ * while a fast run still writes whole buffers. */
+#define FLUSH_MS 100
 
 /* One result line; a failed item says so on stderr and is counted. */
 static void print_result(const evt_batch_task_t *t, int status,
@@ -26,6 +33,7 @@ static void print_result(const evt_batch_task_t *t, int status,
     if (status == 0) {
         fwrite(res, 1, len, stdout);
         putchar('\n');
+        p->unflushed = 1;
         return;
     }
     p->failed_lines++;
@@ -161,6 +169,17 @@ static evt_batch_fn load(const char *spec)
     return f;
 }
 
+static void *flusher(void *arg)
+{
+    plugin_opts_t *p = arg;
+    while (evt_sleep(evt_now() + FLUSH_MS) == 0)
+        if (p->unflushed) {
+            p->unflushed = 0;
+            fflush(stdout);
+        }
+    return NULL;
+}
+
 int plugin_requested(int argc, char **argv)
 {
     return argc > 1 && !strcmp(argv[1], "--plugin");
@@ -176,8 +195,15 @@ int plugin_main(int argc, char **argv)
         return CLI_EXIT_ERROR;
     p.b.stop_on_signals = 1;
     evt_batch_report_t r;
+    evt_co_t *flush_co = evt_spawn(flusher, &p); /* NULL: flushed at the end */
     int rc = evt_batch_run_file(&p.b, fn, p.file, &r);
+    int err = errno;
+    if (flush_co) {
+        evt_cancel(flush_co);
+        evt_join(flush_co, -1, NULL);
+    }
     fflush(stdout);
+    errno = err;
     if (rc < 0) {
         /* An unopenable file fails before any line is read. */
         cli_error("cannot read %s: %s", p.file, strerror(errno));

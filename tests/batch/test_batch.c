@@ -196,6 +196,13 @@ Test(batch, attempt_deadline)
     cr_assert_eq(r.failed, 1);
     cr_assert_eq(s.status[3], ETIMEDOUT);
     cr_assert_geq(s.end_ms[3], s.start_ms[3] + 20);
+
+    /* A lone attempt: nothing else wakes the engine before its deadline. */
+    seen_init(&s);
+    s.forever_index = 0;
+    cr_assert_eq(evt_batch_run_array(&o, add_ten, (const void *const *)ONE_TO_TEN,
+                                     NULL, 1, &r), 0);
+    cr_assert_eq(s.status[0], ETIMEDOUT);
 }
 
 static const char *numbers[MAXN];

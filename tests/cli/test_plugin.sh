@@ -57,6 +57,22 @@ expect 0 want_huge.txt "$PLUGIN:add_ten" -T 2 -c 50 huge.txt
 expect 1 want_mixed.txt "$PLUGIN:add_ten" -T 2 mixed.txt
 grep -q '^eventor: line 2: Invalid argument$' err || fail "-T: no error line for line 2: $(cat err)"
 
+# A slow stream: the result of a line comes out while the input is still
+# open (the reader waits apart from the results, and stdout is flushed).
+mkfifo in.fifo out.fifo
+"$E" --plugin "$PLUGIN:add_ten" <in.fifo >out.fifo 2>err &
+pid=$!
+exec 3>in.fifo 4<out.fifo
+echo 1 >&3
+first=$(timeout 10 head -n 1 <&4)
+[ "$first" = 11 ] || fail "stream: no result for line 1 while input is open (got '$first')"
+echo 2 >&3
+exec 3>&-
+rest=$(timeout 10 cat <&4)
+exec 4<&-
+[ "$rest" = 12 ] || fail "stream: got '$rest' after line 2"
+wait $pid || fail "stream: exit $?"
+
 # Bad input: exit 255, one line on stderr naming it, nothing on stdout.
 : >empty
 bad() {
