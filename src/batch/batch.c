@@ -583,7 +583,7 @@ static int init(batch_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn)
         if (!b->workers)
             return -1;
     }
-    if (b->o.threads && !(b->threads = evt__threads_new(b->o.threads, c)))
+    if (b->o.threads && !(b->threads = evt__threads_new(b->o.threads, c, 0)))
         return -1;
     if (!b->slots || !b->free_slots || !b->out || (b->o.ordered && !b->ring)
         || !b->attempts || !b->wake)

@@ -21,9 +21,10 @@ int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
 
 /* T worker threads running batch attempts, C at once each (threads.c). */
 typedef struct evt__threads evt__threads_t;
-/* threads threads for attempts in slots [0, slots): slot s runs on thread
- * s % threads. NULL and errno. */
-evt__threads_t *evt__threads_new(size_t threads, size_t slots);
+/* threads threads for calls in slots [0, slots): slot s runs on thread
+ * s % threads, at most limit calls at once on a thread (0: no limit), the
+ * others waiting there in order. NULL and errno. */
+evt__threads_t *evt__threads_new(size_t threads, size_t slots, size_t limit);
 /* Run fn(task, out, cap, len, user) on the thread of slot (no other call
  * in that slot meanwhile) and return what it returned, parking the calling
  * coroutine. A cancel of the caller cancels fn's coroutine there, and the

@@ -1,11 +1,12 @@
-/* A file of lines on worker processes, split by byte ranges: the parent
- * cuts the file into chunks of whole lines (it maps each chunk to count its
- * newlines, and copies no line), a worker maps its chunk and runs its lines
- * through an in-process batch on its coroutines, and writes each line's
- * result, in order, to a spool file of the chunk; the parent hands the
- * spooled results to on_result in input order. A worker that dies leaves
- * its spool behind: the chunk runs again from the first line without a
- * result, on another worker. */
+/* A file of lines on worker processes or threads, split by byte ranges:
+ * the parent cuts the file into chunks of whole lines (it maps each chunk to
+ * count its newlines, and copies no line), a worker maps its chunk and runs
+ * its lines through an in-process batch on its coroutines, and writes each
+ * line's result, in order, to a spool file of the chunk; the parent hands
+ * the spooled results to on_result in input order. A worker process that
+ * dies leaves its spool behind: the chunk runs again from the first line
+ * without a result, on another worker. Threads use the same chunk job and
+ * spools: one way to run a chunk, whatever runs it. */
 #define _GNU_SOURCE
 #include "batch.h"
 
@@ -207,17 +208,24 @@ done:
 
 /* --- the parent's side ----------------------------------------------------- */
 
+typedef struct ranges ranges_t;
+
 typedef struct chunk {
     uint64_t off, len, first, lines;
     void *map;              /* the chunk, mapped from its cut to its report */
     size_t maplen;
     const char *at;         /* where its first line is in map */
     unsigned deaths;        /* runs lost to a dying worker */
-    evt_future_t *future;   /* the running job, or NULL */
+    ranges_t *r;
+    int running;            /* its job has not ended */
+    int err;                /* once it has: 0 or the job's error */
+    evt_future_t *future;   /* processes: the job, or NULL */
+    void *in;               /* threads: the job's argument (run_chunk's) */
+    size_t in_len;
     evt__hist_t hist;       /* the job's result */
 } chunk_t;
 
-typedef struct ranges {
+struct ranges {
     evt_batch_opts_t o;      /* the caller's options, defaults filled in */
     evt_batch_opts_t inner;  /* those of the lines' batch in a worker */
     evt_batch_fn fn;
@@ -227,7 +235,10 @@ typedef struct ranges {
     uint64_t cut;            /* where the next chunk starts */
     uint64_t lines;          /* lines in the chunks cut so far */
     char spool_dir[64];
-    evt_procpool_t *pool;
+    evt_procpool_t *pool;    /* processes: where chunks run */
+    evt__threads_t *threads; /* threads: where chunks run, one at a time on
+                                each (slot: the chunk's place in ring) */
+    evt_group_t *runs;       /* threads: a coroutine per chunk running */
     evt_event_t *wake;       /* a job ended or a signal came */
     chunk_t *ring;           /* chunks in flight, oldest at head */
     size_t cap, head, count;
@@ -240,7 +251,7 @@ typedef struct ranges {
     evt__progress_t prog;
     evt__hist_t hist;
     evt_batch_report_t rep;
-} ranges_t;
+};
 
 /* The end of the chunk that starts at r->cut: its last line is the one
  * holding the byte at cut + chunk_size - 1. */
@@ -277,8 +288,37 @@ static uint64_t count_lines(const char *p, uint64_t len)
 
 static void on_job_done(evt_future_t *f, void *user)
 {
-    (void)f;
-    evt_event_set(user);
+    chunk_t *c = user;
+    c->err = evt_future_err(f);
+    c->running = 0;
+    evt_event_set(c->r->wake);
+}
+
+/* run_chunk as a thread's call. */
+static int chunk_call(const evt_batch_task_t *t, void *out, size_t cap,
+                      size_t *len, void *user)
+{
+    (void)user;
+    ssize_t n = run_chunk(t->item, t->len, out, cap);
+    if (n < 0)
+        return errno ? errno : EIO;
+    *len = (size_t)n;
+    return 0;
+}
+
+static void *run_on_thread(void *arg)
+{
+    chunk_t *c = arg;
+    ranges_t *r = c->r;
+    evt_batch_task_t t = {.item = c->in, .len = c->in_len};
+    size_t len;
+    c->err = evt__threads_run(r->threads, (size_t)(c - r->ring), chunk_call,
+                              &t, &c->hist, sizeof c->hist, &len, NULL);
+    free(c->in);
+    c->in = NULL;
+    c->running = 0;
+    evt_event_set(r->wake);
+    return NULL;
 }
 
 static void spool_path(const ranges_t *r, const chunk_t *c, char *out,
@@ -301,11 +341,29 @@ static int submit(ranges_t *r, chunk_t *c)
     memcpy(in, &a, sizeof a);
     memcpy(in + sizeof a, r->path, plen);
     memcpy(in + sizeof a + plen, spool, slen);
+    c->r = r;
+    if (r->threads) {
+        c->in = in;
+        c->in_len = n;
+        if (!evt_group_spawn(r->runs, run_on_thread, c)) {
+            c->in = NULL;
+            free(in);
+            return -1;
+        }
+        c->running = 1;
+        return 0;
+    }
     c->future = evt_procpool_apply_async(r->pool, run_chunk, in, n, &c->hist,
                                          sizeof c->hist, NULL, NULL, NULL);
     free(in);
-    if (!c->future || evt_future_on_done(c->future, on_job_done, r->wake) < 0)
+    if (!c->future)
         return -1;
+    c->running = 1;
+    if (evt_future_on_done(c->future, on_job_done, c) < 0) {
+        /* (Only ENOMEM: the job runs on; wait for it without a call.) */
+        evt_future_wait(c->future, -1);
+        on_job_done(c->future, c);
+    }
     return 0;
 }
 
@@ -336,8 +394,10 @@ static void halt(ranges_t *r, int how)
     if (r->stop >= how)
         return;
     r->stop = how;
-    if (how == 2)
+    if (how == 2 && r->pool)
         evt_procpool_terminate(r->pool);
+    if (how == 2 && r->runs) /* each run cancels its chunk on its thread */
+        evt_group_cancel(r->runs);
 }
 
 /* One line is done: count it, tell on_result. */
@@ -405,7 +465,7 @@ static void deliver(ranges_t *r, chunk_t *c, int err)
 static void settle(ranges_t *r)
 {
     chunk_t *c = &r->ring[r->head];
-    int err = evt_future_err(c->future);
+    int err = c->err;
     evt_future_free(c->future);
     c->future = NULL;
     if (err == 0)
@@ -438,7 +498,7 @@ static int run(ranges_t *r)
         check_signals(r);
         if (r->grace_end >= 0 && evt_now() >= r->grace_end)
             halt(r, 2);
-        while (r->count && evt_future_done(r->ring[r->head].future))
+        while (r->count && !r->ring[r->head].running)
             settle(r);
         for (;;) {
             check_signals(r); /* a signal stops the very next start */
@@ -459,10 +519,13 @@ static int run(ranges_t *r)
         }
         if (evt_event_wait(r->wake, wake) < 0 && errno == ECANCELED) {
             /* The caller was cancelled: the jobs are, too. Freeing the
-             * pool waits (even now) until every job has ended. */
+             * pool or the runs waits (even now) until every job ended. */
             halt(r, 2);
             evt_procpool_free(r->pool);
             r->pool = NULL;
+            if (r->runs)
+                evt_group_free(r->runs);
+            r->runs = NULL;
             while (r->count)
                 settle(r);
             rc = ECANCELED;
@@ -494,7 +557,7 @@ int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
         return 1; /* not a file to split: the caller reads it line by line */
     }
     r.size = (uint64_t)st.st_size;
-    size_t p = r.o.processes;
+    size_t p = r.o.processes ? r.o.processes : r.o.threads;
     r.chunk_size = r.size / (p * CHUNKS_PER_WORKER) + 1;
     r.chunk_size = r.chunk_size < CHUNK_MIN   ? CHUNK_MIN
                    : r.chunk_size > CHUNK_MAX ? CHUNK_MAX
@@ -504,6 +567,7 @@ int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
      * error policy, the signals and the progress. */
     r.inner = r.o;
     r.inner.processes = 0;
+    r.inner.threads = 0;
     r.inner.progress = 0;
     r.inner.stop_on_signals = 0;
     r.inner.halt = EVT_HALT_NEVER;
@@ -519,7 +583,11 @@ int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
     } else if (!(r.ring = calloc(r.cap, sizeof *r.ring))
                || !(r.wake = evt_event_new())) {
         err = ENOMEM;
-    } else if (!(r.pool = evt_procpool_new(p, &po))) {
+    } else if (r.o.processes && !(r.pool = evt_procpool_new(p, &po))) {
+        err = errno;
+    } else if (r.o.threads
+               && (!(r.runs = evt_group_new())
+                   || !(r.threads = evt__threads_new(p, r.cap, 1)))) {
         err = errno;
     } else if (r.o.stop_on_signals && evt__signals_take(&r.sig, r.wake) < 0) {
         err = errno;
@@ -547,6 +615,9 @@ int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
     if (rep)
         *rep = r.rep;
     evt_procpool_free(r.pool);
+    if (r.runs)
+        evt_group_free(r.runs);
+    evt__threads_free(r.threads);
     if (r.wake)
         evt_event_free(r.wake);
     free(r.ring);

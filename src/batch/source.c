@@ -147,9 +147,10 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
         errno = EINVAL;
         return -1;
     }
-    /* On worker processes, a file is split by byte ranges, unless its
-     * items must pass one gate in order (chunks, a rate). */
-    if (opts && opts->processes && !opts->unit && opts->rate == 0
+    /* On workers, a file is split by byte ranges, unless its items must
+     * pass one gate in order (chunks, a rate). */
+    if (opts && (opts->processes || opts->threads) && !opts->unit
+        && opts->rate == 0
         && strcmp(path, "-") != 0) {
         if (!evt__batch_valid(opts, fn)) {
             errno = EINVAL;

@@ -26,6 +26,7 @@ typedef struct call {
     size_t len;                 /* what fn set */
     void *user;
     int rc;                     /* what fn returned */
+    struct call *next;          /* in its worker's queue of waiting calls */
     evt__sched_t *home;         /* the controller's thread */
     evt_co_t *waiter;           /* the coroutine parked in evt__threads_run */
     int returned;               /* back has run (home thread only) */
@@ -37,6 +38,8 @@ typedef struct worker {
     evt__sched_t *sched;        /* its scheduler, set before `ready` */
     evt_co_t *host;             /* the host task, parked until quit */
     evt_group_t *attempts;      /* the calls running there */
+    size_t active;              /* how many (its thread only) */
+    call_t *queued, **queued_tail; /* calls waiting for one to end */
     evt__post_t cancel;         /* cancels what want_cancel asks for */
     atomic_int cancel_posted;   /* `cancel` is in the inbox, not yet run */
     evt__post_t quit;
@@ -50,6 +53,7 @@ struct evt__threads {
     worker_t *w;
     size_t n;                   /* threads; slot s runs on thread s % n */
     size_t slots;
+    size_t limit;               /* calls at once on a thread, 0 = slots */
     atomic_uchar *want_cancel;  /* by slot: cancel the call there */
     evt_co_t **running;         /* by slot: the call's coroutine, or NULL
                                    (touched by the slot's thread only) */
@@ -57,12 +61,41 @@ struct evt__threads {
 
 /* --- the worker side ------------------------------------------------------ */
 
+static void *attempt(void *arg);
+
+/* End c with rc without running it (any more). */
+static void send_back(call_t *c, int rc)
+{
+    c->rc = rc;
+    evt__post(c->home, &c->back); /* c is not ours after this */
+}
+
+static void start_call(worker_t *w, call_t *c)
+{
+    evt_co_t *co = evt_group_spawn(w->attempts, attempt, c);
+    if (!co) {
+        send_back(c, errno ? errno : ENOMEM);
+        return;
+    }
+    w->active++;
+    c->ts->running[c->slot] = co;
+}
+
 static void *attempt(void *arg)
 {
     call_t *c = arg;
-    c->rc = c->fn(c->task, c->out, c->cap, &c->len, c->user);
-    c->ts->running[c->slot] = NULL;
-    evt__post(c->home, &c->back); /* c is not ours after this */
+    evt__threads_t *ts = c->ts;
+    worker_t *w = &ts->w[c->slot % ts->n];
+    int rc = c->fn(c->task, c->out, c->cap, &c->len, c->user);
+    ts->running[c->slot] = NULL;
+    w->active--;
+    send_back(c, rc);
+    call_t *next = w->queued;
+    if (next) {
+        if (!(w->queued = next->next))
+            w->queued_tail = &w->queued;
+        start_call(w, next);
+    }
     return NULL;
 }
 
@@ -70,13 +103,13 @@ static void go(void *arg)
 {
     call_t *c = arg;
     worker_t *w = &c->ts->w[c->slot % c->ts->n];
-    evt_co_t *co = evt_group_spawn(w->attempts, attempt, c);
-    if (!co) {
-        c->rc = errno ? errno : ENOMEM;
-        evt__post(c->home, &c->back);
+    if (c->ts->limit && w->active >= c->ts->limit) {
+        c->next = NULL;
+        *w->queued_tail = c;
+        w->queued_tail = &c->next;
         return;
     }
-    c->ts->running[c->slot] = co;
+    start_call(w, c);
 }
 
 /* The flag is cleared before the scan, so a cancel asked for during the
@@ -89,6 +122,17 @@ static void cancel_slots(void *arg)
     worker_t *w = arg;
     evt__threads_t *ts = w->ts;
     atomic_store(&w->cancel_posted, 0);
+    /* A queued call is ended here, as fn cancelled before it ran. */
+    for (call_t **p = &w->queued; *p;) {
+        call_t *c = *p;
+        if (atomic_exchange(&ts->want_cancel[c->slot], 0)) {
+            if (!(*p = c->next))
+                w->queued_tail = p;
+            send_back(c, ECANCELED);
+        } else {
+            p = &c->next;
+        }
+    }
     for (size_t s = (size_t)(w - ts->w); s < ts->slots; s += ts->n)
         if (atomic_exchange(&ts->want_cancel[s], 0) && ts->running[s])
             evt_cancel(ts->running[s]);
@@ -191,13 +235,14 @@ void evt__threads_free(evt__threads_t *ts)
     free(ts);
 }
 
-evt__threads_t *evt__threads_new(size_t threads, size_t slots)
+evt__threads_t *evt__threads_new(size_t threads, size_t slots, size_t limit)
 {
     evt__threads_t *ts = calloc(1, sizeof *ts);
     if (!ts)
         return NULL;
     ts->n = threads;
     ts->slots = slots;
+    ts->limit = limit;
     ts->hosts = calloc(threads, sizeof *ts->hosts);
     ts->w = calloc(threads, sizeof *ts->w);
     ts->want_cancel = calloc(slots, sizeof *ts->want_cancel);
@@ -213,6 +258,7 @@ evt__threads_t *evt__threads_new(size_t threads, size_t slots)
     for (size_t i = 0; i < threads && !err; i++) {
         worker_t *w = &ts->w[i];
         w->ts = ts;
+        w->queued_tail = &w->queued;
         w->cancel = (evt__post_t){NULL, cancel_slots, w};
         w->quit = (evt__post_t){NULL, quit, w};
         atomic_init(&w->cancel_posted, 0);

@@ -1,6 +1,7 @@
-/* Tests of a file on worker processes, split by byte ranges: every line
- * reaches fn once with its index in the file and comes back in order
- * (empty lines, CRLF and a last line without a newline included), a worker
+/* Tests of a file on worker processes or threads, split by byte ranges:
+ * every line reaches fn once with its index in the file and comes back in
+ * order (empty lines, CRLF and a last line without a newline included);
+ * halt now on threads cancels the chunks running there; a worker
  * killed mid-chunk costs a rerun of the lines it had not reported only, a
  * line that kills every worker fails with the signal after the retries, and
  * a file that cannot be split is read line by line; a signal stops new
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "eventor.h"
@@ -26,13 +28,13 @@
  * and whether it does so every time (ctl[ALWAYS]). */
 static _Atomic uint32_t *consumed;
 static _Atomic int *ctl;
-enum { KILL, ALWAYS, KILLED };
+enum { KILL, ALWAYS, KILLED, FAIL };
 
 __attribute__((constructor(200))) static void make_shared(void)
 {
     consumed = evt_ipc_array_new(N, sizeof *consumed);
-    ctl = evt_ipc_array_new(3, sizeof *ctl);
-    ctl[KILL] = -1;
+    ctl = evt_ipc_array_new(4, sizeof *ctl);
+    ctl[KILL] = ctl[FAIL] = -1;
 }
 
 /* Line i of the test file. */
@@ -68,8 +70,11 @@ static int work(const evt_batch_task_t *t, void *out, size_t cap,
     int i = (int)t->index;
     if (i == ctl[KILL] && (ctl[ALWAYS] || atomic_exchange(&ctl[KILLED], 1) == 0))
         raise(SIGKILL);
+    if (i == ctl[FAIL])
+        return EIO;
     atomic_fetch_add(&consumed[i], 1);
-    *len = (size_t)snprintf(out, cap, "%d|%ld|%.*s", i, (long)getpid(),
+    /* The worker's thread id: its pid in a worker process. */
+    *len = (size_t)snprintf(out, cap, "%d|%ld|%.*s", i, (long)syscall(SYS_gettid),
                             (int)t->len, (const char *)t->item);
     return 0;
 }
@@ -108,19 +113,28 @@ static void check(const evt_batch_task_t *t, int status, const void *res,
         s->pids[s->npids++] = pid;
 }
 
-static void run(seen_t *s, evt_batch_report_t *r, unsigned retries)
+/* On 2 worker processes, or 2 threads when threads is 1. */
+static void run_on(seen_t *s, evt_batch_report_t *r, unsigned retries,
+                   int threads)
 {
     memset(s, 0, sizeof *s);
     for (int i = 0; i < N; i++)
         consumed[i] = 0;
     ctl[KILLED] = 0;
-    evt_batch_opts_t o = {.processes = 2, .coroutines = C, .ordered = 1,
-                          .retries = retries, .on_result = check, .user = s};
+    evt_batch_opts_t o = {.processes = threads ? 0 : 2,
+                          .threads = threads ? 2 : 0, .coroutines = C,
+                          .ordered = 1, .retries = retries,
+                          .on_result = check, .user = s};
     cr_assert_eq(evt_batch_run_file(&o, work, path, r), 0, "%s",
                  strerror(errno));
     cr_assert_eq(r->read, N);
     cr_assert_eq(s->next, N, "every line is reported");
     cr_assert_eq(s->bad, 0, "%d lines came back wrong", s->bad);
+}
+
+static void run(seen_t *s, evt_batch_report_t *r, unsigned retries)
+{
+    run_on(s, r, retries, 0);
 }
 
 Test(batch_ranges, lines_come_back_in_order_from_both_workers)
@@ -135,6 +149,41 @@ Test(batch_ranges, lines_come_back_in_order_from_both_workers)
     for (int i = 0; i < N; i++)
         cr_assert_eq(consumed[i], 1, "line %d consumed %u times", i,
                      consumed[i]);
+}
+
+Test(batch_ranges, lines_come_back_in_order_from_both_threads)
+{
+    static seen_t s;
+    evt_batch_report_t r;
+    write_file();
+    run_on(&s, &r, 0, 1);
+    unlink(path);
+    cr_assert_eq(r.ok, N);
+    cr_assert_eq(s.npids, 2, "both threads took chunks");
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(consumed[i], 1, "line %d consumed %u times", i,
+                     consumed[i]);
+}
+
+Test(batch_ranges, halt_now_on_threads_cancels_their_chunks)
+{
+    static seen_t s;
+    write_file();
+    memset(&s, 0, sizeof s);
+    ctl[FAIL] = 5;
+    evt_batch_opts_t o = {.threads = 2, .coroutines = C, .ordered = 1,
+                          .halt = EVT_HALT_NOW, .on_result = check,
+                          .user = &s};
+    evt_batch_report_t r;
+    cr_assert_eq(evt_batch_run_file(&o, work, path, &r), 0);
+    ctl[FAIL] = -1;
+    unlink(path);
+    cr_assert_eq(r.halted, 1);
+    cr_assert_lt(r.read, N, "chunks not cut yet are not read");
+    cr_assert_eq(s.next, r.read, "every line read is reported once");
+    cr_assert_eq(s.bad, 0);
+    cr_assert_eq(s.status[5], EIO);
+    cr_assert_eq(r.ok + r.failed, r.read);
 }
 
 Test(batch_ranges, a_killed_worker_costs_a_rerun_of_unreported_lines_only)
