@@ -47,6 +47,19 @@ int evt_batch_run_array(const evt_batch_opts_t *opts, evt_batch_fn fn,
     return evt__batch_run(opts, fn, array_next, &a, 0, n, rep, NULL);
 }
 
+/* Make *buf cap bytes; 0, or -1 and ENOMEM (*buf is kept). */
+static int grow(char **buf, size_t *cap, size_t want)
+{
+    char *b = realloc(*buf, want);
+    if (!b) {
+        errno = ENOMEM;
+        return -1;
+    }
+    *buf = b;
+    *cap = want;
+    return 0;
+}
+
 /* Lines of a file descriptor through a buffer that grows to the longest
  * line. A regular file is read with read(2) (it never waits for long); a
  * pipe, FIFO, terminal or socket with evt_read, so that only the reader
@@ -88,16 +101,9 @@ static int file_next(void *p, const void **item, size_t *len)
             memmove(s->buf, at, s->end - s->start);
         s->end -= s->start;
         s->start = 0;
-        if (s->end == s->cap) {
-            size_t cap = s->cap ? s->cap * 2 : 65536;
-            char *buf = realloc(s->buf, cap);
-            if (!buf) {
-                errno = ENOMEM;
-                return -1;
-            }
-            s->buf = buf;
-            s->cap = cap;
-        }
+        if (s->end == s->cap && grow(&s->buf, &s->cap,
+                                     s->cap ? s->cap * 2 : 65536) < 0)
+            return -1;
         ssize_t r;
         do
             r = s->waits ? evt_read(s->fd, s->buf + s->end, s->cap - s->end, -1)
@@ -193,14 +199,8 @@ static int queue_next(void *p, const void **item, size_t *len)
         if (errno != EMSGSIZE || s->cap == evt_ipc_queue_msg_max(s->q))
             return -1;
         /* A message longer than any before: room for the longest. */
-        size_t cap = evt_ipc_queue_msg_max(s->q);
-        char *buf = realloc(s->buf, cap);
-        if (!buf) {
-            errno = ENOMEM;
+        if (grow(&s->buf, &s->cap, evt_ipc_queue_msg_max(s->q)) < 0)
             return -1;
-        }
-        s->buf = buf;
-        s->cap = cap;
     }
 }
 
