@@ -1062,7 +1062,7 @@ typedef struct evt_batch_report {
                            the batch */
     int signal;         /* the signal that stopped it, 0 = none */
     int64_t wall_ms;    /* from start to the last result */
-    double p50_ms;      /* median time of an item's attempts, ms (5%) */
+    double p50_ms;      /* median time of an item's attempts, ms (3%) */
     double p99_ms;      /* 99th percentile, ms */
 } evt_batch_report_t;
 

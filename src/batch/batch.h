@@ -53,9 +53,10 @@ static inline int64_t evt__earliest(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
-/* Attempt times in buckets 5% wide (log scale), from 1 us to hours, so that
- * percentiles of any number of items take constant memory. */
-#define EVT__HIST_BUCKETS 512
+/* Attempt times in buckets 3% wide or less (32 per power of two), from 1
+ * us to 2^40 us (12 days), so that percentiles of any number of items take
+ * constant memory. */
+#define EVT__HIST_BUCKETS (40 * 32)
 typedef struct evt__hist {
     uint64_t count[EVT__HIST_BUCKETS];
     uint64_t total;
