@@ -73,8 +73,8 @@ struct batch {
     evt_event_t *room;        /* set when the reader may read on */
     int reader_waits;         /* the reader waits for room */
     int reader_done;          /* it has returned */
-    job_t *ahead, **ahead_tail; /* read by the reader, not yet taken */
-    size_t nahead;
+    job_t *ahead, **ahead_tail; /* read by the reader, not yet taken
+                                   (rep.read - taken of them) */
     evt__signals_t sig;       /* stop_on_signals: where signals arrive */
     evt_co_t *sig_watch;      /* the coroutine reading them (borrowed) */
     int64_t grace_end;        /* after a signal: cancel the rest then, -1 */
@@ -225,10 +225,25 @@ static int64_t expire(batch_t *b)
 
 /* --- reporting ----------------------------------------------------------- */
 
+/* 1 when the reader may not read another item yet: as many as READ_AHEAD
+ * wait to be taken, or the next one would fall out of the window of
+ * ordered results. */
+static int reader_full(const batch_t *b)
+{
+    return b->rep.read - b->taken >= READ_AHEAD
+           || (b->o.ordered && b->rep.read - b->deliver_next >= b->window);
+}
+
+/* Wake the reader if it waits and there is room now (an item was taken or
+ * one was reported), and not for nothing. */
+static void wake_reader(batch_t *b)
+{
+    if (b->reader_waits && !reader_full(b))
+        evt_event_set(b->room);
+}
+
 static void report(batch_t *b, job_t *j)
 {
-    if (b->reader_waits)
-        evt_event_set(b->room);
     if (b->o.on_result)
         b->o.on_result(&j->task, j->status, j->result, j->result_len,
                        b->o.user);
@@ -263,6 +278,16 @@ static void finish(batch_t *b, job_t *j)
         b->deliver_next++;
         report(b, head);
     }
+    wake_reader(b);
+}
+
+/* j was read but never started, and the batch stops: reported with
+ * ECANCELED (finish counts it out of the chunk it never entered). */
+static void cancel_unstarted(batch_t *b, job_t *j)
+{
+    j->status = ECANCELED;
+    b->chunk_open++;
+    finish(b, j);
 }
 
 /* Stop starting (how 1) or cancel too (how 2). Items waiting to start or
@@ -281,11 +306,8 @@ static void halt(batch_t *b, int how)
         evt_cancel(b->reader);
     job_t *j = b->held;
     b->held = NULL;
-    if (j) {
-        j->status = ECANCELED;
-        b->chunk_open++; /* it was not started: finish counts it out */
-        finish(b, j);
-    }
+    if (j)
+        cancel_unstarted(b, j);
     drop_ahead(b);
     while ((j = b->retries) != NULL) {
         b->retries = j->next;
@@ -368,11 +390,9 @@ static int take_item(batch_t *b, job_t **out)
         *out = b->ahead;
         if (!(b->ahead = b->ahead->next))
             b->ahead_tail = &b->ahead;
-        b->nahead--;
-        if (b->reader_waits)
-            evt_event_set(b->room);
     }
     b->taken++;
+    wake_reader(b);
     return 1;
 }
 
@@ -383,10 +403,8 @@ static void drop_ahead(batch_t *b)
     job_t *j;
     while ((j = b->ahead) != NULL) {
         b->ahead = j->next;
-        b->nahead--;
-        j->status = ECANCELED;
-        b->chunk_open++; /* as for held */
-        finish(b, j);
+        b->taken++; /* (taken to be dropped) */
+        cancel_unstarted(b, j);
     }
     b->ahead_tail = &b->ahead;
 }
@@ -397,8 +415,7 @@ static void *reader_main(void *arg)
 {
     batch_t *b = arg;
     while (!b->stop) {
-        if (b->nahead >= READ_AHEAD
-            || (b->o.ordered && b->rep.read - b->deliver_next >= b->window)) {
+        if (reader_full(b)) {
             b->reader_waits = 1;
             int rc = evt_event_wait(b->room, -1);
             b->reader_waits = 0;
@@ -416,7 +433,6 @@ static void *reader_main(void *arg)
         j->next = NULL;
         *b->ahead_tail = j;
         b->ahead_tail = &j->next;
-        b->nahead++;
         evt_event_set(b->wake);
     }
     b->reader_done = 1;
