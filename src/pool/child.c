@@ -2,8 +2,8 @@
  * then jobs read from the socket to the parent, each run on a coroutine
  * with a full-size stack (so a task may itself spawn coroutines, sleep, do
  * IO). A worker runs up to page->coroutines jobs at once (1: in the reading
- * coroutine itself, one after another), and writes each job's results back
- * as soon as it ends. */
+ * coroutine itself, one after another), and hands each job's results back
+ * as soon as it ends, through the ring of its page (ring.c). */
 #define _GNU_SOURCE
 #include "forkserver.h"
 
@@ -157,8 +157,34 @@ static int run_job(child_t *c, const unsigned char *f, uint64_t seq,
     return 0;
 }
 
-/* Write what is in out. One coroutine writes at a time; results that
- * finish meanwhile go out with its next write. */
+/* Hand the result frames in b to the parent: into the ring while they fit
+ * (a worker's), the others on the socket. */
+static void send_frames(child_t *c, const evt__frame_buf_t *b)
+{
+    size_t off = 0;
+    int wake = 0;
+    while (c->page && off < b->len) {
+        uint32_t flen;
+        memcpy(&flen, b->p + off, 4);
+        int r = evt__ring_put(c->page, b->p + off, 4 + (size_t)flen);
+        if (r < 0)
+            break;
+        wake |= r;
+        off += 4 + (size_t)flen;
+    }
+    static const uint32_t wake_frame = 0;
+    const void *rest = b->p + off;
+    size_t len = b->len - off;
+    if (!len && wake) {
+        rest = &wake_frame;
+        len = sizeof wake_frame;
+    }
+    if (len && evt_write(c->sock, rest, len, -1) < 0)
+        c->broken = 1;
+}
+
+/* Send what is in out. One coroutine sends at a time; results that finish
+ * meanwhile go out with its next round. */
 static void flush(child_t *c)
 {
     if (c->writing)
@@ -168,8 +194,7 @@ static void flush(child_t *c)
         evt__frame_buf_t t = c->wr;
         c->wr = c->out;
         c->out = t;
-        if (evt_write(c->sock, c->wr.p, c->wr.len, -1) < 0)
-            c->broken = 1;
+        send_frames(c, &c->wr);
         c->wr.len = 0;
     }
     c->writing = 0;
@@ -256,8 +281,8 @@ static void *child_loop(void *arg)
                 c->broken = 1;
             else if (c->kind == EVT__CHILD_PROCESS)
                 return NULL;
-            /* One write per job, so that every result the parent lacks
-             * when this worker dies belongs to a job it never finished. */
+            /* Sent at once, so that every result the parent lacks when
+             * this worker dies belongs to a job it never finished. */
             flush(c);
         }
         c->in.off += 4 + (size_t)flen;
@@ -273,7 +298,7 @@ _Noreturn void evt__child_main(int kind, int sock, int memfd)
 {
     child_t c = {.kind = kind, .sock = sock, .code = 1, .coroutines = 1};
     if (memfd >= 0) {
-        void *p = mmap(NULL, sizeof *c.page, PROT_READ | PROT_WRITE,
+        void *p = mmap(NULL, EVT__PAGE_BYTES, PROT_READ | PROT_WRITE,
                        MAP_SHARED, memfd, 0);
         close(memfd);
         if (p == MAP_FAILED)

@@ -30,8 +30,13 @@ typedef struct evt__child {
 
 /* Written by a worker, read by the parent: which job runs since when, so
  * that the parent can tell the job a dead worker was running from those it
- * never started, and kill a job past its timeout. One page per worker,
- * shared through a memfd. */
+ * never started, and kill a job past its timeout; then the ring through
+ * which the worker hands back its results (ring.c). One memfd of
+ * EVT__PAGE_BYTES per worker, the ring's bytes at EVT__RING_OFF. */
+#define EVT__RING_OFF 4096u
+#define EVT__RING_BYTES (256u << 10)
+#define EVT__PAGE_BYTES (EVT__RING_OFF + EVT__RING_BYTES)
+
 typedef struct evt__worker_page {
     _Atomic uint64_t started;   /* jobs this worker has started (the number
                                    of the one running, or of the last) */
@@ -41,7 +46,30 @@ typedef struct evt__worker_page {
                                    runs at once */
     int64_t timeout_ms;         /* likewise: with coroutines > 1, the
                                    worker cancels a task running longer */
+    /* The ring, each on a cache line of its own: */
+    _Alignas(64) _Atomic uint64_t tail; /* bytes put in by the worker */
+    _Alignas(64) _Atomic uint64_t head; /* bytes taken by the parent */
+    _Atomic uint32_t parent_waits;      /* 1: the parent sleeps on the
+                                           socket until told */
 } evt__worker_page_t;
+
+/* The worker's side of the ring: put the whole result frame f (len bytes)
+ * in, if it fits. 1 when it did and the parent must be woken (a zero
+ * length frame on the socket), 0 when it did, -1 when it does not fit now
+ * (the frame goes on the socket instead). */
+int evt__ring_put(evt__worker_page_t *page, const unsigned char *f,
+                  size_t len);
+
+/* The parent's side: the next frame in the ring, or NULL when the ring is
+ * empty (*bad set when what is there is not a frame). The frame stays
+ * valid until evt__ring_done. */
+const unsigned char *evt__ring_peek(evt__worker_page_t *page, int *bad);
+/* Give the frame at f, seen by evt__ring_peek, back to the worker. */
+void evt__ring_done(evt__worker_page_t *page, const unsigned char *f);
+/* About to sleep on the socket: 1 when the ring is still empty and the
+ * worker will now wake the parent with its next frame, 0 when a frame came
+ * meanwhile (then read it instead). */
+int evt__ring_sleep(evt__worker_page_t *page);
 
 /* Frames on a child's socket. A job: header, then nitems items, each a
  * uint32_t length and its bytes. A result: header, then nitems results,

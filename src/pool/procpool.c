@@ -256,42 +256,84 @@ static int result(worker_t *w, const unsigned char *f)
     return 0;
 }
 
-/* Read result frames until the worker's end of the socket closes. */
+/* Hand over the results in w's ring. 1 when there were some, 0 when none,
+ * -1 when the ring holds something else. */
+static int take_ring(worker_t *w)
+{
+    int bad, some = 0;
+    const unsigned char *f;
+    while ((f = evt__ring_peek(w->page, &bad)) != NULL) {
+        uint32_t flen;
+        memcpy(&flen, f, 4);
+        if (flen < sizeof(evt__res_hdr_t) - 4 || result(w, f) < 0)
+            return -1;
+        evt__ring_done(w->page, f);
+        some = 1;
+    }
+    return bad ? -1 : some;
+}
+
+/* Hand over the whole result frames read from the socket (those that did
+ * not fit the ring), skipping wake-ups (empty frames). -1 when one is not
+ * a result of ours. */
+static int take_read(worker_t *w)
+{
+    evt__frame_buf_t *b = &w->in;
+    size_t off = 0;
+    uint32_t flen;
+    int rc = 0;
+    while (b->len - off >= 4) {
+        memcpy(&flen, b->p + off, 4);
+        if (b->len - off < 4 + (size_t)flen) {
+            rc = evt__frame_buf_reserve(b, 4 + (size_t)flen);
+            break;
+        }
+        if (flen && (flen < sizeof(evt__res_hdr_t) - 4 ||
+                     result(w, b->p + off) < 0)) {
+            rc = -1;
+            break;
+        }
+        off += 4 + (size_t)flen;
+    }
+    memmove(b->p, b->p + off, b->len - off);
+    b->len -= off;
+    return rc;
+}
+
+/* Take results from the ring while there are some, then sleep on the
+ * socket until the worker puts more in the ring, sends a result too large
+ * for it, or dies; then read what it left. A result nobody asked for
+ * means this worker is not ours: it is killed. */
 static void *reader_main(void *arg)
 {
     worker_t *w = arg;
     evt__frame_buf_t *b = &w->in;
     for (;;) {
-        if (evt__frame_buf_reserve(b, 65536) < 0) {
-            evt__child_signal(&w->c, SIGKILL);
-            return NULL;
+        int r = take_ring(w);
+        if (r < 0)
+            break;
+        if (r > 0) {
+            kick(w->pool);
+            evt_yield(); /* let the map take more before the next round */
+            continue;
         }
+        if (!evt__ring_sleep(w->page))
+            continue;
+        if (evt__frame_buf_reserve(b, 65536) < 0)
+            break;
         ssize_t n = evt_read(w->c.sock, b->p + b->len, b->cap - b->len, -1);
-        if (n <= 0)
+        if (n <= 0) {
+            /* The worker is gone; what it put in the ring is still there. */
+            take_ring(w);
             return NULL;
-        b->len += (size_t)n;
-        size_t off = 0;
-        uint32_t flen;
-        while (b->len - off >= 4) {
-            memcpy(&flen, b->p + off, 4);
-            if (b->len - off < 4 + (size_t)flen) {
-                if (evt__frame_buf_reserve(b, 4 + (size_t)flen) < 0) {
-                    evt__child_signal(&w->c, SIGKILL);
-                    return NULL;
-                }
-                break;
-            }
-            if (flen < sizeof(evt__res_hdr_t) - 4 || result(w, b->p + off) < 0) {
-                /* A result nobody asked for: this worker is not ours. */
-                evt__child_signal(&w->c, SIGKILL);
-                return NULL;
-            }
-            off += 4 + (size_t)flen;
         }
-        memmove(b->p, b->p + off, b->len - off);
-        b->len -= off;
+        b->len += (size_t)n;
+        if (take_read(w) < 0)
+            break;
         kick(w->pool);
     }
+    evt__child_signal(&w->c, SIGKILL);
+    return NULL;
 }
 
 /* --- deaths ------------------------------------------------------------ */
@@ -359,7 +401,7 @@ static void worker_free(worker_t *w)
 {
     evt__child_close(&w->c);
     if (w->page)
-        munmap(w->page, sizeof *w->page);
+        munmap(w->page, EVT__PAGE_BYTES);
     free(w->sent_jobs);
     free(w->free_slots);
     free(w->out.p);
@@ -386,9 +428,9 @@ static worker_t *worker_start(evt_procpool_t *p)
         w->free_slots[i] = (uint32_t)(cap - 1 - i);
     w->nfree = cap;
     memfd = memfd_create("eventor-worker", MFD_CLOEXEC);
-    if (memfd < 0 || ftruncate(memfd, sizeof *w->page) < 0)
+    if (memfd < 0 || ftruncate(memfd, EVT__PAGE_BYTES) < 0)
         goto fail;
-    w->page = mmap(NULL, sizeof *w->page, PROT_READ | PROT_WRITE,
+    w->page = mmap(NULL, EVT__PAGE_BYTES, PROT_READ | PROT_WRITE,
                    MAP_SHARED, memfd, 0);
     if (w->page == MAP_FAILED) {
         w->page = NULL;

@@ -198,6 +198,54 @@ Test(procpool, imap_ordered_and_unordered)
     evt_procpool_free(p);
 }
 
+/* Item i: a result of i KiB (up to 399, beyond the 256 KiB ring that
+ * results take when they fit), each byte (i + offset) & 0xff; KILL dies. */
+static ssize_t sized(const void *in, size_t len, void *out, size_t cap)
+{
+    int i;
+    memcpy(&i, in, sizeof i);
+    if (i == KILL)
+        raise(SIGKILL);
+    size_t n = (size_t)i << 10;
+    if (len != sizeof i || n > cap)
+        return errno = EINVAL, -1;
+    for (size_t k = 0; k < n; k++)
+        ((unsigned char *)out)[k] = (unsigned char)(i + k);
+    return (ssize_t)n;
+}
+
+Test(procpool, results_larger_than_the_ring_and_a_full_ring)
+{
+    enum { N = 400, CAP = N << 10 };
+    evt_procpool_t *p = evt_procpool_new(2, NULL);
+    int *in = malloc(N * sizeof *in), *errs = malloc(N * sizeof *errs);
+    size_t *lens = malloc(N * sizeof *lens);
+    unsigned char *out = malloc((size_t)N * CAP);
+    cr_assert(p && in && errs && lens && out);
+    for (int kill_at = -1; kill_at <= 250; kill_at += 251) {
+        for (int i = 0; i < N; i++)
+            in[i] = i == kill_at ? KILL : i;
+        cr_assert_eq(evt_procpool_map(p, sized, in, sizeof *in, N, out, CAP,
+                                      lens, errs, 1), 0);
+        for (int i = 0; i < N; i++) {
+            if (i == kill_at) {
+                cr_assert_eq(errs[i], EVT_ESIGNALED(SIGKILL));
+                continue;
+            }
+            cr_assert_eq(errs[i], 0, "item %d: %d", i, errs[i]);
+            cr_assert_eq(lens[i], (size_t)i << 10);
+            const unsigned char *o = out + (size_t)i * CAP;
+            for (size_t k = 0; k < lens[i]; k += 997)
+                cr_assert_eq(o[k], (unsigned char)(i + k), "item %d", i);
+        }
+    }
+    evt_procpool_free(p);
+    free(in);
+    free(errs);
+    free(lens);
+    free(out);
+}
+
 static int *map_errs(evt_procpool_t *p, const int *in, size_t n)
 {
     static int out[64], errs[64];
