@@ -2,7 +2,8 @@
 """Peer of bench/bench_procpool.c: multiprocessing.Pool(2) map of N trivial
 tasks with chunksize 1, 10 N with the default chunksize (the same 1M tasks as
 ours, so both pick chunks the same way), and N/10 apply_async round trips
-(all submitted, then all awaited); microseconds per task.
+(all submitted, then all awaited); microseconds per task (nanoseconds for
+the default chunksize).
 Prints `name value unit` lines. Usage: procpool_bench.py [-n N]"""
 import multiprocessing
 import sys
@@ -39,9 +40,10 @@ def main():
             assert [r.get() for r in rs][-1] == m
 
         aa = timed(asyncs, m)
-    for name, v in (("procpool_map_c1_us", c1), ("procpool_map_auto_us", auto),
-                    ("procpool_apply_async_us", aa)):
-        print(f"{name} {v:.3f} us")
+    for name, v, unit in (("procpool_map_c1_us", c1, "us"),
+                          ("procpool_map_auto_ns", auto * 1e3, "ns"),
+                          ("procpool_apply_async_us", aa, "us")):
+        print(f"{name} {v:.3f} {unit}")
 
 
 if __name__ == "__main__":

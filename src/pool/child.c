@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Tasks run on a stack as large as a thread's. */
@@ -24,6 +25,7 @@ typedef struct child {
     size_t coroutines;        /* jobs at once */
     int64_t timeout_ms;       /* coroutines > 1: cancel a task past it */
     evt__frame_buf_t in;      /* bytes read, the next frame at in.off */
+    int eof;                  /* the socket is at its end */
     evt__frame_buf_t out;     /* results waiting to be written */
     evt__frame_buf_t wr;      /* results being written */
     int writing;              /* a coroutine is writing them */
@@ -33,19 +35,55 @@ typedef struct child {
     int code;                 /* exit code */
 } child_t;
 
-/* Make the next whole frame readable at in.p + in.off. 1 when there is
- * one, 0 at a clean end of input, -1 on error. */
-static int next_frame(child_t *c)
+static uint32_t frame_seq(const unsigned char *f)
+{
+    evt__job_hdr_t h;
+    memcpy(&h, f, sizeof h);
+    return h.seq;
+}
+
+/* The next job frame, number seq: from the ring when it is there, else
+ * from the socket (a job that did not fit the ring; empty frames there
+ * only wake us up). *in_ring says where it is, for job_done. NULL at a
+ * clean end of input (*end set) or on error. */
+static const unsigned char *next_job(child_t *c, uint64_t seq, int *in_ring,
+                                     int *end)
 {
     evt__frame_buf_t *b = &c->in;
     for (;;) {
+        int bad = 0;
+        const unsigned char *f =
+            c->page ? evt__ring_peek(c->page, EVT__JOBS, &bad) : NULL;
+        if (bad)
+            return NULL;
+        if (f && frame_seq(f) == (uint32_t)seq) {
+            *in_ring = 1;
+            return f;
+        }
         size_t have = b->len - b->off;
-        uint32_t flen;
+        uint32_t flen = 0;
         if (have >= 4) {
             memcpy(&flen, b->p + b->off, 4);
-            if (have >= 4 + (size_t)flen)
-                return 1;
+            if (flen == 0) {
+                b->off += 4;
+                continue;
+            }
+            if (have >= 4 + (size_t)flen) {
+                if (flen < sizeof(evt__job_hdr_t) - 4 ||
+                    (c->page && frame_seq(b->p + b->off) != (uint32_t)seq))
+                    return NULL;
+                *in_ring = 0;
+                return b->p + b->off;
+            }
         }
+        if (c->eof) {
+            *end = !f && have == 0;
+            return NULL;
+        }
+        /* Sleep only when the ring is empty: a job in it that is not the
+         * next one means the next one is on its way here. */
+        if (!f && c->page && !evt__ring_sleep(c->page, EVT__JOBS))
+            continue;
         if (b->off) {
             memmove(b->p, b->p + b->off, have);
             b->len = have;
@@ -53,12 +91,25 @@ static int next_frame(child_t *c)
         }
         size_t want = have >= 4 ? 4 + (size_t)flen : 4096;
         if (evt__frame_buf_reserve(b, want < 65536 ? 65536 : want) < 0)
-            return -1;
+            return NULL;
         ssize_t n = evt_read(c->sock, b->p + b->len, b->cap - b->len, -1);
-        if (n <= 0)
-            return n == 0 && have == 0 ? 0 : -1;
+        if (n < 0)
+            return NULL;
+        /* At the end of input, what the ring still holds comes first. */
+        c->eof = n == 0;
         b->len += (size_t)n;
     }
+}
+
+/* Release the job frame f, taken from next_job. */
+static void job_done(child_t *c, const unsigned char *f, int in_ring)
+{
+    uint32_t flen;
+    memcpy(&flen, f, 4);
+    if (in_ring)
+        evt__ring_done(c->page, EVT__JOBS, f);
+    else
+        c->in.off += 4 + (size_t)flen;
 }
 
 /* One task on a coroutine of its own, so that it can be cancelled at its
@@ -131,14 +182,18 @@ static int run_job(child_t *c, const unsigned char *f, uint64_t seq,
     if (evt__frame_buf_reserve(out, sizeof(evt__res_hdr_t)) < 0)
         return -1;
     out->len += sizeof(evt__res_hdr_t);
+    if (h.fixed && (uint64_t)h.nitems * h.item_size != (uint64_t)(end - q))
+        return -1;
     for (uint32_t i = 0; i < h.nitems; i++) {
-        uint32_t len;
-        if (q + 4 > end)
-            return -1;
-        memcpy(&len, q, 4);
-        q += 4;
-        if ((size_t)(end - q) < len)
-            return -1;
+        uint32_t len = h.item_size;
+        if (!h.fixed) {
+            if (end - q < 4)
+                return -1;
+            memcpy(&len, q, 4);
+            q += 4;
+            if ((size_t)(end - q) < len)
+                return -1;
+        }
         if (evt__frame_buf_reserve(out, sizeof(evt__res_item_t) + h.out_cap) < 0)
             return -1;
         if (c->page && h.stamp)
@@ -166,7 +221,8 @@ static void send_frames(child_t *c, const evt__frame_buf_t *b)
     while (c->page && off < b->len) {
         uint32_t flen;
         memcpy(&flen, b->p + off, 4);
-        int r = evt__ring_put(c->page, b->p + off, 4 + (size_t)flen);
+        int r = evt__ring_put(c->page, EVT__RESULTS, b->p + off,
+                              4 + (size_t)flen, NULL, 0);
         if (r < 0)
             break;
         wake |= r;
@@ -237,11 +293,10 @@ static void *job_main(void *arg)
     return NULL;
 }
 
-/* Start the job at in.p + in.off on a coroutine of its own, once one of
- * the slots is free. */
-static int spawn_job(child_t *c, uint64_t seq)
+/* Start the job frame f on a coroutine of its own, once one of the slots
+ * is free. */
+static int spawn_job(child_t *c, const unsigned char *f, uint64_t seq)
 {
-    const unsigned char *f = c->in.p + c->in.off;
     uint32_t flen;
     memcpy(&flen, f, 4);
     if (evt_sem_acquire(c->slots, -1) < 0)
@@ -261,31 +316,56 @@ static int spawn_job(child_t *c, uint64_t seq)
     return 0;
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Run the job frame f (number seq) here and send its results. Every 16th
+ * job is timed, to tell the parent how many items to send ahead. */
+static int run_here(child_t *c, const unsigned char *f, uint64_t seq)
+{
+    int timed = c->page && seq % 16 == 1;
+    int64_t t0 = timed ? now_ns() : 0;
+    started(c, seq);
+    if (run_job(c, f, seq, &c->out) < 0)
+        return -1;
+    if (timed) {
+        evt__job_hdr_t h;
+        memcpy(&h, f, sizeof h);
+        uint64_t ns = (uint64_t)(now_ns() - t0) / (h.nitems ? h.nitems : 1);
+        atomic_store_explicit(&c->page->item_ns,
+                              (uint32_t)(ns < 1 ? 1 : ns > UINT32_MAX
+                                                          ? UINT32_MAX
+                                                          : ns),
+                              memory_order_relaxed);
+    }
+    /* Sent at once, so that every result the parent lacks when this
+     * worker dies belongs to a job it never finished. */
+    flush(c);
+    return 0;
+}
+
 static void *child_loop(void *arg)
 {
     child_t *c = arg;
     for (uint64_t seq = 1; !c->broken; seq++) {
-        int r = next_frame(c);
-        if (r <= 0) {
-            c->code = r < 0;
+        int in_ring = 0, end = 0;
+        const unsigned char *f = next_job(c, seq, &in_ring, &end);
+        if (!f) {
+            c->code = !end;
             break;
         }
-        uint32_t flen;
-        memcpy(&flen, c->in.p + c->in.off, 4);
-        if (c->coroutines > 1) {
-            if (spawn_job(c, seq) < 0)
+        if (c->kind == EVT__CHILD_PROCESS) {
+            if (run_job(c, f, seq, &c->out) < 0)
                 c->broken = 1;
-        } else {
-            started(c, seq);
-            if (run_job(c, c->in.p + c->in.off, seq, &c->out) < 0)
-                c->broken = 1;
-            else if (c->kind == EVT__CHILD_PROCESS)
-                return NULL;
-            /* Sent at once, so that every result the parent lacks when
-             * this worker dies belongs to a job it never finished. */
-            flush(c);
+            return NULL;
         }
-        c->in.off += 4 + (size_t)flen;
+        if (c->coroutines > 1 ? spawn_job(c, f, seq) : run_here(c, f, seq))
+            c->broken = 1;
+        job_done(c, f, in_ring);
     }
     if (c->jobs)
         evt_group_join(c->jobs, -1);

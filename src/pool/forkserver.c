@@ -433,10 +433,8 @@ void evt__child_close(evt__child_t *c)
     c->sock = c->ctl = c->pidfd = -1;
 }
 
-int evt__frame_buf_reserve(evt__frame_buf_t *b, size_t more)
+int evt__frame_buf_grow(evt__frame_buf_t *b, size_t more)
 {
-    if (b->len + more <= b->cap)
-        return 0;
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + more)
         cap *= 2;

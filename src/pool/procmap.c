@@ -48,15 +48,15 @@ static void apply_done(evt__job_t *j, const unsigned char *res, int err)
 static evt__job_t *job_one(evt_proc_fn fn, const void *in, size_t in_len,
                            size_t out_cap)
 {
-    evt__job_t *j = evt__job_new(4 + in_len);
+    evt__job_t *j = evt__job_new(in_len);
     if (!j)
         return NULL;
-    uint32_t len = (uint32_t)in_len;
-    memcpy(j->args, &len, 4);
     if (in_len)
-        memcpy(j->args + 4, in, in_len);
+        memcpy(j->args, in, in_len);
     j->fn = fn;
     j->nitems = 1;
+    j->fixed = 1;
+    j->item_size = (uint32_t)in_len;
     j->out_cap = (uint32_t)out_cap;
     return j;
 }
@@ -211,6 +211,22 @@ static void wake(batch_t *b)
     }
 }
 
+/* memcpy, with the sizes of ints and pointers copied inline: a map of
+ * small results spends most of its time here. */
+static inline void copy_result(void *to, const void *from, size_t len)
+{
+    switch (len) {
+    case 4:
+        memcpy(to, from, 4);
+        break;
+    case 8:
+        memcpy(to, from, 8);
+        break;
+    default:
+        memcpy(to, from, len);
+    }
+}
+
 /* map: write each item's outcome into the caller's arrays. */
 static void map_done(evt__job_t *j, const unsigned char *res, int err)
 {
@@ -221,7 +237,8 @@ static void map_done(evt__job_t *j, const unsigned char *res, int err)
         if (!err) {
             memcpy(&it, res, sizeof it);
             if (!it.err && it.len)
-                memcpy(b->out + k * b->out_size, res + sizeof it, it.len);
+                copy_result(b->out + k * b->out_size, res + sizeof it,
+                            it.len);
             res += sizeof it + it.len;
         }
         if (b->errs)
@@ -266,24 +283,57 @@ static void imap_done(evt__job_t *j, const unsigned char *res, int err)
     wake(b);
 }
 
-/* The next chunk of input as a job; NULL at the end of input (ended set)
- * or on error (errno). */
-static evt__job_t *take(batch_t *b)
+/* Make j the job of the k items from the source's next, in place of b. */
+static evt__job_t *taken(batch_t *b, evt__job_t *j, size_t k)
+{
+    j->fn = b->fn;
+    j->nitems = (uint32_t)k;
+    j->out_cap = b->out_cap;
+    j->owner = b;
+    j->first = b->taken;
+    j->done = b->cb ? imap_done : map_done;
+    b->taken += k;
+    return j;
+}
+
+/* map: the next chunk of the array as a job of fixed-size items; NULL at
+ * the end (ended set) or on error (errno). */
+static evt__job_t *take_array(batch_t *b)
+{
+    size_t k = b->n - b->taken < b->chunk ? b->n - b->taken : b->chunk;
+    if (k < b->chunk)
+        b->ended = 1;
+    if (k == 0)
+        return NULL;
+    size_t len = k * b->in_size;
+    if (len / k != b->in_size || len > MAX_BYTES) {
+        b->ended = 1;
+        errno = EINVAL;
+        return NULL;
+    }
+    evt__job_t *j = evt__job_new(len);
+    if (!j) {
+        b->ended = 1;
+        return NULL;
+    }
+    if (len)
+        memcpy(j->args, b->in + b->taken * b->in_size, len);
+    j->fixed = 1;
+    j->item_size = (uint32_t)b->in_size;
+    return taken(b, j, k);
+}
+
+/* imap: the next chunk from the source as a job; NULL at the end of input
+ * (ended set) or on error (errno). */
+static evt__job_t *take_stream(batch_t *b)
 {
     size_t k = 0, cap = 0, len = 0;
     unsigned char *args = NULL;
     for (; k < b->chunk; k++) {
         const void *item;
         size_t ilen;
-        if (b->next) {
-            if (b->next(b->user, &item, &ilen) <= 0)
-                break;
-        } else {
-            if (b->taken + k >= b->n)
-                break;
-            item = b->in + (b->taken + k) * b->in_size;
-            ilen = b->in_size;
-        }
+        if (b->next(b->user, &item, &ilen) <= 0)
+            break;
         if (ilen > MAX_BYTES || len + 4 + ilen > MAX_BYTES) {
             errno = EINVAL;
             goto fail;
@@ -316,14 +366,7 @@ static evt__job_t *take(batch_t *b)
     free(j->args);
     j->args = args;
     j->args_len = len;
-    j->fn = b->fn;
-    j->nitems = (uint32_t)k;
-    j->out_cap = b->out_cap;
-    j->owner = b;
-    j->first = b->taken;
-    j->done = b->cb ? imap_done : map_done;
-    b->taken += k;
-    return j;
+    return taken(b, j, k);
 fail:
     free(args);
     b->ended = 1;
@@ -373,14 +416,14 @@ static int run(batch_t *b, size_t chunk)
         return -1;
     size_t workers = evt__pool_size(b->pool);
     b->chunk = chunk;
-    size_t per = 512 / chunk;
-    b->window = workers * (per < 4 ? 4 : per > 128 ? 128 : per);
+    size_t per = 8192 / chunk;
+    b->window = workers * (per < 4 ? 4 : per > 1024 ? 1024 : per);
     b->caller = s->current;
     evt__pool_batch(b->pool, 1);
     for (;;) {
         while (!b->ended && !b->err && b->jobs < b->window) {
             errno = 0;
-            evt__job_t *j = take(b);
+            evt__job_t *j = b->next ? take_stream(b) : take_array(b);
             if (!j) {
                 if (errno)
                     b->err = errno;

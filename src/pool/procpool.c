@@ -18,14 +18,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Sent ahead to a worker that runs one job at a time: at least MIN_AHEAD
- * jobs or ITEMS_AHEAD items, at most MAX_AHEAD jobs; enough to keep it busy
- * between two reads of ours, few enough to keep the load even. A worker
- * that runs several at once gets no more than that many, so that all the
- * workers' coroutines are busy before any job waits in a worker. */
+/* Sent ahead to a worker that runs one job at a time: MIN_AHEAD jobs, or
+ * once it has said how fast it goes, as many items as it runs in about
+ * AHEAD_NS, up to MAX_AHEAD jobs: enough to keep it busy between two
+ * rounds of ours, few enough that the load stays even (a job may wait
+ * behind a long one for AHEAD_NS, or behind MIN_AHEAD - 1 long ones). A
+ * worker that runs several at once gets no more than that many, so that
+ * all the workers' coroutines are busy before any job waits in a worker. */
 #define MIN_AHEAD 2
-#define MAX_AHEAD 64
-#define ITEMS_AHEAD 256
+#define MAX_AHEAD 1024
+#define AHEAD_NS 1000000u
 
 enum { RUN, CLOSED, TERMINATED };
 
@@ -123,23 +125,54 @@ static void wake_writer(worker_t *w)
     }
 }
 
-/* Append j's frame to w's output; -1 when out of memory. */
-static int frame(worker_t *w, evt__job_t *j)
+/* Append a frame made of a (alen bytes) and b (blen) to w's output; -1
+ * when out of memory. */
+static int append(worker_t *w, const void *a, size_t alen, const void *b,
+                  size_t blen)
 {
-    if (evt__frame_buf_reserve(&w->out, sizeof(evt__job_hdr_t) + j->args_len) < 0)
+    if (evt__frame_buf_reserve(&w->out, alen + blen) < 0)
         return -1;
+    memcpy(w->out.p + w->out.len, a, alen);
+    if (blen)
+        memcpy(w->out.p + w->out.len + alen, b, blen);
+    w->out.len += alen + blen;
+    return 0;
+}
+
+/* Send j to w as its job number seq: through the ring when it fits, else
+ * by the writer (the worker takes jobs in order of seq from either); wake
+ * the worker when it sleeps. -1 when out of memory. */
+static int frame(worker_t *w, evt__job_t *j, uint64_t seq)
+{
+    static const uint32_t wake_frame = 0;
     evt__job_hdr_t h = {
         .len = (uint32_t)(sizeof h - 4 + j->args_len),
         .nitems = j->nitems,
         .out_cap = j->out_cap,
         .stamp = w->pool->watchdog != NULL,
         .slot = j->slot,
+        .seq = (uint32_t)seq,
+        .fixed = (uint32_t)j->fixed,
+        .item_size = j->item_size,
         .fn = (uint64_t)(uintptr_t)j->fn,
     };
-    memcpy(w->out.p + w->out.len, &h, sizeof h);
-    memcpy(w->out.p + w->out.len + sizeof h, j->args, j->args_len);
-    w->out.len += sizeof h + j->args_len;
-    return 0;
+    switch (evt__ring_put(w->page, EVT__JOBS, &h, sizeof h, j->args,
+                          j->args_len)) {
+    case 0:
+        return 0;
+    case 1:
+        return append(w, &wake_frame, sizeof wake_frame, NULL, 0);
+    default:
+        return append(w, &h, sizeof h, j->args, j->args_len);
+    }
+}
+
+/* Items to keep sent ahead to w (see AHEAD_NS). */
+static size_t items_ahead(const worker_t *w)
+{
+    uint32_t ns = atomic_load_explicit(&w->page->item_ns,
+                                       memory_order_relaxed);
+    return ns ? AHEAD_NS / ns : 0;
 }
 
 /* 1 when w may be sent another job now. */
@@ -149,7 +182,7 @@ static int has_room(const worker_t *w)
     uint64_t max = p->opts.max_tasks_per_child;
     return !w->quit && w->nfree && (!max || w->sent < max) &&
            (p->opts.coroutines > 1 || inflight(w) < MIN_AHEAD ||
-            w->inflight_items < ITEMS_AHEAD);
+            w->inflight_items < items_ahead(w));
 }
 
 /* Send w the job at the head of the queue (or drop it, when its future was
@@ -161,7 +194,7 @@ static int send_one(worker_t *w)
     int cancelled = j->future && evt__future_start(j->future) < 0;
     if (!cancelled) {
         j->slot = w->free_slots[w->nfree - 1];
-        if (frame(w, j) < 0)
+        if (frame(w, j, w->sent + 1) < 0)
             return -1;
     }
     p->qhead = j->next;
@@ -262,12 +295,12 @@ static int take_ring(worker_t *w)
 {
     int bad, some = 0;
     const unsigned char *f;
-    while ((f = evt__ring_peek(w->page, &bad)) != NULL) {
+    while ((f = evt__ring_peek(w->page, EVT__RESULTS, &bad)) != NULL) {
         uint32_t flen;
         memcpy(&flen, f, 4);
         if (flen < sizeof(evt__res_hdr_t) - 4 || result(w, f) < 0)
             return -1;
-        evt__ring_done(w->page, f);
+        evt__ring_done(w->page, EVT__RESULTS, f);
         some = 1;
     }
     return bad ? -1 : some;
@@ -317,7 +350,7 @@ static void *reader_main(void *arg)
             evt_yield(); /* let the map take more before the next round */
             continue;
         }
-        if (!evt__ring_sleep(w->page))
+        if (!evt__ring_sleep(w->page, EVT__RESULTS))
             continue;
         if (evt__frame_buf_reserve(b, 65536) < 0)
             break;

@@ -30,8 +30,11 @@ struct evt__job {
     evt_proc_fn fn;        /* the task */
     uint32_t nitems;       /* items in args */
     uint32_t out_cap;      /* most bytes of each result */
-    unsigned char *args;   /* items, each a uint32_t length and bytes */
+    unsigned char *args;   /* items, each a uint32_t length and bytes, or
+                              (fixed) item_size bytes each */
     size_t args_len;
+    int fixed;
+    uint32_t item_size;
     unsigned tries;        /* runs lost to a dying worker so far */
     uint64_t seq;          /* its number on the worker it was sent to */
     uint32_t slot;         /* where that worker's table keeps it */
