@@ -5,27 +5,37 @@
  * Prints:  hello 0 / hello 1 / ... / hello 99 */
 #include <eventor.h>
 #include <stdio.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <string.h>
 
 #define N 100
 
-static int f(evt_ipc_lock_t *lock, evt_ipc_cond_t *turn_changed,
-             evt_ipc_value_t *turn, int i)
+/* The arguments of f, as bytes: IPC objects are at the same address in
+ * every child. */
+typedef struct args {
+    evt_ipc_lock_t *lock;
+    evt_ipc_cond_t *turn_changed;
+    evt_ipc_value_t *turn;
+    int i;
+} args_t;
+
+static ssize_t f(const void *arg, size_t len, void *out, size_t cap)
 {
+    (void)len, (void)out, (void)cap;
+    args_t a;
+    memcpy(&a, arg, sizeof a);
     int64_t deadline = evt_now() + 10000;
-    if (evt_ipc_lock_acquire(lock, deadline) < 0)
-        return 1;
-    while (evt_ipc_value_get(turn) != i)
-        if (evt_ipc_cond_wait(turn_changed, deadline) < 0) {
-            evt_ipc_lock_release(lock);
-            return 1;
+    if (evt_ipc_lock_acquire(a.lock, deadline) < 0)
+        return -1;
+    while (evt_ipc_value_get(a.turn) != a.i)
+        if (evt_ipc_cond_wait(a.turn_changed, deadline) < 0) {
+            evt_ipc_lock_release(a.lock);
+            return -1;
         }
-    printf("hello %d\n", i);
+    printf("hello %d\n", a.i);
     fflush(stdout);
-    evt_ipc_value_add(turn, 1);
-    evt_ipc_cond_notify_all(turn_changed);
-    return evt_ipc_lock_release(lock) < 0;
+    evt_ipc_value_add(a.turn, 1);
+    evt_ipc_cond_notify_all(a.turn_changed);
+    return evt_ipc_lock_release(a.lock);
 }
 
 int main(void)
@@ -37,18 +47,20 @@ int main(void)
         perror("eventor");
         return 1;
     }
-    pid_t p[N];
-    fflush(stdout);
+    evt_process_t *p[N];
     for (int num = 0; num < N; num++) {
-        p[num] = fork(); /* Process(target=f, args=(lock, num)).start() */
-        if (p[num] == 0)
-            _exit(f(lock, turn_changed, turn, num));
+        /* Process(target=f, args=(lock, num)).start() */
+        args_t a = {lock, turn_changed, turn, num};
+        if (!(p[num] = evt_process_start(f, &a, sizeof a))) {
+            perror("evt_process_start");
+            return 1;
+        }
     }
     int ok = 1;
     for (int num = 0; num < N; num++) {
-        int status;
-        waitpid(p[num], &status, 0);
-        ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        evt_process_join(p[num], -1);
+        ok &= evt_process_exitcode(p[num]) == 0;
+        evt_process_free(p[num]);
     }
     evt_ipc_cond_free(turn_changed);
     evt_ipc_lock_free(lock);

@@ -12,8 +12,6 @@
 #include <eventor.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static int print_item(size_t i, const void *val, size_t len, void *user)
 {
@@ -46,15 +44,31 @@ static int print_entry(const char *key, const void *val, size_t len,
     return 0;
 }
 
-static int f(evt_ipc_dict_t *d, evt_ipc_list_t *l, int id)
+/* The arguments of f, as bytes: IPC objects are at the same address in
+ * every child. */
+typedef struct args {
+    evt_ipc_dict_t *d;
+    evt_ipc_list_t *l;
+    evt_ipc_event_t *first_done;
+    int id;
+} args_t;
+
+static ssize_t f(const void *arg, size_t len, void *out, size_t cap)
 {
+    (void)len, (void)out, (void)cap;
+    args_t a;
+    memcpy(&a, arg, sizeof a);
+    if (a.id == 2 && evt_ipc_event_wait(a.first_done, evt_now() + 5000) < 0)
+        return -1;
     char key[16];
-    snprintf(key, sizeof key, "%d", id);
-    if (evt_ipc_dict_set(d, key, &id, sizeof id) < 0 ||
-        evt_ipc_list_append(l, &id, sizeof id) < 0)
-        return 1;
-    print_list(l);
-    return 0;
+    snprintf(key, sizeof key, "%d", a.id);
+    int rc = evt_ipc_dict_set(a.d, key, &a.id, sizeof a.id) < 0 ||
+             evt_ipc_list_append(a.l, &a.id, sizeof a.id) < 0;
+    if (!rc)
+        print_list(a.l);
+    fflush(stdout);
+    evt_ipc_event_set(a.first_done);
+    return rc ? -1 : 0;
 }
 
 int main(void)
@@ -68,24 +82,19 @@ int main(void)
     }
     for (int i = 0; i < 5; i++)
         evt_ipc_list_append(l, &i, sizeof i);
-    pid_t p[2];
+    evt_process_t *p[2];
     for (int i = 0; i < 2; i++) {
-        fflush(stdout);
-        p[i] = fork();
-        if (p[i] == 0) {
-            if (i == 1 && evt_ipc_event_wait(first_done, evt_now() + 5000) < 0)
-                _exit(1);
-            int rc = f(d, l, i + 1);
-            fflush(stdout);
-            evt_ipc_event_set(first_done);
-            _exit(rc);
+        args_t a = {d, l, first_done, i + 1};
+        if (!(p[i] = evt_process_start(f, &a, sizeof a))) {
+            perror("evt_process_start");
+            return 1;
         }
     }
     int ok = 1;
     for (int i = 0; i < 2; i++) {
-        int status;
-        waitpid(p[i], &status, 0);
-        ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        evt_process_join(p[i], -1);
+        ok &= evt_process_exitcode(p[i]) == 0;
+        evt_process_free(p[i]);
     }
     int first = 1;
     evt_ipc_dict_foreach(d, print_entry, &first);

@@ -4,21 +4,22 @@
  *   from parent  33 / from parent 44 */
 #include <eventor.h>
 #include <stdio.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-static int f(evt_ipc_conn_t *conn)
+/* def f(conn): the child's end comes as evt_process_conn(0). */
+static ssize_t f(const void *arg, size_t len, void *out, size_t cap)
 {
+    (void)arg, (void)len, (void)out, (void)cap;
+    evt_ipc_conn_t *conn = evt_process_conn(0);
     char buf[64];
     ssize_t n;
     if (evt_ipc_conn_send(conn, "11", 2, -1) < 0 ||
         evt_ipc_conn_send(conn, "22", 2, -1) < 0)
-        return 1;
+        return -1;
     if ((n = evt_ipc_conn_recv(conn, buf, sizeof buf, -1)) < 0)
-        return 1;
+        return -1;
     printf("from parent  %.*s\n", (int)n, buf); /* print("from parent ", x) */
     if ((n = evt_ipc_conn_recv(conn, buf, sizeof buf, -1)) < 0)
-        return 1;
+        return -1;
     printf("from parent %.*s\n", (int)n, buf);
     evt_ipc_conn_close(conn);
     return 0;
@@ -31,19 +32,18 @@ int main(void)
         perror("evt_ipc_pipe");
         return 1;
     }
-    fflush(stdout);
-    pid_t p = fork();
-    if (p == 0) {
-        evt_ipc_conn_close(ends[0]);
-        int rc = f(ends[1]);
-        fflush(stdout);
-        _exit(rc);
+    /* Process(target=f, args=(child_conn,)).start() */
+    evt_process_t *p = evt_process_start_conns(f, NULL, 0, &ends[1], 1);
+    if (!p) {
+        perror("evt_process_start_conns");
+        return 1;
     }
     evt_ipc_conn_close(ends[1]);
     evt_ipc_conn_send(ends[0], "33", 2, -1);
     evt_ipc_conn_send(ends[0], "44", 2, -1);
-    int status;
-    waitpid(p, &status, 0); /* p.join() */
+    evt_process_join(p, -1); /* p.join() */
+    int code = evt_process_exitcode(p);
+    evt_process_free(p);
     evt_ipc_conn_close(ends[0]);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return code == 0 ? 0 : 1;
 }

@@ -5,12 +5,16 @@
  * Prints:  got: 11 / got: 22 */
 #include <eventor.h>
 #include <stdio.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <string.h>
 
-static int f(evt_ipc_queue_t *q)
+/* def f(q): the queue's handle comes as the argument's bytes; IPC objects
+ * are at the same address in every child. */
+static ssize_t f(const void *arg, size_t len, void *out, size_t cap)
 {
-    return evt_ipc_queue_put(q, "22", 2, -1) == 0 ? 0 : 1;
+    (void)len, (void)out, (void)cap;
+    evt_ipc_queue_t *q;
+    memcpy(&q, arg, sizeof q);
+    return evt_ipc_queue_put(q, "22", 2, -1);
 }
 
 int main(void)
@@ -21,10 +25,12 @@ int main(void)
         return 1;
     }
     evt_ipc_queue_put(q, "11", 2, -1);
-    fflush(stdout);
-    pid_t p = fork(); /* Process(target=f, args=(q,)).start() */
-    if (p == 0)
-        _exit(f(q));
+    /* Process(target=f, args=(q,)).start() */
+    evt_process_t *p = evt_process_start(f, &q, sizeof q);
+    if (!p) {
+        perror("evt_process_start");
+        return 1;
+    }
     char buf[64];
     ssize_t n = evt_ipc_queue_get(q, buf, sizeof buf, 0); /* get_nowait */
     printf("got: %.*s\n", (int)n, buf);
@@ -34,8 +40,9 @@ int main(void)
         return 1;
     }
     printf("got: %.*s\n", (int)n, buf);
-    int status;
-    waitpid(p, &status, 0);
+    evt_process_join(p, -1);
+    int code = evt_process_exitcode(p);
+    evt_process_free(p);
     evt_ipc_queue_free(q);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return code == 0 ? 0 : 1;
 }

@@ -575,6 +575,22 @@ typedef struct evt_process evt_process_t;
  * EPIPE (the fork server is gone). */
 evt_process_t *evt_process_start(evt_proc_fn fn, const void *arg,
                                  size_t arg_len);
+/* evt_process_start, also handing the child its own copy of each of the n
+ * pipe ends in conns (up to EVT_PROCESS_MAX_CONNS; see evt_ipc_pipe), as
+ * Python passes a Connection in Process args. The child gets them as
+ * evt_process_conn(0) to (n - 1). The caller's ends stay open: close those
+ * it no longer needs, so that the child sees EPIPE once the last other
+ * holder is gone. Errors as evt_process_start, and EINVAL (conns NULL with
+ * n, a NULL end, n too large). */
+#define EVT_PROCESS_MAX_CONNS 16
+typedef struct evt_ipc_conn evt_ipc_conn_t;
+evt_process_t *evt_process_start_conns(evt_proc_fn fn, const void *arg,
+                                       size_t arg_len,
+                                       evt_ipc_conn_t *const *conns,
+                                       size_t n);
+/* In a child started by evt_process_start_conns: the i-th pipe end it was
+ * given (the child's to use and close), or NULL and EINVAL. */
+evt_ipc_conn_t *evt_process_conn(size_t i);
 /* Wait until the child has exited. Returns 0, or -1 and ETIMEDOUT,
  * ECANCELED, EINVAL. */
 int evt_process_join(evt_process_t *p, int64_t deadline);

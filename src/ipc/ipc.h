@@ -15,6 +15,10 @@
  * its workers. Returns 0, or -1 and ENOMEM. */
 int evt__ipc_prefork(void);
 
+/* A connection end around the stream socket fd (one end of a pair made
+ * by evt_ipc_pipe, passed to another process); NULL when out of memory. */
+evt_ipc_conn_t *evt__ipc_conn_adopt(int fd);
+
 /* Zeroed shared memory from the arena (16-byte aligned), or NULL and
  * ENOMEM / EINVAL (0 bytes). Any process that shares the arena may free it. */
 void *evt__ipc_alloc(size_t size);

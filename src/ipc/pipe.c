@@ -23,6 +23,14 @@ struct evt_ipc_conn {
     size_t cap;         /* size of buf */
 };
 
+evt_ipc_conn_t *evt__ipc_conn_adopt(int fd)
+{
+    evt_ipc_conn_t *c = calloc(1, sizeof *c);
+    if (c)
+        c->fd = fd;
+    return c;
+}
+
 int evt_ipc_pipe(evt_ipc_conn_t *ends[2])
 {
     if (!ends) {
@@ -33,7 +41,8 @@ int evt_ipc_pipe(evt_ipc_conn_t *ends[2])
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                    fds) < 0)
         return -1;
-    evt_ipc_conn_t *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    evt_ipc_conn_t *a = evt__ipc_conn_adopt(fds[0]);
+    evt_ipc_conn_t *b = evt__ipc_conn_adopt(fds[1]);
     if (!a || !b) {
         free(a);
         free(b);
@@ -42,8 +51,6 @@ int evt_ipc_pipe(evt_ipc_conn_t *ends[2])
         errno = ENOMEM;
         return -1;
     }
-    a->fd = fds[0];
-    b->fd = fds[1];
     ends[0] = a;
     ends[1] = b;
     return 0;

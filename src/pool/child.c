@@ -393,6 +393,8 @@ _Noreturn void evt__child_main(int kind, int sock, int memfd)
                 _exit(1);
         }
     }
+    if (kind == EVT__CHILD_PROCESS)
+        evt__process_adopt_conns(sock);
     /* Every coroutine here gets such a stack, from the scheduler's pool. */
     if (evt_set_stack_size(TASK_STACK) < 0)
         _exit(1);

@@ -151,6 +151,10 @@ int evt__child_signal(evt__child_t *c, int sig);
 /* Close the parent's fds of c (not waiting for anything). */
 void evt__child_close(evt__child_t *c);
 
+/* In an evt_process child, before its job is read: take the connection
+ * ends the parent attached to it (evt_process_conn). */
+void evt__process_adopt_conns(int sock);
+
 /* The child side (child.c): run a child of kind on the socket fd with the
  * page fd (or -1). Never returns. */
 _Noreturn void evt__child_main(int kind, int sock, int memfd);

@@ -1,11 +1,13 @@
 /* Tests of evt_process: start and join, exit codes and signals, the
  * argument's bytes, terminate and kill, join deadlines, a segfaulting
- * child, a parent with threads, bad arguments. */
+ * child, a parent with threads, bad arguments, pipe ends handed to a
+ * child. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -205,4 +207,114 @@ Test(process, bad_arguments)
     cr_assert_eq(evt_process_exitcode(NULL), EVT_EXITCODE_NONE);
     cr_assert_eq(evt_process_pid(NULL), -1);
     evt_process_free(NULL);
+}
+
+/* Echo each message from pipe end 0 to pipe end 1 until end 0 closes;
+ * exit 0 when that end reports EPIPE and no third end was given. */
+static ssize_t relay(const void *in, size_t len, void *out, size_t cap)
+{
+    (void)in, (void)len, (void)out, (void)cap;
+    evt_ipc_conn_t *from = evt_process_conn(0), *to = evt_process_conn(1);
+    if (!from || !to || evt_process_conn(2) || errno != EINVAL)
+        _exit(10);
+    char buf[64];
+    ssize_t n;
+    while ((n = evt_ipc_conn_recv(from, buf, sizeof buf, -1)) >= 0)
+        if (evt_ipc_conn_send(to, buf, (size_t)n, -1) < 0)
+            _exit(11);
+    _exit(errno == EPIPE ? 0 : 12);
+}
+
+/* Never reads: waits to be killed. */
+static ssize_t hold(const void *in, size_t len, void *out, size_t cap)
+{
+    (void)in, (void)len, (void)out, (void)cap;
+    if (!evt_process_conn(0))
+        _exit(10);
+    for (;;)
+        pause();
+}
+
+Test(process, pipe_ends_passed_to_the_child)
+{
+    evt_ipc_conn_t *a[2], *b[2];
+    cr_assert_eq(evt_ipc_pipe(a), 0);
+    cr_assert_eq(evt_ipc_pipe(b), 0);
+    evt_ipc_conn_t *child_ends[2] = {a[1], b[1]};
+    evt_process_t *p = evt_process_start_conns(relay, NULL, 0, child_ends, 2);
+    cr_assert_not_null(p, "start: %s", strerror(errno));
+    /* Once the child holds them, the parent's copies can go. */
+    evt_ipc_conn_close(a[1]);
+    evt_ipc_conn_close(b[1]);
+    char buf[64];
+    for (int i = 0; i < 3; i++) {
+        char msg[16];
+        int len = snprintf(msg, sizeof msg, "message %d", i);
+        cr_assert_eq(evt_ipc_conn_send(a[0], msg, (size_t)len, -1), 0);
+        ssize_t n = evt_ipc_conn_recv(b[0], buf, sizeof buf, evt_now() + 5000);
+        cr_assert_eq(n, len, "recv: %s", strerror(errno));
+        cr_assert_eq(memcmp(buf, msg, (size_t)len), 0);
+    }
+    /* Closing our end of the first pipe ends the child's loop. */
+    evt_ipc_conn_close(a[0]);
+    cr_assert_eq(evt_process_join(p, evt_now() + 5000), 0);
+    cr_assert_eq(evt_process_exitcode(p), 0);
+    /* And its end of the second pipe closed with it. */
+    cr_assert_eq(evt_ipc_conn_recv(b[0], buf, sizeof buf, evt_now() + 5000),
+                 -1);
+    cr_assert_eq(errno, EPIPE);
+    evt_ipc_conn_close(b[0]);
+    evt_process_free(p);
+}
+
+Test(process, a_killed_child_closes_its_pipe_end)
+{
+    evt_ipc_conn_t *e[2];
+    cr_assert_eq(evt_ipc_pipe(e), 0);
+    evt_process_t *p = evt_process_start_conns(hold, NULL, 0, &e[1], 1);
+    cr_assert_not_null(p);
+    evt_ipc_conn_close(e[1]);
+    /* The child holds its end: nothing arrives, and no EPIPE either. */
+    char buf[8];
+    cr_assert_eq(evt_ipc_conn_recv(e[0], buf, sizeof buf, evt_now() + 50),
+                 -1);
+    cr_assert_eq(errno, ETIMEDOUT);
+    cr_assert_eq(evt_process_kill(p), 0);
+    cr_assert_eq(evt_ipc_conn_recv(e[0], buf, sizeof buf, evt_now() + 5000),
+                 -1);
+    cr_assert_eq(errno, EPIPE);
+    cr_assert_eq(evt_process_join(p, -1), 0);
+    cr_assert_eq(evt_process_exitcode(p), -SIGKILL);
+    evt_ipc_conn_close(e[0]);
+    evt_process_free(p);
+}
+
+Test(process, bad_pipe_ends)
+{
+    evt_ipc_conn_t *e[2];
+    cr_assert_eq(evt_ipc_pipe(e), 0);
+    evt_ipc_conn_t *many[EVT_PROCESS_MAX_CONNS + 1];
+    for (size_t i = 0; i <= EVT_PROCESS_MAX_CONNS; i++)
+        many[i] = e[1];
+    errno = 0;
+    cr_assert_null(evt_process_start_conns(ok, NULL, 0, many,
+                                           EVT_PROCESS_MAX_CONNS + 1));
+    cr_assert_eq(errno, EINVAL);
+    evt_ipc_conn_t *none[1] = {NULL};
+    cr_assert_null(evt_process_start_conns(ok, NULL, 0, none, 1));
+    cr_assert_eq(errno, EINVAL);
+    cr_assert_null(evt_process_start_conns(ok, NULL, 0, NULL, 1));
+    cr_assert_eq(errno, EINVAL);
+    /* Not in a child given ends: none. */
+    cr_assert_null(evt_process_conn(0));
+    cr_assert_eq(errno, EINVAL);
+    /* The most ends at once all arrive. */
+    evt_process_t *p = evt_process_start_conns(ok, NULL, 0, many,
+                                               EVT_PROCESS_MAX_CONNS);
+    cr_assert_not_null(p);
+    cr_assert_eq(evt_process_join(p, -1), 0);
+    cr_assert_eq(evt_process_exitcode(p), 0);
+    evt_process_free(p);
+    evt_ipc_conn_close(e[0]);
+    evt_ipc_conn_close(e[1]);
 }
