@@ -336,10 +336,10 @@ static int run_here(child_t *c, const unsigned char *f, uint64_t seq)
         evt__job_hdr_t h;
         memcpy(&h, f, sizeof h);
         uint64_t ns = (uint64_t)(now_ns() - t0) / (h.nitems ? h.nitems : 1);
-        atomic_store_explicit(&c->page->item_ns,
-                              (uint32_t)(ns < 1 ? 1 : ns > UINT32_MAX
-                                                          ? UINT32_MAX
-                                                          : ns),
+        if (ns > UINT32_MAX)
+            ns = UINT32_MAX;
+        /* 0 would read as "not known yet". */
+        atomic_store_explicit(&c->page->item_ns, ns ? (uint32_t)ns : 1,
                               memory_order_relaxed);
     }
     /* Sent at once, so that every result the parent lacks when this

@@ -12,10 +12,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 struct evt_process {
     evt__child_t c; /* the child; c.sock is closed once the argument is
@@ -72,13 +72,14 @@ evt_process_t *evt_process_start_conns(evt_proc_fn fn, const void *arg,
         free(p);
         return NULL;
     }
-    evt__job_hdr_t h = {.len = (uint32_t)(sizeof h - 4 + 4 + arg_len),
-                        .nitems = 1, .fn = (uint64_t)(uintptr_t)fn};
-    uint32_t len = (uint32_t)arg_len;
+    /* One item of arg_len bytes, sent as the pool sends apply's. */
+    evt__job_hdr_t h = {.len = (uint32_t)(sizeof h - 4 + arg_len),
+                        .nitems = 1, .fixed = 1,
+                        .item_size = (uint32_t)arg_len,
+                        .fn = (uint64_t)(uintptr_t)fn};
     /* A child that dies before reading its argument tells why in its
      * status: nothing to report here. */
-    if (send_header(p->c.sock, &h, conns, n) == 0 &&
-        evt_write(p->c.sock, &len, 4, -1) == 4 && arg_len)
+    if (send_header(p->c.sock, &h, conns, n) == 0 && arg_len)
         evt_write(p->c.sock, arg, arg_len, -1);
     evt_close(p->c.sock);
     p->c.sock = -1;
