@@ -128,7 +128,9 @@ void proc_reap(struct proc *p, int *exitval, int *sig);
 /* GNU parallel's --termseq default: TERM, 200 ms, TERM, 100 ms, TERM, 50 ms,
  * KILL, 25 ms, to the whole process group, until it exits. */
 void proc_terminate(struct proc *p);
-void spawn_init(void);
+/* Before the first proc_start: takes the signal mask the jobs will get and
+ * makes the spawner threads (at most one per job slot). 0, or -1 and errno. */
+int spawn_init(long jobs);
 
 /* A job: one command line, from start to its output being written. */
 struct job {

@@ -4,9 +4,11 @@
 #include "cli.h"
 
 #include <eventor.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -37,7 +39,11 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : CLI_EXIT_ERROR;
     }
 
-    spawn_init(); /* takes the signal mask the jobs will get */
+    if (spawn_init(o.jobs) < 0) {
+        cli_error("cannot start: %s", strerror(errno));
+        opts_free(&o);
+        return CLI_EXIT_ERROR;
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -1,23 +1,30 @@
-/* Starting and stopping one job's process. fork+execve lets the child set
- * what posix_spawn cannot: a process group of its own, so a timeout kills
- * the whole job, and PR_SET_PDEATHSIG, so a job dies with eventor (a crash
- * or kill -9 then leaves no job finishing unlogged behind --resume's back).
- * Not vfork (nor posix_spawn, which is vfork inside): it holds eventor still
- * until the child's execve is under way, so starts are serialised behind
- * the kernel's exec; a fork of this small process costs less and lets many
- * execs proceed at once (5000 `true` jobs: 5.5 s with vfork, 3.0 s with
- * fork, on 2 CPUs). Exit is watched through a pidfd on the reactor. */
+/* Starting and stopping one job's process, watched through a pidfd on the
+ * reactor.
+ *
+ * Jobs start with vfork, from a few spawner threads. vfork copies no page
+ * tables (fork's copy of eventor's was most of what a start cost, and the
+ * child's execve then threw it away), and blocks only the spawner thread
+ * until the child's execve is under way, so the event loop never stalls on
+ * a start and several starts proceed at once (5000 `true` jobs on 2 CPUs:
+ * 2.2 s, against 2.45 s with fork on the loop and 5.5 s with vfork on it).
+ * By hand rather than posix_spawn, so that the child can set what
+ * posix_spawn cannot: PR_SET_PDEATHSIG, so a job dies with eventor (a
+ * crash or kill -9 then leaves no job finishing unlogged behind --resume's
+ * back). The death signal is tied to the thread that started the child, so
+ * the spawner threads live as long as the process. */
 #include "cli.h"
 
 #include <errno.h>
 #include <eventor.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,27 +32,40 @@
 #define P_PIDFD 3
 #endif
 
+/* More spawner threads than this gained nothing on 2 CPUs: a start holds
+ * its thread for the child's setup and the first part of execve only. */
+#define SPAWNERS_MAX 4
+
 extern char **environ;
 
 static sigset_t child_mask; /* the signal mask eventor was started with */
 static int devnull = -1;
 static pid_t self_pid;
+static evt_threadpool_t *spawners; /* never freed: see the top */
 
-void spawn_init(void)
+int spawn_init(long jobs)
 {
     sigprocmask(SIG_SETMASK, NULL, &child_mask);
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     self_pid = getpid();
+    spawners = evt_threadpool_new(jobs < SPAWNERS_MAX ? (size_t)jobs
+                                                      : SPAWNERS_MAX, NULL);
+    return spawners ? 0 : -1;
 }
 
-/* What the child needs. */
+/* One start: what the child needs, and where its pid and pidfd go. */
 struct spawn_args {
     const char *path;
     char **argv;
     int out_fd, err_fd;
+    struct proc *p;
 };
 
-static _Noreturn void child(struct spawn_args *a)
+/* Runs in the vfork child, on the spawner's stack and memory, until execve:
+ * only calls that touch no shared state (no malloc, no stdio, no locale).
+ * The spawner thread blocks every signal, so none can run a handler here
+ * before the mask is set for the job. */
+static _Noreturn void child(const struct spawn_args *a)
 {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -57,11 +77,45 @@ static _Noreturn void child(struct spawn_args *a)
     sigprocmask(SIG_SETMASK, &child_mask, NULL);
     execve(a->path, a->argv, environ);
     int e = errno; /* the job's stderr is the temp file by now */
-    dprintf(2, "eventor: %s: %s\n", a->argv[0],
-            e == ENOENT ? "command not found" : strerror(e));
+    const char *why = e == ENOENT ? "command not found" : strerrordesc_np(e);
+    struct iovec v[] = {{"eventor: ", 9},
+                        {a->argv[0], strlen(a->argv[0])},
+                        {": ", 2},
+                        {(char *)why, strlen(why)},
+                        {"\n", 1}};
+    (void)!writev(2, v, 5);
     _exit(e == ENOENT ? 127 : 126);
 }
 
+/* Its own function, so that nothing of the caller's frame lives across the
+ * return that happens twice. */
+static pid_t start_child(const struct spawn_args *a)
+{
+    pid_t pid = vfork();
+    if (pid == 0)
+        child(a);
+    return pid;
+}
+
+/* On a spawner thread: start the child and open its pidfd (0 or errno). */
+static int spawn_task(void *arg, void **result)
+{
+    struct spawn_args *a = arg;
+    (void)result;
+    pid_t pid = start_child(a);
+    if (pid < 0)
+        return errno;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) { /* cannot happen on Linux >= 5.3: reap it here */
+        int e = errno;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return e;
+    }
+    a->p->pid = pid;
+    a->p->pidfd = pidfd;
+    return 0;
+}
 
 /* PATH lookups, remembered: most runs start the same program each time. */
 struct pathent {
@@ -117,20 +171,19 @@ int proc_start(struct proc *p, char **argv, const char *cmd,
 {
     char *sh_argv[] = {(char *)shell, "-c", (char *)cmd, NULL};
     struct spawn_args a = {.argv = argv ? argv : sh_argv,
-                           .out_fd = out_fd, .err_fd = err_fd};
+                           .out_fd = out_fd, .err_fd = err_fd, .p = p};
     a.path = argv ? resolve(argv[0]) : shell;
-    pid_t pid = fork();
-    if (pid == 0)
-        child(&a);
-    if (pid < 0)
+    evt_future_t *f = evt_threadpool_submit(spawners, spawn_task, &a);
+    if (!f)
         return -1;
-    p->pid = pid;
-    p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (p->pidfd < 0) { /* cannot happen on Linux >= 5.3: reap it here */
-        int e = errno;
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        errno = e;
+    /* The task uses this frame: see it through even if the wait fails. */
+    if (evt_future_wait(f, -1) < 0 && evt_future_cancel(f) < 0)
+        while (!evt_future_done(f))
+            evt_yield();
+    int err = evt_future_err(f);
+    evt_future_free(f);
+    if (err) {
+        errno = err;
         return -1;
     }
     return 0;

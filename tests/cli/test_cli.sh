@@ -157,6 +157,19 @@ n=$((n + 1))
 cmp -s p.out e.out || { fail "--timeout"; diff p.out e.out; }
 [ "$(logcut p.log)" = "$(logcut e.log)" ] || { fail "--timeout joblog"; logcut p.log; logcut e.log; }
 
+# a command that cannot be started: Exitval 127 (not found) or 126 (not
+# executable) as a shell gives, the reason in the job's output, the other
+# jobs run
+printf '#!/bin/sh\n' >noexec.sh
+chmod -x noexec.sh
+n=$((n + 1))
+"$E" --joblog x.log -k '{}' ::: ./nonexistent-cmd ./noexec.sh true >x.out 2>x.err
+rc=$?
+[ $rc = 2 ] || fail "unstartable commands: exit $rc, not 2"
+[ "$(cut -f7 x.log | tail -n +2 | tr '\n' ' ')" = "127 126 0 " ] || { fail "unstartable commands: joblog"; cat x.log; }
+grep -q '^eventor: ./nonexistent-cmd: command not found$' x.err || { fail "not-found message"; cat x.err; }
+grep -q '^eventor: ./noexec.sh: Permission denied$' x.err || { fail "not-executable message"; cat x.err; }
+
 # --- bad input: one line on stderr, exit 255, nothing on stdout -------
 bad() {
     n=$((n + 1))
