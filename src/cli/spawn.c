@@ -34,7 +34,7 @@
 
 /* More spawner threads than this gained nothing on 2 CPUs: a start holds
  * its thread for the child's setup and the first part of execve only. */
-#define SPAWNERS_MAX 4
+#define SPAWNERS_MAX 2
 
 extern char **environ;
 
@@ -48,8 +48,9 @@ int spawn_init(long jobs)
     sigprocmask(SIG_SETMASK, NULL, &child_mask);
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     self_pid = getpid();
-    spawners = evt_threadpool_new(jobs < SPAWNERS_MAX ? (size_t)jobs
-                                                      : SPAWNERS_MAX, NULL);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    n = n < 1 ? 1 : n > SPAWNERS_MAX ? SPAWNERS_MAX : n;
+    spawners = evt_threadpool_new((size_t)(jobs < n ? jobs : n), NULL);
     return spawners ? 0 : -1;
 }
 
