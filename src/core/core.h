@@ -42,7 +42,10 @@ struct evt_co {
                                 shared stack while running */
     struct evt_co *joiner;   /* coroutine parked in evt_join on this one */
     int64_t deadline;        /* absolute deadline of the current park, -1 none */
-    size_t timer_slot;       /* index in the timer heap, SIZE_MAX when unarmed */
+    size_t timer_slot;       /* its list in the timer wheel, SIZE_MAX when
+                                unarmed */
+    struct evt_co *timer_next;   /* next in that list */
+    struct evt_co **timer_pprev; /* what points at it in that list */
     int wake_rc;             /* what evt__park returns: 0 or an errno value */
     unsigned char state;     /* enum evt__co_state */
     unsigned char cancelled; /* evt_cancel was called: blocking calls fail */
@@ -50,8 +53,8 @@ struct evt_co {
     unsigned char shared;    /* runs on the scheduler's shared stack */
     unsigned char fresh;     /* shared: has never run, no frame to restore */
     void *saved;             /* shared: copy of the used stack while parked */
-    size_t saved_len;        /* shared: bytes in saved */
-    size_t saved_cap;        /* shared: capacity of saved */
+    uint32_t saved_len;      /* shared: bytes in saved */
+    uint32_t saved_cap;      /* shared: capacity of saved */
 #if defined(EVT_ASAN)
     void *asan_fake;         /* ASan fake stack of the suspended context */
     const void *asan_bottom; /* bounds of the stack, for ASan's fiber API */

@@ -1,93 +1,116 @@
-/* Binary min-heap of parked coroutines by deadline (see timer.h). */
+/* Hierarchical timing wheel of parked coroutines (see timer.h). */
 #include "timer.h"
 #include "core.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#define BITS 6 /* log2(EVT__WHEEL_SLOTS) */
 
-static inline void place(evt__timers_t *t, size_t i, evt_co_t *co)
+static void push(evt__timers_t *t, size_t list, evt_co_t *co)
 {
-    t->heap[i] = co;
-    co->timer_slot = i;
+    evt_co_t **head = &t->lists[list];
+    co->timer_slot = list;
+    co->timer_next = *head;
+    co->timer_pprev = head;
+    if (*head)
+        (*head)->timer_pprev = &co->timer_next;
+    *head = co;
 }
 
-static void sift_up(evt__timers_t *t, size_t i)
+/* Put co in the slot its deadline falls in, seen from t->elapsed: the
+ * level of the highest 6-bit digit in which the two differ. A deadline
+ * already passed goes to the current slot of level 0. */
+static void place(evt__timers_t *t, evt_co_t *co)
 {
-    evt_co_t *co = t->heap[i];
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (t->heap[parent]->deadline <= co->deadline)
-            break;
-        place(t, i, t->heap[parent]);
-        i = parent;
-    }
-    place(t, i, co);
+    int64_t when = co->deadline > t->elapsed ? co->deadline : t->elapsed;
+    uint64_t differ = ((uint64_t)when ^ (uint64_t)t->elapsed) |
+                      (EVT__WHEEL_SLOTS - 1);
+    unsigned level = (unsigned)(63 - __builtin_clzll(differ)) / BITS;
+    unsigned slot = (unsigned)((uint64_t)when >> (level * BITS)) &
+                    (EVT__WHEEL_SLOTS - 1);
+    t->occupied[level] |= 1ull << slot;
+    push(t, level * EVT__WHEEL_SLOTS + slot, co);
 }
 
-static void sift_down(evt__timers_t *t, size_t i)
+void evt__timers_add(evt__timers_t *t, evt_co_t *co)
 {
-    evt_co_t *co = t->heap[i];
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= t->len)
-            break;
-        if (child + 1 < t->len &&
-            t->heap[child + 1]->deadline < t->heap[child]->deadline)
-            child++;
-        if (co->deadline <= t->heap[child]->deadline)
-            break;
-        place(t, i, t->heap[child]);
-        i = child;
-    }
-    place(t, i, co);
+    t->len++;
+    place(t, co);
 }
 
-int evt__timers_add(evt__timers_t *t, evt_co_t *co)
+static void unlink_co(evt__timers_t *t, evt_co_t *co)
 {
-    if (t->len == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        evt_co_t **h = realloc(t->heap, cap * sizeof *h);
-        if (!h)
-            return ENOMEM;
-        t->heap = h;
-        t->cap = cap;
-    }
-    t->heap[t->len] = co;
-    sift_up(t, t->len++);
-    return 0;
+    size_t list = co->timer_slot;
+    *co->timer_pprev = co->timer_next;
+    if (co->timer_next)
+        co->timer_next->timer_pprev = co->timer_pprev;
+    co->timer_slot = SIZE_MAX;
+    if (list < EVT__WHEEL_DUE && !t->lists[list])
+        t->occupied[list / EVT__WHEEL_SLOTS] &=
+            ~(1ull << (list % EVT__WHEEL_SLOTS));
 }
 
 void evt__timers_remove(evt__timers_t *t, evt_co_t *co)
 {
-    size_t i = co->timer_slot;
-    co->timer_slot = SIZE_MAX;
-    if (i == --t->len)
-        return;
-    evt_co_t *last = t->heap[t->len];
-    place(t, i, last);
-    if (i > 0 && t->heap[(i - 1) / 2]->deadline > last->deadline)
-        sift_up(t, i);
-    else
-        sift_down(t, i);
+    unlink_co(t, co);
+    t->len--;
+}
+
+/* The earliest occupied slot: its list index and start time. Slots of a
+ * level never lie before the wheel's position in it (a coroutine is
+ * placed ahead of it, and the wheel stops at each occupied slot), and a
+ * level's slots all start after those of the levels below. -1: none. */
+static int64_t next_slot(const evt__timers_t *t, size_t *list)
+{
+    for (unsigned level = 0; level < EVT__WHEEL_LEVELS; level++) {
+        unsigned shift = level * BITS;
+        unsigned pos = (unsigned)((uint64_t)t->elapsed >> shift) &
+                       (EVT__WHEEL_SLOTS - 1);
+        uint64_t ahead = t->occupied[level] >> pos;
+        if (!ahead)
+            continue;
+        unsigned slot = pos + (unsigned)__builtin_ctzll(ahead);
+        *list = level * EVT__WHEEL_SLOTS + slot;
+        uint64_t span = shift + BITS < 64 ? ~0ull << (shift + BITS) : 0;
+        return (int64_t)(((uint64_t)t->elapsed & span) |
+                         ((uint64_t)slot << shift));
+    }
+    return -1;
 }
 
 int64_t evt__timers_next(const evt__timers_t *t)
 {
-    return t->len ? t->heap[0]->deadline : -1;
+    if (t->lists[EVT__WHEEL_DUE])
+        return t->elapsed;
+    size_t list;
+    return next_slot(t, &list);
 }
 
 evt_co_t *evt__timers_expired(evt__timers_t *t, int64_t now)
 {
-    if (!t->len || t->heap[0]->deadline > now)
-        return NULL;
-    evt_co_t *co = t->heap[0];
+    while (!t->lists[EVT__WHEEL_DUE]) {
+        size_t list;
+        int64_t start = next_slot(t, &list);
+        if (start < 0 || start > now) {
+            if (now > t->elapsed)
+                t->elapsed = now;
+            return NULL;
+        }
+        /* Turn the wheel to the slot and empty it: at level 0 its
+         * coroutines are due, above they move down. */
+        t->elapsed = start;
+        evt_co_t *co = t->lists[list];
+        t->lists[list] = NULL;
+        t->occupied[list / EVT__WHEEL_SLOTS] &=
+            ~(1ull << (list % EVT__WHEEL_SLOTS));
+        while (co) {
+            evt_co_t *next = co->timer_next;
+            if (co->deadline <= now)
+                push(t, EVT__WHEEL_DUE, co);
+            else
+                place(t, co);
+            co = next;
+        }
+    }
+    evt_co_t *co = t->lists[EVT__WHEEL_DUE];
     evt__timers_remove(t, co);
     return co;
-}
-
-void evt__timers_fini(evt__timers_t *t)
-{
-    free(t->heap);
-    t->heap = NULL;
-    t->len = t->cap = 0;
 }

@@ -241,8 +241,7 @@ static void *watchdog_main(void *arg)
             evt_cancel(t->co);
         }
         p->wd_parked = 1;
-        if (evt__wait(t ? t->deadline : -1) == ENOMEM)
-            evt_yield(); /* no room in the timer heap: poll */
+        evt__wait(t ? t->deadline : -1);
     }
 }
 
