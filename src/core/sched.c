@@ -228,28 +228,42 @@ static void switcher_main(void *p)
     }
 }
 
-static void switch_to(evt__sched_t *s, evt_co_t *self, evt_co_t *next)
+/* The switch itself, and the work the coroutine that switched back left. */
+static inline __attribute__((always_inline)) void
+jump(evt__sched_t *s, evt_co_t *self, evt_co_t *to, int dies)
+{
+    evt__san_set_prev(s, self);
+    evt__san_before(self, to, dies);
+    evt__ctx_switch(&self->ctx, &to->ctx);
+    after_switch(s, self);
+}
+
+/* To a shared-stack coroutine whose frames are not on the shared stack. */
+static __attribute__((noinline)) void
+switch_shared(evt__sched_t *s, evt_co_t *self, evt_co_t *next, int dies)
+{
+    if (self->shared && s->shared_owner == self) {
+        /* We stand on the shared stack: let the switcher move it. */
+        s->switch_to = next;
+        jump(s, self, &s->switcher_co, dies);
+        return;
+    }
+    shared_swap(s, next);
+    jump(s, self, next, dies);
+}
+
+/* Inlined into every switch: a switch is then one call deep (the asm). */
+static inline __attribute__((always_inline)) void
+switch_to(evt__sched_t *s, evt_co_t *self, evt_co_t *next)
 {
     int dies = self->state == EVT__DONE;
     check_stack(self);
     next->state = EVT__RUNNING;
     s->current = next;
-    if (evt__unlikely(next->shared && s->shared_owner != next)) {
-        if (self->shared && s->shared_owner == self) {
-            /* We stand on the shared stack: let the switcher move it. */
-            s->switch_to = next;
-            evt__san_set_prev(s, self);
-            evt__san_before(self, &s->switcher_co, dies);
-            evt__ctx_switch(&self->ctx, &s->switcher_co.ctx);
-            after_switch(s, self);
-            return;
-        }
-        shared_swap(s, next);
-    }
-    evt__san_set_prev(s, self);
-    evt__san_before(self, next, dies);
-    evt__ctx_switch(&self->ctx, &next->ctx);
-    after_switch(s, self);
+    if (evt__unlikely(next->shared && s->shared_owner != next))
+        switch_shared(s, self, next, dies);
+    else
+        jump(s, self, next, dies);
 }
 
 /* Fire the deadlines that have passed. */
@@ -272,18 +286,14 @@ static void deadlock(evt__sched_t *s)
     abort();
 }
 
-/* Give the thread to the next ready coroutine. The caller has set its own
- * state (PARKED, DONE, or READY and queued); returns when it runs again. */
-static void schedule(evt__sched_t *s)
+/* Poll IO and fire deadlines (every BUDGET switches, or when nothing is
+ * ready), then return the next ready coroutine, still queued. */
+static __attribute__((noinline)) evt_co_t *poll(evt__sched_t *s)
 {
-    evt_co_t *self = s->current, *next;
     for (;;) {
-        next = s->runq_head;
-        if (evt__likely(next != NULL) && evt__likely(--s->budget != 0))
-            break;
         s->budget = BUDGET;
         int timeout = 0;
-        if (!next) {
+        if (!s->runq_head) {
             int64_t d = evt__timers_next(&s->timers);
             if (d >= 0) {
                 int64_t left = d - evt_now();
@@ -295,10 +305,22 @@ static void schedule(evt__sched_t *s)
         if (evt__loop_poll(s, timeout) < 0)
             deadlock(s);
         expire_timers(s);
-        next = s->runq_head;
-        if (next)
-            break;
+        if (s->runq_head)
+            return s->runq_head;
     }
+}
+
+/* Give the thread to the next ready coroutine. The caller has set its own
+ * state (PARKED, DONE, or READY and queued); returns when it runs again.
+ * Inline, with the polling out of line, so that a switch costs its
+ * caller's frame only. */
+static inline void schedule(evt__sched_t *s)
+{
+    evt_co_t *self = s->current, *next = s->runq_head;
+    if (evt__likely(next != NULL) && evt__likely(s->budget > 1))
+        s->budget--;
+    else
+        next = poll(s);
     s->runq_head = next->next;
     if (!s->runq_head)
         s->runq_tail = NULL;
