@@ -3,8 +3,8 @@
  * anything is written, and hands over to run.c. */
 #include "cli.h"
 
-#include <eventor.h>
 #include <errno.h>
+#include <eventor.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>

@@ -183,15 +183,14 @@ static void shared_swap(evt__sched_t *s, evt_co_t *to)
              * the same depth each time, and a million parked coroutines
              * are mostly these buffers (fresh pages cost more to fault in
              * than an occasional realloc). */
-            size_t cap = used;
-            void *p = realloc(owner->saved, cap);
+            void *p = realloc(owner->saved, used);
             if (!p) {
                 fputs("eventor: out of memory saving a shared stack\n",
                       stderr);
                 abort();
             }
             owner->saved = p;
-            owner->saved_cap = (uint32_t)cap; /* a stack is < 4 GiB */
+            owner->saved_cap = (uint32_t)used; /* a stack is < 4 GiB */
         }
 #if defined(EVT_ASAN)
         /* The owner's frames hold redzones: copy them as plain bytes. */
