@@ -144,6 +144,7 @@ struct job {
     double runtime;      /* seconds */
     int exitval, sig;    /* joblog Exitval and Signal */
     long long out_bytes; /* joblog Receive: bytes of standard output */
+    long long err_bytes; /* bytes of standard error */
     int skip;            /* --resume: nothing to run nor print */
     int killed;          /* stopped by --halt now / a second signal */
     struct proc proc;    /* while running */

@@ -82,11 +82,11 @@ int output_tmpfiles(int *out_fd, int *err_fd)
     return 0;
 }
 
-static void tmpfile_release(int *fd)
+/* Back to the pool (emptied: size is what it holds), or closed. */
+static void tmpfile_release(int *fd, long long size)
 {
     if (*fd < 0)
         return;
-    off_t size = lseek(*fd, 0, SEEK_END); /* cheaper than a truncation */
     if (npool < pool_cap && (size == 0 || ftruncate(*fd, 0) == 0))
         pool[npool++] = *fd;
     else
@@ -112,10 +112,11 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
-/* Copy temp file src to fd, each line after tag when there is one. */
-static void copy_out(int src, int fd, const char *tag)
+/* Copy the size bytes of temp file src to fd, each line after tag when
+ * there is one. */
+static void copy_out(int src, long long size, int fd, const char *tag)
 {
-    off_t size = lseek(src, 0, SEEK_END), off = 0;
+    off_t off = 0;
     if (size <= 0)
         return;
     if (!tag) {
@@ -168,14 +169,14 @@ static void emit(struct job *j)
             write_all(1, "\n", 1);
         } else if (!j->killed) {
             if (j->out_fd >= 0)
-                copy_out(j->out_fd, 1, j->tag);
+                copy_out(j->out_fd, j->out_bytes, 1, j->tag);
             if (j->err_fd >= 0)
-                copy_out(j->err_fd, 2, j->tag);
+                copy_out(j->err_fd, j->err_bytes, 2, j->tag);
             joblog_write(j);
         }
     }
-    tmpfile_release(&j->out_fd);
-    tmpfile_release(&j->err_fd);
+    tmpfile_release(&j->out_fd, j->out_bytes);
+    tmpfile_release(&j->err_fd, j->err_bytes);
     job_free(j);
 }
 
@@ -186,10 +187,9 @@ void output_done(struct job *j)
         return;
     }
     /* An empty output need not hold its files while it waits its turn. */
-    if (j->out_fd >= 0 && lseek(j->out_fd, 0, SEEK_END) == 0 &&
-        j->err_fd >= 0 && lseek(j->err_fd, 0, SEEK_END) == 0) {
-        tmpfile_release(&j->out_fd);
-        tmpfile_release(&j->err_fd);
+    if (j->out_fd >= 0 && j->err_fd >= 0 && !j->out_bytes && !j->err_bytes) {
+        tmpfile_release(&j->out_fd, 0);
+        tmpfile_release(&j->err_fd, 0);
     }
     ring[j->seq % window] = j;
     int moved = 0;

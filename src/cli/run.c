@@ -157,6 +157,13 @@ static void account(struct job *j)
     }
 }
 
+/* Measured once per job: output, the joblog and the temp file pool use it. */
+static long long file_size(int fd)
+{
+    off_t size = lseek(fd, 0, SEEK_END);
+    return size > 0 ? size : 0;
+}
+
 static void *job_main(void *arg)
 {
     struct job *j = arg;
@@ -193,8 +200,8 @@ static void *job_main(void *arg)
         if (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0)
             break; /* keep this try's output rather than mix two */
     }
-    off_t size = lseek(j->out_fd, 0, SEEK_END);
-    j->out_bytes = size > 0 ? size : 0;
+    j->out_bytes = file_size(j->out_fd);
+    j->err_bytes = file_size(j->err_fd);
     if (!j->killed)
         account(j);
     else
