@@ -16,12 +16,12 @@ times=$(mktemp)
 trap 'rm -f "$items" "$times"' EXIT
 seq "$n" >"$items"
 case $who in
-eventor) cmd="$build/eventor -j8 true" ;;
-xargs) cmd="xargs -P8 -n1 true" ;;
-parallel) cmd="parallel --will-cite -j8 true" ;;
+eventor) set -- "$build/eventor" -j8 true ;;
+xargs) set -- xargs -P8 -n1 true ;;
+parallel) set -- parallel --will-cite -j8 true ;;
 *) echo "bench_jobs.sh: unknown runner $who" >&2; exit 2 ;;
 esac
-python3 "$here/self_cpu.py" $cmd <"$items" 2>"$times"
+python3 "$here/self_cpu.py" "$@" <"$items" 2>"$times"
 awk -v n="$n" '
   $1 == "wall_s" { s = $2 }
   $1 == "self_cpu_s" { c = $2 }

@@ -287,7 +287,7 @@ static void deadlock(evt__sched_t *s)
 
 /* Poll IO and fire deadlines (every BUDGET switches, or when nothing is
  * ready), then return the next ready coroutine, still queued. */
-static __attribute__((noinline)) evt_co_t *poll(evt__sched_t *s)
+static __attribute__((noinline)) evt_co_t *poll_io(evt__sched_t *s)
 {
     for (;;) {
         s->budget = BUDGET;
@@ -319,7 +319,7 @@ static inline void schedule(evt__sched_t *s)
     if (evt__likely(next != NULL) && evt__likely(s->budget > 1))
         s->budget--;
     else
-        next = poll(s);
+        next = poll_io(s);
     s->runq_head = next->next;
     if (!s->runq_head)
         s->runq_tail = NULL;
