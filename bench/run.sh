@@ -32,6 +32,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_procpool" | emit eventor
 "$bin/bench_threadpool" | emit eventor
 "$here/bench_jobs.sh" "$build" eventor | emit eventor
+JOB=noop "$here/bench_jobs.sh" "$build" eventor | emit eventor
 "$here/bench_plugin.sh" "$build" | emit eventor
 
 "$here/peers/build.sh" "$bin/peers" >&2
@@ -61,11 +62,13 @@ done
 # Peers that need no runtime of the list above.
 $py "$here/peers/procpool_bench.py" | emit multiprocessing
 $py "$here/peers/threadpool_bench.py" | emit threadpool_executor
-# 5000 `true` jobs on 8 slots; GNU parallel is slow: 1000 jobs suffice for
-# its rate. Compared on job_us and launcher_us (times), so the ratios read
-# as the others.
-"$here/bench_jobs.sh" "$build" xargs | grep -v '^jobs_per_s ' | emit xargs
-N=1000 "$here/bench_jobs.sh" "$build" parallel | grep -v '^jobs_per_s ' | emit parallel
+# 5000 jobs on 8 slots, `true` and noop_job; GNU parallel is slow: 1000 jobs
+# suffice for its rate. Compared on job_us and launcher_us (times), so the
+# ratios read as the others.
+for job in true noop; do
+  JOB=$job "$here/bench_jobs.sh" "$build" xargs | grep -v 'jobs_per_s ' | emit xargs
+  JOB=$job N=1000 "$here/bench_jobs.sh" "$build" parallel | grep -v 'jobs_per_s ' | emit parallel
+done
 
 # Ratios: for every peer figure that eventor has too (the shared-stack
 # sleepers are compared on memory as well).
