@@ -964,7 +964,7 @@ void evt_ipc_list_free(evt_ipc_list_t *l);
 
 
 /* ------------------------------------------------------------------------ */
-/* Batch engine (src/batch)                                                 */
+/* Batch engine (src/batch) and its sources (src/broker)                    */
 /* ------------------------------------------------------------------------ */
 
 /* The Eventor engine: run fn over every item of a source (an array, an

@@ -13,12 +13,6 @@
 /* 1 when fn and opts (NULL: defaults) make a batch. */
 int evt__batch_valid(const evt_batch_opts_t *opts, evt_batch_fn fn);
 
-/* evt_batch_run_file on worker processes, the file split by byte ranges
- * between them (ranges.c). Returns 0, or -1 and errno as evt_batch_run; or
- * 1 when path is not a regular file (read it line by line instead). */
-int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
-                          const char *path, evt_batch_report_t *rep);
-
 /* T worker threads running batch attempts, C at once each (threads.c). */
 typedef struct evt__threads evt__threads_t;
 /* threads threads for calls in slots [0, slots): slot s runs on thread

@@ -108,7 +108,7 @@ static void reset(seen_t *s)
         consumed[i] = 0;
 }
 
-Test(batch_queue, results_come_while_waiting_for_messages)
+Test(broker_queue, results_come_while_waiting_for_messages)
 {
     static seen_t s;
     reset(&s);
@@ -142,7 +142,7 @@ static void *close_after_timeout(void *arg)
     return NULL;
 }
 
-Test(batch_queue, deadline_while_waiting_for_messages)
+Test(broker_queue, deadline_while_waiting_for_messages)
 {
     static seen_t s;
     reset(&s);
@@ -162,7 +162,7 @@ Test(batch_queue, deadline_while_waiting_for_messages)
 }
 
 /* K consumer processes share one queue: each message is consumed once. */
-Test(batch_queue, consumer_processes_share_a_queue)
+Test(broker_queue, consumer_processes_share_a_queue)
 {
     enum { K = 3 };
     evt_ipc_queue_t *q = evt_ipc_queue_new(16, 16);
@@ -211,7 +211,7 @@ static void *fill(void *arg)
     return NULL;
 }
 
-Test(batch_queue, killed_worker_loses_no_message)
+Test(broker_queue, killed_worker_loses_no_message)
 {
     static seen_t s;
     reset(&s);
@@ -234,7 +234,7 @@ Test(batch_queue, killed_worker_loses_no_message)
     evt_ipc_queue_free(q);
 }
 
-Test(batch_queue, closed_empty_queue_and_bad_input)
+Test(broker_queue, closed_empty_queue_and_bad_input)
 {
     evt_ipc_queue_t *q = evt_ipc_queue_new(4, 8);
     evt_ipc_queue_close(q);

@@ -2,7 +2,7 @@
  * as they are needed (constant memory for a file of any size), and the
  * messages of an IPC queue. */
 #define _GNU_SOURCE
-#include "batch.h"
+#include "broker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,7 +162,7 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
             errno = EINVAL;
             return -1;
         }
-        int rc = evt__batch_run_ranges(opts, fn, path, rep);
+        int rc = evt__broker_run_ranges(opts, fn, path, rep);
         if (rc <= 0)
             return rc;
     }

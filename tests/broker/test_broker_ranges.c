@@ -152,17 +152,17 @@ static void every_line_once(int threads)
                      consumed[i]);
 }
 
-Test(batch_ranges, lines_come_back_in_order_from_both_workers)
+Test(broker_ranges, lines_come_back_in_order_from_both_workers)
 {
     every_line_once(0);
 }
 
-Test(batch_ranges, lines_come_back_in_order_from_both_threads)
+Test(broker_ranges, lines_come_back_in_order_from_both_threads)
 {
     every_line_once(1);
 }
 
-Test(batch_ranges, halt_now_on_threads_cancels_their_chunks)
+Test(broker_ranges, halt_now_on_threads_cancels_their_chunks)
 {
     static seen_t s;
     write_file();
@@ -183,7 +183,7 @@ Test(batch_ranges, halt_now_on_threads_cancels_their_chunks)
     cr_assert_eq(r.ok + r.failed, r.read);
 }
 
-Test(batch_ranges, a_killed_worker_costs_a_rerun_of_unreported_lines_only)
+Test(broker_ranges, a_killed_worker_costs_a_rerun_of_unreported_lines_only)
 {
     static seen_t s;
     evt_batch_report_t r;
@@ -203,7 +203,7 @@ Test(batch_ranges, a_killed_worker_costs_a_rerun_of_unreported_lines_only)
                          consumed[i]);
 }
 
-Test(batch_ranges, a_line_that_kills_every_worker_fails_with_the_signal)
+Test(broker_ranges, a_line_that_kills_every_worker_fails_with_the_signal)
 {
     static seen_t s;
     evt_batch_report_t r;
@@ -221,7 +221,7 @@ Test(batch_ranges, a_line_that_kills_every_worker_fails_with_the_signal)
     cr_assert_eq(r.ok + r.failed, N);
 }
 
-Test(batch_ranges, what_cannot_be_split_is_read_line_by_line)
+Test(broker_ranges, what_cannot_be_split_is_read_line_by_line)
 {
     evt_batch_opts_t o = {.processes = 2};
     evt_batch_report_t r;
@@ -243,7 +243,7 @@ static void interrupt_once(const evt_batch_task_t *t, int status,
         raise(SIGINT);
 }
 
-Test(batch_ranges, a_signal_stops_new_chunks_and_reports_the_lines_read)
+Test(broker_ranges, a_signal_stops_new_chunks_and_reports_the_lines_read)
 {
     write_file();
     uint64_t reported = 0;

@@ -8,7 +8,7 @@
  * without a result, on another worker. Threads use the same chunk job and
  * spools: one way to run a chunk, whatever runs it. */
 #define _GNU_SOURCE
-#include "batch.h"
+#include "broker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -536,7 +536,7 @@ static int run(ranges_t *r)
     return rc;
 }
 
-int evt__batch_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
+int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
                           const char *path, evt_batch_report_t *rep)
 {
     ranges_t r = {.o = *opts, .fn = fn, .path = path, .grace_end = -1};

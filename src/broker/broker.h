@@ -1,0 +1,17 @@
+/* Internal interface of the local broker: where a batch's items come from
+ * (an array, the lines of a file, an IPC queue) on top of the engine's
+ * evt__batch_run, and the split of a file by byte ranges between workers,
+ * whose results come back through spool files. */
+#ifndef EVT_BROKER_BROKER_H
+#define EVT_BROKER_BROKER_H
+
+#include "../batch/batch.h"
+
+/* evt_batch_run_file on worker processes or threads, the file split by
+ * byte ranges between them (ranges.c). Returns 0, or -1 and errno as
+ * evt_batch_run; or 1 when path is not a regular file (read it line by line
+ * instead). */
+int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                           const char *path, evt_batch_report_t *rep);
+
+#endif
