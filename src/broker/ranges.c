@@ -537,7 +537,7 @@ static int run(ranges_t *r)
 }
 
 int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
-                          const char *path, evt_batch_report_t *rep)
+                           const char *path, evt_batch_report_t *rep)
 {
     ranges_t r = {.o = *opts, .fn = fn, .path = path, .grace_end = -1};
     if (!r.o.halt_after)
