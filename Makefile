@@ -1,23 +1,29 @@
-# Top-level driver: every target goes through CMake and ctest.
+# Top-level driver: every target goes through CMake and ctest, and each one
+# first installs the Debian packages it needs (scripts/install-deps.sh), so
+# any target works first on a fresh clone, in any order.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 PREFIX ?= /usr/local
+DESTDIR ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
 .PHONY: all test test-asan test-tsan bench demo install deps clean
 
-all: $(BUILD)/CMakeCache.txt
+# A build tree counts as configured once CMake has generated its Makefile:
+# a configure step that failed halfway leaves CMakeCache.txt alone, and
+# keying on that would skip the configure step forever after.
+all: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-$(BUILD)/CMakeCache.txt:
+$(BUILD)/Makefile: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
 
 deps:
 	@scripts/install-deps.sh test
 
-test: deps all
+test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-asan: deps
@@ -38,8 +44,11 @@ bench: all
 demo: all
 	@scripts/demo.sh $(BUILD)
 
+# PREFIX given here wins over the one the tree was configured with; the
+# installed files locate each other relative to where they land, so DESTDIR
+# staging and moving the tree afterwards both work.
 install: all
-	cmake --install $(BUILD)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
