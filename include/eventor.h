@@ -409,7 +409,7 @@ uint64_t evt_copool_failed(const evt_copool_t *pool);
 int evt_copool_free(evt_copool_t *pool);
 
 /* ------------------------------------------------------------------------ */
-/* Futures and thread pool (src/pool)                                       */
+/* Futures and thread pool (src/thread)                                     */
 /* ------------------------------------------------------------------------ */
 
 /* A future: the outcome of a task that runs elsewhere (a pool thread, a
@@ -523,7 +523,7 @@ int evt_threadpool_free(evt_threadpool_t *pool);
 
 
 /* ------------------------------------------------------------------------ */
-/* Processes and process pool (src/pool)                                    */
+/* Processes and process pool (src/process)                                 */
 /* ------------------------------------------------------------------------ */
 
 /* Children are forked by a fork server: a process forked from this one at

@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "ipc.h"
 #include "../loop/loop.h"
-#include "../sync/waitq.h"
+#include "../core/wait.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * bounded (a ring that grows up to its capacity), unbounded, or rendezvous.
  * An item goes straight from sender to a parked receiver and back, so the
  * buffer is only used when nobody waits on the other side. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 #include <string.h>

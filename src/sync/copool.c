@@ -3,7 +3,7 @@
  * task costs no mapping), spawners parked in FIFO order for a free slot,
  * ordered map and unordered imap, a watchdog that cancels tasks running
  * past max_task_ms, and a progress hook every log_every_n tasks. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <inttypes.h>
 #include <stdio.h>

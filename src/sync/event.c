@@ -1,7 +1,7 @@
 /* Events (gevent.event.Event): a flag that coroutines wait to see set.
  * Setting it wakes every waiter; a waiter woken by a set returns 0 even if
  * the flag was cleared again before it ran. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
  * owned by it, can be joined all at once with a deadline and cancelled all
  * at once; freeing a group cancels and joins what is left, so that no member
  * outlives it. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 

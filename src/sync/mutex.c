@@ -1,7 +1,7 @@
 /* Mutexes between the coroutines of one thread. Unlock hands the mutex to
  * the oldest parked locker (FIFO, no barging), which then owns it before it
  * even runs. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 

@@ -1,7 +1,7 @@
 /* Counting semaphores. A release hands its unit straight to the oldest
  * parked acquirer, so that a coroutine arriving later cannot take it first
  * and waiters are served in order. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <limits.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Wait groups (Go sync.WaitGroup): a counter of outstanding work; waiters
  * park until it drops to zero. Every waiter parked at that moment returns
  * 0, even if work is added again before it runs. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 

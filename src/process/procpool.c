@@ -7,7 +7,7 @@
  * back to the queue). Everything runs on the creator's thread. */
 #define _GNU_SOURCE
 #include "procpool.h"
-#include "../sync/waitq.h"
+#include "../core/wait.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,10 +1,11 @@
-/* Internal to the sync layer: the FIFO list of coroutines parked on an
- * object (channel, event, semaphore, ...). Each waiter record lives on the
- * stack of the coroutine it stands for, so waiting never allocates. */
-#ifndef EVT_SYNC_WAITQ_H
-#define EVT_SYNC_WAITQ_H
+/* The core's wait queue: the FIFO list of coroutines parked on an object
+ * (channel, event, semaphore, IPC bell, process pool...), for every layer
+ * above. Each waiter record lives on the stack of the coroutine it stands
+ * for, so waiting never allocates. */
+#ifndef EVT_CORE_WAIT_H
+#define EVT_CORE_WAIT_H
 
-#include "../core/core.h"
+#include "core.h"
 
 #include <errno.h>
 
