@@ -149,14 +149,6 @@ int evt__ipc_waitset_add(evt__ipc_waitset_t *ws)
     return 0;
 }
 
-int evt__ipc_waitset_busy(evt__ipc_waitset_t *ws)
-{
-    for (int w = 0; w < EVT__IPC_BELLS / 64; w++)
-        if (atomic_load(&ws->bits[w]))
-            return 1;
-    return 0;
-}
-
 static int ring_socket(void)
 {
     int fd = atomic_load(&ring_fd);

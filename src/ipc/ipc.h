@@ -65,8 +65,6 @@ int evt__ipc_waitset_add(evt__ipc_waitset_t *ws);
  * a doorbell whose thread is gone is skipped. Call it after the object's
  * short lock is released. */
 void evt__ipc_waitset_wake(evt__ipc_waitset_t *ws);
-/* 1 when some doorbell is in ws. */
-int evt__ipc_waitset_busy(evt__ipc_waitset_t *ws);
 
 /* Park the calling coroutine until its thread's doorbell rings (returns 0:
  * look at the object again), the deadline passes (ETIMEDOUT) or it is
