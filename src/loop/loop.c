@@ -26,6 +26,7 @@ evt__loop_t *evt__loop_get(evt__sched_t *s)
     evt__loop_t *l = calloc(1, sizeof *l);
     if (!l)
         goto fail;
+    l->wakefd = -1; /* fd 0 is a real fd: stdin may be closed */
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0)
         goto fail;
@@ -44,9 +45,9 @@ evt__loop_t *evt__loop_get(evt__sched_t *s)
 fail:;
     int err = errno;
     if (l) {
-        if (l->epfd > 0)
+        if (l->epfd >= 0)
             close(l->epfd);
-        if (l->wakefd > 0)
+        if (l->wakefd >= 0)
             close(l->wakefd);
         free(l);
     }
