@@ -527,8 +527,10 @@ int evt_threadpool_free(evt_threadpool_t *pool);
 /* ------------------------------------------------------------------------ */
 
 /* Children are forked by a fork server: a process forked from this one at
- * the first evt_process_start or evt_procpool_new (or by
- * evt_forkserver_start), which forks every child on request. Children thus
+ * the first evt_process_start or evt_procpool_new, or by
+ * evt_forkserver_start, or by itself just before eventor starts a thread
+ * of its own (a thread pool's, or the offload pool's at a first name
+ * lookup or file read), which forks every child on request. Children thus
  * come from a single-threaded process whatever threads run here later;
  * they start with a fresh eventor runtime, default signal dispositions,
  * stdin/stdout/stderr and no other fd of this process, and die with the
@@ -538,10 +540,12 @@ int evt_threadpool_free(evt_threadpool_t *pool);
  * child of this process, reaped by no one while it lives. */
 
 /* Start the fork server now, while this process is single-threaded: call
- * it early in main() in a program that starts threads before its first
- * process or pool. Idempotent. Returns 0, or -1 and errno: EDEADLK (other
- * threads run already: forking now could copy a lock they hold), EMFILE,
- * EAGAIN. */
+ * it early in main() in a program that starts threads of its own before
+ * its first process or pool (eventor's own threads need no call: the
+ * server starts before them). Idempotent; a pool worker or evt_process
+ * child may call it to fork children of its own. Returns 0, or -1 and
+ * errno: EDEADLK (other threads run already: forking now could copy a lock
+ * they hold), EMFILE, EAGAIN. */
 int evt_forkserver_start(void);
 
 /* A task run in a child: reads in_len bytes at in and writes at most
