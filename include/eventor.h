@@ -25,9 +25,14 @@
 extern "C" {
 #endif
 
-#define EVT_VERSION_MAJOR 0
-#define EVT_VERSION_MINOR 1
-#define EVT_VERSION_PATCH 0
+/* EVT_VERSION_MAJOR, _MINOR, _PATCH and EVT_VERSION ("0.1.0"): the
+ * version of this header, generated from CMake's project(VERSION). */
+#include "eventor_version.h"
+
+/* The version of the library linked at run time, as EVT_VERSION: it may
+ * differ from the header's where a shared library was replaced. A static
+ * string, never freed. */
+const char *evt_version(void);
 
 /* ------------------------------------------------------------------------ */
 /* Time                                                                     */
