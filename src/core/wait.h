@@ -112,6 +112,39 @@ static inline int evt__waitq_wait(evt__waitq_t *q, evt__waiter_t *w,
     return rc;
 }
 
+/* The one blocking step of the waits on a queue (channels, events,
+ * semaphores, mutexes, wait groups, groups, pools): the three steps of
+ * libdill's wait, of which only the first differs between callers. The
+ * clauses are the queue (its waker hands over what the caller waits for,
+ * item for channels), the deadline and a cancel (both through evt__wait);
+ * which one fired is the return: 0 (the queue's), or -1 and errno
+ * ETIMEDOUT, ECANCELED, or the error code the waker gave (EPIPE...), or
+ * ENOMEM when the thread has no scheduler. */
+static inline int evt__wait_on(evt__waitq_t *q, void *item, int64_t deadline)
+{
+    evt__sched_t *s = evt__sched();
+    if (evt__unlikely(!s))
+        return -1;
+    evt__waiter_t me = {.co = s->current, .item = item};
+    int rc = evt__waitq_wait(q, &me, deadline);
+    if (evt__unlikely(rc != 0)) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
+
+/* For the frees of objects coroutines wait on: 0 when nobody is parked on
+ * q, else -1 and EBUSY (see evt__waitq_busy). */
+static inline int evt__waitq_idle(evt__waitq_t *q)
+{
+    if (evt__waitq_busy(q)) {
+        errno = EBUSY;
+        return -1;
+    }
+    return 0;
+}
+
 /* Park on q until *running drops to 0, whatever cancels the caller: for
  * the frees that must not return while members still use the object. Then
  * wake the waiters left on q (only stale ones can be). */

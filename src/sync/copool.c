@@ -258,16 +258,9 @@ int evt_copool_spawn(evt_copool_t *p, evt_fn fn, void *arg, int64_t deadline)
     if (p->running < p->size) {
         p->running++;
     } else {
-        evt__sched_t *s = evt__sched();
-        if (!s)
-            return -1;
         uint64_t epoch = p->kills;
-        evt__waiter_t me = {.co = s->current};
-        int rc = evt__waitq_wait(&p->slotq, &me, deadline);
-        if (rc) {
-            errno = rc;
+        if (evt__wait_on(&p->slotq, NULL, deadline) < 0)
             return -1;
-        }
         if (p->kills != epoch) {
             /* Killed after the slot was handed over: spawners that were
              * waiting fail, whoever got there first. */
@@ -457,16 +450,7 @@ int evt_copool_join(evt_copool_t *p, int64_t deadline)
     }
     if (p->running == 0)
         return 0;
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&p->joinq, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_on(&p->joinq, NULL, deadline);
 }
 
 void evt_copool_kill(evt_copool_t *p)

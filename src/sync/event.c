@@ -45,26 +45,15 @@ int evt_event_wait(evt_event_t *ev, int64_t deadline)
     }
     if (ev->set)
         return 0;
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&ev->waiters, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_on(&ev->waiters, NULL, deadline);
 }
 
 int evt_event_free(evt_event_t *ev)
 {
     if (!ev)
         return 0;
-    if (evt__waitq_busy(&ev->waiters)) {
-        errno = EBUSY;
+    if (evt__waitq_idle(&ev->waiters) < 0)
         return -1;
-    }
     free(ev);
     return 0;
 }

@@ -114,16 +114,7 @@ int evt_group_join(evt_group_t *g, int64_t deadline)
     }
     if (g->running == 0)
         return 0;
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&g->joiners, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_on(&g->joiners, NULL, deadline);
 }
 
 void evt_group_cancel(evt_group_t *g)

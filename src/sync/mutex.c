@@ -36,13 +36,8 @@ int evt_mutex_lock(evt_mutex_t *m, int64_t deadline)
         errno = EDEADLK; /* not recursive: waiting would never end */
         return -1;
     }
-    evt__waiter_t me = {.co = self};
-    int rc = evt__waitq_wait(&m->waiters, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0; /* the unlocker made us the owner */
+    /* 0: the unlocker made us the owner. */
+    return evt__wait_on(&m->waiters, NULL, deadline);
 }
 
 int evt_mutex_unlock(evt_mutex_t *m)

@@ -48,26 +48,15 @@ int evt_wg_wait(evt_wg_t *wg, int64_t deadline)
     }
     if (wg->count == 0)
         return 0;
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&wg->waiters, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_on(&wg->waiters, NULL, deadline);
 }
 
 int evt_wg_free(evt_wg_t *wg)
 {
     if (!wg)
         return 0;
-    if (evt__waitq_busy(&wg->waiters)) {
-        errno = EBUSY;
+    if (evt__waitq_idle(&wg->waiters) < 0)
         return -1;
-    }
     free(wg);
     return 0;
 }
