@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 struct evt_ipc_barrier {
     pthread_mutex_t lock;       /* guards the fields below */
@@ -23,15 +24,9 @@ evt_ipc_barrier_t *evt_ipc_barrier_new(unsigned parties)
         errno = EINVAL;
         return NULL;
     }
-    evt_ipc_barrier_t *b = evt__ipc_alloc(sizeof *b);
+    evt_ipc_barrier_t *b = evt__ipc_alloc_locked(sizeof *b, offsetof(evt_ipc_barrier_t, lock));
     if (!b)
         return NULL;
-    int rc = evt__ipc_mutex_init(&b->lock);
-    if (rc) {
-        evt__ipc_free(b);
-        errno = rc;
-        return NULL;
-    }
     b->parties = parties;
     return b;
 }

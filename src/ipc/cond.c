@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 struct evt_ipc_cond {
     pthread_mutex_t lock;       /* guards the counters below */
@@ -22,15 +23,9 @@ evt_ipc_cond_t *evt_ipc_cond_new(evt_ipc_lock_t *l)
         errno = EINVAL;
         return NULL;
     }
-    evt_ipc_cond_t *c = evt__ipc_alloc(sizeof *c);
+    evt_ipc_cond_t *c = evt__ipc_alloc_locked(sizeof *c, offsetof(evt_ipc_cond_t, lock));
     if (!c)
         return NULL;
-    int rc = evt__ipc_mutex_init(&c->lock);
-    if (rc) {
-        evt__ipc_free(c);
-        errno = rc;
-        return NULL;
-    }
     c->l = l;
     return c;
 }

@@ -4,6 +4,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 struct evt_ipc_event {
     pthread_mutex_t lock;       /* guards flag and sets */
@@ -14,15 +15,9 @@ struct evt_ipc_event {
 
 evt_ipc_event_t *evt_ipc_event_new(void)
 {
-    evt_ipc_event_t *ev = evt__ipc_alloc(sizeof *ev);
+    evt_ipc_event_t *ev = evt__ipc_alloc_locked(sizeof *ev, offsetof(evt_ipc_event_t, lock));
     if (!ev)
         return NULL;
-    int rc = evt__ipc_mutex_init(&ev->lock);
-    if (rc) {
-        evt__ipc_free(ev);
-        errno = rc;
-        return NULL;
-    }
     return ev;
 }
 

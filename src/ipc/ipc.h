@@ -32,6 +32,9 @@ size_t evt__ipc_size(const void *p);
  * a usable object (most publish with their last store; see each file), so
  * the next locker simply goes on. */
 int evt__ipc_mutex_init(pthread_mutex_t *m);
+/* The start of every IPC object: zeroed shared memory of size bytes whose
+ * short lock, lock_off bytes in, is ready. NULL and errno. */
+void *evt__ipc_alloc_locked(size_t size, size_t lock_off);
 /* 0, or an errno value (EDEADLK: this thread holds it already). */
 int evt__ipc_mutex_lock(pthread_mutex_t *m);
 void evt__ipc_mutex_unlock(pthread_mutex_t *m);

@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 struct evt_ipc_queue {
@@ -28,15 +29,9 @@ evt_ipc_queue_t *evt_ipc_queue_new(size_t capacity, size_t msg_max)
         errno = EINVAL;
         return NULL;
     }
-    evt_ipc_queue_t *q = evt__ipc_alloc(sizeof *q + capacity * slot);
+    evt_ipc_queue_t *q = evt__ipc_alloc_locked(sizeof *q + capacity * slot, offsetof(evt_ipc_queue_t, lock));
     if (!q)
         return NULL;
-    int rc = evt__ipc_mutex_init(&q->lock);
-    if (rc) {
-        evt__ipc_free(q);
-        errno = rc;
-        return NULL;
-    }
     q->cap = capacity;
     q->msg_max = msg_max;
     q->slot_size = slot;

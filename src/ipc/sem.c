@@ -4,6 +4,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 
 struct evt_ipc_sem {
@@ -14,15 +15,9 @@ struct evt_ipc_sem {
 
 evt_ipc_sem_t *evt_ipc_sem_new(unsigned value)
 {
-    evt_ipc_sem_t *s = evt__ipc_alloc(sizeof *s);
+    evt_ipc_sem_t *s = evt__ipc_alloc_locked(sizeof *s, offsetof(evt_ipc_sem_t, lock));
     if (!s)
         return NULL;
-    int rc = evt__ipc_mutex_init(&s->lock);
-    if (rc) {
-        evt__ipc_free(s);
-        errno = rc;
-        return NULL;
-    }
     s->value = value;
     return s;
 }
