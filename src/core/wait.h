@@ -1,4 +1,5 @@
-/* The core's wait queue: the FIFO list of coroutines parked on an object
+/* The core's wait queue and the one blocking step built on it
+ * (evt__wait_on): the FIFO list of coroutines parked on an object
  * (channel, event, semaphore, IPC bell, process pool...), for every layer
  * above. Each waiter record lives on the stack of the coroutine it stands
  * for, so waiting never allocates. */
