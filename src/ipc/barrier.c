@@ -52,11 +52,8 @@ int evt_ipc_barrier_wait(evt_ipc_barrier_t *b, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    int rc = evt__ipc_mutex_lock(&b->lock);
-    if (rc) {
-        errno = rc;
+    if (evt__ipc_lock(&b->lock) < 0)
         return -1;
-    }
     if (b->broken) {
         evt__ipc_mutex_unlock(&b->lock);
         errno = EPIPE;
@@ -69,12 +66,9 @@ int evt_ipc_barrier_wait(evt_ipc_barrier_t *b, int64_t deadline)
         return index;
     }
     for (;;) {
-        rc = evt__ipc_wait_unlock(&b->lock, &b->waiters, deadline);
-        int lrc = evt__ipc_mutex_lock(&b->lock);
-        if (lrc) {
-            errno = lrc;
+        int rc = evt__ipc_wait_unlock(&b->lock, &b->waiters, deadline);
+        if (evt__ipc_lock(&b->lock) < 0)
             return -1;
-        }
         if (b->generation != gen) {
             /* Opened, or broken by someone else (or reset) meanwhile. */
             int broken = (int)(b->broken_gens >> (gen % 64)) & 1;

@@ -65,15 +65,12 @@ int evt_ipc_cond_wait(evt_ipc_cond_t *c, int64_t deadline)
         errno = EPERM;
         return -1;
     }
-    int rc = evt__ipc_mutex_lock(&c->lock);
-    if (rc) {
-        errno = rc;
+    if (evt__ipc_lock(&c->lock) < 0)
         return -1;
-    }
     uint64_t ticket = c->seq++;
     c->waiting++;
     unsigned levels = evt__ipc_lock_release_all(c->l);
-    rc = wait_token(c, ticket, deadline);
+    int rc = wait_token(c, ticket, deadline);
     int lrc = evt__ipc_lock_acquire(c->l, -1, 1, levels);
     if (lrc)
         rc = lrc;

@@ -52,22 +52,16 @@ int evt_ipc_event_wait(evt_ipc_event_t *ev, int64_t deadline)
     }
     uint64_t seen = 0;
     for (int first = 1;; first = 0) {
-        int rc = evt__ipc_mutex_lock(&ev->lock);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_lock(&ev->lock) < 0)
             return -1;
-        }
         if (first)
             seen = ev->sets;
         if (ev->flag || ev->sets != seen) {
             evt__ipc_mutex_unlock(&ev->lock);
             return 0;
         }
-        rc = evt__ipc_wait_unlock(&ev->lock, &ev->waiters, deadline);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_wait(&ev->lock, &ev->waiters, deadline) < 0)
             return -1;
-        }
     }
 }
 

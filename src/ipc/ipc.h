@@ -6,6 +6,7 @@
 
 #include "../core/core.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -38,6 +39,16 @@ void *evt__ipc_alloc_locked(size_t size, size_t lock_off);
 /* 0, or an errno value (EDEADLK: this thread holds it already). */
 int evt__ipc_mutex_lock(pthread_mutex_t *m);
 void evt__ipc_mutex_unlock(pthread_mutex_t *m);
+/* evt__ipc_mutex_lock for calls that mirror POSIX: 0, or -1 and errno. */
+static inline int evt__ipc_lock(pthread_mutex_t *m)
+{
+    int rc = evt__ipc_mutex_lock(m);
+    if (evt__unlikely(rc != 0)) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
 
 /* How many threads, in all processes together, may wait on IPC objects at
  * the same time. */
@@ -83,6 +94,17 @@ int evt__ipc_bell_wait(int64_t deadline, int nocancel);
  * (lock m and look again) or an errno value; m is released either way. */
 int evt__ipc_wait_unlock(pthread_mutex_t *m, evt__ipc_waitset_t *ws,
                          int64_t deadline);
+/* The same for calls that mirror POSIX: 0 (look again), or -1 and errno. */
+static inline int evt__ipc_wait(pthread_mutex_t *m, evt__ipc_waitset_t *ws,
+                                int64_t deadline)
+{
+    int rc = evt__ipc_wait_unlock(m, ws, deadline);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
 
 /* The locks' steps, shared with conditions. acquire takes l for count
  * levels (an RLock held n times is taken back n times after a condition
