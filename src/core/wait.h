@@ -9,6 +9,7 @@
 #include "core.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 typedef struct evt__waitq evt__waitq_t;
 
@@ -135,6 +136,13 @@ static inline int evt__wait_on(evt__waitq_t *q, void *item, int64_t deadline)
     return 0;
 }
 
+/* evt__wait_on without an item, unless done already: the whole wait of
+ * an event, a wait group, a group's or a pool's join. */
+static inline int evt__wait_unless(int done, evt__waitq_t *q, int64_t deadline)
+{
+    return done ? 0 : evt__wait_on(q, NULL, deadline);
+}
+
 /* For the frees of objects coroutines wait on: 0 when nobody is parked on
  * q, else -1 and EBUSY (see evt__waitq_busy). */
 static inline int evt__waitq_idle(evt__waitq_t *q)
@@ -143,6 +151,16 @@ static inline int evt__waitq_idle(evt__waitq_t *q)
         errno = EBUSY;
         return -1;
     }
+    return 0;
+}
+
+/* The free of a heap object obj whose waiters park on q only: free(obj)
+ * and 0, or -1 and EBUSY while one is parked (obj stays). */
+static inline int evt__waitq_free(void *obj, evt__waitq_t *q)
+{
+    if (evt__waitq_idle(q) < 0)
+        return -1;
+    free(obj);
     return 0;
 }
 

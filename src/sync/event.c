@@ -43,17 +43,10 @@ int evt_event_wait(evt_event_t *ev, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    if (ev->set)
-        return 0;
-    return evt__wait_on(&ev->waiters, NULL, deadline);
+    return evt__wait_unless(ev->set, &ev->waiters, deadline);
 }
 
 int evt_event_free(evt_event_t *ev)
 {
-    if (!ev)
-        return 0;
-    if (evt__waitq_idle(&ev->waiters) < 0)
-        return -1;
-    free(ev);
-    return 0;
+    return ev ? evt__waitq_free(ev, &ev->waiters) : 0;
 }

@@ -112,9 +112,7 @@ int evt_group_join(evt_group_t *g, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    if (g->running == 0)
-        return 0;
-    return evt__wait_on(&g->joiners, NULL, deadline);
+    return evt__wait_unless(g->running == 0, &g->joiners, deadline);
 }
 
 void evt_group_cancel(evt_group_t *g)

@@ -18,16 +18,24 @@ evt_mutex_t *evt_mutex_new(void)
     return m;
 }
 
-int evt_mutex_lock(evt_mutex_t *m, int64_t deadline)
+/* The calling coroutine, or NULL and errno (EINVAL: no m; ENOMEM). */
+static evt_co_t *caller(const evt_mutex_t *m)
 {
     evt__sched_t *s = evt__sched();
     if (!s)
-        return -1;
+        return NULL;
     if (evt__unlikely(!m)) {
         errno = EINVAL;
-        return -1;
+        return NULL;
     }
-    evt_co_t *self = s->current;
+    return s->current;
+}
+
+int evt_mutex_lock(evt_mutex_t *m, int64_t deadline)
+{
+    evt_co_t *self = caller(m);
+    if (!self)
+        return -1;
     if (!m->owner) {
         m->owner = self;
         return 0;
@@ -42,14 +50,10 @@ int evt_mutex_lock(evt_mutex_t *m, int64_t deadline)
 
 int evt_mutex_unlock(evt_mutex_t *m)
 {
-    evt__sched_t *s = evt__sched();
-    if (!s)
+    evt_co_t *self = caller(m);
+    if (!self)
         return -1;
-    if (evt__unlikely(!m)) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (m->owner != s->current) {
+    if (m->owner != self) {
         errno = EPERM;
         return -1;
     }

@@ -62,10 +62,5 @@ unsigned evt_sem_value(const evt_sem_t *sem)
 
 int evt_sem_free(evt_sem_t *sem)
 {
-    if (!sem)
-        return 0;
-    if (evt__waitq_idle(&sem->waiters) < 0)
-        return -1;
-    free(sem);
-    return 0;
+    return sem ? evt__waitq_free(sem, &sem->waiters) : 0;
 }

@@ -46,17 +46,10 @@ int evt_wg_wait(evt_wg_t *wg, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    if (wg->count == 0)
-        return 0;
-    return evt__wait_on(&wg->waiters, NULL, deadline);
+    return evt__wait_unless(wg->count == 0, &wg->waiters, deadline);
 }
 
 int evt_wg_free(evt_wg_t *wg)
 {
-    if (!wg)
-        return 0;
-    if (evt__waitq_idle(&wg->waiters) < 0)
-        return -1;
-    free(wg);
-    return 0;
+    return wg ? evt__waitq_free(wg, &wg->waiters) : 0;
 }
