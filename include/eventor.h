@@ -25,9 +25,14 @@
 extern "C" {
 #endif
 
-#define EVT_VERSION_MAJOR 0
-#define EVT_VERSION_MINOR 1
-#define EVT_VERSION_PATCH 0
+/* EVT_VERSION_MAJOR, _MINOR, _PATCH and EVT_VERSION ("0.1.0"): the
+ * version of this header, generated from CMake's project(VERSION). */
+#include "eventor_version.h"
+
+/* The version of the library linked at run time, as EVT_VERSION: it may
+ * differ from the header's where a shared library was replaced. A static
+ * string, never freed. */
+const char *evt_version(void);
 
 /* ------------------------------------------------------------------------ */
 /* Time                                                                     */
@@ -409,7 +414,7 @@ uint64_t evt_copool_failed(const evt_copool_t *pool);
 int evt_copool_free(evt_copool_t *pool);
 
 /* ------------------------------------------------------------------------ */
-/* Futures and thread pool (src/pool)                                       */
+/* Futures and thread pool (src/thread)                                     */
 /* ------------------------------------------------------------------------ */
 
 /* A future: the outcome of a task that runs elsewhere (a pool thread, a
@@ -523,12 +528,14 @@ int evt_threadpool_free(evt_threadpool_t *pool);
 
 
 /* ------------------------------------------------------------------------ */
-/* Processes and process pool (src/pool)                                    */
+/* Processes and process pool (src/process)                                 */
 /* ------------------------------------------------------------------------ */
 
 /* Children are forked by a fork server: a process forked from this one at
- * the first evt_process_start or evt_procpool_new (or by
- * evt_forkserver_start), which forks every child on request. Children thus
+ * the first evt_process_start or evt_procpool_new, or by
+ * evt_forkserver_start, or by itself just before eventor starts a thread
+ * of its own (a thread pool's, or the offload pool's at a first name
+ * lookup or file read), which forks every child on request. Children thus
  * come from a single-threaded process whatever threads run here later;
  * they start with a fresh eventor runtime, default signal dispositions,
  * stdin/stdout/stderr and no other fd of this process, and die with the
@@ -538,10 +545,12 @@ int evt_threadpool_free(evt_threadpool_t *pool);
  * child of this process, reaped by no one while it lives. */
 
 /* Start the fork server now, while this process is single-threaded: call
- * it early in main() in a program that starts threads before its first
- * process or pool. Idempotent. Returns 0, or -1 and errno: EDEADLK (other
- * threads run already: forking now could copy a lock they hold), EMFILE,
- * EAGAIN. */
+ * it early in main() in a program that starts threads of its own before
+ * its first process or pool (eventor's own threads need no call: the
+ * server starts before them). Idempotent; a pool worker or evt_process
+ * child may call it to fork children of its own. Returns 0, or -1 and
+ * errno: EDEADLK (other threads run already: forking now could copy a lock
+ * they hold), EMFILE, EAGAIN. */
 int evt_forkserver_start(void);
 
 /* A task run in a child: reads in_len bytes at in and writes at most

@@ -6,7 +6,7 @@
 #define _GNU_SOURCE
 #include "batch.h"
 #include "../loop/loop.h"
-#include "../pool/future.h"
+#include "../thread/future.h"
 
 #include <errno.h>
 #include <stdatomic.h>

@@ -3,6 +3,7 @@
  * input sources (:::, ::::, :::+, ::::+). A bad option is one line on stderr
  * and exit 255, before anything is opened or written. */
 #include "cli.h"
+#include "eventor.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -438,7 +439,7 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         opts_help(stdout);
         return 1;
     case O_VERSION:
-        printf("eventor %d.%d.%d\n", 0, 1, 0);
+        printf("eventor %s\n", evt_version());
         return 1;
     case O_ARGFILE:
         if (add_source(o, 1, val, 0) < 0)

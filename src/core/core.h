@@ -28,6 +28,26 @@ enum evt__co_state {
 
 struct evt__sched;
 
+/* The hook through which the scheduler reaches the thread's reactor
+ * (src/loop) without calling up: the core offers it, the loop fills it in
+ * the scheduler when it makes the thread's reactor. Without one, only
+ * timers can wake the thread. */
+typedef struct evt__loop_ops {
+    /* Wait for IO at most timeout_ms (0 = just look, -1 = until something
+     * happens) and unpark what became ready. The scheduler calls it when
+     * no coroutine is ready, and every few dozen switches so that IO is
+     * never starved. Returns 0, or -1 when timeout_ms is -1 and nothing at
+     * all could wake the thread (a deadlock). */
+    int (*poll)(struct evt__sched *s, int timeout_ms);
+    /* Release the reactor (thread exit). Returns -1, releasing nothing,
+     * while another thread still holds s to post to it: then s must be
+     * leaked rather than freed under that thread. */
+    int (*fini)(struct evt__sched *s);
+    /* In a forked child: close the reactor's fds (the epoll set and
+     * eventfd are shared with the parent) and touch nothing else. */
+    void (*drop_fds)(struct evt__sched *s);
+} evt__loop_ops_t;
+
 /* A coroutine. Pooled stacks hold it in their topmost bytes, so that a
  * parked coroutine costs one page of memory. */
 struct evt_co {
@@ -85,6 +105,7 @@ typedef struct evt__sched {
     evt_co_t switcher_co;    /* the switcher as a coroutine (sanitizers) */
     evt__timers_t timers;    /* deadlines of parked coroutines */
     void *loop;              /* the reactor of this thread (src/loop) */
+    const evt__loop_ops_t *loop_ops; /* how to reach it; NULL until made */
 } evt__sched_t;
 
 extern _Thread_local evt__sched_t *evt__tls_sched;
@@ -129,20 +150,5 @@ static inline void evt__runq_push(evt__sched_t *s, evt_co_t *co)
         s->runq_head = co;
     s->runq_tail = co;
 }
-
-/* The one call from the scheduler down into the reactor (src/loop): wait
- * for IO at most timeout_ms (0 = just look, -1 = until something happens)
- * and unpark what became ready. The scheduler calls it when no coroutine is
- * ready, and every few dozen switches so that IO is never starved. Returns
- * 0, or -1 when timeout_ms is -1 and nothing at all could wake the thread
- * (a deadlock). */
-int evt__loop_poll(evt__sched_t *s, int timeout_ms);
-/* Release the reactor of s (thread exit). Returns -1, releasing nothing,
- * while another thread still holds s to post to it: then s must be leaked
- * rather than freed under that thread. */
-int evt__loop_fini(evt__sched_t *s);
-/* In a forked child: close the reactor's fds (the epoll set and eventfd are
- * shared with the parent) and touch nothing else. */
-void evt__loop_drop_fds(evt__sched_t *s);
 
 #endif

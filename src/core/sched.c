@@ -62,7 +62,7 @@ static void sched_free(void *p)
     /* Coroutines still alive at thread exit keep their stacks, and a
      * scheduler another thread will still post to stays: freeing either
      * would pull memory from under code that may still use it. */
-    if (evt__loop_fini(s) < 0 || s->live != 0)
+    if ((s->loop_ops && s->loop_ops->fini(s) < 0) || s->live != 0)
         return;
     if (s->shared_stack.lo) {
         evt__san_co_fini(&s->switcher_co);
@@ -84,7 +84,8 @@ static void after_fork_in_child(void)
     evt__sched_t *s = evt__tls_sched;
     if (!s)
         return;
-    evt__loop_drop_fds(s);
+    if (s->loop_ops)
+        s->loop_ops->drop_fds(s);
     evt__tls_sched = NULL;
     pthread_setspecific(sched_key, NULL);
 }
@@ -285,6 +286,24 @@ static void deadlock(evt__sched_t *s)
     abort();
 }
 
+/* Look at IO through the reactor's hook. A thread that never made a
+ * reactor has nothing but timers that can wake it: sleep until the next
+ * one, or report that nothing ever will (-1). */
+static int poll_loop(evt__sched_t *s, int timeout_ms)
+{
+    if (evt__likely(s->loop_ops != NULL))
+        return s->loop_ops->poll(s, timeout_ms);
+    if (timeout_ms < 0)
+        return -1;
+    if (timeout_ms > 0) {
+        struct timespec ts = {timeout_ms / 1000,
+                              (long)(timeout_ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
+    return 0;
+}
+
 /* Poll IO and fire deadlines (every BUDGET switches, or when nothing is
  * ready), then return the next ready coroutine, still queued. */
 static __attribute__((noinline)) evt_co_t *poll_io(evt__sched_t *s)
@@ -301,7 +320,7 @@ static __attribute__((noinline)) evt_co_t *poll_io(evt__sched_t *s)
                 timeout = -1;
             }
         }
-        if (evt__loop_poll(s, timeout) < 0)
+        if (poll_loop(s, timeout) < 0)
             deadlock(s);
         expire_timers(s);
         if (s->runq_head)

@@ -5,6 +5,7 @@
 #define EVT_IO_IO_H
 
 #include "../loop/loop.h"
+#include "../thread/thread.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -33,10 +34,8 @@ int evt__io_adopt(int fd);
 /* socket(2) made non-blocking and close-on-exec, and adopted. */
 int evt__socket(int family, int type, int protocol);
 
-/* The IO layer's own thread pool, for what cannot be done cooperatively
- * (name lookups, regular-file IO): made on first use, its threads started
- * as work needs them, made anew in a forked child. NULL and errno. */
-evt_threadpool_t *evt__io_pool(void);
+/* Name lookups and regular-file IO run on the thread layer's offload pool
+ * (evt__io_pool, src/thread/thread.h). */
 
 /* Read up to len bytes of a regular file or block device into buf, or
  * write all len bytes of buf (write 1), on the IO pool, parking only the

@@ -2,7 +2,7 @@
  * the IO layer's thread pool, and the asker waits for its future. */
 #define _GNU_SOURCE
 #include "io.h"
-#include "../pool/future.h"
+#include "../thread/future.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

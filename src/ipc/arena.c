@@ -52,6 +52,20 @@ int evt__ipc_mutex_init(pthread_mutex_t *m)
     return rc;
 }
 
+void *evt__ipc_alloc_locked(size_t size, size_t lock_off)
+{
+    unsigned char *p = evt__ipc_alloc(size);
+    if (!p)
+        return NULL;
+    int rc = evt__ipc_mutex_init((pthread_mutex_t *)(p + lock_off));
+    if (rc) {
+        evt__ipc_free(p);
+        errno = rc;
+        return NULL;
+    }
+    return p;
+}
+
 int evt__ipc_mutex_lock(pthread_mutex_t *m)
 {
     int rc = pthread_mutex_lock(m);

@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 struct evt_ipc_barrier {
     pthread_mutex_t lock;       /* guards the fields below */
@@ -23,15 +24,9 @@ evt_ipc_barrier_t *evt_ipc_barrier_new(unsigned parties)
         errno = EINVAL;
         return NULL;
     }
-    evt_ipc_barrier_t *b = evt__ipc_alloc(sizeof *b);
+    evt_ipc_barrier_t *b = evt__ipc_alloc_locked(sizeof *b, offsetof(evt_ipc_barrier_t, lock));
     if (!b)
         return NULL;
-    int rc = evt__ipc_mutex_init(&b->lock);
-    if (rc) {
-        evt__ipc_free(b);
-        errno = rc;
-        return NULL;
-    }
     b->parties = parties;
     return b;
 }
@@ -57,11 +52,8 @@ int evt_ipc_barrier_wait(evt_ipc_barrier_t *b, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    int rc = evt__ipc_mutex_lock(&b->lock);
-    if (rc) {
-        errno = rc;
+    if (evt__ipc_lock(&b->lock) < 0)
         return -1;
-    }
     if (b->broken) {
         evt__ipc_mutex_unlock(&b->lock);
         errno = EPIPE;
@@ -74,12 +66,9 @@ int evt_ipc_barrier_wait(evt_ipc_barrier_t *b, int64_t deadline)
         return index;
     }
     for (;;) {
-        rc = evt__ipc_wait_unlock(&b->lock, &b->waiters, deadline);
-        int lrc = evt__ipc_mutex_lock(&b->lock);
-        if (lrc) {
-            errno = lrc;
+        int rc = evt__ipc_wait_unlock(&b->lock, &b->waiters, deadline);
+        if (evt__ipc_lock(&b->lock) < 0)
             return -1;
-        }
         if (b->generation != gen) {
             /* Opened, or broken by someone else (or reset) meanwhile. */
             int broken = (int)(b->broken_gens >> (gen % 64)) & 1;

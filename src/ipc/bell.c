@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "ipc.h"
 #include "../loop/loop.h"
-#include "../sync/waitq.h"
+#include "../core/wait.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -146,14 +146,6 @@ int evt__ipc_waitset_add(evt__ipc_waitset_t *ws)
     if (!b)
         return errno;
     atomic_fetch_or(&ws->bits[b->idx / 64], (uint64_t)1 << (b->idx % 64));
-    return 0;
-}
-
-int evt__ipc_waitset_busy(evt__ipc_waitset_t *ws)
-{
-    for (int w = 0; w < EVT__IPC_BELLS / 64; w++)
-        if (atomic_load(&ws->bits[w]))
-            return 1;
     return 0;
 }
 

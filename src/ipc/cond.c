@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 struct evt_ipc_cond {
     pthread_mutex_t lock;       /* guards the counters below */
@@ -22,15 +23,9 @@ evt_ipc_cond_t *evt_ipc_cond_new(evt_ipc_lock_t *l)
         errno = EINVAL;
         return NULL;
     }
-    evt_ipc_cond_t *c = evt__ipc_alloc(sizeof *c);
+    evt_ipc_cond_t *c = evt__ipc_alloc_locked(sizeof *c, offsetof(evt_ipc_cond_t, lock));
     if (!c)
         return NULL;
-    int rc = evt__ipc_mutex_init(&c->lock);
-    if (rc) {
-        evt__ipc_free(c);
-        errno = rc;
-        return NULL;
-    }
     c->l = l;
     return c;
 }
@@ -70,15 +65,12 @@ int evt_ipc_cond_wait(evt_ipc_cond_t *c, int64_t deadline)
         errno = EPERM;
         return -1;
     }
-    int rc = evt__ipc_mutex_lock(&c->lock);
-    if (rc) {
-        errno = rc;
+    if (evt__ipc_lock(&c->lock) < 0)
         return -1;
-    }
     uint64_t ticket = c->seq++;
     c->waiting++;
     unsigned levels = evt__ipc_lock_release_all(c->l);
-    rc = wait_token(c, ticket, deadline);
+    int rc = wait_token(c, ticket, deadline);
     int lrc = evt__ipc_lock_acquire(c->l, -1, 1, levels);
     if (lrc)
         rc = lrc;

@@ -4,6 +4,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 struct evt_ipc_event {
     pthread_mutex_t lock;       /* guards flag and sets */
@@ -14,15 +15,9 @@ struct evt_ipc_event {
 
 evt_ipc_event_t *evt_ipc_event_new(void)
 {
-    evt_ipc_event_t *ev = evt__ipc_alloc(sizeof *ev);
+    evt_ipc_event_t *ev = evt__ipc_alloc_locked(sizeof *ev, offsetof(evt_ipc_event_t, lock));
     if (!ev)
         return NULL;
-    int rc = evt__ipc_mutex_init(&ev->lock);
-    if (rc) {
-        evt__ipc_free(ev);
-        errno = rc;
-        return NULL;
-    }
     return ev;
 }
 
@@ -57,22 +52,16 @@ int evt_ipc_event_wait(evt_ipc_event_t *ev, int64_t deadline)
     }
     uint64_t seen = 0;
     for (int first = 1;; first = 0) {
-        int rc = evt__ipc_mutex_lock(&ev->lock);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_lock(&ev->lock) < 0)
             return -1;
-        }
         if (first)
             seen = ev->sets;
         if (ev->flag || ev->sets != seen) {
             evt__ipc_mutex_unlock(&ev->lock);
             return 0;
         }
-        rc = evt__ipc_wait_unlock(&ev->lock, &ev->waiters, deadline);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_wait(&ev->lock, &ev->waiters, deadline) < 0)
             return -1;
-        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 #include "../core/core.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -32,9 +33,22 @@ size_t evt__ipc_size(const void *p);
  * a usable object (most publish with their last store; see each file), so
  * the next locker simply goes on. */
 int evt__ipc_mutex_init(pthread_mutex_t *m);
+/* The start of every IPC object: zeroed shared memory of size bytes whose
+ * short lock, lock_off bytes in, is ready. NULL and errno. */
+void *evt__ipc_alloc_locked(size_t size, size_t lock_off);
 /* 0, or an errno value (EDEADLK: this thread holds it already). */
 int evt__ipc_mutex_lock(pthread_mutex_t *m);
 void evt__ipc_mutex_unlock(pthread_mutex_t *m);
+/* evt__ipc_mutex_lock for calls that mirror POSIX: 0, or -1 and errno. */
+static inline int evt__ipc_lock(pthread_mutex_t *m)
+{
+    int rc = evt__ipc_mutex_lock(m);
+    if (evt__unlikely(rc != 0)) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
 
 /* How many threads, in all processes together, may wait on IPC objects at
  * the same time. */
@@ -65,8 +79,6 @@ int evt__ipc_waitset_add(evt__ipc_waitset_t *ws);
  * a doorbell whose thread is gone is skipped. Call it after the object's
  * short lock is released. */
 void evt__ipc_waitset_wake(evt__ipc_waitset_t *ws);
-/* 1 when some doorbell is in ws. */
-int evt__ipc_waitset_busy(evt__ipc_waitset_t *ws);
 
 /* Park the calling coroutine until its thread's doorbell rings (returns 0:
  * look at the object again), the deadline passes (ETIMEDOUT) or it is
@@ -82,6 +94,17 @@ int evt__ipc_bell_wait(int64_t deadline, int nocancel);
  * (lock m and look again) or an errno value; m is released either way. */
 int evt__ipc_wait_unlock(pthread_mutex_t *m, evt__ipc_waitset_t *ws,
                          int64_t deadline);
+/* The same for calls that mirror POSIX: 0 (look again), or -1 and errno. */
+static inline int evt__ipc_wait(pthread_mutex_t *m, evt__ipc_waitset_t *ws,
+                                int64_t deadline)
+{
+    int rc = evt__ipc_wait_unlock(m, ws, deadline);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
 
 /* The locks' steps, shared with conditions. acquire takes l for count
  * levels (an RLock held n times is taken back n times after a condition

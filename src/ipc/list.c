@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 typedef struct item {
@@ -26,15 +27,9 @@ struct evt_ipc_list {
 
 evt_ipc_list_t *evt_ipc_list_new(void)
 {
-    evt_ipc_list_t *l = evt__ipc_alloc(sizeof *l);
+    evt_ipc_list_t *l = evt__ipc_alloc_locked(sizeof *l, offsetof(evt_ipc_list_t, lock));
     if (!l)
         return NULL;
-    int rc = evt__ipc_mutex_init(&l->lock);
-    if (rc) {
-        evt__ipc_free(l);
-        errno = rc;
-        return NULL;
-    }
     return l;
 }
 

@@ -7,6 +7,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -47,15 +48,9 @@ static int32_t my_tid(void)
 
 static evt_ipc_lock_t *lock_new(int recursive)
 {
-    evt_ipc_lock_t *l = evt__ipc_alloc(sizeof *l);
+    evt_ipc_lock_t *l = evt__ipc_alloc_locked(sizeof *l, offsetof(evt_ipc_lock_t, m));
     if (!l)
         return NULL;
-    int rc = evt__ipc_mutex_init(&l->m);
-    if (rc) {
-        evt__ipc_free(l);
-        errno = rc;
-        return NULL;
-    }
     l->recursive = recursive;
     return l;
 }

@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 struct evt_ipc_queue {
@@ -28,15 +29,9 @@ evt_ipc_queue_t *evt_ipc_queue_new(size_t capacity, size_t msg_max)
         errno = EINVAL;
         return NULL;
     }
-    evt_ipc_queue_t *q = evt__ipc_alloc(sizeof *q + capacity * slot);
+    evt_ipc_queue_t *q = evt__ipc_alloc_locked(sizeof *q + capacity * slot, offsetof(evt_ipc_queue_t, lock));
     if (!q)
         return NULL;
-    int rc = evt__ipc_mutex_init(&q->lock);
-    if (rc) {
-        evt__ipc_free(q);
-        errno = rc;
-        return NULL;
-    }
     q->cap = capacity;
     q->msg_max = msg_max;
     q->slot_size = slot;
@@ -60,11 +55,8 @@ int evt_ipc_queue_put(evt_ipc_queue_t *q, const void *msg, size_t len,
         return -1;
     }
     for (;;) {
-        int rc = evt__ipc_mutex_lock(&q->lock);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_lock(&q->lock) < 0)
             return -1;
-        }
         if (q->closed) {
             evt__ipc_mutex_unlock(&q->lock);
             errno = EPIPE;
@@ -81,11 +73,8 @@ int evt_ipc_queue_put(evt_ipc_queue_t *q, const void *msg, size_t len,
             evt__ipc_waitset_wake(&q->not_empty);
             return 0;
         }
-        rc = evt__ipc_wait_unlock(&q->lock, &q->not_full, deadline);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_wait(&q->lock, &q->not_full, deadline) < 0)
             return -1;
-        }
     }
 }
 
@@ -97,11 +86,8 @@ ssize_t evt_ipc_queue_get(evt_ipc_queue_t *q, void *buf, size_t cap,
         return -1;
     }
     for (;;) {
-        int rc = evt__ipc_mutex_lock(&q->lock);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_lock(&q->lock) < 0)
             return -1;
-        }
         if (q->tail != q->head) {
             unsigned char *s = slot_at(q, q->head);
             uint64_t n;
@@ -123,11 +109,8 @@ ssize_t evt_ipc_queue_get(evt_ipc_queue_t *q, void *buf, size_t cap,
             errno = EPIPE;
             return -1;
         }
-        rc = evt__ipc_wait_unlock(&q->lock, &q->not_empty, deadline);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_wait(&q->lock, &q->not_empty, deadline) < 0)
             return -1;
-        }
     }
 }
 

@@ -4,6 +4,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 
 struct evt_ipc_sem {
@@ -14,15 +15,9 @@ struct evt_ipc_sem {
 
 evt_ipc_sem_t *evt_ipc_sem_new(unsigned value)
 {
-    evt_ipc_sem_t *s = evt__ipc_alloc(sizeof *s);
+    evt_ipc_sem_t *s = evt__ipc_alloc_locked(sizeof *s, offsetof(evt_ipc_sem_t, lock));
     if (!s)
         return NULL;
-    int rc = evt__ipc_mutex_init(&s->lock);
-    if (rc) {
-        evt__ipc_free(s);
-        errno = rc;
-        return NULL;
-    }
     s->value = value;
     return s;
 }
@@ -34,21 +29,15 @@ int evt_ipc_sem_acquire(evt_ipc_sem_t *s, int64_t deadline)
         return -1;
     }
     for (;;) {
-        int rc = evt__ipc_mutex_lock(&s->lock);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_lock(&s->lock) < 0)
             return -1;
-        }
         if (s->value) {
             s->value--;
             evt__ipc_mutex_unlock(&s->lock);
             return 0;
         }
-        rc = evt__ipc_wait_unlock(&s->lock, &s->waiters, deadline);
-        if (rc) {
-            errno = rc;
+        if (evt__ipc_wait(&s->lock, &s->waiters, deadline) < 0)
             return -1;
-        }
     }
 }
 
@@ -58,11 +47,8 @@ int evt_ipc_sem_release(evt_ipc_sem_t *s)
         errno = EINVAL;
         return -1;
     }
-    int rc = evt__ipc_mutex_lock(&s->lock);
-    if (rc) {
-        errno = rc;
+    if (evt__ipc_lock(&s->lock) < 0)
         return -1;
-    }
     if (s->value == UINT_MAX) {
         evt__ipc_mutex_unlock(&s->lock);
         errno = EOVERFLOW;

@@ -1,5 +1,5 @@
 /* The reactor of a thread: epoll for fds, an eventfd for posts from other
- * threads, and evt__loop_poll, the one call the scheduler makes into it. */
+ * threads, and the hook (loop_ops) through which the scheduler polls it. */
 #define _GNU_SOURCE
 #include "loop.h"
 
@@ -9,10 +9,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_EVENTS 256
+
+/* The scheduler's hook into this reactor, installed with the reactor. */
+static int loop_poll(evt__sched_t *s, int timeout_ms);
+static int loop_fini(evt__sched_t *s);
+static void loop_drop_fds(evt__sched_t *s);
+static const evt__loop_ops_t loop_ops = {loop_poll, loop_fini, loop_drop_fds};
 
 evt__loop_t *evt__loop_get(evt__sched_t *s)
 {
@@ -21,6 +26,7 @@ evt__loop_t *evt__loop_get(evt__sched_t *s)
     evt__loop_t *l = calloc(1, sizeof *l);
     if (!l)
         goto fail;
+    l->wakefd = -1; /* fd 0 is a real fd: stdin may be closed */
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0)
         goto fail;
@@ -34,13 +40,14 @@ evt__loop_t *evt__loop_get(evt__sched_t *s)
     atomic_init(&l->sleeping, 0);
     atomic_init(&l->posting, 0);
     s->loop = l;
+    s->loop_ops = &loop_ops;
     return l;
 fail:;
     int err = errno;
     if (l) {
-        if (l->epfd > 0)
+        if (l->epfd >= 0)
             close(l->epfd);
-        if (l->wakefd > 0)
+        if (l->wakefd >= 0)
             close(l->wakefd);
         free(l);
     }
@@ -48,7 +55,7 @@ fail:;
     return NULL;
 }
 
-int evt__loop_fini(evt__sched_t *s)
+static int loop_fini(evt__sched_t *s)
 {
     evt__loop_t *l = s->loop;
     if (!l)
@@ -66,10 +73,11 @@ int evt__loop_fini(evt__sched_t *s)
     free(l->pages);
     free(l);
     s->loop = NULL;
+    s->loop_ops = NULL;
     return 0;
 }
 
-void evt__loop_drop_fds(evt__sched_t *s)
+static void loop_drop_fds(evt__sched_t *s)
 {
     evt__loop_t *l = s->loop;
     if (l) {
@@ -163,21 +171,9 @@ static void dispatch(evt__loop_t *l, int fd, uint32_t events)
     }
 }
 
-int evt__loop_poll(evt__sched_t *s, int timeout_ms)
+static int loop_poll(evt__sched_t *s, int timeout_ms)
 {
     evt__loop_t *l = s->loop;
-    if (!l) {
-        /* Nothing was ever registered: only timers can wake us. */
-        if (timeout_ms < 0)
-            return -1;
-        if (timeout_ms > 0) {
-            struct timespec ts = {timeout_ms / 1000,
-                                  (long)(timeout_ms % 1000) * 1000000L};
-            while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-        }
-        return 0;
-    }
     if (timeout_ms < 0 && !l->fd_waiters && !l->holds &&
         !atomic_load(&l->inbox))
         return -1;

@@ -2,7 +2,7 @@
  * bounded (a ring that grows up to its capacity), unbounded, or rendezvous.
  * An item goes straight from sender to a parked receiver and back, so the
  * buffer is only used when nobody waits on the other side. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,17 +110,8 @@ int evt_chan_send(evt_chan_t *ch, const void *item, int64_t deadline)
         }
         return 0;
     }
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    /* Receivers copy from our stack while we are parked. */
-    evt__waiter_t me = {.co = s->current, .item = (void *)item};
-    int rc = evt__waitq_wait(&ch->senders, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    /* Receivers copy from our item while we are parked. */
+    return evt__wait_on(&ch->senders, (void *)item, deadline);
 }
 
 int evt_chan_recv(evt_chan_t *ch, void *item, int64_t deadline)
@@ -155,16 +146,7 @@ int evt_chan_recv(evt_chan_t *ch, void *item, int64_t deadline)
         errno = EPIPE;
         return -1;
     }
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current, .item = item};
-    int rc = evt__waitq_wait(&ch->recvers, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_on(&ch->recvers, item, deadline);
 }
 
 void evt_chan_close(evt_chan_t *ch)
@@ -191,10 +173,8 @@ int evt_chan_free(evt_chan_t *ch)
 {
     if (!ch)
         return 0;
-    if (evt__waitq_busy(&ch->senders) || evt__waitq_busy(&ch->recvers)) {
-        errno = EBUSY;
+    if (evt__waitq_idle(&ch->senders) < 0 || evt__waitq_idle(&ch->recvers) < 0)
         return -1;
-    }
     free(ch->ring);
     free(ch);
     return 0;

@@ -3,7 +3,7 @@
  * task costs no mapping), spawners parked in FIFO order for a free slot,
  * ordered map and unordered imap, a watchdog that cancels tasks running
  * past max_task_ms, and a progress hook every log_every_n tasks. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -245,9 +245,11 @@ static void *watchdog_main(void *arg)
     }
 }
 
-int evt_copool_spawn(evt_copool_t *p, evt_fn fn, void *arg, int64_t deadline)
+/* The entry check of the calls that start tasks: 0, or -1 and EINVAL
+ * (ok is 0: an argument is missing) or ECANCELED (the pool is closing). */
+static int can_start(const evt_copool_t *p, int ok)
 {
-    if (evt__unlikely(!p || !fn)) {
+    if (evt__unlikely(!p || !ok)) {
         errno = EINVAL;
         return -1;
     }
@@ -255,19 +257,19 @@ int evt_copool_spawn(evt_copool_t *p, evt_fn fn, void *arg, int64_t deadline)
         errno = ECANCELED;
         return -1;
     }
+    return 0;
+}
+
+int evt_copool_spawn(evt_copool_t *p, evt_fn fn, void *arg, int64_t deadline)
+{
+    if (can_start(p, fn != NULL) < 0)
+        return -1;
     if (p->running < p->size) {
         p->running++;
     } else {
-        evt__sched_t *s = evt__sched();
-        if (!s)
-            return -1;
         uint64_t epoch = p->kills;
-        evt__waiter_t me = {.co = s->current};
-        int rc = evt__waitq_wait(&p->slotq, &me, deadline);
-        if (rc) {
-            errno = rc;
+        if (evt__wait_on(&p->slotq, NULL, deadline) < 0)
             return -1;
-        }
         if (p->kills != epoch) {
             /* Killed after the slot was handed over: spawners that were
              * waiting fail, whoever got there first. */
@@ -419,14 +421,8 @@ static int batch_run(evt_copool_t *p, batch_t *b)
 int evt_copool_map(evt_copool_t *p, evt_fn fn, void *const *args,
                    void **results, int *errs, size_t n)
 {
-    if (evt__unlikely(!p || !fn)) {
-        errno = EINVAL;
+    if (can_start(p, fn != NULL) < 0)
         return -1;
-    }
-    if (evt__unlikely(p->closing)) {
-        errno = ECANCELED;
-        return -1;
-    }
     batch_t b = {.fn = fn, .args = args, .n = n, .results = results,
                  .errs = errs};
     return batch_run(p, &b);
@@ -435,14 +431,8 @@ int evt_copool_map(evt_copool_t *p, evt_fn fn, void *const *args,
 int evt_copool_imap_unordered(evt_copool_t *p, evt_fn fn, void *const *args,
                               size_t n, evt_copool_result_fn cb, void *user)
 {
-    if (evt__unlikely(!p || !fn || !cb)) {
-        errno = EINVAL;
+    if (can_start(p, fn && cb) < 0)
         return -1;
-    }
-    if (evt__unlikely(p->closing)) {
-        errno = ECANCELED;
-        return -1;
-    }
     batch_t b = {.fn = fn, .args = args, .n = n, .cb = cb, .user = user};
     return batch_run(p, &b);
 }
@@ -455,18 +445,7 @@ int evt_copool_join(evt_copool_t *p, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    if (p->running == 0)
-        return 0;
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&p->joinq, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_unless(p->running == 0, &p->joinq, deadline);
 }
 
 void evt_copool_kill(evt_copool_t *p)

@@ -1,7 +1,7 @@
 /* Events (gevent.event.Event): a flag that coroutines wait to see set.
  * Setting it wakes every waiter; a waiter woken by a set returns 0 even if
  * the flag was cleared again before it ran. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 
@@ -43,28 +43,10 @@ int evt_event_wait(evt_event_t *ev, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    if (ev->set)
-        return 0;
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&ev->waiters, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_unless(ev->set, &ev->waiters, deadline);
 }
 
 int evt_event_free(evt_event_t *ev)
 {
-    if (!ev)
-        return 0;
-    if (evt__waitq_busy(&ev->waiters)) {
-        errno = EBUSY;
-        return -1;
-    }
-    free(ev);
-    return 0;
+    return ev ? evt__waitq_free(ev, &ev->waiters) : 0;
 }

@@ -2,7 +2,7 @@
  * owned by it, can be joined all at once with a deadline and cancelled all
  * at once; freeing a group cancels and joins what is left, so that no member
  * outlives it. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 
@@ -112,18 +112,7 @@ int evt_group_join(evt_group_t *g, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    if (g->running == 0)
-        return 0;
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&g->joiners, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_unless(g->running == 0, &g->joiners, deadline);
 }
 
 void evt_group_cancel(evt_group_t *g)

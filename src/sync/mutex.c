@@ -1,7 +1,7 @@
 /* Mutexes between the coroutines of one thread. Unlock hands the mutex to
  * the oldest parked locker (FIFO, no barging), which then owns it before it
  * even runs. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 
@@ -18,16 +18,24 @@ evt_mutex_t *evt_mutex_new(void)
     return m;
 }
 
-int evt_mutex_lock(evt_mutex_t *m, int64_t deadline)
+/* The calling coroutine, or NULL and errno (EINVAL: no m; ENOMEM). */
+static evt_co_t *caller(const evt_mutex_t *m)
 {
     evt__sched_t *s = evt__sched();
     if (!s)
-        return -1;
+        return NULL;
     if (evt__unlikely(!m)) {
         errno = EINVAL;
-        return -1;
+        return NULL;
     }
-    evt_co_t *self = s->current;
+    return s->current;
+}
+
+int evt_mutex_lock(evt_mutex_t *m, int64_t deadline)
+{
+    evt_co_t *self = caller(m);
+    if (!self)
+        return -1;
     if (!m->owner) {
         m->owner = self;
         return 0;
@@ -36,25 +44,16 @@ int evt_mutex_lock(evt_mutex_t *m, int64_t deadline)
         errno = EDEADLK; /* not recursive: waiting would never end */
         return -1;
     }
-    evt__waiter_t me = {.co = self};
-    int rc = evt__waitq_wait(&m->waiters, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0; /* the unlocker made us the owner */
+    /* 0: the unlocker made us the owner. */
+    return evt__wait_on(&m->waiters, NULL, deadline);
 }
 
 int evt_mutex_unlock(evt_mutex_t *m)
 {
-    evt__sched_t *s = evt__sched();
-    if (!s)
+    evt_co_t *self = caller(m);
+    if (!self)
         return -1;
-    if (evt__unlikely(!m)) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (m->owner != s->current) {
+    if (m->owner != self) {
         errno = EPERM;
         return -1;
     }

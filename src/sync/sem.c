@@ -1,7 +1,7 @@
 /* Counting semaphores. A release hands its unit straight to the oldest
  * parked acquirer, so that a coroutine arriving later cannot take it first
  * and waiters are served in order. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -32,16 +32,8 @@ int evt_sem_acquire(evt_sem_t *sem, int64_t deadline)
         sem->value--;
         return 0;
     }
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&sem->waiters, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0; /* the releaser gave us its unit */
+    /* 0: the releaser gave us its unit. */
+    return evt__wait_on(&sem->waiters, NULL, deadline);
 }
 
 int evt_sem_release(evt_sem_t *sem)
@@ -70,12 +62,5 @@ unsigned evt_sem_value(const evt_sem_t *sem)
 
 int evt_sem_free(evt_sem_t *sem)
 {
-    if (!sem)
-        return 0;
-    if (evt__waitq_busy(&sem->waiters)) {
-        errno = EBUSY;
-        return -1;
-    }
-    free(sem);
-    return 0;
+    return sem ? evt__waitq_free(sem, &sem->waiters) : 0;
 }

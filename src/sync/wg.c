@@ -1,7 +1,7 @@
 /* Wait groups (Go sync.WaitGroup): a counter of outstanding work; waiters
  * park until it drops to zero. Every waiter parked at that moment returns
  * 0, even if work is added again before it runs. */
-#include "waitq.h"
+#include "../core/wait.h"
 
 #include <stdlib.h>
 
@@ -46,28 +46,10 @@ int evt_wg_wait(evt_wg_t *wg, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    if (wg->count == 0)
-        return 0;
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt__waiter_t me = {.co = s->current};
-    int rc = evt__waitq_wait(&wg->waiters, &me, deadline);
-    if (rc) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
+    return evt__wait_unless(wg->count == 0, &wg->waiters, deadline);
 }
 
 int evt_wg_free(evt_wg_t *wg)
 {
-    if (!wg)
-        return 0;
-    if (evt__waitq_busy(&wg->waiters)) {
-        errno = EBUSY;
-        return -1;
-    }
-    free(wg);
-    return 0;
+    return wg ? evt__waitq_free(wg, &wg->waiters) : 0;
 }

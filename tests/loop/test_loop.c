@@ -1,7 +1,7 @@
 /* Tests of src/loop/loop.c: evt_sleep, and posts from other threads waking
  * a parked coroutine, whether the owner thread is busy or asleep in
- * epoll_wait, in the order each poster made them; and the fresh runtime of a
- * forked child. */
+ * epoll_wait, in the order each poster made them; the fresh runtime of a
+ * forked child; and a reactor whose fds land on fd 0 (stdin closed). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -278,4 +279,52 @@ Test(fork, child_has_fresh_runtime)
     cr_assert_eq(d, 'y');
     close(fds[0]);
     close(fds[1]);
+}
+
+/* In a child with stdin closed and every other fd under the limit taken:
+ * epoll gets fd 0, the eventfd fails, and the failed reactor must close
+ * fd 0 again (0 is a real fd, not "unset"). Then, with room again, a
+ * reactor on fd 0 works. 0 when all of that holds. */
+static int stdin_closed_child(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 10;
+    int top = dup(1);
+    if (top < 0)
+        return 11;
+    struct rlimit tight = {(rlim_t)top + 1, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &tight) < 0)
+        return 12;
+    while (dup(1) >= 0) /* fill every hole below the limit */
+        ;
+    close(0);
+    errno = 0;
+    if (evt__loop_get(evt__sched()) != NULL || errno != EMFILE)
+        return 13;
+    if (fcntl(0, F_GETFD) >= 0 || errno != EBADF)
+        return 14; /* fd 0 leaked */
+    close(top);
+    evt__loop_t *l = evt__loop_get(evt__sched());
+    if (!l || l->epfd != 0)
+        return 15;
+    int fds[2];
+    char c = 'z', d = 0;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || pipe(fds) < 0)
+        return 16;
+    if (evt_write(fds[1], &c, 1, -1) != 1 ||
+        evt_read(fds[0], &d, 1, evt_now() + 5000) != 1 || d != 'z')
+        return 17;
+    return 0;
+}
+
+Test(loop, fd_0_is_a_real_fd)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(stdin_closed_child());
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "child exited with %d", WEXITSTATUS(status));
 }

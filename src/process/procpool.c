@@ -7,7 +7,7 @@
  * back to the queue). Everything runs on the creator's thread. */
 #define _GNU_SOURCE
 #include "procpool.h"
-#include "../sync/waitq.h"
+#include "../core/wait.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -735,17 +735,9 @@ int evt_procpool_join(evt_procpool_t *p, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    while (p->slots) {
-        evt__waiter_t me = {.co = s->current};
-        int rc = evt__waitq_wait(&p->joinq, &me, deadline);
-        if (rc) {
-            errno = rc;
+    while (p->slots)
+        if (evt__wait_on(&p->joinq, NULL, deadline) < 0)
             return -1;
-        }
-    }
     return 0;
 }
 

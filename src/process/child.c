@@ -6,6 +6,7 @@
  * as soon as it ends, through the ring of its page (ring.c). */
 #define _GNU_SOURCE
 #include "forkserver.h"
+#include "../thread/thread.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -377,6 +378,9 @@ static void *child_loop(void *arg)
 _Noreturn void evt__child_main(int kind, int sock, int memfd)
 {
     child_t c = {.kind = kind, .sock = sock, .code = 1, .coroutines = 1};
+    /* A child that starts threads (a lookup, say) does not get a fork
+     * server of its own for it; evt_forkserver_start still makes one. */
+    evt__before_first_thread = NULL;
     if (memfd >= 0) {
         void *p = mmap(NULL, EVT__PAGE_BYTES, PROT_READ | PROT_WRITE,
                        MAP_SHARED, memfd, 0);

@@ -1,8 +1,8 @@
 /* Internal interface of futures, for every producer of them (thread pool,
  * process pool, batch engine): make a pending future, mark it running,
  * complete it from any thread. Self-contained: needs only core and loop. */
-#ifndef EVT_POOL_FUTURE_H
-#define EVT_POOL_FUTURE_H
+#ifndef EVT_THREAD_FUTURE_H
+#define EVT_THREAD_FUTURE_H
 
 #include "eventor.h"
 

@@ -1,9 +1,9 @@
-/* Tests of src/pool/threadpool.c: submit and results, task errors, cancel
+/* Tests of src/thread/threadpool.c: submit and results, task errors, cancel
  * of a pending vs a running task, callbacks, threads x coroutines, map
  * (ordered, deadline, a bounded queue), shutdown with queued tasks (run or
  * cancelled), shutdown from a task, bad arguments. Tasks that must hold
  * still block their pool thread on a semaphore the test opens. */
-#include "pool_test.h"
+#include "thread_test.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "forkserver.h"
 #include "../ipc/ipc.h"
+#include "../thread/thread.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -265,6 +266,9 @@ int evt_forkserver_start(void)
         goto out;
     }
     if (pid == 0) {
+        /* Held by the fork: the server's children (a worker that starts
+         * a server of its own) must find it free. */
+        pthread_mutex_init(&server_lock, NULL);
         close(sv[0]);
         server_main(sv[1]);
     }
@@ -274,6 +278,27 @@ int evt_forkserver_start(void)
 out:
     pthread_mutex_unlock(&server_lock);
     return rc;
+}
+
+/* The trap this closes: eventor's own threads (the offload pool's, after a
+ * name lookup, say) would make a later first process or pool fail with
+ * EDEADLK. So the server starts just before the first of them, while only
+ * the user's threads can exist; when those already run it cannot, and the
+ * first process or pool says EDEADLK as before. At that moment rather than
+ * at load time: a program that never starts a thread of eventor's pays
+ * for a server only when it starts a process. */
+static void start_before_threads(void)
+{
+    int err = errno;
+    (void)evt_forkserver_start();
+    errno = err;
+}
+
+/* Before any constructor of the program (priority 101): one that looks a
+ * name up must find the hook in place. */
+__attribute__((constructor(101))) static void install_hook(void)
+{
+    evt__before_first_thread = start_before_threads;
 }
 
 /* Send the request, waiting for room without blocking the thread. */

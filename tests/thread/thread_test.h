@@ -1,8 +1,8 @@
-/* Helpers shared by the tests of src/pool: a coroutine-result convention
+/* Helpers shared by the tests of src/thread: a coroutine-result convention
  * (a body returns 0 or the errno it failed with), joining with a deadline,
  * and a small counting gate that plain threads and tests wait on. */
-#ifndef EVT_TESTS_POOL_TEST_H
-#define EVT_TESTS_POOL_TEST_H
+#ifndef EVT_TESTS_THREAD_TEST_H
+#define EVT_TESTS_THREAD_TEST_H
 
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -1,12 +1,15 @@
-/* Internal to the sync layer: the FIFO list of coroutines parked on an
- * object (channel, event, semaphore, ...). Each waiter record lives on the
- * stack of the coroutine it stands for, so waiting never allocates. */
-#ifndef EVT_SYNC_WAITQ_H
-#define EVT_SYNC_WAITQ_H
+/* The core's wait queue and the one blocking step built on it
+ * (evt__wait_on): the FIFO list of coroutines parked on an object
+ * (channel, event, semaphore, IPC bell, process pool...), for every layer
+ * above. Each waiter record lives on the stack of the coroutine it stands
+ * for, so waiting never allocates. */
+#ifndef EVT_CORE_WAIT_H
+#define EVT_CORE_WAIT_H
 
-#include "../core/core.h"
+#include "core.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 typedef struct evt__waitq evt__waitq_t;
 
@@ -109,6 +112,56 @@ static inline int evt__waitq_wait(evt__waitq_t *q, evt__waiter_t *w,
     if (w->q)
         evt__waitq_remove(w);
     return rc;
+}
+
+/* The one blocking step of the waits on a queue (channels, events,
+ * semaphores, mutexes, wait groups, groups, pools): the three steps of
+ * libdill's wait, of which only the first differs between callers. The
+ * clauses are the queue (its waker hands over what the caller waits for,
+ * item for channels), the deadline and a cancel (both through evt__wait);
+ * which one fired is the return: 0 (the queue's), or -1 and errno
+ * ETIMEDOUT, ECANCELED, or the error code the waker gave (EPIPE...), or
+ * ENOMEM when the thread has no scheduler. */
+static inline int evt__wait_on(evt__waitq_t *q, void *item, int64_t deadline)
+{
+    evt__sched_t *s = evt__sched();
+    if (evt__unlikely(!s))
+        return -1;
+    evt__waiter_t me = {.co = s->current, .item = item};
+    int rc = evt__waitq_wait(q, &me, deadline);
+    if (evt__unlikely(rc != 0)) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
+
+/* evt__wait_on without an item, unless done already: the whole wait of
+ * an event, a wait group, a group's or a pool's join. */
+static inline int evt__wait_unless(int done, evt__waitq_t *q, int64_t deadline)
+{
+    return done ? 0 : evt__wait_on(q, NULL, deadline);
+}
+
+/* For the frees of objects coroutines wait on: 0 when nobody is parked on
+ * q, else -1 and EBUSY (see evt__waitq_busy). */
+static inline int evt__waitq_idle(evt__waitq_t *q)
+{
+    if (evt__waitq_busy(q)) {
+        errno = EBUSY;
+        return -1;
+    }
+    return 0;
+}
+
+/* The free of a heap object obj whose waiters park on q only: free(obj)
+ * and 0, or -1 and EBUSY while one is parked (obj stays). */
+static inline int evt__waitq_free(void *obj, evt__waitq_t *q)
+{
+    if (evt__waitq_idle(q) < 0)
+        return -1;
+    free(obj);
+    return 0;
 }
 
 /* Park on q until *running drops to 0, whatever cancels the caller: for

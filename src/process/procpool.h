@@ -2,12 +2,12 @@
  * workers, dispatch, deaths, timeouts) and its front ends (procmap.c:
  * apply, apply_async, map, imap): a job is one or more items sent to one
  * worker as one frame, and told its results once. */
-#ifndef EVT_POOL_PROCPOOL_H
-#define EVT_POOL_PROCPOOL_H
+#ifndef EVT_PROCESS_PROCPOOL_H
+#define EVT_PROCESS_PROCPOOL_H
 
 #include "forkserver.h"
 #include "../core/core.h"
-#include "future.h"
+#include "../thread/future.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,11 +1,11 @@
-/* Tests of src/pool/future.c: the life of a future (pending, running,
+/* Tests of src/thread/future.c: the life of a future (pending, running,
  * done), waiting from coroutines and plain threads with deadlines and
  * cancels, cancel of pending vs running futures, done callbacks (once, in
  * order, also when added after completion), as_completed with its
  * deadline, and bad arguments. Producers are plain threads calling the
  * internal interface, as a pool's workers do. */
-#include "pool_test.h"
-#include "pool/future.h"
+#include "thread_test.h"
+#include "thread/future.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

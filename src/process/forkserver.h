@@ -1,8 +1,8 @@
 /* Internal interface of the fork server (forkserver.c) and of the child
  * side (child.c): how the parent gets a fresh child, what travels between
  * them, and the page through which a pool worker says what it runs. */
-#ifndef EVT_POOL_FORKSERVER_H
-#define EVT_POOL_FORKSERVER_H
+#ifndef EVT_PROCESS_FORKSERVER_H
+#define EVT_PROCESS_FORKSERVER_H
 
 #include "eventor.h"
 

@@ -5,11 +5,13 @@
  * any system call. */
 #define _GNU_SOURCE
 #include "future.h"
+#include "thread.h"
 #include "../loop/loop.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,11 +234,23 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+void (*evt__before_first_thread)(void);
+
+/* Set by the first thread start: in a process forked from there on (the
+ * fork server's children included) the hook has had its turn. An atomic
+ * flag, not pthread_once: a child forked from inside the hook would find
+ * a once that never completes. */
+static atomic_int first_thread_started;
+
 /* Under the lock: start one more thread, with every signal blocked so that
  * signals meant for the process are never handled there. 0 or an errno
  * value. */
 static int start_thread(evt_threadpool_t *p)
 {
+    if (evt__unlikely(!atomic_load_explicit(&first_thread_started,
+                                            memory_order_relaxed)) &&
+        !atomic_exchange(&first_thread_started, 1) && evt__before_first_thread)
+        evt__before_first_thread();
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
