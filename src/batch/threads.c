@@ -4,7 +4,7 @@
  * scheduler, so one thread runs C calls at once while they wait on IO.
  * The threads come from a thread pool, one long "host" task each. */
 #define _GNU_SOURCE
-#include "batch.h"
+#include "ctl.h"
 #include "../loop/loop.h"
 #include "../pool/future.h"
 
