@@ -29,12 +29,9 @@ static ssize_t run_in_worker(const void *in, size_t in_len, void *out,
     evt_batch_task_t t = {f.index, (const char *)in + sizeof f,
                           in_len - sizeof f - 1, f.attempt};
     size_t len = 0;
-    int rc = f.fn(&t, out, cap, &len, f.user);
-    if (rc != 0) {
-        errno = rc;
-        return -1;
-    }
-    return (ssize_t)(len < cap ? len : cap);
+    if (f.fn(&t, out, cap, &len, f.user) != 0)
+        return -1; /* (errno says why; the child reads it at once) */
+    return (ssize_t)len; /* (more than cap: the child says EMSGSIZE) */
 }
 
 /* One attempt in a worker process: 0 or the task's error. */
@@ -66,6 +63,16 @@ static int keep_result(evt__item_t *j, const void *out, size_t len)
     return 0;
 }
 
+/* One attempt in this coroutine: 0 or the function's error. */
+static int run_here(evt__ctl_t *b, evt__item_t *j, void *out, size_t cap,
+                    size_t *len)
+{
+    errno = 0; /* fn fails with -1 and errno, 0 meaning EIO */
+    if (b->fn(&j->task, out, cap, len, b->o.user) == 0)
+        return 0;
+    return errno ? errno : EIO;
+}
+
 static void *attempt_main(void *arg)
 {
     evt__item_t *j = arg;
@@ -76,7 +83,9 @@ static void *attempt_main(void *arg)
              : b->threads ? evt__threads_run(b->threads, j->slot, b->fn,
                                              &j->task, out, cap, &len,
                                              b->o.user)
-                          : b->fn(&j->task, out, cap, &len, b->o.user);
+                          : run_here(b, j, out, cap, &len);
+    if (rc == 0 && len > cap) /* a result cut short would pass for whole */
+        rc = EMSGSIZE;
     if (!b->src.chunk_ahead) /* (a chunk's tasks are timed where they run) */
         evt__hist_add(&b->hist, evt__now_us() - j->started_us);
     if (j->timed_out)
@@ -84,7 +93,7 @@ static void *attempt_main(void *arg)
     else if (rc != 0 && b->stop == EVT__CANCEL)
         rc = ECANCELED;
     if (rc == 0 && len > 0)
-        rc = keep_result(j, out, len < cap ? len : cap);
+        rc = keep_result(j, out, len);
     j->status = rc;
     j->co = NULL;
     b->slots[j->slot] = NULL;

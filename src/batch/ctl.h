@@ -45,8 +45,8 @@ typedef struct evt__threads evt__threads_t;
  * others waiting there in order. NULL and errno. */
 evt__threads_t *evt__threads_new(size_t threads, size_t slots, size_t limit);
 /* Run fn(task, out, cap, len, user) on the thread of slot (no other call
- * in that slot meanwhile) and return what it returned, parking the calling
- * coroutine. A cancel of the caller cancels fn's coroutine there, and the
+ * in that slot meanwhile) and return 0 or its error (the errno it failed
+ * with, read on its thread), parking the calling coroutine. A cancel of the caller cancels fn's coroutine there, and the
  * call still waits for fn to return. */
 int evt__threads_run(evt__threads_t *ts, size_t slot, evt_batch_fn fn,
                      const evt_batch_task_t *task, void *out, size_t cap,

@@ -219,7 +219,7 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     const char *path = (const char *)t->item + sizeof a;
     const char *spool = path + strlen(path) + 1;
     if (spool >= (const char *)t->item + t->len || cap < sizeof(evt__hist_t))
-        return EINVAL;
+        return errno = EINVAL, -1;
     worker_ctx_t w = {.a = &a, .sfd = -1};
     w.cap = (size_t)a.lines * record_size(a.o.max_result);
     int err = 0;
@@ -231,7 +231,7 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     if (w.sfd >= 0)
         close(w.sfd);
     if (err)
-        return err;
+        return errno = err, -1;
     memcpy(out, &w.hist, sizeof w.hist);
     *len = sizeof w.hist;
     return 0;

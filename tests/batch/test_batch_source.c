@@ -66,9 +66,9 @@ static int flaky(const evt_batch_task_t *t, void *out, size_t cap,
     long i = atol(t->item);
     evt_yield();
     if (i == 50)
-        return EIO;
+        return errno = EIO, -1;
     if (i % 2 && t->attempt == 0)
-        return EAGAIN;
+        return errno = EAGAIN, -1;
     *len = (size_t)snprintf(out, cap, "%ld", i);
     return 0;
 }
@@ -121,7 +121,7 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     if (rc == 0 && k == fail_chunk)
         rc = EIO;
     if (rc || cap < sizeof(evt__hist_t))
-        return rc ? rc : EINVAL;
+        return errno = rc ? rc : EINVAL, -1;
     evt__hist_t h;
     memset(&h, 0, sizeof h);
     for (int i = 0; i < TASKS; i++)
