@@ -18,7 +18,7 @@ static int sleeper(const evt_batch_task_t *t, void *out, size_t cap,
                    size_t *len, void *user)
 {
     (void)t, (void)out, (void)cap, (void)len, (void)user;
-    return evt_sleep(evt_now() + delay_ms) < 0 ? 1 : 0;
+    return evt_sleep(evt_now() + delay_ms);
 }
 
 typedef struct counter {

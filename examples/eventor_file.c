@@ -16,7 +16,8 @@ static int func(const evt_batch_task_t *t, void *out, size_t cap,
     char *end;
     long x = strtol(t->item, &end, 10);
     if (end == (const char *)t->item || *end != '\0')
-        return EINVAL; /* not a number: this line fails, the others go on */
+        return errno = EINVAL, -1; /* not a number: this line fails, the
+                                      others go on */
     *len = (size_t)snprintf(out, cap, "%ld", x + 10);
     return 0;
 }

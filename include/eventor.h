@@ -423,8 +423,9 @@ int evt_copool_free(evt_copool_t *pool);
  * thread: waiting parks only the calling coroutine, and a thread that uses
  * no coroutines simply blocks (its main coroutine parks). */
 typedef struct evt_future evt_future_t;
-/* A task for a pool: returns 0, or a positive errno-style code saying why
- * it failed; its result goes to *result (NULL unless set). */
+/* A task for a pool: returns 0, or -1 with errno set to say why it failed
+ * (0 counts as EIO), like every user callback that runs work (process
+ * tasks, batch functions); its result goes to *result (NULL unless set). */
 typedef int (*evt_task_fn)(void *arg, void **result);
 /* A done callback; see evt_future_on_done. */
 typedef void (*evt_future_cb)(evt_future_t *f, void *user);
@@ -572,6 +573,11 @@ typedef ssize_t (*evt_proc_fn)(const void *in, size_t in_len, void *out,
 #define EVT_IS_SIGNALED(err) (((err) & 0x30000) == 0x10000)
 #define EVT_IS_EXITED(err) (((err) & 0x30000) == 0x20000)
 #define EVT_ERR_CODE(err) ((err) & 0xffff)
+/* A message for any error code eventor hands back: errno values (as
+ * strerror) and its own, "worker killed by signal 9 (SIGKILL)" and "worker
+ * exited with code 3". The string is static or in a buffer of the calling
+ * thread, valid until its next call; never NULL. */
+const char *evt_strerror(int err);
 
 /* A child process (multiprocessing.Process). */
 typedef struct evt_process evt_process_t;
@@ -994,9 +1000,10 @@ typedef struct evt_batch_task {
 
 /* The work for one item. It runs in a coroutine, so it may wait (evt_sleep,
  * evt_read...): other items go on meanwhile. It may write up to cap bytes of
- * result to out and set *out_len (0 when it says nothing). Returns 0, or a
- * positive errno-style code: the attempt failed (and is retried if retries
- * are left). */
+ * result to out and set *out_len (0 when it says nothing; more than cap
+ * fails the attempt with EMSGSIZE). Returns 0, or -1 with errno set to say
+ * why the attempt failed (0 counts as EIO), as every user callback that
+ * runs work does; a failed attempt is retried if retries are left. */
 typedef int (*evt_batch_fn)(const evt_batch_task_t *task, void *out,
                             size_t cap, size_t *out_len, void *user);
 /* Told once per item read from the source, when it is finished: status is 0,

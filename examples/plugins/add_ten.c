@@ -13,8 +13,10 @@ int add_ten(const evt_batch_task_t *t, void *out, size_t cap, size_t *len,
     char *end;
     errno = 0;
     long x = strtol(t->item, &end, 10);
-    if (end == (const char *)t->item || *end != '\0' || errno)
-        return EINVAL;
+    if (end == (const char *)t->item || *end != '\0' || errno) {
+        errno = EINVAL; /* (failures: -1 and errno, as every callback) */
+        return -1;
+    }
     *len = (size_t)snprintf(out, cap, "%ld", x + 10);
     return 0;
 }

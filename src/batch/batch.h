@@ -1,51 +1,16 @@
-/* Internal interface of the batch engine: the latency histogram and the
- * progress display, kept apart from the scheduling logic of batch.c. */
+/* The batch controller's interface to the layers below it: a source/sink
+ * (src/broker's array, iterator, file lines, byte ranges, IPC queue; next,
+ * Redis Streams) hands its items to the one controller, evt__batch_run, and
+ * takes their outcomes back. Nothing else of the controller is seen here. */
 #ifndef EVT_BATCH_BATCH_H
 #define EVT_BATCH_BATCH_H
 
 #include "eventor.h"
 
-#include <signal.h>
 #include <stdint.h>
-#include <time.h>
-
 
 /* 1 when fn and opts (NULL: defaults) make a batch. */
 int evt__batch_valid(const evt_batch_opts_t *opts, evt_batch_fn fn);
-
-/* T worker threads running batch attempts, C at once each (threads.c). */
-typedef struct evt__threads evt__threads_t;
-/* threads threads for calls in slots [0, slots): slot s runs on thread
- * s % threads, at most limit calls at once on a thread (0: no limit), the
- * others waiting there in order. NULL and errno. */
-evt__threads_t *evt__threads_new(size_t threads, size_t slots, size_t limit);
-/* Run fn(task, out, cap, len, user) on the thread of slot (no other call
- * in that slot meanwhile) and return what it returned, parking the calling
- * coroutine. A cancel of the caller cancels fn's coroutine there, and the
- * call still waits for fn to return. */
-int evt__threads_run(evt__threads_t *ts, size_t slot, evt_batch_fn fn,
-                     const evt_batch_task_t *task, void *out, size_t cap,
-                     size_t *len, void *user);
-/* Stop the threads (no call may be running) and free ts (NULL is fine). */
-void evt__threads_free(evt__threads_t *ts);
-
-/* CLOCK_MONOTONIC in microseconds. */
-static inline int64_t evt__now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* The earlier of two deadlines, -1 meaning none. */
-static inline int64_t evt__earliest(int64_t a, int64_t b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
-}
 
 /* Attempt times in buckets 3% wide or less (32 per power of two), from 1
  * us to 2^40 us (12 days), so that percentiles of any number of items take
@@ -62,60 +27,59 @@ void evt__hist_merge(evt__hist_t *h, const evt__hist_t *from);
 /* The q-quantile (0 < q <= 1) in milliseconds; 0 when empty. */
 double evt__hist_quantile(const evt__hist_t *h, double q);
 
-/* evt_batch_run. source_waits: next may park (a pipe, a queue), so it is
- * called in a reader coroutine of its own, a few items ahead, and results,
- * deadlines and signals go on meanwhile; 0: next returns at once (memory,
- * a regular file), and is called when an item may start. total: the
- * number of items when the source knows it (0: unknown), for the progress
- * display's ETA. hist (or NULL) gets the attempt times added. */
+/* A running batch, as its source's sink sees it. */
+typedef struct evt__ctl evt__ctl_t;
+
+/* Told an item's final outcome (after its retries): status 0 and len bytes
+ * of result at res (borrowed for the call), or an error and no result. A
+ * sink reports what the item holds with evt__batch_result. */
+typedef void (*evt__sink_fn)(void *self, evt__ctl_t *b,
+                             const evt_batch_task_t *item, int status,
+                             const void *res, size_t len);
+
+/* Where a batch's items come from and where their outcomes go: the one
+ * interface between the controller and every source. The controller owns
+ * admission, units/interval, rate, deadlines, retries, halting, signals,
+ * order, progress and the report; a source only reads items and, with a
+ * sink, stores or acknowledges what came of them. */
+typedef struct evt__source {
+    void *self;             /* the source's state, for next and sink */
+    evt_batch_next_fn next; /* the next item, copied at once by the
+                               controller: 1, 0 at the end, -1 and errno */
+    int waits;              /* next may park (a pipe, a queue): it is read
+                               in a reader coroutine, a few items ahead, so
+                               that results, deadlines and signals go on;
+                               0: next returns at once (memory, a file) */
+    uint64_t total;         /* items in all when known (progress ETA), 0 */
+    evt__sink_fn sink;      /* NULL: an item's outcome is its result,
+                               reported as it is (evt__batch_result) */
+    size_t chunk_ahead;     /* 0: an item is one task of fn. Otherwise an
+                               item is a chunk of many tasks (fn runs a
+                               whole chunk and returns an evt__hist_t of
+                               their attempt times, see evt__batch_times;
+                               the chunk itself has no deadline):
+                               chunks are reported in order, chunk_ahead
+                               of them are in flight per worker, a worker
+                               runs one at a time, a chunk runs again only
+                               when its worker died (up to retries + 1
+                               times; its tasks' own retries and deadlines
+                               are the chunk's business), and the sink
+                               reports each task with evt__batch_result */
+} evt__source_t;
+
+/* Run fn over src's items under opts (defaults filled in) and fill rep, as
+ * evt_batch_run. hist (or NULL) gets the attempt times added. */
 int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
-                   evt_batch_next_fn next, void *src, int source_waits,
-                   uint64_t total, evt_batch_report_t *rep, evt__hist_t *hist);
+                   const evt__source_t *src, evt_batch_report_t *rep,
+                   evt__hist_t *hist);
 
-/* Progress on a file descriptor: a bar redrawn in place on a terminal, a
- * line per period otherwise. */
-typedef struct evt__progress {
-    int fd;             /* where to write */
-    int tty;            /* fd is a terminal */
-    int64_t start_ms;   /* evt_now() at the start */
-    int64_t next_ms;    /* when to draw next */
-    uint64_t total;     /* items in all, 0 when unknown */
-} evt__progress_t;
+/* Report one task's outcome: count it, apply the error policy (which may
+ * halt the batch), and hand it to on_result. A chunk's task counts as read
+ * here, and its attempt number as its retries. */
+void evt__batch_result(evt__ctl_t *b, const evt_batch_task_t *t, int status,
+                       const void *res, size_t len);
 
-void evt__progress_init(evt__progress_t *p, int fd, uint64_t total);
-/* The period between two draws, ms. */
-int64_t evt__progress_period(const evt__progress_t *p);
-/* Draw the counts now. */
-void evt__progress_draw(evt__progress_t *p, const evt_batch_report_t *r,
-                        uint64_t running);
-/* The last line: counts, wall time, rate, p50/p99. */
-void evt__progress_final(evt__progress_t *p, const evt_batch_report_t *r);
-
-/* SIGINT/SIGTERM routed to a pipe while a batch runs; one batch at a time. */
-typedef struct evt__signals {
-    int fds[2];                  /* the pipe: read end, write end */
-    struct sigaction old_int;    /* the handlers to put back */
-    struct sigaction old_term;
-    evt_event_t *wake;           /* set when a signal comes */
-} evt__signals_t;
-
-/* Route the signals to s, which sets wake (see evt__signals_watch).
- * Returns 0, or -1 and EBUSY (another batch has them), or pipe's errno. */
-int evt__signals_take(evt__signals_t *s, evt_event_t *wake);
-/* Put the previous handlers back and close the pipe. */
-void evt__signals_give(evt__signals_t *s);
-/* Signals caught since evt__signals_take; *first gets the first one's
- * number. The handler counts them at once, so a controller can look before
- * every start without waiting for the pipe. */
-unsigned evt__signals_count(int *first);
-/* What the signals caught since *seen ask of a batch: 0 nothing new; 1
- * start nothing new (the first one: rep->signal is set, and *grace_end to
- * grace_ms from now); 2 cancel what runs (a second one). Marks rep halted. */
-int evt__signals_check(unsigned *seen, evt_batch_report_t *rep,
-                       int64_t *grace_end, int64_t grace_ms);
-/* A coroutine body (argument: s) that sets s->wake each time the pipe says
- * a signal came, until it is cancelled; the controller decides with
- * evt__signals_check. */
-void *evt__signals_watch(void *s);
+/* A chunk's attempt times, for the report's percentiles. */
+void evt__batch_times(evt__ctl_t *b, const evt__hist_t *h);
 
 #endif

@@ -2,7 +2,7 @@
  * counts, rate, ETA when the total is known, and p50/p99 of attempt times
  * from a log-scale histogram. */
 #define _GNU_SOURCE
-#include "batch.h"
+#include "ctl.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * number to a pipe, and a coroutine of the batch reads it, so the decision
  * (stop starting, cancel after a grace period) stays in the controller. */
 #define _GNU_SOURCE
-#include "batch.h"
+#include "ctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,20 +68,20 @@ unsigned evt__signals_count(int *first)
     return atomic_load(&sig_count);
 }
 
-int evt__signals_check(unsigned *seen, evt_batch_report_t *rep,
-                       int64_t *grace_end, int64_t grace_ms)
+evt__stop_t evt__signals_check(unsigned *seen, evt_batch_report_t *rep,
+                               int64_t *grace_end, int64_t grace_ms)
 {
     int first;
     unsigned n = evt__signals_count(&first);
     if (n == *seen)
-        return 0;
+        return EVT__RUN;
     *seen = n;
     rep->halted = 1;
     if (!rep->signal) {
         rep->signal = first;
         *grace_end = evt_now() + grace_ms;
     }
-    return n >= 2 ? 2 : 1;
+    return n >= 2 ? EVT__CANCEL : EVT__DRAIN;
 }
 
 void *evt__signals_watch(void *arg)

@@ -4,7 +4,7 @@
  * scheduler, so one thread runs C calls at once while they wait on IO.
  * The threads come from a thread pool, one long "host" task each. */
 #define _GNU_SOURCE
-#include "batch.h"
+#include "ctl.h"
 #include "../loop/loop.h"
 #include "../thread/future.h"
 
@@ -86,7 +86,10 @@ static void *attempt(void *arg)
     call_t *c = arg;
     evt__threads_t *ts = c->ts;
     worker_t *w = &ts->w[c->slot % ts->n];
+    errno = 0; /* fn fails with -1 and errno, read here: it is per thread */
     int rc = c->fn(c->task, c->out, c->cap, &c->len, c->user);
+    if (rc != 0)
+        rc = errno ? errno : EIO;
     ts->running[c->slot] = NULL;
     w->active--;
     send_back(c, rc);
@@ -153,7 +156,8 @@ static int host(void *arg, void **result)
     w->attempts = evt_group_new();
     if (!w->attempts) {
         evt__future_complete(w->ready, ENOMEM, NULL);
-        return ENOMEM;
+        errno = ENOMEM;
+        return -1;
     }
     /* Set only now: quit is posted to the hosts that got this far. */
     w->sched = evt__tls_sched;

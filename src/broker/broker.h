@@ -1,7 +1,7 @@
-/* Internal interface of the local broker: where a batch's items come from
- * (an array, the lines of a file, an IPC queue) on top of the engine's
- * evt__batch_run, and the split of a file by byte ranges between workers,
- * whose results come back through spool files. */
+/* Internal interface of the local broker: the sources of a batch (an
+ * array, the lines of a file, an IPC queue, the split of a file by byte
+ * ranges between workers), each an evt__source_t of the one controller in
+ * src/batch, which they only call down into. */
 #ifndef EVT_BROKER_BROKER_H
 #define EVT_BROKER_BROKER_H
 

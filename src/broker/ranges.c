@@ -1,12 +1,13 @@
-/* A file of lines on worker processes or threads, split by byte ranges:
- * the parent cuts the file into chunks of whole lines (it maps each chunk to
- * count its newlines, and copies no line), a worker maps its chunk and runs
- * its lines through an in-process batch on its coroutines, and writes each
- * line's result, in order, to a spool file of the chunk; the parent hands
- * the spooled results to on_result in input order. A worker process that
- * dies leaves its spool behind: the chunk runs again from the first line
- * without a result, on another worker. Threads use the same chunk job and
- * spools: one way to run a chunk, whatever runs it. */
+/* A file of lines on worker processes or threads, split by byte ranges: a
+ * chunk source of the batch controller (batch.h). Its items are chunks of
+ * whole lines, which the parent cuts (it maps each chunk to count its
+ * newlines, and copies no line); a worker maps its chunk, runs its lines
+ * through an in-process batch on its coroutines, and writes each line's
+ * result, in order, to a spool file of the chunk; the sink hands the
+ * spooled results to the controller in input order. A worker process that
+ * dies leaves its spool behind: the controller runs the chunk again, from
+ * the first line without a result, on another worker. Threads run the same
+ * chunks and spools: one way to run a chunk, whatever runs it. */
 #define _GNU_SOURCE
 #include "broker.h"
 
@@ -27,15 +28,19 @@
 
 /* --- what travels to a worker ------------------------------------------ */
 
-/* A chunk job: this, then the file's path and the spool's, each ending in a
- * NUL. fn, user and the pointers in o are valid in the worker: it is a
- * copy of this process. */
+/* A chunk, the controller's item: this, then the file's path and the
+ * spool's, each ending in a NUL. fn, user and the pointers in o are valid
+ * in the worker: it is a copy of this process. */
 typedef struct chunk_arg {
     evt_batch_fn fn;
     evt_batch_opts_t o; /* the options of the lines' in-process batch */
     uint64_t off, len;  /* the chunk's bytes: whole lines */
     uint64_t first;     /* index of its first line in the file */
     uint64_t lines;     /* lines in it */
+    void *map;          /* the parent's mapping of it, from its cut to its
+                           report (meaningless in a worker) */
+    size_t maplen;
+    const char *at;     /* where its first line is in map */
 } chunk_arg_t;
 
 /* A line's record in a spool: this, then len bytes of result, then zeros
@@ -113,7 +118,9 @@ typedef struct worker_ctx {
     unsigned char *spool; /* the spool, mapped shared */
     size_t cap;           /* its size: room for every line's record */
     size_t used;          /* bytes of whole records */
+    int sfd;              /* the spool's descriptor */
     uint64_t line;        /* the next line's number in the chunk */
+    uint64_t first;       /* the file's index of the batch's first line */
     evt__hist_t hist;     /* attempt times, sent back as the job's result */
 } worker_ctx_t;
 
@@ -137,121 +144,112 @@ static int run_line(const evt_batch_task_t *t, void *out, size_t cap,
 {
     worker_ctx_t *w = user;
     evt_batch_task_t u = *t;
-    u.index += w->a->first;
+    u.index += w->first;
     return w->a->fn(&u, out, cap, len, w->a->o.user);
 }
 
-/* A chunk job: run the lines that have no record yet (all of them, unless
- * a worker died on this chunk before), then cut the spool to its records. */
-static ssize_t run_chunk(const void *in, size_t in_len, void *out, size_t cap)
+/* Map the spool of w's chunk (made on the first run) and skip the whole
+ * records a dead worker left there. 0, or -1 and errno. */
+static int open_spool(worker_ctx_t *w, const char *spool)
 {
-    chunk_arg_t a;
-    memcpy(&a, in, sizeof a);
-    const char *path = (const char *)in + sizeof a;
-    const char *spool = path + strlen(path) + 1;
-    if (spool >= (const char *)in + in_len || cap < sizeof(evt__hist_t))
-        return errno = EINVAL, -1;
-    worker_ctx_t w = {.a = &a};
-    size_t max = a.o.max_result ? a.o.max_result : 4096;
-    w.cap = (size_t)a.lines * record_size(max);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     int sfd = open(spool, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    const char *at = NULL;
-    size_t maplen = 0;
-    void *m = NULL;
-    int err = 0;
-    if (fd < 0 || sfd < 0 || ftruncate(sfd, (off_t)w.cap) < 0)
-        goto fail;
-    w.spool = mmap(NULL, w.cap ? w.cap : 1, PROT_READ | PROT_WRITE,
-                   MAP_SHARED, sfd, 0);
-    if (w.spool == MAP_FAILED) {
-        w.spool = NULL;
-        goto fail;
+    if (sfd < 0)
+        return -1;
+    if (ftruncate(sfd, (off_t)w->cap) < 0) {
+        close(sfd);
+        return -1;
     }
+    w->spool = mmap(NULL, w->cap ? w->cap : 1, PROT_READ | PROT_WRITE,
+                    MAP_SHARED, sfd, 0);
+    if (w->spool == MAP_FAILED) {
+        w->spool = NULL;
+        close(sfd);
+        return -1;
+    }
+    w->sfd = sfd;
     const record_t *r;
-    while ((r = record_at(w.spool, w.cap, w.used, w.line)) != NULL) {
-        w.used += record_size(r->len);
-        w.line++;
+    while ((r = record_at(w->spool, w->cap, w->used, w->line)) != NULL) {
+        w->used += record_size(r->len);
+        w->line++;
     }
-    if (!(m = map_range(fd, a.off, a.len, &at, &maplen)))
-        goto fail;
-    lines_t l = {at, at + a.len};
+    return 0;
+}
+
+/* Run the lines of w's chunk that have no record yet through a batch on
+ * this worker's coroutines. 0, or -1 and errno. */
+static int run_lines(worker_ctx_t *w, const char *path)
+{
+    const chunk_arg_t *a = w->a;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    const char *at;
+    size_t maplen;
+    void *m = map_range(fd, a->off, a->len, &at, &maplen);
+    close(fd);
+    if (!m)
+        return -1;
+    lines_t l = {at, at + a->len};
     const void *item;
     size_t ilen;
-    for (uint64_t i = 0; i < w.line; i++)
+    for (uint64_t i = 0; i < w->line; i++)
         next_line(&l, &item, &ilen);
-    a.first += w.line;
-    evt_batch_opts_t o = a.o;
+    w->first = a->first + w->line;
+    evt_batch_opts_t o = a->o;
     o.on_result = spool_record;
-    o.user = &w;
+    o.user = w;
+    evt__source_t src = {.self = &l, .next = next_line};
     evt_batch_report_t rep;
-    if (evt__batch_run(&o, run_line, next_line, &l, 0, 0, &rep, &w.hist) < 0
-        || ftruncate(sfd, (off_t)w.used) < 0)
-        goto fail;
-    memcpy(out, &w.hist, sizeof w.hist);
-    goto done;
-fail:
-    err = errno ? errno : EIO;
-done:
+    int rc = evt__batch_run(&o, run_line, &src, &rep, &w->hist);
+    int err = errno;
+    munmap(m, maplen);
+    errno = err;
+    return rc;
+}
+
+/* A chunk, on a worker process or thread: run the lines that have no
+ * record yet (all of them, unless a worker died on this chunk before), then
+ * cut the spool to its records. The result: the lines' attempt times. */
+static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
+                     size_t *len, void *user)
+{
+    (void)user;
+    chunk_arg_t a;
+    memcpy(&a, t->item, sizeof a);
+    const char *path = (const char *)t->item + sizeof a;
+    const char *spool = path + strlen(path) + 1;
+    if (spool >= (const char *)t->item + t->len || cap < sizeof(evt__hist_t))
+        return errno = EINVAL, -1;
+    worker_ctx_t w = {.a = &a, .sfd = -1};
+    w.cap = (size_t)a.lines * record_size(a.o.max_result);
+    int err = 0;
+    if (open_spool(&w, spool) < 0 || run_lines(&w, path) < 0
+        || ftruncate(w.sfd, (off_t)w.used) < 0)
+        err = errno ? errno : EIO;
     if (w.spool)
         munmap(w.spool, w.cap ? w.cap : 1);
-    if (m)
-        munmap(m, maplen);
-    if (fd >= 0)
-        close(fd);
-    if (sfd >= 0)
-        close(sfd);
+    if (w.sfd >= 0)
+        close(w.sfd);
     if (err)
         return errno = err, -1;
-    return (ssize_t)sizeof w.hist;
+    memcpy(out, &w.hist, sizeof w.hist);
+    *len = sizeof w.hist;
+    return 0;
 }
 
 /* --- the parent's side ----------------------------------------------------- */
 
-typedef struct ranges ranges_t;
-
-typedef struct chunk {
-    uint64_t off, len, first, lines;
-    void *map;              /* the chunk, mapped from its cut to its report */
-    size_t maplen;
-    const char *at;         /* where its first line is in map */
-    unsigned deaths;        /* runs lost to a dying worker */
-    ranges_t *r;
-    int running;            /* its job has not ended */
-    int err;                /* once it has: 0 or the job's error */
-    evt_future_t *future;   /* processes: the job, or NULL */
-    void *in;               /* threads: the job's argument (run_chunk's) */
-    size_t in_len;
-    evt__hist_t hist;       /* the job's result */
-} chunk_t;
-
-struct ranges {
-    evt_batch_opts_t o;      /* the caller's options, defaults filled in */
-    evt_batch_opts_t inner;  /* those of the lines' batch in a worker */
-    evt_batch_fn fn;
+typedef struct ranges {
     const char *path;
     int fd;
     uint64_t size, chunk_size;
     uint64_t cut;            /* where the next chunk starts */
     uint64_t lines;          /* lines in the chunks cut so far */
+    evt_batch_fn fn;         /* the caller's, run on each line */
+    evt_batch_opts_t inner;  /* the options of the lines' batch in a worker */
     char spool_dir[64];
-    evt_procpool_t *pool;    /* processes: where chunks run */
-    evt__threads_t *threads; /* threads: where chunks run, one at a time on
-                                each (slot: the chunk's place in ring) */
-    evt_group_t *runs;       /* threads: a coroutine per chunk running */
-    evt_event_t *wake;       /* a job ended or a signal came */
-    chunk_t *ring;           /* chunks in flight, oldest at head */
-    size_t cap, head, count;
-    int stop;                /* 0 run, 1 start nothing new, 2 cancel all */
-    uint64_t failures;
-    evt__signals_t sig;
-    evt_co_t *sig_watch;
-    unsigned sig_seen;
-    int64_t grace_end;
-    evt__progress_t prog;
-    evt__hist_t hist;
-    evt_batch_report_t rep;
-};
+    unsigned char *item;     /* the chunk last cut: chunk_arg_t and paths */
+} ranges_t;
 
 /* The end of the chunk that starts at r->cut: its last line is the one
  * holding the byte at cut + chunk_size - 1. */
@@ -286,144 +284,48 @@ static uint64_t count_lines(const char *p, uint64_t len)
     return n;
 }
 
-static void on_job_done(evt_future_t *f, void *user)
+static void spool_path(const ranges_t *r, uint64_t off, char *out, size_t cap)
 {
-    chunk_t *c = user;
-    c->err = evt_future_err(f);
-    c->running = 0;
-    evt_event_set(c->r->wake);
+    snprintf(out, cap, "%s/%llu", r->spool_dir, (unsigned long long)off);
 }
 
-/* run_chunk as a thread's call. */
-static int chunk_call(const evt_batch_task_t *t, void *out, size_t cap,
-                      size_t *len, void *user)
+/* The source's next: cut the next chunk (mapped until its report). */
+static int next_chunk(void *self, const void **item, size_t *len)
 {
-    (void)user;
-    ssize_t n = run_chunk(t->item, t->len, out, cap);
-    if (n < 0)
-        return errno ? errno : EIO;
-    *len = (size_t)n;
-    return 0;
-}
-
-static void *run_on_thread(void *arg)
-{
-    chunk_t *c = arg;
-    ranges_t *r = c->r;
-    evt_batch_task_t t = {.item = c->in, .len = c->in_len};
-    size_t len;
-    c->err = evt__threads_run(r->threads, (size_t)(c - r->ring), chunk_call,
-                              &t, &c->hist, sizeof c->hist, &len, NULL);
-    free(c->in);
-    c->in = NULL;
-    c->running = 0;
-    evt_event_set(r->wake);
-    return NULL;
-}
-
-static void spool_path(const ranges_t *r, const chunk_t *c, char *out,
-                       size_t cap)
-{
-    snprintf(out, cap, "%s/%llu", r->spool_dir, (unsigned long long)c->off);
-}
-
-/* Send chunk c (again) to a worker. */
-static int submit(ranges_t *r, chunk_t *c)
-{
-    char spool[96];
-    spool_path(r, c, spool, sizeof spool);
-    size_t plen = strlen(r->path) + 1, slen = strlen(spool) + 1;
-    size_t n = sizeof(chunk_arg_t) + plen + slen;
-    unsigned char *in = malloc(n);
-    if (!in)
-        return -1;
-    chunk_arg_t a = {r->fn, r->inner, c->off, c->len, c->first, c->lines};
-    memcpy(in, &a, sizeof a);
-    memcpy(in + sizeof a, r->path, plen);
-    memcpy(in + sizeof a + plen, spool, slen);
-    c->r = r;
-    if (r->threads) {
-        c->in = in;
-        c->in_len = n;
-        if (!evt_group_spawn(r->runs, run_on_thread, c)) {
-            c->in = NULL;
-            free(in);
-            return -1;
-        }
-        c->running = 1;
+    ranges_t *r = self;
+    if (r->cut >= r->size)
         return 0;
-    }
-    c->future = evt_procpool_apply_async(r->pool, run_chunk, in, n, &c->hist,
-                                         sizeof c->hist, NULL, NULL, NULL);
-    free(in);
-    if (!c->future)
+    chunk_arg_t a = {r->fn, r->inner, r->cut, 0, r->lines, 0, NULL, 0, NULL};
+    a.len = chunk_end(r) - r->cut;
+    if (!(a.map = map_range(r->fd, a.off, a.len, &a.at, &a.maplen)))
         return -1;
-    c->running = 1;
-    if (evt_future_on_done(c->future, on_job_done, c) < 0) {
-        /* (Only ENOMEM: the job runs on; wait for it without a call.) */
-        evt_future_wait(c->future, -1);
-        on_job_done(c->future, c);
-    }
-    return 0;
-}
-
-/* Cut the next chunk and send it. 0, or -1 and errno. */
-static int start_chunk(ranges_t *r)
-{
-    chunk_t *c = &r->ring[(r->head + r->count) % r->cap];
-    memset(c, 0, sizeof *c);
-    c->off = r->cut;
-    c->len = chunk_end(r) - r->cut;
-    c->first = r->lines;
-    if (!(c->map = map_range(r->fd, c->off, c->len, &c->at, &c->maplen)))
-        return -1;
-    c->lines = count_lines(c->at, c->len);
-    if (submit(r, c) < 0) {
-        munmap(c->map, c->maplen);
-        return -1;
-    }
-    r->cut += c->len;
-    r->lines += c->lines;
-    r->rep.read += c->lines;
-    r->count++;
-    return 0;
-}
-
-static void halt(ranges_t *r, int how)
-{
-    if (r->stop >= how)
-        return;
-    r->stop = how;
-    if (how == 2 && r->pool)
-        evt_procpool_terminate(r->pool);
-    if (how == 2 && r->runs) /* each run cancels its chunk on its thread */
-        evt_group_cancel(r->runs);
-}
-
-/* One line is done: count it, tell on_result. */
-static void finish_line(ranges_t *r, const evt_batch_task_t *t, int status,
-                        const void *res, size_t len)
-{
-    r->rep.retried += t->attempt;
-    if (status == 0) {
-        r->rep.ok++;
-    } else {
-        r->rep.failed++;
-        if (r->o.halt != EVT_HALT_NEVER && ++r->failures >= r->o.halt_after) {
-            r->rep.halted = 1;
-            halt(r, r->o.halt == EVT_HALT_NOW ? 2 : 1);
-        }
-    }
-    if (r->o.on_result)
-        r->o.on_result(t, status, res, len, r->o.user);
-}
-
-/* Report chunk c: the lines with a record as the record says, the others
- * with err (the job's error). */
-static void deliver(ranges_t *r, chunk_t *c, int err)
-{
+    a.lines = count_lines(a.at, a.len);
     char spool[96];
-    spool_path(r, c, spool, sizeof spool);
+    spool_path(r, a.off, spool, sizeof spool);
+    size_t plen = strlen(r->path) + 1, slen = strlen(spool) + 1;
+    memcpy(r->item, &a, sizeof a);
+    memcpy(r->item + sizeof a, r->path, plen);
+    memcpy(r->item + sizeof a + plen, spool, slen);
+    r->cut += a.len;
+    r->lines += a.lines;
+    *item = r->item;
+    *len = sizeof a + plen + slen;
+    return 1;
+}
+
+/* The source's sink: report chunk's lines, those with a record as the
+ * record says, the others with err (the chunk's error). */
+static void report_chunk(void *self, evt__ctl_t *b,
+                         const evt_batch_task_t *chunk, int err,
+                         const void *res, size_t res_len)
+{
+    ranges_t *r = self;
+    chunk_arg_t c;
+    memcpy(&c, chunk->item, sizeof c);
+    if (err == 0 && res_len == sizeof(evt__hist_t))
+        evt__batch_times(b, res);
+    char spool[96];
+    spool_path(r, c.off, spool, sizeof spool);
     size_t size = 0;
     unsigned char *sp = NULL;
     int sfd = open(spool, O_RDONLY | O_CLOEXEC);
@@ -439,115 +341,76 @@ static void deliver(ranges_t *r, chunk_t *c, int err)
     if (sfd >= 0)
         close(sfd);
     unlink(spool);
-    lines_t l = {c->at, c->at + c->len};
+    lines_t l = {c.at, c.at + c.len};
     size_t used = 0;
     int records = sp != NULL; /* the records so far were whole */
-    for (uint64_t i = 0; i < c->lines; i++) {
-        evt_batch_task_t t = {c->first + i, NULL, 0, 0};
+    for (uint64_t i = 0; i < c.lines; i++) {
+        evt_batch_task_t t = {c.first + i, NULL, 0, 0};
         next_line(&l, &t.item, &t.len);
         const record_t *rec = records ? record_at(sp, size, used, i) : NULL;
-        if (rec && rec->len <= r->o.max_result) {
+        if (rec && rec->len <= r->inner.max_result) {
             t.attempt = rec->attempt;
             used += record_size(rec->len);
-            finish_line(r, &t, rec->status, rec + 1, rec->len);
+            evt__batch_result(b, &t, rec->status, rec + 1, rec->len);
         } else {
             records = 0;
-            finish_line(r, &t, err ? err : EIO, NULL, 0);
+            evt__batch_result(b, &t, err ? err : EIO, NULL, 0);
         }
     }
     if (sp)
         munmap(sp, size);
-    munmap(c->map, c->maplen);
+    munmap(c.map, c.maplen);
 }
 
-/* The oldest chunk's job has ended: report it, or send it again after its
- * worker died. */
-static void settle(ranges_t *r)
+/* The options of the lines' batch in each worker: this process's
+ * controller keeps the error policy, the signals and the progress. */
+static evt_batch_opts_t inner_opts(const evt_batch_opts_t *o)
 {
-    chunk_t *c = &r->ring[r->head];
-    int err = c->err;
-    evt_future_free(c->future);
-    c->future = NULL;
-    if (err == 0)
-        evt__hist_merge(&r->hist, &c->hist);
-    int death = EVT_IS_SIGNALED(err) || EVT_IS_EXITED(err);
-    if (death && r->stop < 2 && c->deaths++ <= r->o.retries
-        && submit(r, c) == 0)
-        return;
-    if (r->stop == 2 && err)
-        err = ECANCELED;
-    deliver(r, c, err);
-    r->head = (r->head + 1) % r->cap;
-    r->count--;
+    evt_batch_opts_t in = *o;
+    if (!in.max_result)
+        in.max_result = 4096;
+    in.processes = 0;
+    in.threads = 0;
+    in.progress = 0;
+    in.stop_on_signals = 0;
+    in.halt = EVT_HALT_NEVER;
+    in.on_result = NULL;
+    return in;
 }
 
-static void check_signals(ranges_t *r)
+/* The size of a chunk: CHUNKS_PER_WORKER a worker, within bounds. */
+static uint64_t chunk_size(uint64_t size, size_t workers)
 {
-    int how = r->sig_watch ? evt__signals_check(&r->sig_seen, &r->rep,
-                                                &r->grace_end, r->o.grace_ms)
-                           : 0;
-    if (how)
-        halt(r, how);
+    uint64_t c = size / (workers * CHUNKS_PER_WORKER) + 1;
+    return c < CHUNK_MIN ? CHUNK_MIN : c > CHUNK_MAX ? CHUNK_MAX : c;
 }
 
-/* Run until every chunk started is reported; 0, or -1 and errno. */
-static int run(ranges_t *r)
+/* Run the chunks of r through the controller: 0, or -1 and errno. */
+static int run_chunks(ranges_t *r, const evt_batch_opts_t *opts,
+                      evt_batch_report_t *rep)
 {
-    int rc = 0;
-    for (;;) {
-        check_signals(r);
-        if (r->grace_end >= 0 && evt_now() >= r->grace_end)
-            halt(r, 2);
-        while (r->count && !r->ring[r->head].running)
-            settle(r);
-        for (;;) {
-            check_signals(r); /* a signal stops the very next start */
-            if (r->stop != 0 || r->cut >= r->size || r->count >= r->cap)
-                break;
-            if (start_chunk(r) < 0) {
-                rc = errno;
-                halt(r, 1);
-            }
-        }
-        if (r->count == 0 && (r->stop || r->cut >= r->size))
-            break;
-        int64_t wake = r->stop < 2 ? r->grace_end : -1;
-        if (r->o.progress) {
-            if (evt_now() >= r->prog.next_ms)
-                evt__progress_draw(&r->prog, &r->rep, 0);
-            wake = evt__earliest(wake, r->prog.next_ms);
-        }
-        if (evt_event_wait(r->wake, wake) < 0 && errno == ECANCELED) {
-            /* The caller was cancelled: the jobs are, too. Freeing the
-             * pool or the runs waits (even now) until every job ended. */
-            halt(r, 2);
-            evt_procpool_free(r->pool);
-            r->pool = NULL;
-            if (r->runs)
-                evt_group_free(r->runs);
-            r->runs = NULL;
-            while (r->count)
-                settle(r);
-            rc = ECANCELED;
-            break;
-        }
-        evt_event_clear(r->wake);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(r->spool_dir, sizeof r->spool_dir, "%s/eventor-XXXXXX",
+             tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+    if (!mkdtemp(r->spool_dir))
+        return -1;
+    int rc = -1;
+    if ((r->item = malloc(sizeof(chunk_arg_t) + strlen(r->path) + 1 + 96))) {
+        evt__source_t src = {.self = r, .next = next_chunk,
+                             .sink = report_chunk, .chunk_ahead = AHEAD};
+        rc = evt__batch_run(opts, run_chunk, &src, rep, NULL);
     }
+    int err = r->item ? errno : ENOMEM;
+    free(r->item);
+    rmdir(r->spool_dir);
+    errno = err;
     return rc;
 }
 
 int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
                            const char *path, evt_batch_report_t *rep)
 {
-    ranges_t r = {.o = *opts, .fn = fn, .path = path, .grace_end = -1};
-    if (!r.o.halt_after)
-        r.o.halt_after = 1;
-    if (!r.o.max_result)
-        r.o.max_result = 4096;
-    if (!r.o.grace_ms)
-        r.o.grace_ms = 10000;
-    if (!r.o.progress_fd)
-        r.o.progress_fd = 2;
+    ranges_t r = {.path = path, .fn = fn, .inner = inner_opts(opts)};
     struct stat st;
     r.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r.fd < 0)
@@ -557,76 +420,11 @@ int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
         return 1; /* not a file to split: the caller reads it line by line */
     }
     r.size = (uint64_t)st.st_size;
-    size_t p = r.o.processes ? r.o.processes : r.o.threads;
-    r.chunk_size = r.size / (p * CHUNKS_PER_WORKER) + 1;
-    r.chunk_size = r.chunk_size < CHUNK_MIN   ? CHUNK_MIN
-                   : r.chunk_size > CHUNK_MAX ? CHUNK_MAX
-                                              : r.chunk_size;
-    r.cap = p * AHEAD;
-    /* The lines' in-process batch in each worker; this process keeps the
-     * error policy, the signals and the progress. */
-    r.inner = r.o;
-    r.inner.processes = 0;
-    r.inner.threads = 0;
-    r.inner.progress = 0;
-    r.inner.stop_on_signals = 0;
-    r.inner.halt = EVT_HALT_NEVER;
-    r.inner.on_result = NULL;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(r.spool_dir, sizeof r.spool_dir, "%s/eventor-XXXXXX",
-             tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
-    int err = 0;
-    evt_procpool_opts_t po = {.max_result = sizeof(evt__hist_t)};
-    if (!mkdtemp(r.spool_dir)) {
-        r.spool_dir[0] = 0;
-        err = errno;
-    } else if (!(r.ring = calloc(r.cap, sizeof *r.ring))
-               || !(r.wake = evt_event_new())) {
-        err = ENOMEM;
-    } else if (r.o.processes && !(r.pool = evt_procpool_new(p, &po))) {
-        err = errno;
-    } else if (r.o.threads
-               && (!(r.runs = evt_group_new())
-                   || !(r.threads = evt__threads_new(p, r.cap, 1)))) {
-        err = errno;
-    } else if (r.o.stop_on_signals && evt__signals_take(&r.sig, r.wake) < 0) {
-        err = errno;
-    } else if (r.o.stop_on_signals
-               && !(r.sig_watch = evt_spawn(evt__signals_watch, &r.sig))) {
-        err = errno;
-        evt__signals_give(&r.sig);
-    }
-    int64_t start_ms = evt_now();
-    if (!err) {
-        if (r.o.progress)
-            evt__progress_init(&r.prog, r.o.progress_fd, 0);
-        err = run(&r);
-        if (r.sig_watch) {
-            evt_cancel(r.sig_watch);
-            evt_join(r.sig_watch, -1, NULL);
-            evt__signals_give(&r.sig);
-        }
-    }
-    r.rep.wall_ms = evt_now() - start_ms;
-    r.rep.p50_ms = evt__hist_quantile(&r.hist, 0.50);
-    r.rep.p99_ms = evt__hist_quantile(&r.hist, 0.99);
-    if (r.o.progress && !err)
-        evt__progress_final(&r.prog, &r.rep);
-    if (rep)
-        *rep = r.rep;
-    evt_procpool_free(r.pool);
-    if (r.runs)
-        evt_group_free(r.runs);
-    evt__threads_free(r.threads);
-    if (r.wake)
-        evt_event_free(r.wake);
-    free(r.ring);
-    if (r.spool_dir[0])
-        rmdir(r.spool_dir);
+    r.chunk_size = chunk_size(r.size, opts->processes ? opts->processes
+                                                      : opts->threads);
+    int rc = run_chunks(&r, opts, rep);
+    int err = errno;
     close(r.fd);
-    if (err) {
-        errno = err;
-        return -1;
-    }
-    return 0;
+    errno = err;
+    return rc;
 }

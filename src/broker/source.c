@@ -1,6 +1,7 @@
-/* The sources a batch reads: an array in memory, the lines of a file read
- * as they are needed (constant memory for a file of any size), and the
- * messages of an IPC queue. */
+/* The sources a batch reads, each an evt__source_t of the controller: the
+ * caller's iterator, an array in memory, the lines of a file read as they
+ * are needed (constant memory for a file of any size), and the messages of
+ * an IPC queue. */
 #define _GNU_SOURCE
 #include "broker.h"
 
@@ -11,6 +12,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                  evt_batch_next_fn next, void *src, evt_batch_report_t *rep)
+{
+    /* Any iterator may wait (on a socket, a queue...): read it apart. */
+    evt__source_t s = {.self = src, .next = next, .waits = 1};
+    return evt__batch_run(opts, fn, &s, rep, NULL);
+}
 
 typedef struct array_src {
     const void *const *items;
@@ -44,7 +53,8 @@ int evt_batch_run_array(const evt_batch_opts_t *opts, evt_batch_fn fn,
             return -1;
         }
     array_src_t a = {items, lens, n, 0};
-    return evt__batch_run(opts, fn, array_next, &a, 0, n, rep, NULL);
+    evt__source_t src = {.self = &a, .next = array_next, .total = n};
+    return evt__batch_run(opts, fn, &src, rep, NULL);
 }
 
 /* Make *buf cap bytes; 0, or -1 and ENOMEM (*buf is kept). */
@@ -169,7 +179,8 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
     file_src_t s = {0};
     if (open_lines(path, &s) < 0)
         return -1;
-    int rc = evt__batch_run(opts, fn, file_next, &s, s.waits, 0, rep, NULL);
+    evt__source_t src = {.self = &s, .next = file_next, .waits = s.waits};
+    int rc = evt__batch_run(opts, fn, &src, rep, NULL);
     int err = errno;
     evt_fd_forget(s.fd);
     close(s.fd);
@@ -217,7 +228,8 @@ int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
         errno = ENOMEM;
         return -1;
     }
-    int rc = evt__batch_run(opts, fn, queue_next, &s, 1, 0, rep, NULL);
+    evt__source_t src = {.self = &s, .next = queue_next, .waits = 1};
+    int rc = evt__batch_run(opts, fn, &src, rep, NULL);
     int err = errno;
     free(s.buf);
     errno = err;

@@ -38,12 +38,8 @@ static void print_result(const evt_batch_task_t *t, int status,
     }
     p->failed_lines++;
     fflush(stdout); /* keep the error beside the results around it */
-    if (EVT_IS_SIGNALED(status))
-        fprintf(stderr, "eventor: line %llu: worker killed by signal %d\n",
-                (unsigned long long)t->index + 1, EVT_ERR_CODE(status));
-    else
-        fprintf(stderr, "eventor: line %llu: %s\n",
-                (unsigned long long)t->index + 1, strerror(status));
+    fprintf(stderr, "eventor: line %llu: %s\n",
+            (unsigned long long)t->index + 1, evt_strerror(status));
 }
 
 /* The value of flag, a number in [min, max]; -1 after saying why not. */

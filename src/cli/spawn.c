@@ -100,20 +100,22 @@ static pid_t start_child(const struct spawn_args *a)
     return pid;
 }
 
-/* On a spawner thread: start the child and open its pidfd (0 or errno). */
+/* On a spawner thread: start the child and open its pidfd (0, or -1 and
+ * errno). */
 static int spawn_task(void *arg, void **result)
 {
     struct spawn_args *a = arg;
     (void)result;
     pid_t pid = start_child(a);
     if (pid < 0)
-        return errno;
+        return -1;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0) { /* cannot happen on Linux >= 5.3: reap it here */
         int e = errno;
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        return e;
+        errno = e;
+        return -1;
     }
     a->p->pid = pid;
     a->p->pidfd = pidfd;

@@ -26,14 +26,14 @@ static int file_task(void *arg, void **result)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return errno;
+            return -1;
         }
         if (!op->write) {
             op->n = n;
             return 0;
         }
         if (n == 0)
-            return EIO; /* a file that takes nothing would loop for ever */
+            return errno = EIO, -1; /* (a file taking nothing: for ever) */
         done += (size_t)n;
     } while (done < op->len);
     op->n = (ssize_t)op->len;

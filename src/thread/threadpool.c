@@ -134,8 +134,11 @@ static void run(struct task *t)
 {
     void *result = NULL;
     int err = ECANCELED;
-    if (evt__future_start(t->f) == 0)
-        err = t->fn(t->arg, &result);
+    if (evt__future_start(t->f) == 0) {
+        errno = 0; /* a task fails with -1 and errno, 0 meaning EIO */
+        if ((err = t->fn(t->arg, &result)) != 0)
+            err = errno ? errno : EIO;
+    }
     evt__future_complete(t->f, err, result);
     /* A task that cancelled its own coroutine ends the cancel with it:
      * the runner goes on with the next task. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "eventor.h"
+#include "../common/callback.h"
 
 #define MAXN 20000
 
@@ -61,7 +62,10 @@ static int add_ten(const evt_batch_task_t *t, void *out, size_t cap,
     }
     s->running--;
     s->end_ms[i] = evt_now();
-    return rc;
+    if (rc == 0)
+        return 0;
+    errno = rc;
+    return -1;
 }
 
 static void record(const evt_batch_task_t *t, int status, const void *res,
@@ -372,7 +376,7 @@ static int signalling(const evt_batch_task_t *t, void *out, size_t cap,
     (void)out, (void)cap, (void)len;
     s->start_ms[t->index] = evt_now();
     if (t->index == 0)
-        return evt_sleep(-1) < 0 ? errno : 0;
+        return evt_sleep(-1);
     if (t->index == 4)
         for (int i = 0; i < s->fail_first; i++)
             raise(SIGINT);
@@ -418,4 +422,9 @@ Test(batch, second_signal_cancels_at_once)
     evt_batch_report_t r;
     run_signalled(&s, 2, 600000, &r);
     cr_assert_lt(r.wall_ms, 600000);
+}
+
+Test(batch, a_failure_is_minus_one_and_errno_and_a_long_result_fails)
+{
+    cb_check((evt_batch_opts_t){.coroutines = 2});
 }

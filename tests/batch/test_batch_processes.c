@@ -16,6 +16,7 @@
 #include "eventor.h"
 
 #include "../common/workers.h"
+#include "../common/callback.h"
 
 #define N 9
 /* Shared with the workers, which are copies of this process from before
@@ -49,7 +50,7 @@ static int consume(const evt_batch_task_t *t, void *out, size_t cap,
      * only keeps a broken engine from hanging the test). */
     if (ctl[MEET] && (int)t->index < P * C
         && evt_ipc_barrier_wait(together, evt_now() + 10000) < 0)
-        return errno;
+        return -1;
     if ((int)t->index == ctl[HANG])
         evt_sleep(evt_now() + 60000); /* (forever would be a deadlock) */
     atomic_fetch_add(&consumed[t->index], 1);
@@ -170,4 +171,10 @@ Test(batch_processes, deadline_cancels_the_attempt_or_kills_the_worker)
         cr_assert_eq(r.ok, N - 1, "coroutines %zu", c);
         cr_assert_eq(s.status[2], ETIMEDOUT, "status %d", s.status[2]);
     }
+}
+
+Test(batch_processes,
+     a_failure_is_minus_one_and_errno_and_a_long_result_fails)
+{
+    cb_check((evt_batch_opts_t){.processes = 2, .coroutines = 2});
 }

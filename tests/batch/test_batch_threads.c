@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "eventor.h"
+#include "../common/callback.h"
 
 #define T 3
 #define C 4
@@ -60,13 +61,13 @@ static int work(const evt_batch_task_t *t, void *out, size_t cap,
      * only keeps a broken engine from hanging the test). */
     if (w.meet && t->index < T * C
         && evt_ipc_barrier_wait(w.together, evt_now() + 10000) < 0)
-        return errno;
+        return -1;
     /* (Not for ever: a broken cancel fails the test instead of hanging.) */
     if ((int)t->index == w.forever && evt_sleep(evt_now() + 30000) < 0)
-        return errno;
+        return -1;
     if ((int)t->index == w.fail
         || ((int)t->index == w.fail_first && t->attempt == 0))
-        return EIO;
+        return errno = EIO, -1;
     evt_yield(); /* let the thread's other attempts run meanwhile */
     *len = (size_t)snprintf(out, cap, "%d", atoi(t->item) + 10);
     return 0;
@@ -225,4 +226,9 @@ Test(batch_threads, bad_shapes)
     errno = 0;
     cr_assert_eq(run(&big, &s, 1, NULL), -1);
     cr_assert_eq(errno, EINVAL);
+}
+
+Test(batch_threads, a_failure_is_minus_one_and_errno_and_a_long_result_fails)
+{
+    cb_check((evt_batch_opts_t){.threads = 2, .coroutines = 2});
 }

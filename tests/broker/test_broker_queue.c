@@ -39,7 +39,7 @@ static int add_ten(const evt_batch_task_t *t, void *out, size_t cap,
     (void)user;
     int v = atoi(t->item);
     if (v == HANG) /* until its deadline */
-        return evt_sleep(evt_now() + 30000) < 0 ? errno : 0;
+        return evt_sleep(evt_now() + 30000);
     if (v == *kill_at && t->attempt == 0)
         raise(SIGKILL);
     if (v >= 0 && v < N)

@@ -71,7 +71,7 @@ static int work(const evt_batch_task_t *t, void *out, size_t cap,
     if (i == ctl[KILL] && (ctl[ALWAYS] || atomic_exchange(&ctl[KILLED], 1) == 0))
         raise(SIGKILL);
     if (i == ctl[FAIL])
-        return EIO;
+        return errno = EIO, -1;
     atomic_fetch_add(&consumed[i], 1);
     /* The worker's thread id: its pid in a worker process. */
     *len = (size_t)snprintf(out, cap, "%d|%ld|%.*s", i, (long)syscall(SYS_gettid),

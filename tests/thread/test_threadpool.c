@@ -37,7 +37,16 @@ static int twice(void *arg, void **result)
 static int fail_eio(void *arg, void **result)
 {
     (void)arg, (void)result;
-    return EIO;
+    errno = EIO;
+    return -1;
+}
+
+/* Fails with -1 and errno ENOENT, or 0 when arg is set: that is EIO. */
+static int fail_errno(void *arg, void **result)
+{
+    (void)result;
+    errno = arg ? 0 : ENOENT;
+    return -1;
 }
 
 /* Holds its thread until the test opens the gate. */
@@ -76,6 +85,13 @@ Test(threadpool, submit_and_results)
     cr_assert_eq(evt_future_wait(f, evt_now() + 10000), 0);
     cr_assert_eq(evt_future_err(f), EIO);
     evt_future_free(f);
+    /* A task fails as every callback does: -1 and errno (0 is EIO). */
+    for (intptr_t zero = 0; zero < 2; zero++) {
+        f = submit(p, fail_errno, zero);
+        cr_assert_eq(evt_future_wait(f, evt_now() + 10000), 0);
+        cr_assert_eq(evt_future_err(f), zero ? EIO : ENOENT);
+        evt_future_free(f);
+    }
     cr_assert_eq(evt_threadpool_free(p), 0);
 }
 
@@ -208,9 +224,7 @@ static evt_threadpool_t *self_pool;
 static int shutdown_self(void *arg, void **result)
 {
     (void)arg, (void)result;
-    if (evt_threadpool_shutdown(self_pool, 0) == 0)
-        return 0;
-    return errno;
+    return evt_threadpool_shutdown(self_pool, 0);
 }
 
 Test(threadpool, shutdown_from_a_task)
@@ -235,8 +249,11 @@ static int meet(void *arg, void **result)
     int64_t end = evt_now() + 5000;
     while (atomic_load(&together) < want && evt_now() < end)
         if (evt_sleep(evt_now() + 1) < 0)
-            return errno;
-    return atomic_load(&together) >= want ? 0 : ETIMEDOUT;
+            return -1;
+    if (atomic_load(&together) >= want)
+        return 0;
+    errno = ETIMEDOUT;
+    return -1;
 }
 
 Test(threadpool, threads_times_coroutines)
@@ -261,13 +278,13 @@ static int cancel_self(void *arg, void **result)
 {
     (void)arg, (void)result;
     evt_cancel(evt_self());
-    return evt_sleep(evt_now() + 1000) < 0 ? errno : 0;
+    return evt_sleep(evt_now() + 1000);
 }
 
 static int sleepy(void *arg, void **result)
 {
     (void)arg, (void)result;
-    return evt_sleep(evt_now() + 1) < 0 ? errno : 0;
+    return evt_sleep(evt_now() + 1);
 }
 
 Test(threadpool, a_tasks_cancel_ends_with_it)
