@@ -3,7 +3,9 @@
  * within vm.max_map_count. Guard pages come from MADV_GUARD_INSTALL, which
  * adds no mapping; on kernels without it, mprotect guards (two mappings each)
  * are used while they stay within a quarter of the map budget, and past that
- * stacks rely on the canary alone. */
+ * stacks rely on the canary alone. Where the kernel lets a process advise
+ * many ranges of its own memory at once (process_madvise), a slab's 64
+ * guards take one system call, and so does faulting in its 64 top pages. */
 #define _GNU_SOURCE
 #include "stack.h"
 #include "core.h"
@@ -15,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #if defined(EVT_HAVE_VALGRIND)
@@ -23,6 +27,14 @@
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
+#endif
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+/* The calling thread as a pidfd, for process_madvise (Linux 6.15). */
+#ifndef PIDFD_SELF
+#define PIDFD_SELF (-10000)
 #endif
 
 #define SLAB_STACKS 64
@@ -72,6 +84,45 @@ static int guard_install(char *page)
     return mprotect(page, page_size(), PROT_NONE) == 0;
 }
 
+/* process_madvise on our own memory: 0 not tried yet, 1 works, -1 refused
+ * (before Linux 6.15, or filtered by seccomp), then advice goes page by
+ * page. */
+static atomic_int batch_state;
+
+/* Give advice to the n pages at pages[i] in one system call. Returns 0 when
+ * every page took it. */
+static int advise_pages(char *const *pages, size_t n, int advice)
+{
+#if defined(SYS_process_madvise)
+    struct iovec iov[SLAB_STACKS];
+    size_t ps = page_size(), i;
+    if (n > SLAB_STACKS ||
+        atomic_load_explicit(&batch_state, memory_order_relaxed) < 0)
+        return -1;
+#if defined(EVT_HAVE_VALGRIND)
+    if (RUNNING_ON_VALGRIND) /* which would warn of an unknown syscall */
+        return -1;
+#endif
+    for (i = 0; i < n; i++) {
+        iov[i].iov_base = pages[i];
+        iov[i].iov_len = ps;
+    }
+    long r = syscall(SYS_process_madvise, PIDFD_SELF, iov, n, advice, 0u);
+    if (r == (long)(n * ps)) {
+        atomic_store_explicit(&batch_state, 1, memory_order_relaxed);
+        return 0;
+    }
+    /* EINVAL may mean this advice alone is unknown: only a failure of
+     * the call itself turns batching off. */
+    if (r < 0 && (errno == ENOSYS || errno == EBADF || errno == EPERM ||
+                  errno == ESRCH))
+        atomic_store_explicit(&batch_state, -1, memory_order_relaxed);
+#else
+    (void)pages, (void)n, (void)advice;
+#endif
+    return -1;
+}
+
 static void stack_register(evt__stack_t *st)
 {
 #if defined(EVT_HAVE_VALGRIND)
@@ -113,17 +164,46 @@ static void *map_stacks(size_t len)
     return p;
 }
 
+/* Install the guards of a new slab, and fault in the top pages of its
+ * stacks, where a spawn writes the coroutine record and the first frames:
+ * 64 page faults cost more than one system call doing their work. Only
+ * from a pool's second slab on, so that a thread running a few coroutines
+ * keeps its few pages. */
+static void slab_prepare(evt__stack_pool_t *pool, char *base, int populate)
+{
+    size_t ps = page_size(), slot = pool->size + ps, i;
+    char *pages[SLAB_STACKS];
+    pool->guards_made = 0;
+    if (atomic_load_explicit(&guard_mode, memory_order_relaxed) != 2) {
+        for (i = 0; i < SLAB_STACKS; i++)
+            pages[i] = base + i * slot;
+        if (advise_pages(pages, SLAB_STACKS, MADV_GUARD_INSTALL) == 0) {
+            atomic_store_explicit(&guard_mode, 1, memory_order_relaxed);
+            pool->guards_made = 1;
+        }
+    }
+    if (!populate)
+        return;
+    for (i = 0; i < SLAB_STACKS; i++)
+        pages[i] = base + (i + 1) * slot - ps;
+    advise_pages(pages, SLAB_STACKS, MADV_POPULATE_WRITE); /* a hint */
+}
+
 static int slab_new(evt__stack_pool_t *pool)
 {
     size_t slot = pool->size + page_size();
     /* Room in the free array for every stack carved so far, so that giving
-     * a stack back can never fail. */
-    size_t cap = pool->free_cap + SLAB_STACKS;
-    uintptr_t *f = realloc(pool->free, cap * sizeof *f);
-    if (!f)
-        return ENOMEM;
-    pool->free = f;
-    pool->free_cap = cap;
+     * a stack back can never fail; grown by doubling, since a million
+     * stacks take 15625 slabs. */
+    size_t need = pool->slots + SLAB_STACKS;
+    if (need > pool->free_cap) {
+        size_t cap = pool->free_cap * 2 > need ? pool->free_cap * 2 : need;
+        uintptr_t *f = realloc(pool->free, cap * sizeof *f);
+        if (!f)
+            return ENOMEM;
+        pool->free = f;
+        pool->free_cap = cap;
+    }
     struct evt__slab *sl = malloc(sizeof *sl);
     if (!sl)
         return ENOMEM;
@@ -133,20 +213,22 @@ static int slab_new(evt__stack_pool_t *pool)
         free(sl);
         return ENOMEM;
     }
+    slab_prepare(pool, sl->base, pool->slabs != NULL);
     sl->next = pool->slabs;
     pool->slabs = sl;
     pool->next = sl->base;
     pool->left = SLAB_STACKS;
+    pool->slots += SLAB_STACKS;
     return 0;
 }
 
 /* A new stack of size bytes above the guard page at guard. */
 static void stack_init(evt__stack_t *st, char *guard, size_t size,
-                       unsigned pooled)
+                       unsigned pooled, unsigned guarded)
 {
     st->lo = guard + page_size();
     st->size = size;
-    st->guarded = (unsigned)guard_install(guard);
+    st->guarded = guarded ? 1u : (unsigned)guard_install(guard);
     st->pooled = pooled;
     stack_register(st);
 }
@@ -168,13 +250,13 @@ int evt__stack_get(evt__stack_pool_t *pool, size_t size, evt__stack_t *st)
         char *guard = pool->next;
         pool->next += size + ps;
         pool->left--;
-        stack_init(st, guard, size, 1);
+        stack_init(st, guard, size, 1, pool->guards_made);
         return 0;
     }
     char *base = map_stacks(size + ps);
     if (!base)
         return ENOMEM;
-    stack_init(st, base, size, 0);
+    stack_init(st, base, size, 0, 0);
     return 0;
 }
 

@@ -29,6 +29,9 @@ typedef struct evt__stack_pool {
     struct evt__slab *slabs; /* every mapping the pool carved stacks from */
     char *next;         /* next uncarved stack slot in the newest slab */
     size_t left;        /* uncarved slots left in the newest slab */
+    size_t slots;       /* slots of every slab, carved or not */
+    unsigned guards_made; /* 1 when the newest slab's guards were all
+                             installed with the slab (one system call) */
 } evt__stack_pool_t;
 
 void evt__stack_pool_init(evt__stack_pool_t *pool, size_t size);
