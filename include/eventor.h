@@ -1128,6 +1128,66 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
 int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
                         evt_ipc_queue_t *q, evt_batch_report_t *rep);
 
+/* ------------------------------------------------------------------------ */
+/* HTTP on the reactor: libcurl (src/http)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Built into libeventor when libcurl was found at build time (then
+ * libcurl is a link dependency of eventor: pkg-config and CMake say so).
+ * The easy handles below are libcurl's `CURL *`, taken as void * so that
+ * this header needs no <curl/curl.h>.
+ *
+ * Each thread has one libcurl multi handle, made on its first call here
+ * and driven by the thread's reactor: many coroutines' transfers run at
+ * once on the thread and share its connections (keep-alive, HTTP/2).
+ * libcurl's callbacks of a transfer (write, read, header, progress, debug)
+ * run on an internal coroutine of the thread (256 KiB of stack): they must
+ * not call a blocking evt_* function; to stop a transfer return an error
+ * from them, to hold it back return CURL_WRITEFUNC_PAUSE. */
+
+/* Run the transfer configured on easy (a CURL * the caller owns and may
+ * configure with any libcurl option) and park only the calling coroutine
+ * until it is done, the deadline passes, or the caller is cancelled. At
+ * most evt_curl_set_max_transfers transfers of a thread are inside libcurl
+ * at once; the others wait in eventor's queue, first come first served,
+ * and the time spent there does not count in libcurl's own timeouts
+ * (CURLOPT_TIMEOUT_MS starts when the transfer enters libcurl), only in
+ * deadline. Sets CURLOPT_NOSIGNAL, CURLOPT_OPENSOCKETFUNCTION and
+ * CURLOPT_CLOSESOCKETFUNCTION on easy (eventor opens and closes libcurl's
+ * sockets, so that the reactor knows each fd's life); they stay set and
+ * are harmless when easy is used with curl_easy_perform afterwards. The
+ * same easy must not be in two transfers at once.
+ * Returns 0 when libcurl says the transfer succeeded (an HTTP 404 is a
+ * success unless CURLOPT_FAILONERROR is set: read CURLINFO_RESPONSE_CODE),
+ * or -1 and errno: ETIMEDOUT (the deadline, or libcurl's own timeout),
+ * ECANCELED (evt_cancel), EADDRNOTAVAIL (the name does not resolve),
+ * the connect error (ECONNREFUSED...; libcurl could not connect), EINVAL
+ * (NULL easy, a malformed URL or an unsupported protocol; the same easy
+ * in two transfers at once), ENOMEM, EIO (any other failure of libcurl:
+ * a peer that closed mid-body, TLS, a write callback's error...). After
+ * a deadline or a cancel the transfer is removed from libcurl (its
+ * connection closed) and easy can be used again at once. */
+int evt_curl_perform(void *easy, int64_t deadline);
+
+/* libcurl's CURLcode for the calling thread's last evt_curl_perform
+ * (CURLE_OK after a success): read it right after the call, as errno,
+ * before the coroutine blocks again. Text: curl_easy_strerror(). A
+ * deadline gives CURLE_OPERATION_TIMEDOUT, a cancel
+ * CURLE_ABORTED_BY_CALLBACK, a failure of libcurl's multi handle
+ * CURLE_FAILED_INIT. */
+int evt_curl_result(void);
+
+/* At most n transfers of the calling thread inside libcurl at once (the
+ * rest queue in eventor); default 256. Returns 0, or -1 and EINVAL (n 0),
+ * ENOMEM. */
+int evt_curl_set_max_transfers(size_t n);
+
+/* Release the calling thread's multi handle and close the connections it
+ * keeps open for reuse (a thread's exit does the same). The next call
+ * makes a new one. Returns 0, or -1 and EBUSY while transfers of the thread
+ * are in progress. */
+int evt_curl_cleanup(void);
+
 
 #ifdef __cplusplus
 }
