@@ -1188,6 +1188,78 @@ int evt_curl_set_max_transfers(size_t n);
  * are in progress. */
 int evt_curl_cleanup(void);
 
+/* The common case without libcurl code: one call makes a request and
+ * fills a response, on evt_curl_perform (same thread multi handle, queue
+ * and connection reuse). */
+
+/* What went wrong, by kind (evt_http_resp_t.error). */
+enum evt_http_error {
+    EVT_HTTP_OK = 0,
+    EVT_HTTP_EURL,      /* no URL, a malformed one, or an unknown scheme */
+    EVT_HTTP_EDNS,      /* the host name does not resolve */
+    EVT_HTTP_ECONNECT,  /* no connection: refused, unreachable... */
+    EVT_HTTP_ETLS,      /* TLS handshake or certificate */
+    EVT_HTTP_ETIMEOUT,  /* the deadline passed (or connect_timeout_ms) */
+    EVT_HTTP_ECANCELED, /* the caller was cancelled */
+    EVT_HTTP_ETOOBIG,   /* the body is longer than max_body */
+    EVT_HTTP_EREDIRECT, /* more redirects than max_redirects */
+    EVT_HTTP_EPEER,     /* the peer closed, reset, or answered nonsense */
+    EVT_HTTP_EOTHER     /* anything else libcurl reports (see curl_code) */
+};
+
+/* "dns", "connect", "tls", "timeout"...: the kind in a word. */
+const char *evt_http_error_name(int error);
+
+/* A request. Zero-initialise, then set url and what you need. The
+ * strings and the body are the caller's and are read during the call. */
+typedef struct evt_http_req {
+    const char *method;         /* NULL: GET, or POST when body is set */
+    const char *url;            /* required */
+    const char *const *headers; /* "Name: value" lines, NULL-terminated */
+    const void *body;           /* request body of body_len bytes, or NULL */
+    size_t body_len;
+    int max_redirects;          /* Location: redirects followed; 0 none */
+    size_t max_body;            /* longest body accepted; 0 = 8 MiB */
+    long connect_timeout_ms;    /* 0: only the deadline bounds connecting */
+} evt_http_req_t;
+
+/* A response. Filled by evt_http_request whatever its outcome; the body
+ * and headers are owned by the caller, who releases them with
+ * evt_http_resp_free (after a failure too). */
+typedef struct evt_http_resp {
+    int status;         /* HTTP status of the last response, 0 if none */
+    int error;          /* enum evt_http_error; EVT_HTTP_OK after 0 */
+    int curl_code;      /* libcurl's CURLcode */
+    int redirects;      /* redirects followed */
+    char *body;         /* body_len bytes and a NUL (what came, even after
+                           a failure) */
+    size_t body_len;
+    char *headers;      /* the last response's headers, for
+                           evt_http_header; internal layout */
+    size_t headers_len;
+    size_t nheaders;
+    char message[256];  /* what went wrong, in words ("" after 0) */
+} evt_http_resp_t;
+
+/* Make req and park the caller until the whole response is in resp (or
+ * the deadline, or a cancel). Returns 0 when a response came, whatever
+ * its status (a 404 is status 404 and 0 here); or -1 and errno as
+ * evt_curl_perform (ETIMEDOUT, ECANCELED, EADDRNOTAVAIL, ECONNREFUSED,
+ * EINVAL, EIO...), EFBIG (body longer than max_body), ELOOP (too many
+ * redirects), with resp->error and resp->message saying what happened. */
+int evt_http_request(const evt_http_req_t *req, evt_http_resp_t *resp,
+                     int64_t deadline);
+
+/* GET url, following up to 10 redirects. */
+int evt_http_get(const char *url, evt_http_resp_t *resp, int64_t deadline);
+
+/* The value of header name (any case) in resp's last response, or NULL;
+ * valid until evt_http_resp_free. */
+const char *evt_http_header(const evt_http_resp_t *resp, const char *name);
+
+/* Release resp's body and headers; resp can be filled again. */
+void evt_http_resp_free(evt_http_resp_t *resp);
+
 
 #ifdef __cplusplus
 }
