@@ -134,14 +134,14 @@ static int on_close(void *clientp, curl_socket_t fd)
 static void ctx_release(http_ctx_t *c)
 {
     curl_multi_cleanup(c->multi); /* closes cached connections: on_close */
-    if (c->driver) {
-        /* Parked on epfd: evt_close wakes it with EBADF and it frees c. */
+    /* evt_close, not close: the reactor must forget epfd, whose number the
+     * next context's epoll set may get; a driver parked on it wakes with
+     * EBADF and frees c. */
+    evt_close(c->epfd);
+    if (c->driver)
         c->orphan = 1;
-        evt_close(c->epfd);
-    } else {
-        close(c->epfd);
+    else
         free(c);
-    }
 }
 
 /* Thread exit. A context with transfers still parked is left alone. */

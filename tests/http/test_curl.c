@@ -214,6 +214,24 @@ Test(curl, deadline_while_queued)
     cr_assert_eq(evt_curl_cleanup(), 0);
 }
 
+/* A new multi handle after evt_curl_cleanup works like the first: its
+ * epoll set may get the old one's fd number. */
+Test(curl, cleanup_then_again)
+{
+    script_t s;
+    script_start(&s, NOT_FOUND);
+    for (int i = 0; i < 3; i++) {
+        body_t b = {0};
+        CURL *e = easy_get(s.port, "/", &b);
+        cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "round %d: %s",
+                     i, strerror(errno));
+        cr_assert_eq(status_of(e), 404);
+        curl_easy_cleanup(e);
+        cr_assert_eq(evt_curl_cleanup(), 0);
+    }
+    script_stop(&s);
+}
+
 Test(curl, bad_arguments)
 {
     cr_assert_eq(evt_curl_perform(NULL, -1), -1);
