@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -44,6 +45,8 @@ typedef struct http_ctx {
     int waiting;      /* the driver is parked in evt_wait_fd ... */
     int64_t wait_dl;  /* ... with this deadline */
     int orphan;       /* released while the driver lived: it frees this */
+    struct sock *socks; /* by fd: what the epoll set holds */
+    size_t nsocks;
     size_t limit;     /* at most this many transfers inside the multi */
     xlist_t queue;    /* admitted in this order when room comes */
     xlist_t active;   /* inside the multi */
@@ -82,21 +85,68 @@ static void list_unlink(xlist_t *l, xfer_t *x)
 
 /* --- libcurl's callbacks: they only record ------------------------------- */
 
+/* What the epoll set holds for an fd. A socket eventor opened stays in
+ * the set when libcurl no longer watches it (a connection back in the
+ * cache): the next transfer on it then costs no epoll_ctl, and an event
+ * that comes while it idles takes it out. Other fds (the resolver's) are
+ * added and removed as libcurl says, since they close behind our back. */
+typedef struct sock {
+    uint32_t interest;  /* events registered, when reg */
+    unsigned char reg;  /* in the epoll set */
+    unsigned char ours; /* opened by on_open, closed by on_close */
+    unsigned char idle; /* libcurl said REMOVE; still registered */
+} sock_t;
+
+static sock_t *sock_of(http_ctx_t *c, int fd)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= c->nsocks) {
+        size_t n = c->nsocks ? c->nsocks : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        sock_t *p = realloc(c->socks, n * sizeof *p);
+        if (!p)
+            return NULL; /* then every change is an epoll_ctl */
+        memset(p + c->nsocks, 0, (n - c->nsocks) * sizeof *p);
+        c->socks = p;
+        c->nsocks = n;
+    }
+    return &c->socks[fd];
+}
+
+static void sock_del(http_ctx_t *c, int fd, sock_t *k)
+{
+    epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
+    if (k)
+        k->reg = k->idle = 0, k->interest = 0;
+}
+
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp,
                      void *socketp)
 {
     (void)e, (void)socketp;
     http_ctx_t *c = userp;
+    sock_t *k = sock_of(c, fd);
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
+        if (k && k->ours && k->reg)
+            k->idle = 1;
+        else
+            sock_del(c, fd, k);
         return 0;
     }
-    struct epoll_event ev = {
-        .events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
-                  (what & CURL_POLL_OUT ? EPOLLOUT : 0),
-        .data.fd = fd};
-    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
-        epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev);
+    uint32_t want = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+                    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    if (k && k->ours && k->reg && k->interest == want) {
+        k->idle = 0;
+        return 0;
+    }
+    struct epoll_event ev = {.events = want, .data.fd = fd};
+    int op = k && k->ours && k->reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(c->epfd, op, fd, &ev) < 0 && (errno == ENOENT || errno == EEXIST))
+        epoll_ctl(c->epfd, errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+    if (k)
+        k->reg = 1, k->idle = 0, k->interest = want;
     return 0;
 }
 
@@ -117,14 +167,20 @@ static curl_socket_t on_open(void *clientp, curlsocktype purpose,
 {
     (void)clientp, (void)purpose;
     int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    sock_t *k = fd >= 0 && tls_ctx ? sock_of(tls_ctx, fd) : NULL;
+    if (k)
+        *k = (sock_t){.ours = 1};
     return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
 static int on_close(void *clientp, curl_socket_t fd)
 {
     (void)clientp;
-    if (tls_ctx)
-        epoll_ctl(tls_ctx->epfd, EPOLL_CTL_DEL, fd, NULL);
+    sock_t *k = tls_ctx ? sock_of(tls_ctx, fd) : NULL;
+    if (k && k->reg)
+        sock_del(tls_ctx, fd, k);
+    if (k)
+        k->ours = 0;
     evt_fd_forget(fd);
     return close(fd);
 }
@@ -138,6 +194,9 @@ static void ctx_release(http_ctx_t *c)
      * next context's epoll set may get; a driver parked on it wakes with
      * EBADF and frees c. */
     evt_close(c->epfd);
+    free(c->socks);
+    c->socks = NULL;
+    c->nsocks = 0;
     if (c->driver)
         c->orphan = 1;
     else
@@ -277,6 +336,11 @@ static void socket_events(http_ctx_t *c)
     int n = epoll_wait(c->epfd, evs, MAX_EVENTS, 0), running;
     for (int i = 0; i < n; i++) {
         uint32_t e = evs[i].events;
+        sock_t *k = sock_of(c, evs[i].data.fd);
+        if (k && k->idle) { /* not libcurl's concern now */
+            sock_del(c, evs[i].data.fd, k);
+            continue;
+        }
         int mask = (e & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
                    (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                    (e & EPOLLERR ? CURL_CSELECT_ERR : 0);
