@@ -63,6 +63,20 @@ for p in $peers; do
   $cmd io_batch "$port" | emit "$p"
 done
 
+# HTTP through libcurl on the reactor (issue 14's latency-bound figure):
+# 20,000 GETs, 200 at once, same server; peers Go net/http and
+# `curl --parallel`. Times and CPU per request only, so ratios read as above.
+http_figs='_\(wall_s\|vs_ideal\|cpu_us_per_req\) '
+if [ -x "$bin/bench_http" ]; then
+  "$bin/bench_http" --port "$port" | grep "$http_figs" | emit eventor
+  case " $peers " in *" go "*)
+    "$bin/peers/go_http_bench" "$port" | grep "$http_figs" | emit go ;;
+  esac
+  if command -v curl >/dev/null; then
+    sh "$here/peers/curl_parallel.sh" "$port" | grep "$http_figs" | emit curl
+  fi
+fi
+
 # Peers that need no runtime of the list above.
 $py "$here/peers/procpool_bench.py" | emit multiprocessing
 $py "$here/peers/threadpool_bench.py" | emit threadpool_executor

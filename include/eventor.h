@@ -1144,6 +1144,138 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
 int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
                         evt_ipc_queue_t *q, evt_batch_report_t *rep);
 
+/* ------------------------------------------------------------------------ */
+/* HTTP on the reactor: libcurl (src/http)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Built into libeventor when libcurl was found at build time (then
+ * libcurl is a link dependency of eventor: pkg-config and CMake say so).
+ * The easy handles below are libcurl's `CURL *`, taken as void * so that
+ * this header needs no <curl/curl.h>.
+ *
+ * Each thread has one libcurl multi handle, made on its first call here
+ * and driven by the thread's reactor: many coroutines' transfers run at
+ * once on the thread and share its connections (keep-alive, HTTP/2).
+ * libcurl's callbacks of a transfer (write, read, header, progress, debug)
+ * run on an internal coroutine of the thread (256 KiB of stack): they must
+ * not call a blocking evt_* function; to stop a transfer return an error
+ * from them, to hold it back return CURL_WRITEFUNC_PAUSE. */
+
+/* Run the transfer configured on easy (a CURL * the caller owns and may
+ * configure with any libcurl option) and park only the calling coroutine
+ * until it is done, the deadline passes, or the caller is cancelled. At
+ * most evt_curl_set_max_transfers transfers of a thread are inside libcurl
+ * at once; the others wait in eventor's queue, first come first served,
+ * and the time spent there does not count in libcurl's own timeouts
+ * (CURLOPT_TIMEOUT_MS starts when the transfer enters libcurl), only in
+ * deadline. Sets CURLOPT_NOSIGNAL, CURLOPT_OPENSOCKETFUNCTION and
+ * CURLOPT_CLOSESOCKETFUNCTION on easy (eventor opens and closes libcurl's
+ * sockets, so that the reactor knows each fd's life); they stay set and
+ * are harmless when easy is used with curl_easy_perform afterwards. The
+ * same easy must not be in two transfers at once.
+ * Returns 0 when libcurl says the transfer succeeded (an HTTP 404 is a
+ * success unless CURLOPT_FAILONERROR is set: read CURLINFO_RESPONSE_CODE),
+ * or -1 and errno: ETIMEDOUT (the deadline, or libcurl's own timeout),
+ * ECANCELED (evt_cancel), EADDRNOTAVAIL (the name does not resolve),
+ * the connect error (ECONNREFUSED...; libcurl could not connect), EINVAL
+ * (NULL easy, a malformed URL or an unsupported protocol; the same easy
+ * in two transfers at once), ENOMEM, EIO (any other failure of libcurl:
+ * a peer that closed mid-body, TLS, a write callback's error...). After
+ * a deadline or a cancel the transfer is removed from libcurl (its
+ * connection closed) and easy can be used again at once. */
+int evt_curl_perform(void *easy, int64_t deadline);
+
+/* libcurl's CURLcode for the calling thread's last evt_curl_perform
+ * (CURLE_OK after a success): read it right after the call, as errno,
+ * before the coroutine blocks again. Text: curl_easy_strerror(). A
+ * deadline gives CURLE_OPERATION_TIMEDOUT, a cancel
+ * CURLE_ABORTED_BY_CALLBACK, a failure of libcurl's multi handle
+ * CURLE_FAILED_INIT. */
+int evt_curl_result(void);
+
+/* At most n transfers of the calling thread inside libcurl at once (the
+ * rest queue in eventor); default 256. Returns 0, or -1 and EINVAL (n 0),
+ * ENOMEM. */
+int evt_curl_set_max_transfers(size_t n);
+
+/* Release the calling thread's multi handle and close the connections it
+ * keeps open for reuse (a thread's exit does the same). The next call
+ * makes a new one. Returns 0, or -1 and EBUSY while transfers of the thread
+ * are in progress. */
+int evt_curl_cleanup(void);
+
+/* The common case without libcurl code: one call makes a request and
+ * fills a response, on evt_curl_perform (same thread multi handle, queue
+ * and connection reuse). */
+
+/* What went wrong, by kind (evt_http_resp_t.error). */
+enum evt_http_error {
+    EVT_HTTP_OK = 0,
+    EVT_HTTP_EURL,      /* no URL, a malformed one, or an unknown scheme */
+    EVT_HTTP_EDNS,      /* the host name does not resolve */
+    EVT_HTTP_ECONNECT,  /* no connection: refused, unreachable... */
+    EVT_HTTP_ETLS,      /* TLS handshake or certificate */
+    EVT_HTTP_ETIMEOUT,  /* the deadline passed (or connect_timeout_ms) */
+    EVT_HTTP_ECANCELED, /* the caller was cancelled */
+    EVT_HTTP_ETOOBIG,   /* the body is longer than max_body */
+    EVT_HTTP_EREDIRECT, /* more redirects than max_redirects */
+    EVT_HTTP_EPEER,     /* the peer closed, reset, or answered nonsense */
+    EVT_HTTP_EOTHER     /* anything else libcurl reports (see curl_code) */
+};
+
+/* "dns", "connect", "tls", "timeout"...: the kind in a word. */
+const char *evt_http_error_name(int error);
+
+/* A request. Zero-initialise, then set url and what you need. The
+ * strings and the body are the caller's and are read during the call. */
+typedef struct evt_http_req {
+    const char *method;         /* NULL: GET, or POST when body is set */
+    const char *url;            /* required */
+    const char *const *headers; /* "Name: value" lines, NULL-terminated */
+    const void *body;           /* request body of body_len bytes, or NULL */
+    size_t body_len;
+    int max_redirects;          /* Location: redirects followed; 0 none */
+    size_t max_body;            /* longest body accepted; 0 = 8 MiB */
+    long connect_timeout_ms;    /* 0: only the deadline bounds connecting */
+} evt_http_req_t;
+
+/* A response. Filled by evt_http_request whatever its outcome; the body
+ * and headers are owned by the caller, who releases them with
+ * evt_http_resp_free (after a failure too). */
+typedef struct evt_http_resp {
+    int status;         /* HTTP status of the last response, 0 if none */
+    int error;          /* enum evt_http_error; EVT_HTTP_OK after 0 */
+    int curl_code;      /* libcurl's CURLcode */
+    int redirects;      /* redirects followed */
+    char *body;         /* body_len bytes and a NUL (what came, even after
+                           a failure) */
+    size_t body_len;
+    char *headers;      /* the last response's headers, for
+                           evt_http_header; internal layout */
+    size_t headers_len;
+    size_t nheaders;
+    char message[256];  /* what went wrong, in words ("" after 0) */
+} evt_http_resp_t;
+
+/* Make req and park the caller until the whole response is in resp (or
+ * the deadline, or a cancel). Returns 0 when a response came, whatever
+ * its status (a 404 is status 404 and 0 here); or -1 and errno as
+ * evt_curl_perform (ETIMEDOUT, ECANCELED, EADDRNOTAVAIL, ECONNREFUSED,
+ * EINVAL, EIO...), EFBIG (body longer than max_body), ELOOP (too many
+ * redirects), with resp->error and resp->message saying what happened. */
+int evt_http_request(const evt_http_req_t *req, evt_http_resp_t *resp,
+                     int64_t deadline);
+
+/* GET url, following up to 10 redirects. */
+int evt_http_get(const char *url, evt_http_resp_t *resp, int64_t deadline);
+
+/* The value of header name (any case) in resp's last response, or NULL;
+ * valid until evt_http_resp_free. */
+const char *evt_http_header(const evt_http_resp_t *resp, const char *name);
+
+/* Release resp's body and headers; resp can be filled again. */
+void evt_http_resp_free(evt_http_resp_t *resp);
+
 
 #ifdef __cplusplus
 }

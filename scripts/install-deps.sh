@@ -4,7 +4,7 @@
 # ThreadSanitizer build, "bench" adds the peers.
 set -eu
 what=${1:-test}
-pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel"
+pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel libcurl4-openssl-dev"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""

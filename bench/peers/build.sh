@@ -23,6 +23,9 @@ printf '#include <st.h>\nint main(void){return st_init();}\n' |
 (cd "$here/go" && GO111MODULE=off GOFLAGS= go build -o "$out/go_bench" bench.go) ||
     fail "go build failed"
 echo "built $out/go_bench"
+(cd "$here/go_http" && GO111MODULE=off GOFLAGS= go build -o "$out/go_http_bench" main.go) ||
+    fail "go build of go_http failed"
+echo "built $out/go_http_bench"
 
 "$CC" -std=c17 -O2 -Wall -Wextra -o "$out/st_bench" "$here/st_bench.c" -lst ||
     fail "building st_bench failed"

@@ -1,0 +1,246 @@
+/* Tests of evt_curl_perform (src/http/curl.c): libcurl transfers on the
+ * reactor against real servers on loopback: bench_http_server in a child
+ * process, and small scripted servers on coroutines of the test (404, a
+ * body cut short, a stalled body, counted concurrency). */
+#include "http_test.h"
+
+/* --- many transfers at once ---------------------------------------------- */
+
+#define GETTERS 50
+#define PER_GETTER 4
+
+static int port_of_run;
+
+static void *getter(void *arg)
+{
+    (void)arg;
+    body_t b;
+    CURL *e = easy_get(port_of_run, "/", &b);
+    intptr_t ok = 0;
+    for (int i = 0; i < PER_GETTER; i++) {
+        b.len = 0;
+        if (evt_curl_perform(e, evt_now() + 20000) == 0 &&
+            status_of(e) == 200 && !strcmp(b.buf, "ok"))
+            ok++;
+    }
+    curl_easy_cleanup(e);
+    return (void *)ok;
+}
+
+Test(curl, concurrent_gets_overlap_and_leave_no_fd)
+{
+    int fds = count_fds();
+    server_t srv = server_start(100);
+    port_of_run = srv.port;
+    evt_co_t *co[GETTERS];
+    int64_t t0 = evt_now();
+    for (int i = 0; i < GETTERS; i++)
+        co[i] = evt_spawn(getter, NULL);
+    intptr_t ok = 0;
+    for (int i = 0; i < GETTERS; i++) {
+        void *r;
+        cr_assert_eq(evt_join(co[i], evt_now() + 30000, &r), 0);
+        ok += (intptr_t)r;
+    }
+    int64_t took = evt_now() - t0;
+    cr_assert_eq(ok, GETTERS * PER_GETTER);
+    /* One after another they take 20 s; at once, 4 rounds of 100 ms. */
+    cr_assert_lt(took, 5000, "200 GETs took %lld ms", (long long)took);
+    server_stop(srv);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+    if (count_fds() != fds) show_fds();
+    cr_assert_eq(count_fds(), fds, "fds left open");
+}
+
+/* --- outcomes -------------------------------------------------------------- */
+
+Test(curl, status_404_is_a_success_with_its_status)
+{
+    script_t s;
+    script_start(&s, NOT_FOUND);
+    body_t b = {0};
+    CURL *e = easy_get(s.port, "/missing", &b);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s",
+                 strerror(errno));
+    cr_assert_eq(evt_curl_result(), CURLE_OK);
+    cr_assert_eq(status_of(e), 404);
+    cr_assert_str_eq(b.buf, "not found");
+    curl_easy_cleanup(e);
+    script_stop(&s);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
+Test(curl, connection_refused)
+{
+    int lfd = evt_tcp_listen("127.0.0.1", 0, 1), port = evt_local_port(lfd);
+    evt_close(lfd); /* nobody listens there now */
+    body_t b = {0};
+    CURL *e = easy_get(port, "/", &b);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), -1);
+    cr_assert_eq(errno, ECONNREFUSED, "%s", strerror(errno));
+    cr_assert_eq(evt_curl_result(), CURLE_COULDNT_CONNECT);
+    curl_easy_cleanup(e);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
+Test(curl, server_closing_mid_body_is_eio)
+{
+    script_t s;
+    script_start(&s, CUT_SHORT);
+    body_t b = {0};
+    CURL *e = easy_get(s.port, "/", &b);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), -1);
+    cr_assert_eq(errno, EIO, "%s", strerror(errno));
+    cr_assert_eq(evt_curl_result(), CURLE_PARTIAL_FILE, "%s",
+                 curl_easy_strerror(evt_curl_result()));
+    cr_assert_str_eq(b.buf, "partial body");
+    curl_easy_cleanup(e);
+    script_stop(&s);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
+Test(curl, deadline_mid_transfer_then_the_handle_is_reused)
+{
+    script_t s, nf;
+    script_start(&s, STALL);
+    script_start(&nf, NOT_FOUND);
+    body_t b = {0};
+    CURL *e = easy_get(s.port, "/", &b);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 300), -1);
+    cr_assert_eq(errno, ETIMEDOUT, "%s", strerror(errno));
+    cr_assert_eq(evt_curl_result(), CURLE_OPERATION_TIMEDOUT);
+    cr_assert(evt_event_is_set(s.stalled), "the body had started");
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/again", nf.port);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    b.len = 0;
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s",
+                 strerror(errno));
+    cr_assert_eq(status_of(e), 404);
+    curl_easy_cleanup(e);
+    script_stop(&s);
+    script_stop(&nf);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
+static void *perform_forever(void *arg)
+{
+    return (void *)(intptr_t)(evt_curl_perform(arg, -1) < 0 ? errno : 0);
+}
+
+Test(curl, cancel_mid_transfer)
+{
+    int fds = count_fds();
+    script_t s;
+    script_start(&s, STALL);
+    body_t b = {0};
+    CURL *e = easy_get(s.port, "/", &b);
+    evt_co_t *co = evt_spawn(perform_forever, e);
+    cr_assert_eq(evt_event_wait(s.stalled, evt_now() + 10000), 0);
+    cr_assert_eq(evt_cancel(co), 0);
+    void *r;
+    cr_assert_eq(evt_join(co, evt_now() + 10000, &r), 0);
+    cr_assert_eq((intptr_t)r, ECANCELED);
+    cr_assert_eq(evt_curl_result(), CURLE_ABORTED_BY_CALLBACK);
+    curl_easy_cleanup(e);
+    script_stop(&s);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+    if (count_fds() != fds) show_fds();
+    cr_assert_eq(count_fds(), fds, "fds left open");
+}
+
+/* --- admission ------------------------------------------------------------ */
+
+static void *perform_once(void *arg)
+{
+    intptr_t err = evt_curl_perform(arg, evt_now() + 20000) < 0 ? errno : 0;
+    return (void *)err;
+}
+
+Test(curl, admission_bounds_transfers_and_queue_time_is_not_libcurls)
+{
+    script_t s;
+    script_start(&s, SLOW_OK);
+    s.hold_ms = 150;
+    cr_assert_eq(evt_curl_set_max_transfers(0), -1);
+    cr_assert_eq(errno, EINVAL);
+    cr_assert_eq(evt_curl_set_max_transfers(1), 0);
+    enum { N = 6 };
+    body_t b[N] = {0};
+    CURL *e[N];
+    evt_co_t *co[N];
+    for (int i = 0; i < N; i++) {
+        e[i] = easy_get(s.port, "/", &b[i]);
+        /* Less than the N * 150 ms they take one after another. */
+        curl_easy_setopt(e[i], CURLOPT_TIMEOUT_MS, 600L);
+        co[i] = evt_spawn(perform_once, e[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        void *r;
+        cr_assert_eq(evt_join(co[i], evt_now() + 20000, &r), 0);
+        cr_assert_eq((intptr_t)r, 0, "transfer %d: %s", i,
+                     strerror((int)(intptr_t)r));
+        cr_assert_str_eq(b[i].buf, "ok");
+        curl_easy_cleanup(e[i]);
+    }
+    cr_assert_eq(s.requests, N);
+    cr_assert_eq(s.max_open, 1, "%d answered at once", s.max_open);
+    script_stop(&s);
+    cr_assert_eq(evt_curl_set_max_transfers(256), 0);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
+Test(curl, deadline_while_queued)
+{
+    script_t s;
+    script_start(&s, STALL);
+    cr_assert_eq(evt_curl_set_max_transfers(1), 0);
+    body_t b1 = {0}, b2 = {0};
+    CURL *e1 = easy_get(s.port, "/", &b1), *e2 = easy_get(s.port, "/", &b2);
+    evt_co_t *first = evt_spawn(perform_forever, e1);
+    cr_assert_eq(evt_event_wait(s.stalled, evt_now() + 10000), 0);
+    /* e2 waits behind the stalled one and gives up in the queue. */
+    cr_assert_eq(evt_curl_perform(e2, evt_now() + 100), -1);
+    cr_assert_eq(errno, ETIMEDOUT);
+    cr_assert_eq(s.requests, 1);
+    cr_assert_eq(evt_curl_cleanup(), -1);
+    cr_assert_eq(errno, EBUSY);
+    evt_cancel(first);
+    cr_assert_eq(evt_join(first, evt_now() + 10000, NULL), 0);
+    curl_easy_cleanup(e1);
+    curl_easy_cleanup(e2);
+    script_stop(&s);
+    cr_assert_eq(evt_curl_set_max_transfers(256), 0);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
+/* A new multi handle after evt_curl_cleanup works like the first: its
+ * epoll set may get the old one's fd number. */
+Test(curl, cleanup_then_again)
+{
+    script_t s;
+    script_start(&s, NOT_FOUND);
+    for (int i = 0; i < 3; i++) {
+        body_t b = {0};
+        CURL *e = easy_get(s.port, "/", &b);
+        cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "round %d: %s",
+                     i, strerror(errno));
+        cr_assert_eq(status_of(e), 404);
+        curl_easy_cleanup(e);
+        cr_assert_eq(evt_curl_cleanup(), 0);
+    }
+    script_stop(&s);
+}
+
+Test(curl, bad_arguments)
+{
+    cr_assert_eq(evt_curl_perform(NULL, -1), -1);
+    cr_assert_eq(errno, EINVAL);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, "nosuchscheme://x/");
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), -1);
+    cr_assert_eq(errno, EINVAL, "%s", strerror(errno));
+    cr_assert_eq(evt_curl_result(), CURLE_UNSUPPORTED_PROTOCOL);
+    curl_easy_cleanup(e);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
