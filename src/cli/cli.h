@@ -42,7 +42,7 @@ struct opts {
     const char *joblog;    /* --joblog FILE */
     int resume;            /* --resume */
     int resume_failed;     /* --resume-failed */
-    long retries;          /* --retries: tries in all, at least 1 */
+    long retries;          /* --retries: tries in all, 0 = forever */
     int64_t timeout_ms;    /* --timeout; 0 = none */
     int64_t delay_ms;      /* --delay */
     enum halt_when halt_when;
@@ -52,7 +52,18 @@ struct opts {
     int bar, eta;          /* --bar, --eta */
     char xmode;            /* 'X' (-X), 'm' (-m) or 0: one item a job */
     int spread;            /* -X or -m given: spread short input over slots */
-    long max_args;         /* -n: items per command line with -X/-m */
+    long max_args;         /* -n, -N, -L: items per command line */
+    int no_args;           /* -N0: one item a job, none inserted */
+    long max_chars;        /* -s: command line length limit, 0 = default */
+    int line_continues;    /* -L: an item ending in a blank goes on */
+    int quote_all;         /* -q */
+    int shellquote;        /* --shellquote, how many times */
+    const char *replace_str; /* -I STR: STR instead of {} */
+    char *delim;           /* -d, -0: item separator (owned), NULL = \n */
+    size_t delim_len;
+    int no_empty;          /* -r: skip blank items */
+    int context;           /* -L: repeat words as -X; 2: -N, even with -m */
+    int xargs;             /* --xargs or -m: fill lines */
     int link;              /* --link: zip every source */
     const char *tmpdir;    /* --tmpdir or $TMPDIR or /tmp */
     const char *shell;     /* $PARALLEL_SHELL or /bin/sh */
@@ -103,10 +114,12 @@ void tmpl_free(struct tmpl *t);
  * (free argv with argv_free). -1 on ENOMEM. */
 int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
                 uint64_t seq, int slot, char **cmd, char ***argv);
-/* To fill lines with -X/-m: the template's length, and about how much one
- * more record adds to the expansion (never less than it does). */
-size_t tmpl_base_length(const struct tmpl *t);
+/* To fill lines with -X/-m: the length one more record adds to the
+ * expansion (exact, but for {N}). */
 size_t tmpl_record_length(const struct tmpl *t, const struct record *r);
+/* The exact length of the command line of records r[0..n) (0: no memory). */
+size_t tmpl_line_length(const struct tmpl *t, const struct record *r,
+                        size_t n);
 /* The --tag text of records r[0..n): values joined with spaces. */
 char *tmpl_tag(const struct record *r, size_t n);
 void argv_free(char **argv);

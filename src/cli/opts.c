@@ -59,8 +59,10 @@ static const char help_text[] =
 "  (none of these)     items read from standard input\n"
 "  Several sources are combined as GNU parallel does: every combination\n"
 "  (the last source varies fastest), {1} {2} ... naming each source's value;\n"
-"  :::+ and ::::+ (or --link for all) pair a source with the one before\n"
-"  instead, item by item, the shorter ones starting over.\n"
+"  :::+ and ::::+ pair a source (each file after ::::+) with the one before\n"
+"  instead, item by item, up to the end of the shortest; --link pairs all\n"
+"  sources, the shorter ones starting over. An empty source is one empty\n"
+"  value, unless every source is empty. A first :::+ is :::.\n"
 "  Only the first source is streamed; the others are read whole.\n"
 "\n"
 "Placeholders in COMMAND (without any, the values are appended):\n"
@@ -70,17 +72,22 @@ static const char help_text[] =
 "  {#}     the job's sequence number, from 1\n"
 "  {%}     the job's slot number, 1 to the number of slots\n"
 "  {N} {N.} {N/} {N//} {N/.}  the same for the value of source (or\n"
-"          --colsep column) N\n"
-"  Values are shell-quoted. A command with no shell syntax (no | & ; < > ( )\n"
-"  $ ` \\ \" ' * ? [ ] { } # ~ = % ! or newline, and not a shell keyword or\n"
-"  builtin) is started directly, without a shell; otherwise it runs as\n"
+"          --colsep column) N: the Nth value of the command line, {-N}\n"
+"          the Nth from the end, nothing past the end; {0} is {}\n"
+"  {#} and {%} are placeholders too: with only those, nothing is appended.\n"
+"  Values are shell-quoted, except when the command word itself starts\n"
+"  with a placeholder (\"{}\", \"{1}\", \"my_{}\"): then the value is part of\n"
+"  the command, unquoted, as in GNU parallel. A command with no shell\n"
+"  syntax (no | & ; < > ( ) $ ` \\ \" ' * ? [ ] { } # ~ = % ! or newline,\n"
+"  and not a shell keyword or builtin) is started directly, without a\n"
+"  shell; otherwise it runs as\n"
 "  $PARALLEL_SHELL -c COMMAND (default /bin/sh). Without COMMAND each item is\n"
 "  itself run as a command.\n"
 "\n"
 "Options:\n"
 "  -j, --jobs N        run N jobs at once (default: the number of CPUs);\n"
 "                      +N / -N: CPUs plus / minus N; N%: percent of the\n"
-"                      CPUs; 0: as many as possible\n"
+"                      CPUs; 0: as many as possible (at most 100000)\n"
 "  -k, --keep-order    write outputs in input order (jobs still run in\n"
 "                      parallel); without -k in order of completion\n"
 "  -X                  several items per command line; the word holding a\n"
@@ -91,9 +98,28 @@ static const char help_text[] =
 "                      spread the items over the job slots when the input\n"
 "                      is short)\n"
 "  -n, --max-args N    at most N items per command line\n"
+"  -N, --max-replace-args N  N items per command line, {1}..{N} naming\n"
+"                      them; words holding {} are repeated per item (as -X;\n"
+"                      -N0: one item a job, none inserted)\n"
+"  -L N                as -N N (with -m or --xargs as -n N); an item that\n"
+"                      ends in a blank goes on with the next one\n"
+"  --xargs             as many items per command line as fit (as -m, but\n"
+"                      not spread over the job slots)\n"
+"  -s, --max-chars N   a command line is shorter than N characters (at most\n"
+"                      130000, the default); one item too long: exit 255\n"
+"  -I STR              STR instead of {} (and {N}); {.} {/} ... stay\n"
+"  -q, --quote         each word of COMMAND is one argument, quoted (no\n"
+"                      shell syntax in it)\n"
+"  --shellquote        print each command line shell-quoted (once per\n"
+"                      --shellquote) instead of running it\n"
+"  -d, --delimiter D   items are separated by D (\\t \\n \\r \\0 \\NNN octal\n"
+"                      understood; more than one character allowed)\n"
+"  -r, --no-run-if-empty  skip items that are empty or only blanks\n"
 "  -0, --null          items are separated by NUL bytes, not newlines\n"
 "  --colsep REGEX      split each item into columns {1} {2} ... at REGEX\n"
-"                      (POSIX extended; \\t is a tab)\n"
+"                      (POSIX extended; \\t is a tab, \\s a blank; at most\n"
+"                      1000 characters, no stacked quantifiers like a+++ nor\n"
+"                      repetitions that expand it past 20000 atoms)\n"
 "  --tag               prefix every output line with the item and a tab\n"
 "  --dry-run           print the commands instead of running them\n"
 "  --joblog FILE       log every finished job to FILE in GNU parallel's\n"
@@ -106,7 +132,8 @@ static const char help_text[] =
 "                      rest, append to the log\n"
 "  --resume-failed     with --joblog: also run again the jobs the log lists\n"
 "                      as failed\n"
-"  --retries N         run a failing job up to N times in all; only the\n"
+"  --retries N         run a failing job up to N times in all (0: until\n"
+"                      it succeeds, as GNU parallel); only the\n"
 "                      last try's output and log line are kept\n"
 "  --timeout SECS      kill a job running longer than SECS (decimals\n"
 "                      allowed): SIGTERM, SIGTERM after 200 ms, SIGTERM\n"
@@ -133,14 +160,16 @@ static const char help_text[] =
 "ends, one job at a time (never interleaved). A job runs in a process group\n"
 "of its own and is killed if eventor itself dies.\n"
 "\n"
-"Signals: the first SIGINT or SIGTERM stops starting jobs and lets the\n"
-"running ones finish; a second one kills them. A summary is printed.\n"
+"Signals: the first SIGINT, SIGTERM or SIGHUP stops starting jobs and lets\n"
+"the running ones finish; a second one kills them. A summary is printed.\n"
+"After SIGINT or SIGTERM the exit status is 255, as GNU parallel's.\n"
 "\n"
 "Exit status: 0 if every job succeeded; 1-100 the number of jobs that\n"
 "failed; 101 more than 100 failed; with --halt ...,fail=1 the exit status\n"
 "of the failing job (128+signal if it was killed); with fail=P% the\n"
 "percentage of jobs that failed; 255 on bad options, unreadable input and\n"
-"other errors.\n"
+"other errors (a SIGINT or SIGTERM included); --halt ...,done=N (N > 1)\n"
+"reached before any job failed: 101, as GNU parallel.\n"
 "\n"
 "Plugin mode: eventor --plugin LIB.so:FN [OPTIONS] [FILE]\n"
 "  Runs the C function FN of the shared object LIB.so (a path; ./ for the\n"
@@ -211,6 +240,9 @@ static int parse_long(const char *s, long *v)
     return 0;
 }
 
+/* More slots than this is "as many as possible": fds set the real bound. */
+#define JOBS_MAX 100000
+
 static int parse_jobs(const char *s, long *jobs)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -224,20 +256,23 @@ static int parse_jobs(const char *s, long *jobs)
             return -1;
         memcpy(buf, s, len - 1);
         buf[len - 1] = 0;
-        if (parse_long(buf, &v) < 0 || v < 0)
+        if (!isdigit_str(buf) || parse_long(buf, &v) < 0)
             return -1;
-        v = cpus * v / 100;
+        v = v > JOBS_MAX * 100L ? JOBS_MAX : cpus * v / 100;
     } else if (s[0] == '+' || s[0] == '-') {
-        if (parse_long(s + 1, &v) < 0 || v < 0 || !isdigit_str(s + 1))
+        if (!isdigit_str(s + 1) || parse_long(s + 1, &v) < 0)
             return -1;
-        v = s[0] == '+' ? cpus + v : cpus - v;
+        if (v > JOBS_MAX)
+            v = s[0] == '+' ? JOBS_MAX : 0;
+        else
+            v = s[0] == '+' ? cpus + v : cpus - v;
     } else {
-        if (parse_long(s, &v) < 0 || v < 0)
+        if (!isdigit_str(s) || parse_long(s, &v) < 0)
             return -1;
         if (v == 0)
-            v = 100000; /* "as many as possible": fds set the real bound */
+            v = JOBS_MAX;
     }
-    *jobs = v < 1 ? 1 : v;
+    *jobs = v < 1 ? 1 : v > JOBS_MAX ? JOBS_MAX : v;
     return 0;
 }
 
@@ -296,10 +331,78 @@ static int parse_halt(struct opts *o, const char *s)
     return 0;
 }
 
+/* glibc's regcomp takes time and memory in the size of the pattern with
+ * its repetitions expanded ("a+++++...", "((a{99}){99}){99}"): refuse those
+ * (Perl refuses stacked quantifiers too), deep nesting and long patterns
+ * before compiling. The size is an estimate: each repetition multiplies the
+ * atom or group before it by its bound, * + ? by two. */
+#define COLSEP_MAX_SIZE 20000
+
+static const char *colsep_too_complex(const char *re)
+{
+    size_t stack[32], depth = 0, cur = 0, last = 0;
+    int run = 0;
+    if (strlen(re) > 1000)
+        return "longer than 1000 characters";
+    for (const char *p = re; *p; p++) {
+        size_t mult = 0;
+        if (*p == '\\' && p[1]) {
+            p++;
+            last = 1;
+        } else if (*p == '(') {
+            if (depth == sizeof stack / sizeof stack[0])
+                return "groups nested too deep";
+            stack[depth++] = cur;
+            cur = last = 0;
+            run = 0;
+            continue;
+        } else if (*p == ')' && depth) {
+            last = cur;
+            cur = stack[--depth];
+        } else if (*p == '[') { /* a bracket expression is one atom */
+            const char *q = p + 1 + (p[1] == '^');
+            q += *q == ']';
+            while (*q && *q != ']')
+                q++;
+            p = *q ? q : p;
+            last = 1;
+        } else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+            char *end;
+            mult = strtoul(p + 1, &end, 10);
+            if (*end == ',')
+                mult = end[1] >= '0' && end[1] <= '9'
+                           ? strtoul(end + 1, &end, 10) : mult + 1;
+            if (mult > 255)
+                return "a repetition count above 255";
+            p = *end == '}' ? end : p;
+        } else if (strchr("*+?", *p)) {
+            mult = 2;
+        } else {
+            last = 1;
+        }
+        run = mult ? run + 1 : 0;
+        if (run > 2)
+            return "nested quantifiers";
+        if (mult) {
+            cur -= last < cur ? last : cur;
+            last *= mult ? mult : 1;
+        }
+        cur += last;
+        if (cur > COLSEP_MAX_SIZE || last > COLSEP_MAX_SIZE)
+            return "too complex (repetitions expand it too much)";
+    }
+    return NULL;
+}
+
 static int compile_colsep(struct opts *o, const char *re)
 {
     /* GNU parallel takes a Perl regex; translate the escapes people use. */
     size_t len = strlen(re);
+    const char *why = colsep_too_complex(re);
+    if (why) {
+        cli_error("--colsep '%.40s%s': %s", re, len > 40 ? "..." : "", why);
+        return -2;
+    }
     char *buf = malloc(len * 6 + 1), *w = buf; /* \s grows sixfold */
     if (!buf)
         return -1;
@@ -327,7 +430,8 @@ enum {
     O_JOBS = 1, O_KEEP, O_X, O_M, O_MAXARGS, O_NULL, O_COLSEP, O_TAG, O_DRY,
     O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_RETRIES, O_TIMEOUT, O_DELAY,
     O_HALT, O_BAR, O_ETA, O_LINK, O_TMPDIR, O_CITE, O_HELP, O_VERSION,
-    O_ARGFILE,
+    O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
+    O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L,
 };
 
 static const struct optdef {
@@ -350,7 +454,48 @@ static const struct optdef {
     {"xapply", 0, 0, O_LINK},           {"tmpdir", 0, 1, O_TMPDIR},
     {"will-cite", 0, 0, O_CITE},        {"help", 'h', 0, O_HELP},
     {"version", 0, 0, O_VERSION},       {"arg-file", 'a', 1, O_ARGFILE},
+    {"max-replace-args", 'N', 1, O_MAXREPL},
+    {"quote", 'q', 0, O_QUOTE},         {"shellquote", 0, 0, O_SHELLQUOTE},
+    {"shell-quote", 0, 0, O_SHELLQUOTE}, {NULL, 'I', 1, O_REPLACE},
+    {"delimiter", 'd', 1, O_DELIM},     {"no-run-if-empty", 'r', 0, O_NOEMPTY},
+    {"xargs", 0, 0, O_XARGS},           {"max-chars", 's', 1, O_MAXCHARS},
+    {NULL, 'L', 1, O_L},
 };
+
+/* -d: GNU parallel's escapes (\t \n \r, octal \NNN and \N) into o->delim. */
+static int set_delim(struct opts *o, const char *s)
+{
+    char *d = malloc(strlen(s) + 1), *w = d;
+    if (!d)
+        return -1;
+    for (const char *p = s; *p; p++) {
+        if (p[0] != '\\' || !p[1]) {
+            *w++ = *p;
+        } else if (strchr("tnr", p[1])) {
+            *w++ = p[1] == 't' ? '\t' : p[1] == 'n' ? '\n' : '\r';
+            p++;
+        } else if (p[1] >= '0' && p[1] <= '9') {
+            int k = p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9'
+                        ? 3 : 1, v = 0;
+            for (int i = 1; i <= k; i++)
+                v = v * 8 + (p[i] - '0');
+            *w++ = (char)v;
+            p += k;
+        } else {
+            *w++ = *p;
+        }
+    }
+    free(o->delim);
+    o->delim = d;
+    o->delim_len = (size_t)(w - d);
+    return 0;
+}
+
+/* A count for -N, -L, -s: a decimal number from min. */
+static int parse_count(const char *s, long min, long *v)
+{
+    return isdigit_str(s) && parse_long(s, v) == 0 && *v >= min ? 0 : -1;
+}
 
 static int add_source(struct opts *o, int is_file, const char *path,
                       int linked)
@@ -378,18 +523,58 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         break;
     case O_KEEP: o->keep_order = 1; break;
     case O_X: o->xmode = 'X'; o->spread = 1; break;
-    case O_M: o->xmode = 'm'; o->spread = 1; break;
+    case O_M: o->xmode = 'm'; o->spread = 1; o->xargs = 1; break;
     case O_MAXARGS:
         if (parse_long(val, &o->max_args) < 0 || o->max_args < 1)
             goto bad;
         break;
-    case O_NULL: o->null_sep = 1; break;
+    case O_NULL:
+        o->null_sep = 1;
+        if (set_delim(o, "\\0") < 0)
+            return -1;
+        break;
+    case O_MAXREPL: /* -N: like -X for the words, N values a line */
+        if (parse_count(val, 0, &o->max_args) < 0)
+            goto bad;
+        o->no_args = o->max_args == 0;
+        o->max_args += o->no_args;
+        o->context = 2; /* even with -m or --xargs */
+        break;
+    case O_L:
+        if (parse_count(val, 1, &o->max_args) < 0)
+            goto bad;
+        o->line_continues = 1;
+        o->context = 1;
+        break;
+    case O_QUOTE: o->quote_all = 1; break;
+    case O_SHELLQUOTE: o->shellquote++; break;
+    case O_REPLACE:
+        if (!*val)
+            goto bad;
+        o->replace_str = strcmp(val, "{}") ? val : NULL;
+        break;
+    case O_DELIM:
+        if (!*val || set_delim(o, val) < 0)
+            goto bad;
+        break;
+    case O_NOEMPTY: o->no_empty = 1; break;
+    case O_XARGS: o->xargs = 1; break;
+    case O_MAXCHARS:
+        if (parse_count(val, 1, &o->max_chars) < 0 || o->max_chars > 130000) {
+            cli_error("invalid value for %s: '%s' (1 to 130000)", name, val);
+            return -1;
+        }
+        break;
     case O_COLSEP:
         if (o->have_colsep)
             regfree(&o->colsep);
         o->have_colsep = 0;
-        if (!*val || compile_colsep(o, val) < 0)
+        if (!*val)
             goto bad;
+        switch (compile_colsep(o, val)) {
+        case -1: goto bad;
+        case -2: return -1;
+        }
         break;
     case O_TAG: o->tag = 1; break;
     case O_DRY: o->dry_run = 1; break;
@@ -403,8 +588,6 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
     case O_RETRIES:
         if (parse_long(val, &o->retries) < 0 || o->retries < 0)
             goto bad;
-        if (o->retries == 0)
-            o->retries = 1;
         break;
     case O_TIMEOUT:
         if (parse_secs(val, &o->timeout_ms) < 0 || o->timeout_ms == 0)
@@ -538,16 +721,13 @@ int opts_parse(struct opts *o, int argc, char **argv)
         const char *sep = argv[i++];
         int is_file = strlen(sep) >= 4 && sep[3] == ':';
         int linked = sep[strlen(sep) - 1] == '+';
-        if (linked && o->nsrc == 0) {
-            cli_error("%s needs a source before it", sep);
-            return -1;
-        }
+        /* a first :::+ has nothing to link to: GNU takes it as ::: */
         if (!is_file && add_source(o, 0, NULL, linked) < 0)
             goto nomem;
         int any = 0;
         for (; i < argc && !is_sep(argv[i]); i++, any++) {
             if (is_file) {
-                if (add_source(o, 1, argv[i], any ? 0 : linked) < 0)
+                if (add_source(o, 1, argv[i], linked) < 0) /* each file */
                     goto nomem;
             } else {
                 char *dup = strdup(argv[i]);
@@ -564,8 +744,14 @@ int opts_parse(struct opts *o, int argc, char **argv)
         cli_error("--resume and --resume-failed need --joblog FILE");
         return -1;
     }
-    if (o->max_args && !o->xmode)
-        o->xmode = 'm'; /* GNU parallel: -n N alone behaves as -m -n N */
+    /* GNU parallel: -N and -L repeat the words as -X does, unless -m or
+     * --xargs is given; -n N alone behaves as -m -n N. */
+    if ((o->context && !o->xargs && !o->xmode) || o->context == 2)
+        o->xmode = 'X';
+    if ((o->max_args || o->xargs) && !o->xmode)
+        o->xmode = 'm';
+    if (o->shellquote)
+        o->dry_run = 1; /* it prints the quoted command lines */
     return 0;
 nomem:
     cli_error("out of memory");
@@ -580,5 +766,6 @@ void opts_free(struct opts *o)
     free(o->cmd.v); /* the words are argv's */
     if (o->have_colsep)
         regfree(&o->colsep);
+    free(o->delim);
     memset(o, 0, sizeof *o);
 }

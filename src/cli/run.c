@@ -34,7 +34,8 @@ static struct run {
     int stop;              /* start no more jobs */
     int killing;           /* running jobs are being killed */
     int halt_exit;         /* exit status decided by --halt, or -1 */
-    int signals;           /* SIGINT/SIGTERM received */
+    int signals;           /* SIGINT/SIGTERM/SIGHUP received */
+    int interrupted;       /* a SIGINT or SIGTERM among them */
     int input_error;
     evt_co_t *producer;
 } R;
@@ -142,8 +143,8 @@ static void account(struct job *j)
     } else if (R.halt_exit < 0) {
         if (o->halt_pct)
             R.halt_exit = pct_failed();
-        else
-            R.halt_exit = R.failed > 101 ? 101 : (int)R.failed;
+        else /* GNU parallel's min(undef, 101): 101 when none failed */
+            R.halt_exit = R.failed > 101 || !R.failed ? 101 : (int)R.failed;
         if (o->halt_count == 1)
             R.halt_exit = j->exitval ? j->exitval : j->sig ? j->sig + 128 : 0;
     }
@@ -195,7 +196,8 @@ static void *job_main(void *arg)
         if (timed_out)
             j->exitval = -1;
         j->runtime = (evt_now() - t0) / 1000.0;
-        if (!(j->exitval || j->sig) || try >= R.o->retries || R.stop)
+        if (!(j->exitval || j->sig) || (R.o->retries && try >= R.o->retries) ||
+            R.stop)
             break;
         if (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0)
             break; /* keep this try's output rather than mix two */
@@ -257,10 +259,10 @@ static size_t fill_line(struct record **recs, size_t *cap)
     static int spread_done;
     static long max_args;
     const struct opts *o = R.o;
-    size_t n = 0;
+    size_t n = 0, len = 0, limit = o->max_chars ? (size_t)o->max_chars
+                                                : MAX_LINE;
     if (!max_args)
         max_args = o->xmode ? o->max_args : 1;
-    size_t len = tmpl_base_length(R.t);
     for (;;) {
         if (max_args && n >= (size_t)max_args)
             break;
@@ -274,15 +276,35 @@ static size_t fill_line(struct record **recs, size_t *cap)
         }
         if (!next_record(&(*recs)[n]))
             break;
-        size_t add = o->xmode ? tmpl_record_length(R.t, &(*recs)[n]) : 0;
-        if (n > 0 && len + add >= MAX_LINE) {
-            unget_record(&(*recs)[n]);
-            break;
+        if (n == 0 && (o->xmode || o->max_chars)) {
+            len = tmpl_line_length(R.t, *recs, 1);
+            if (o->max_chars && len >= limit) { /* GNU parallel's error */
+                char *v = tmpl_tag(*recs, 1);
+                cli_error("Command line too long (%zu >= %zu) at input: %s",
+                          len, limit, v ? v : "");
+                free(v);
+                record_free(&(*recs)[0]);
+                R.input_error = 1;
+                R.stop = 1;
+                return 0;
+            }
+        } else if (n > 0) {
+            size_t add = tmpl_record_length(R.t, &(*recs)[n]);
+            if (len + add >= limit) {
+                unget_record(&(*recs)[n]);
+                break;
+            }
+            len += add;
         }
-        len += add;
         n++;
     }
-    /* -X/-m at end of input: spread what there is over the job slots */
+    /* -X/-m at end of input: spread what there is over the job slots. A
+     * full line looks one record ahead for the end, as GNU parallel's. */
+    if (o->spread && !spread_done && !input_eof && nheld == 0 && n > 1) {
+        struct record peek;
+        if (next_record(&peek))
+            unget_record(&peek);
+    }
     if (o->spread && !spread_done && input_eof && nheld == 0 && n > 1) {
         spread_done = 1;
         long per = (long)((n + (size_t)o->jobs - 1) / (size_t)o->jobs);
@@ -387,6 +409,7 @@ static void *watch_signals(void *arg)
         if (evt_read(fd, &si, sizeof si, -1) != (ssize_t)sizeof si)
             return NULL;
         const char *name = sigabbrev_np((int)si.ssi_signo);
+        R.interrupted |= si.ssi_signo != SIGHUP;
         if (++R.signals == 1) {
             R.stop = 1;
             if (R.producer)
@@ -447,8 +470,8 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
                 R.killing ? "the running ones killed, no more started"
                           : "no more started");
     }
-    if (R.input_error)
-        return CLI_EXIT_ERROR;
+    if (R.input_error || R.interrupted)
+        return CLI_EXIT_ERROR; /* GNU parallel's status after INT, TERM */
     if (R.halt_exit >= 0)
         return R.halt_exit;
     if (o->halt_pct && o->halt_kind == HALT_FAIL && R.total > 0)
