@@ -79,6 +79,17 @@ void opts_help(FILE *f);
 void opts_free(struct opts *o);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* optval.c: option values; 0, or -1 for a bad one (optval_colsep: -2 when
+ * it already said why). */
+int optval_digits(const char *s);               /* 1: only 0-9, not empty */
+int optval_long(const char *s, long *v);
+int optval_count(const char *s, long min, long *v); /* digits, >= min */
+int optval_secs(const char *s, int64_t *ms);    /* seconds into ms */
+int optval_jobs(const char *s, long *jobs);     /* -j N, +N, -N, N%, 0 */
+int optval_halt(struct opts *o, const char *s);
+int optval_colsep(struct opts *o, const char *re);
+int optval_delim(struct opts *o, const char *s); /* -d, with its escapes */
+
 /* --plugin mode (plugin.c): argv[1] is --plugin; run it to the end and
  * return the exit status. */
 int plugin_requested(int argc, char **argv);
@@ -123,8 +134,17 @@ size_t tmpl_line_length(const struct tmpl *t, const struct record *r,
 /* The --tag text of records r[0..n): values joined with spaces. */
 char *tmpl_tag(const struct record *r, size_t n);
 void argv_free(char **argv);
-/* GNU parallel's shell quoting of one value (malloc'd). */
+/* shell.c: GNU parallel's shell quoting of one value (malloc'd). */
 char *shell_quote(const char *s);
+/* c needs the shell to mean what it says: | & ; < > ( ) $ ... */
+int shell_is_meta(char c);
+/* The command word w (len bytes) is a shell keyword or builtin. */
+int shell_is_word(const char *w, size_t len);
+/* A line without shell syntax split into its words: *argv (NULL-terminated,
+ * free with argv_free), or NULL when it needs the shell. -1 on ENOMEM. */
+int shell_split(const char *line, char ***argv);
+/* The words quoted and joined by spaces (malloc'd, NULL on ENOMEM). */
+char *shell_join(char **argv);
 
 /* spawn.c: start a command in a process group of its own, stdin from
  * /dev/null, stdout and stderr to the given fds, killed if eventor dies. */

@@ -42,63 +42,6 @@ struct tmpl {
     const char *rstr; /* -I STR, or NULL for {} */
 };
 
-char *shell_quote(const char *s)
-{
-    size_t len = strlen(s);
-    if (!len)
-        return strdup("''");
-    int plain = 1;
-    for (const char *p = s; *p && plain; p++)
-        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                (*p >= '0' && *p <= '9') || strchr("-_.+/", *p);
-    if (plain)
-        return strdup(s);
-    /* '...' with each ' as '"'"'; then '' at either end dropped. */
-    char *q = malloc(len * 5 + 3), *w = q;
-    if (!q)
-        return NULL;
-    *w++ = '\'';
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'') {
-            memcpy(w, "'\"'\"'", 5);
-            w += 5;
-        } else {
-            *w++ = *p;
-        }
-    }
-    *w++ = '\'';
-    *w = 0;
-    char *start = q;
-    if (w - start >= 2 && start[0] == '\'' && start[1] == '\'')
-        start += 2;
-    if (w - start >= 2 && w[-1] == '\'' && w[-2] == '\'')
-        *(w -= 2) = 0;
-    if (start != q)
-        memmove(q, start, (size_t)(w - start) + 1);
-    return q;
-}
-
-static int is_meta(char c)
-{
-    return c && strchr("|&;<>()$`\\\"'*?[]{}#~=%!\n", c);
-}
-
-static int is_shell_word(const char *w, size_t len)
-{
-    static const char *const words[] = {
-        "if", "then", "else", "elif", "fi", "case", "esac", "for", "while",
-        "until", "do", "done", "function", "select", "time", "cd", "export",
-        "exit", "set", "unset", "source", ".", "alias", "unalias", "eval",
-        "exec", "read", "return", "shift", "trap", "ulimit", "umask", "wait",
-        "local", "declare", "typeset", "readonly", "type", "hash", "command",
-        "builtin", "let", "break", "continue", "jobs", "fg", "bg", ":",
-        "getopts", "times", "shopt", "enable", "mapfile", "printf", NULL};
-    for (const char *const *k = words; *k; k++)
-        if (strlen(*k) == len && !memcmp(*k, w, len))
-            return 1;
-    return 0;
-}
-
 /* The position of {N...}: digits as GNU parallel reads them ("0" is every
  * value, "00" and "-0" none). */
 static int parse_position(const char **q)
@@ -235,12 +178,12 @@ static int needs_shell(const struct tmpl *t)
     for (size_t i = 0; i < t->ntok && !t->quote_all; i++)
         if (t->tok[i].kind == T_LIT)
             for (size_t k = 0; k < t->tok[i].len; k++)
-                if (is_meta(t->tok[i].text[k]))
+                if (shell_is_meta(t->tok[i].text[k]))
                     return 1;
     for (size_t i = 0; i < t->ntok; i++)
         if (t->tok[i].word == 0 && t->tok[i].kind == T_LIT &&
             (i + 1 == t->ntok || t->tok[i + 1].word != 0))
-            return is_shell_word(t->tok[i].text, t->tok[i].len);
+            return shell_is_word(t->tok[i].text, t->tok[i].len);
     return 0;
 }
 
@@ -487,28 +430,6 @@ static void put_word(struct exp *e, size_t i, size_t j, const char **vals,
     elem_end(e);
 }
 
-/* -q: the command line is every argument quoted. */
-static char *quoted_line(char **argv)
-{
-    struct buf b = {0};
-    for (size_t i = 0; argv[i]; i++) {
-        char *q = shell_quote(argv[i]);
-        if (!q) {
-            free(b.s);
-            return NULL;
-        }
-        if (i)
-            bput(&b, " ", 1);
-        bput(&b, q, strlen(q));
-        free(q);
-    }
-    if (b.oom || !b.s) {
-        free(b.s);
-        return b.oom ? NULL : strdup("");
-    }
-    return b.s;
-}
-
 static int flatten(struct exp *e, const struct record *r, size_t n)
 {
     size_t total = 0;
@@ -529,28 +450,10 @@ static int flatten(struct exp *e, const struct record *r, size_t n)
  * means the same as its words run directly, so run them so. */
 static int split_plain(struct exp *e)
 {
-    const char *c = e->cmd.s;
-    for (const char *p = c; *p; p++)
-        if (is_meta(*p))
-            return 0;
-    size_t first = strcspn(c + strspn(c, " \t"), " \t");
-    if (is_shell_word(c + strspn(c, " \t"), first))
-        return 0;
-    struct strv v = {0};
-    for (const char *p = c;;) {
-        p += strspn(p, " \t");
-        if (!*p)
-            break;
-        size_t l = strcspn(p, " \t");
-        char *w = strndup(p, l);
-        if (!w || strv_push(&v, w) < 0) {
-            free(w);
-            strv_free(&v);
-            return -1;
-        }
-        p += l;
-    }
-    e->argv = v; /* none: the shell runs the empty line */
+    char **argv;
+    if (shell_split(e->cmd.s, &argv) < 0)
+        return -1;
+    e->argv.v = argv; /* NULL: the shell runs it */
     return 0;
 }
 
@@ -585,7 +488,7 @@ int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
     free(e.flat);
     if (!e.oom && !e.cmd.oom && t->quote_all && e.argv.v) {
         free(e.cmd.s);
-        e.cmd.s = quoted_line(e.argv.v);
+        e.cmd.s = shell_join(e.argv.v);
         if (t->shell) { /* a builtin: the shell runs the quoted line */
             strv_free(&e.argv);
         }
