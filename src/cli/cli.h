@@ -205,6 +205,9 @@ void joblog_close(void);
 void progress_start(const struct opts *o, long total);
 void progress_update(uint64_t done, uint64_t failed, int running);
 void progress_end(void);
+/* Around a job's output: erase the bar (on a terminal), draw it again. */
+void progress_hide(void);
+void progress_show(void);
 
 /* run.c: run jobs from the input to the end, watching sigfd (a signalfd of
  * SIGINT, SIGTERM, SIGHUP, or -1). Returns the exit code. */

@@ -168,10 +168,12 @@ static void emit(struct job *j)
             write_all(1, j->cmd, strlen(j->cmd));
             write_all(1, "\n", 1);
         } else if (!j->killed) {
+            progress_hide();
             if (j->out_fd >= 0)
                 copy_out(j->out_fd, j->out_bytes, 1, j->tag);
             if (j->err_fd >= 0)
                 copy_out(j->err_fd, j->err_bytes, 2, j->tag);
+            progress_show();
             joblog_write(j);
         }
     }

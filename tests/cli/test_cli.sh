@@ -239,6 +239,18 @@ rc=$?
 grep -q '^eventor: ./nonexistent-cmd: command not found$' x.err || { fail "not-found message"; cat x.err; }
 grep -q '^eventor: ./noexec.sh: Permission denied$' x.err || { fail "not-executable message"; cat x.err; }
 
+# --bar on a terminal (script(1) gives a pty): the bar line is erased before
+# each job's output and drawn again after it, never sharing a line with it
+if command -v script >/dev/null; then
+    n=$((n + 1))
+    script -qc "'$E' -j1 --bar 'echo job {}; [ {} = 3 ] || sleep 0.15' ::: 1 2 3" /dev/null >bar.raw </dev/null
+    esc=$(printf '\033')
+    tr '\r' '\n' <bar.raw | grep -a job >bar.jobs
+    [ "$(grep -c "^\($esc\[K\)\{0,1\}job [123]\$" bar.jobs)" = 3 ] && [ "$(wc -l <bar.jobs)" = 3 ] ||
+        { fail "--bar on a terminal mixes with the output"; od -c bar.raw | head; }
+    grep -aq '100% 3:0=' bar.raw || fail "--bar on a terminal: no final bar"
+fi
+
 # --- bad input: one line on stderr, exit 255, nothing on stdout -------
 bad() {
     n=$((n + 1))
