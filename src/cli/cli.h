@@ -40,6 +40,10 @@ struct opts {
     int have_colsep;       /* --colsep given */
     regex_t colsep;        /* compiled --colsep */
     const char *joblog;    /* --joblog FILE */
+    int joblog_append;     /* --joblog +FILE */
+    int verbose;           /* -v: print each command line with its output */
+    int ungroup;           /* -u: jobs write to eventor's stdout, stderr */
+    const char *tagstring; /* --tagstring STR (owned copy, escapes done) */
     int resume;            /* --resume */
     int resume_failed;     /* --resume-failed */
     long retries;          /* --retries: tries in all, 0 = forever */
@@ -89,6 +93,7 @@ int optval_jobs(const char *s, long *jobs);     /* -j N, +N, -N, N%, 0 */
 int optval_halt(struct opts *o, const char *s);
 int optval_colsep(struct opts *o, const char *re);
 int optval_delim(struct opts *o, const char *s); /* -d, with its escapes */
+char *optval_escapes(const char *s, size_t *len); /* \t \n \r \NNN */
 
 /* --plugin mode (plugin.c): argv[1] is --plugin; run it to the end and
  * return the exit status. */
@@ -117,6 +122,8 @@ void record_free(struct record *r);
 /* template.c: a command template compiled once, expanded per job. */
 struct tmpl;
 struct tmpl *tmpl_compile(const struct opts *o);
+/* --tagstring's template: expands to the tag (unquoted values). */
+struct tmpl *tmpl_compile_tag(const struct opts *o);
 void tmpl_free(struct tmpl *t);
 /* Expand for records r[0..n) of job seq in slot: *cmd gets the command
  * line as GNU parallel builds it (shell-quoted values; for the joblog,
@@ -151,6 +158,7 @@ char *shell_join(char **argv);
 struct proc {
     int pid;
     int pidfd;
+    char **envp; /* the job's environment (jobenv_build), NULL: eventor's */
 };
 int proc_start(struct proc *p, char **argv, const char *cmd,
                const char *shell, int out_fd, int err_fd);
@@ -164,6 +172,12 @@ void proc_terminate(struct proc *p);
 /* Before the first proc_start: takes the signal mask the jobs will get and
  * makes the spawner threads (at most one per job slot). 0, or -1 and errno. */
 int spawn_init(long jobs);
+
+/* jobenv.c: eventor's environment (read once, at start) with GNU
+ * parallel's PARALLEL_SEQ, PARALLEL_JOBSLOT(0) and PARALLEL_PID for job seq
+ * in slot: one allocation, free() it. NULL on ENOMEM. */
+int jobenv_init(void);
+char **jobenv_build(uint64_t seq, int slot);
 
 /* A job: one command line, from start to its output being written. */
 struct job {

@@ -121,12 +121,19 @@ static const char help_text[] =
 "                      1000 characters, no stacked quantifiers like a+++ nor\n"
 "                      repetitions that expand it past 20000 atoms)\n"
 "  --tag               prefix every output line with the item and a tab\n"
-"  --dry-run           print the commands instead of running them\n"
+"  --tagstring STR     prefix every output line with STR and a tab; STR's\n"
+"                      placeholders get the values unquoted (\\t \\n ok)\n"
+"  -v, --verbose       print each command line before its output\n"
+"  -u, --ungroup       jobs write straight to eventor's stdout and stderr\n"
+"                      (outputs may mix; the joblog's Receive is 0)\n"
+"  --dry-run, --dryrun print the commands instead of running them (no\n"
+"                      joblog is written)\n"
 "  --joblog FILE       log every finished job to FILE in GNU parallel's\n"
 "                      format (Seq Host Starttime JobRuntime Send Receive\n"
 "                      Exitval Signal Command, tab-separated; a job killed\n"
 "                      for --timeout has Exitval -1); the log is rewritten\n"
-"                      unless --resume or --resume-failed is given. A line\n"
+"                      unless --resume or --resume-failed is given;\n"
+"                      --joblog +FILE appends, without a header. A line\n"
 "                      is written once the job's output is written.\n"
 "  --resume            with --joblog: skip the jobs the log lists, run the\n"
 "                      rest, append to the log\n"
@@ -135,11 +142,13 @@ static const char help_text[] =
 "  --retries N         run a failing job up to N times in all (0: until\n"
 "                      it succeeds, as GNU parallel); only the\n"
 "                      last try's output and log line are kept\n"
-"  --timeout SECS      kill a job running longer than SECS (decimals\n"
-"                      allowed): SIGTERM, SIGTERM after 200 ms, SIGTERM\n"
+"  --timeout SECS      kill a job running longer than SECS (decimals,\n"
+"                      or units: 0.5s 2m 1h30m 1d): SIGTERM, SIGTERM after\n"
+"                      200 ms, SIGTERM\n"
 "                      after 100 ms, SIGKILL after 50 ms, to its whole\n"
 "                      process group\n"
-"  --delay SECS        wait SECS between starting two jobs\n"
+"  --delay SECS        wait SECS between starting two jobs (units as for\n"
+"                      --timeout)\n"
 "  --halt WHEN,WHAT=N  stop on a condition: WHEN is now (kill the running\n"
 "                      jobs) or soon (let them finish, start no more);\n"
 "                      WHAT is fail, success or done; N a count or P%\n"
@@ -151,14 +160,20 @@ static const char help_text[] =
 "  --link              pair all sources item by item instead of combining\n"
 "  --tmpdir DIR        where outputs wait to be written (default $TMPDIR,\n"
 "                      else /tmp)\n"
+"  --env NAME          accepted: local jobs get all of eventor's environment\n"
 "  --will-cite         accepted and ignored (GNU parallel compatibility)\n"
+"  GNU parallel's other spellings work too: --dryrun --keeporder --maxprocs\n"
+"  --maxargs --col-sep --argfile --maxreplaceargs --maxchars --norunifempty\n"
+"  --shell_quote --tempdir --tag-string.\n"
 "  -h, --help          this text\n"
 "  --version           the version\n"
 "\n"
 "Each job's standard input is /dev/null; its standard output and standard\n"
 "error are kept in temporary files and written to eventor's when the job\n"
 "ends, one job at a time (never interleaved). A job runs in a process group\n"
-"of its own and is killed if eventor itself dies.\n"
+"of its own and is killed if eventor itself dies. Its environment is\n"
+"eventor's with PARALLEL_SEQ ({#}), PARALLEL_JOBSLOT ({%}),\n"
+"PARALLEL_JOBSLOT0 ({%} - 1) and PARALLEL_PID (eventor's pid) set.\n"
 "\n"
 "Signals: the first SIGINT, SIGTERM or SIGHUP stops starting jobs and lets\n"
 "the running ones finish; a second one kills them. A summary is printed.\n"
@@ -212,7 +227,8 @@ enum {
     O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_RETRIES, O_TIMEOUT, O_DELAY,
     O_HALT, O_BAR, O_ETA, O_LINK, O_TMPDIR, O_CITE, O_HELP, O_VERSION,
     O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
-    O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L,
+    O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_ENV, O_VERBOSE, O_UNGROUP,
+    O_TAGSTRING,
 };
 
 static const struct optdef {
@@ -241,6 +257,16 @@ static const struct optdef {
     {"delimiter", 'd', 1, O_DELIM},     {"no-run-if-empty", 'r', 0, O_NOEMPTY},
     {"xargs", 0, 0, O_XARGS},           {"max-chars", 's', 1, O_MAXCHARS},
     {NULL, 'L', 1, O_L},
+    {"env", 0, 1, O_ENV},               {"verbose", 'v', 0, O_VERBOSE},
+    {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
+    {"tag-string", 0, 1, O_TAGSTRING},
+    /* GNU parallel's other spellings */
+    {"dryrun", 0, 0, O_DRY},            {"keeporder", 0, 0, O_KEEP},
+    {"maxprocs", 0, 1, O_JOBS},         {"maxargs", 0, 1, O_MAXARGS},
+    {"col-sep", 0, 1, O_COLSEP},        {"argfile", 0, 1, O_ARGFILE},
+    {"maxreplaceargs", 0, 1, O_MAXREPL}, {"maxchars", 0, 1, O_MAXCHARS},
+    {"norunifempty", 0, 0, O_NOEMPTY},  {"shell_quote", 0, 0, O_SHELLQUOTE},
+    {"tempdir", 0, 1, O_TMPDIR},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -325,9 +351,21 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
     case O_TAG: o->tag = 1; break;
     case O_DRY: o->dry_run = 1; break;
     case O_JOBLOG:
+        o->joblog_append = val[0] == '+';
+        o->joblog = val + o->joblog_append;
+        if (!*o->joblog)
+            goto bad;
+        break;
+    case O_ENV: /* local jobs inherit the whole environment anyway */
         if (!*val)
             goto bad;
-        o->joblog = val;
+        break;
+    case O_VERBOSE: o->verbose = 1; break;
+    case O_UNGROUP: o->ungroup = 1; break;
+    case O_TAGSTRING:
+        free((char *)o->tagstring);
+        if (!(o->tagstring = optval_escapes(val, NULL)))
+            return -1;
         break;
     case O_RESUME: o->resume = 1; break;
     case O_RESUME_FAILED: o->resume_failed = 1; break;
@@ -438,6 +476,23 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
     return 0;
 }
 
+/* GNU parallel's {= perl =} (across words too): refused, never run as
+ * text. */
+static int has_perl_expr(const struct opts *o)
+{
+    int open = 0;
+    for (size_t i = 0; i <= o->cmd.n; i++) {
+        const char *w = i < o->cmd.n ? o->cmd.v[i] : o->tagstring;
+        for (const char *p = w; p && *p; p++) {
+            if (p[0] == '{' && p[1] == '=')
+                open = 1, p++;
+            else if (open && p[0] == '=' && p[1] == '}')
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int opts_parse(struct opts *o, int argc, char **argv)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -486,6 +541,11 @@ int opts_parse(struct opts *o, int argc, char **argv)
             return -1;
         }
     }
+    if (has_perl_expr(o)) {
+        cli_error("{= perl expression =} is not supported (use {} {.} {/} "
+                  "... or a shell command)");
+        return -1;
+    }
     if ((o->resume || o->resume_failed) && !o->joblog) {
         cli_error("--resume and --resume-failed need --joblog FILE");
         return -1;
@@ -513,5 +573,6 @@ void opts_free(struct opts *o)
     if (o->have_colsep)
         regfree(&o->colsep);
     free(o->delim);
+    free((char *)o->tagstring);
     memset(o, 0, sizeof *o);
 }

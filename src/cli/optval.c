@@ -18,15 +18,38 @@ int optval_digits(const char *s)
     return 1;
 }
 
-/* Parse a non-negative decimal number of seconds into milliseconds. */
+/* Seconds into milliseconds: a decimal number, or GNU parallel's time
+ * units (1h30m, 2m, 0.1s; s m h d). */
 int optval_secs(const char *s, int64_t *ms)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (errno || end == s || *end || !(d >= 0) || d > 1e9)
+    double total = 0;
+    int units = strpbrk(s, "smhdSMHD") != NULL;
+    if (!*s)
         return -1;
-    *ms = (int64_t)(d * 1000 + 0.5);
+    for (const char *p = s; *p;) {
+        char *end;
+        errno = 0;
+        if (!(*p >= '0' && *p <= '9') && *p != '.')
+            return -1;
+        double d = strtod(p, &end);
+        if (errno || end == p || !(d >= 0))
+            return -1;
+        p = end;
+        if (units) {
+            const char *u = *p ? strchr("sSmMhHdD", *p) : NULL;
+            if (!u)
+                return -1;
+            static const double mult[] = {1, 60, 3600, 86400};
+            d *= mult[(u - "sSmMhHdD") / 2];
+            p++;
+        } else if (*p) {
+            return -1;
+        }
+        total += d;
+    }
+    if (total > 1e9)
+        return -1;
+    *ms = (int64_t)(total * 1000 + 0.5);
     return 0;
 }
 
@@ -227,12 +250,15 @@ int optval_colsep(struct opts *o, const char *re)
     return 0;
 }
 
-/* -d: GNU parallel's escapes (\t \n \r, octal \NNN and \N) into o->delim. */
-int optval_delim(struct opts *o, const char *s)
+/* GNU parallel's unquote_printf (for -d and --tagstring): \t \n \r,
+ * octal \NNN and \N; malloc'd, its length in *len. */
+char *optval_escapes(const char *s, size_t *len)
 {
     char *d = malloc(strlen(s) + 1), *w = d;
-    if (!d)
-        return -1;
+    if (!d) {
+        cli_error("out of memory");
+        return NULL;
+    }
     for (const char *p = s; *p; p++) {
         if (p[0] != '\\' || !p[1]) {
             *w++ = *p;
@@ -250,9 +276,21 @@ int optval_delim(struct opts *o, const char *s)
             *w++ = *p;
         }
     }
+    *w = 0;
+    if (len)
+        *len = (size_t)(w - d);
+    return d;
+}
+
+int optval_delim(struct opts *o, const char *s)
+{
+    size_t len;
+    char *d = optval_escapes(s, &len);
+    if (!d)
+        return -1;
     free(o->delim);
     o->delim = d;
-    o->delim_len = (size_t)(w - d);
+    o->delim_len = len;
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <eventor.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ static struct run {
     int interrupted;       /* a SIGINT or SIGTERM among them */
     int input_error;
     evt_co_t *producer;
+    struct tmpl *tagt;     /* --tagstring's template */
 } R;
 
 double wall_now(void)
@@ -168,9 +170,12 @@ static long long file_size(int fd)
 static void *job_main(void *arg)
 {
     struct job *j = arg;
+    j->proc.envp = jobenv_build(j->seq, j->slot); /* NULL: eventor's own */
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
         j->start = wall_now();
+        if (R.o->verbose) /* -v: the command line with its output */
+            dprintf(j->out_fd, "%s\n", j->cmd);
         if (proc_start(&j->proc, j->argv, j->cmd, R.o->shell, j->out_fd,
                        j->err_fd) < 0) {
             dprintf(j->err_fd, "eventor: cannot start %s: %s\n", j->cmd,
@@ -202,8 +207,12 @@ static void *job_main(void *arg)
         if (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0)
             break; /* keep this try's output rather than mix two */
     }
-    j->out_bytes = file_size(j->out_fd);
-    j->err_bytes = file_size(j->err_fd);
+    free(j->proc.envp);
+    j->proc.envp = NULL;
+    if (!R.o->ungroup) { /* -u: nothing of it is eventor's to copy */
+        j->out_bytes = file_size(j->out_fd);
+        j->err_bytes = file_size(j->err_fd);
+    }
     if (!j->killed)
         account(j);
     else
@@ -317,6 +326,20 @@ static size_t fill_line(struct record **recs, size_t *cap)
     return n;
 }
 
+/* --tag and --tagstring: the job's tag (values unquoted). */
+static int job_tag(struct job *j, const struct record *recs, size_t n)
+{
+    char **argv = NULL;
+    if (R.tagt) {
+        int rc = tmpl_expand(R.tagt, recs, n, j->seq, j->slot, &j->tag, &argv);
+        argv_free(argv);
+        return rc;
+    }
+    if (R.o->tag && !(j->tag = tmpl_tag(recs, n)))
+        return -1;
+    return 0;
+}
+
 static void *produce(void *arg)
 {
     const struct opts *o = R.o;
@@ -352,7 +375,7 @@ static void *produce(void *arg)
             last_start = evt_now();
             j->slot = R.free_slot[--R.nfree];
             if (tmpl_expand(R.t, recs, n, seq, j->slot, &j->cmd, &j->argv) < 0 ||
-                (o->tag && !(j->tag = tmpl_tag(recs, n)))) {
+                job_tag(j, recs, n) < 0) {
                 job_free(j);
                 goto nomem;
             }
@@ -368,7 +391,10 @@ static void *produce(void *arg)
             output_done(j);
             continue;
         }
-        if (output_tmpfiles(&j->out_fd, &j->err_fd) < 0) {
+        if (o->ungroup) { /* -u: the job writes where eventor does */
+            j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+            j->err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+        } else if (output_tmpfiles(&j->out_fd, &j->err_fd) < 0) {
             R.input_error = 1;
             R.free_slot[R.nfree++] = j->slot;
             evt_sem_release(R.slots);
@@ -446,6 +472,14 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
     }
     for (long s = o->jobs; s >= 1; s--)
         R.free_slot[R.nfree++] = (int)s;
+    if (o->tagstring && !(R.tagt = tmpl_compile_tag(o))) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    if (jobenv_init() < 0) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
     if (o->bar || o->eta || o->halt_pct) {
         R.total = input_count_all(in);
         if (R.total < 0)
@@ -470,6 +504,7 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
                 R.killing ? "the running ones killed, no more started"
                           : "no more started");
     }
+    tmpl_free(R.tagt);
     if (R.input_error || R.interrupted)
         return CLI_EXIT_ERROR; /* GNU parallel's status after INT, TERM */
     if (R.halt_exit >= 0)

@@ -187,35 +187,52 @@ static int needs_shell(const struct tmpl *t)
     return 0;
 }
 
+static struct tmpl *compile(const struct opts *o, char *const *words,
+                            size_t nwords, int tag);
+
 struct tmpl *tmpl_compile(const struct opts *o)
+{
+    return compile(o, o->cmd.v, o->cmd.n, 0);
+}
+
+struct tmpl *tmpl_compile_tag(const struct opts *o)
+{
+    char *w = (char *)o->tagstring;
+    return compile(o, &w, 1, 1);
+}
+
+/* tag: --tagstring's text: one word, its blanks text, values unquoted,
+ * nothing appended. */
+static struct tmpl *compile(const struct opts *o, char *const *words,
+                            size_t nwords, int tag)
 {
     struct tmpl *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->xmode = o->xmode;
-    t->quote_all = o->quote_all;
+    t->xmode = tag ? 0 : o->xmode;
+    t->quote_all = o->quote_all || tag;
     t->rstr = o->replace_str;
     t->no_args = o->no_args;
     t->shellquote = o->shellquote;
     size_t len = 0;
-    for (size_t i = 0; i < o->cmd.n; i++)
-        len += strlen(o->cmd.v[i]) + 1;
+    for (size_t i = 0; i < nwords; i++)
+        len += strlen(words[i]) + 1;
     t->str = malloc(len + 4);
     if (!t->str)
         goto fail;
     char *w = t->str;
-    for (size_t i = 0; i < o->cmd.n; i++)
-        w = stpcpy(stpcpy(w, i ? " " : ""), o->cmd.v[i]);
+    for (size_t i = 0; i < nwords; i++)
+        w = stpcpy(stpcpy(w, i ? " " : ""), words[i]);
     *w = 0;
     int word = -1, in_word = 0;
-    if (o->cmd.n == 0) {
+    if (nwords == 0) {
         strcpy(t->str, "{}");
         t->raw = !t->quote_all;
         if (add_tok(t, (struct tok){T_ARG, t->str, 2, 0, X_NONE, ++word}) < 0)
             goto fail;
     }
-    for (size_t i = 0, off = 0; i < o->cmd.n; i++) {
-        size_t wl = strlen(o->cmd.v[i]);
+    for (size_t i = 0, off = 0; i < nwords; i++) {
+        size_t wl = strlen(words[i]);
         if (i && add_tok(t, (struct tok){T_SEP, t->str + off - 1, 1, 0, 0,
                                          -1}) < 0)
             goto fail;
@@ -227,7 +244,7 @@ struct tmpl *tmpl_compile(const struct opts *o)
     int have_arg = 0;
     for (size_t i = 0; i < t->ntok; i++)
         have_arg |= t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP;
-    if (!have_arg) { /* no placeholder: the values go at the end */
+    if (!have_arg && !tag) { /* no placeholder: values at the end */
         if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1}) < 0)
             goto fail;
         if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word}) < 0)
@@ -242,6 +259,10 @@ struct tmpl *tmpl_compile(const struct opts *o)
         if (t->tok[i].kind == T_ARG && t->tok[i].col == 0)
             t->word_has_arg[t->tok[i].word] = 1;
     t->shell = needs_shell(t);
+    if (tag) { /* a text, never run: no quoting, no argv */
+        t->quote_all = 0;
+        t->raw = t->shell = 1;
+    }
     return t;
 fail:
     tmpl_free(t);

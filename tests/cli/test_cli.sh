@@ -165,6 +165,28 @@ for s in 10 15 16 17; do
 done
 same -j1 -k -s 30 -X echo x{}y ::: aaa bbb ccc ddd eee 'f g'
 same -k -s 12 echo ::: aaaaaa b
+# --tagstring -v -u, the job's environment, time units, other spellings
+same -k --tagstring 'x{}-{#} {1}\t|' echo ::: a 'b c'
+same -j1 --tagstring '{}' -X echo ::: a b
+same -k -v --tag 'echo {}; echo err >&2' ::: a 'b c'
+cmp -s p.err e.err || fail "stderr differs for -v"
+same -k -v --dry-run echo ::: a
+same -u -j1 -k 'echo {}' ::: a b
+same -j2 -k 'echo $PARALLEL_SEQ-$PARALLEL_JOBSLOT-$PARALLEL_JOBSLOT0; [ $PARALLEL_PID = $PPID ] && echo pid' ::: a
+same -j1 -k 'echo $PARALLEL_SEQ-$PARALLEL_JOBSLOT-$PARALLEL_JOBSLOT0' ::: a b
+same -k --env HOME --delay 0.01s --timeout 1m --dryrun echo ::: a b
+same -k --keeporder --timeout 1h30m --maxargs 2 echo ::: a b c
+for r in p e; do
+    if [ $r = p ]; then run=$P; else run=$E; fi
+    rm -f $r.log
+    $run --joblog +$r.log -k 'echo {}' ::: 1 2 >/dev/null 2>&1
+    $run --joblog +$r.log -k 'exit {}' ::: 3 >/dev/null 2>&1
+    echo keep >$r.dry
+    $run --joblog $r.dry --dry-run echo ::: 1 >/dev/null 2>&1
+done
+n=$((n + 1))
+[ "$(logcut p.log)" = "$(logcut e.log)" ] || { fail "--joblog +FILE"; logcut p.log; logcut e.log; }
+cmp -s p.dry e.dry || fail "--dry-run touched the joblog"
 same -k --delay 0.05 echo ::: a b c
 same -k --bar echo ::: a b c
 same -k --eta echo ::: a b c
@@ -279,6 +301,14 @@ bad --timeout -1 echo ::: 1
 bad --timeout 0 echo ::: 1
 bad --delay x echo ::: 1
 bad --delay -2 echo ::: 1
+bad --delay 1x echo ::: 1
+bad --timeout 1m30 echo ::: 1
+bad --timeout 10% echo ::: 1
+bad --line-buffer echo ::: 1
+bad echo '{= s/a/b/ =}' ::: a
+bad echo '{=' 's/a/b/' '=}' ::: a
+bad --tagstring '{=1 $_ =}' echo ::: a
+bad --tagstring
 bad --halt bad echo ::: 1
 bad --halt now,fail=0 echo ::: 1
 bad --halt now,fail=x echo ::: 1
