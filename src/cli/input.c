@@ -181,9 +181,42 @@ static int read_item(const struct input *in, struct reader *rd, char **item)
     }
 }
 
+/* GNU parallel writes a `:::` list to a file, each item followed by the
+ * delimiter, and reads it back: an item holding the delimiter is several. */
+static int split_list(const struct opts *o, struct strv *items)
+{
+    const char *d = o->delim ? o->delim : "\n";
+    size_t dl = o->delim ? o->delim_len : 1, extra = 0;
+    for (size_t i = 0; i < items->n; i++)
+        for (const char *p = items->v[i]; (p = strstr(p, d)); p += dl)
+            extra++;
+    if (!extra || dl == 0 || memchr(d, 0, dl))
+        return 0;
+    struct strv out = {0};
+    for (size_t i = 0; i < items->n; i++) {
+        for (const char *p = items->v[i];;) {
+            const char *e = strstr(p, d);
+            char *piece = strndup(p, e ? (size_t)(e - p) : strlen(p));
+            if (!piece || strv_push(&out, piece) < 0) {
+                free(piece);
+                strv_free(&out);
+                return -1;
+            }
+            if (!e)
+                break;
+            p = e + dl;
+        }
+    }
+    strv_free(items);
+    *items = out;
+    return 0;
+}
+
 /* -r and -L on a `:::` list, as GNU parallel reads it from a file. */
 static int filter_list(const struct opts *o, struct strv *items)
 {
+    if (split_list(o, items) < 0)
+        goto nomem;
     if (!o->no_empty && !o->line_continues)
         return 0;
     size_t w = 0;

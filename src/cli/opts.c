@@ -364,7 +364,8 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
     case O_UNGROUP: o->ungroup = 1; break;
     case O_TAGSTRING:
         free((char *)o->tagstring);
-        if (!(o->tagstring = optval_escapes(val, NULL)))
+        o->tagstring = NULL; /* '': no tag, as GNU parallel's "" is false */
+        if (*val && !(o->tagstring = optval_escapes(val, NULL)))
             return -1;
         break;
     case O_RESUME: o->resume = 1; break;

@@ -507,6 +507,8 @@ int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
         i = j;
     }
     free(e.flat);
+    if (!e.cmd.s && !e.cmd.oom) /* nothing at all: -N0 alone, --tagstring '' */
+        e.cmd.oom = !(e.cmd.s = strdup(""));
     if (!e.oom && !e.cmd.oom && t->quote_all && e.argv.v) {
         free(e.cmd.s);
         e.cmd.s = shell_join(e.argv.v);
@@ -532,31 +534,52 @@ int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
     return 0;
 }
 
-/* The length one more record adds to a line: exact for {} (each value
- * quoted, and a space), the whole word again per value with -X; {N} and
- * {#} do not grow with the line. */
+static size_t quoted_length(const struct tmpl *t, const char *v,
+                            enum xform xf)
+{
+    char *x = transform(v, xf);
+    char *q = x && !t->raw ? shell_quote(x) : x;
+    size_t len = q ? strlen(q) : 5 * strlen(v) + 2;
+    if (q != x)
+        free(q);
+    free(x);
+    return len;
+}
+
+/* The length one more record adds to a line, as GNU parallel counts it (it
+ * decides where lines end): every placeholder adds each value of this
+ * record and a space ({N}: the record's Nth, {#}: a digit); with -X each
+ * word holding one is counted again per value instead of the spaces. */
 size_t tmpl_record_length(const struct tmpl *t, const struct record *r)
 {
     size_t len = 0;
+    int x = t->xmode == 'X';
     for (size_t i = 0; i < t->ntok; i++) {
         const struct tok *tk = &t->tok[i];
-        if (tk->kind != T_ARG || tk->col)
+        if (tk->kind == T_SEQ || tk->kind == T_SLOT)
+            len += 1 + !x;
+        if (tk->kind != T_ARG)
             continue;
-        for (size_t c = 0; c < r->nval; c++) {
-            char *x = transform(r->val[c], tk->xf);
-            char *q = x && !t->raw ? shell_quote(x) : x;
-            len += (q ? strlen(q) : 5 * strlen(r->val[c]) + 2) + 1;
-            if (q != x)
-                free(q);
-            free(x);
+        if (!tk->col) {
+            for (size_t c = 0; c < r->nval; c++)
+                len += quoted_length(t, r->val[c], tk->xf) + !x;
+            continue;
         }
+        len += !x;
+        long c = tk->col > 0 ? tk->col - 1 : (long)r->nval + tk->col;
+        if (tk->col != POS_NONE && c >= 0 && (size_t)c < r->nval)
+            len += quoted_length(t, r->val[c], tk->xf);
     }
-    if (t->xmode == 'X') /* the words' own text, once more per value */
+    for (int w = 0; x && w < t->nword; w++) {
+        size_t text = 0;
+        int holds = 0;
         for (size_t i = 0; i < t->ntok; i++)
-            if (t->tok[i].kind != T_SEP && t->tok[i].kind != T_ARG &&
-                t->word_has_arg[t->tok[i].word])
-                len += (t->tok[i].kind == T_LIT ? t->tok[i].len : 20) *
-                       r->nval;
+            if (t->tok[i].word == w) {
+                holds |= t->tok[i].kind != T_LIT;
+                text += t->tok[i].kind == T_LIT ? t->tok[i].len : 0;
+            }
+        len += holds ? (text + 1) * r->nval : 0;
+    }
     return len;
 }
 

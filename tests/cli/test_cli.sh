@@ -164,10 +164,22 @@ for s in 10 15 16 17; do
     same -j1 -k -s $s --xargs echo ::: aaa bbb ccc ddd eee 'f g'
 done
 same -j1 -k -s 30 -X echo x{}y ::: aaa bbb ccc ddd eee 'f g'
+# where GNU parallel ends a line: its count of every placeholder per value
+for s in 20 25; do
+    same -k -j1 -m -s $s echo x{}y {1} {.} ::: aaa bbb ccc ddd.e eee
+    same -k -j1 -X -s $s echo x{}y a{#}b {1} ::: aaa "b'b" ccc 'd d' eee
+    same -k -j1 -m -s $s echo {} ::: a.aa b.bb c.cc ::: 1 2
+    same -k -j1 -X -s $s echo x{2}y{} ::: a.aa b.bb c.cc ::: 1 2
+done
+# a `:::` item holding the delimiter is several items, as in GNU parallel
+same -k echo x{}x ::: "$(printf 'a\nb')" c
+same -k -d ab echo x{}x ::: xabyab z, ,
 same -k -s 12 echo ::: aaaaaa b
 # --tagstring -v -u, the job's environment, time units, other spellings
 same -k --tagstring 'x{}-{#} {1}\t|' echo ::: a 'b c'
 same -j1 --tagstring '{}' -X echo ::: a b
+same -k --tagstring '' echo ::: a
+same -k -N0 ::: a b
 same -k -v --tag 'echo {}; echo err >&2' ::: a 'b c'
 cmp -s p.err e.err || fail "stderr differs for -v"
 same -k -v --dry-run echo ::: a
