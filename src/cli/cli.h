@@ -40,9 +40,13 @@ struct opts {
     int have_colsep;       /* --colsep given */
     regex_t colsep;        /* compiled --colsep */
     const char *joblog;    /* --joblog FILE */
+    int joblog_append;     /* --joblog +FILE */
+    int verbose;           /* -v: print each command line with its output */
+    int ungroup;           /* -u: jobs write to eventor's stdout, stderr */
+    const char *tagstring; /* --tagstring STR (owned copy, escapes done) */
     int resume;            /* --resume */
     int resume_failed;     /* --resume-failed */
-    long retries;          /* --retries: tries in all, at least 1 */
+    long retries;          /* --retries: tries in all, 0 = forever */
     int64_t timeout_ms;    /* --timeout; 0 = none */
     int64_t delay_ms;      /* --delay */
     enum halt_when halt_when;
@@ -52,7 +56,18 @@ struct opts {
     int bar, eta;          /* --bar, --eta */
     char xmode;            /* 'X' (-X), 'm' (-m) or 0: one item a job */
     int spread;            /* -X or -m given: spread short input over slots */
-    long max_args;         /* -n: items per command line with -X/-m */
+    long max_args;         /* -n, -N, -L: items per command line */
+    int no_args;           /* -N0: one item a job, none inserted */
+    long max_chars;        /* -s: command line length limit, 0 = default */
+    int line_continues;    /* -L: an item ending in a blank goes on */
+    int quote_all;         /* -q */
+    int shellquote;        /* --shellquote, how many times */
+    const char *replace_str; /* -I STR: STR instead of {} */
+    char *delim;           /* -d, -0: item separator (owned), NULL = \n */
+    size_t delim_len;
+    int no_empty;          /* -r: skip blank items */
+    int context;           /* -L: repeat words as -X; 2: -N, even with -m */
+    int xargs;             /* --xargs or -m: fill lines */
     int link;              /* --link: zip every source */
     const char *tmpdir;    /* --tmpdir or $TMPDIR or /tmp */
     const char *shell;     /* $PARALLEL_SHELL or /bin/sh */
@@ -67,6 +82,18 @@ int opts_parse(struct opts *o, int argc, char **argv);
 void opts_help(FILE *f);
 void opts_free(struct opts *o);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* optval.c: option values; 0, or -1 for a bad one (optval_colsep: -2 when
+ * it already said why). */
+int optval_digits(const char *s);               /* 1: only 0-9, not empty */
+int optval_long(const char *s, long *v);
+int optval_count(const char *s, long min, long *v); /* digits, >= min */
+int optval_secs(const char *s, int64_t *ms);    /* seconds into ms */
+int optval_jobs(const char *s, long *jobs);     /* -j N, +N, -N, N%, 0 */
+int optval_halt(struct opts *o, const char *s);
+int optval_colsep(struct opts *o, const char *re);
+int optval_delim(struct opts *o, const char *s); /* -d, with its escapes */
+char *optval_escapes(const char *s, size_t *len); /* \t \n \r \NNN */
 
 /* --plugin mode (plugin.c): argv[1] is --plugin; run it to the end and
  * return the exit status. */
@@ -95,6 +122,8 @@ void record_free(struct record *r);
 /* template.c: a command template compiled once, expanded per job. */
 struct tmpl;
 struct tmpl *tmpl_compile(const struct opts *o);
+/* --tagstring's template: expands to the tag (unquoted values). */
+struct tmpl *tmpl_compile_tag(const struct opts *o);
 void tmpl_free(struct tmpl *t);
 /* Expand for records r[0..n) of job seq in slot: *cmd gets the command
  * line as GNU parallel builds it (shell-quoted values; for the joblog,
@@ -103,21 +132,33 @@ void tmpl_free(struct tmpl *t);
  * (free argv with argv_free). -1 on ENOMEM. */
 int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
                 uint64_t seq, int slot, char **cmd, char ***argv);
-/* To fill lines with -X/-m: the template's length, and about how much one
- * more record adds to the expansion (never less than it does). */
-size_t tmpl_base_length(const struct tmpl *t);
+/* To fill lines with -X/-m: the length one more record adds to the
+ * expansion (exact, but for {N}). */
 size_t tmpl_record_length(const struct tmpl *t, const struct record *r);
+/* The exact length of the command line of records r[0..n) (0: no memory). */
+size_t tmpl_line_length(const struct tmpl *t, const struct record *r,
+                        size_t n);
 /* The --tag text of records r[0..n): values joined with spaces. */
 char *tmpl_tag(const struct record *r, size_t n);
 void argv_free(char **argv);
-/* GNU parallel's shell quoting of one value (malloc'd). */
+/* shell.c: GNU parallel's shell quoting of one value (malloc'd). */
 char *shell_quote(const char *s);
+/* c needs the shell to mean what it says: | & ; < > ( ) $ ... */
+int shell_is_meta(char c);
+/* The command word w (len bytes) is a shell keyword or builtin. */
+int shell_is_word(const char *w, size_t len);
+/* A line without shell syntax split into its words: *argv (NULL-terminated,
+ * free with argv_free), or NULL when it needs the shell. -1 on ENOMEM. */
+int shell_split(const char *line, char ***argv);
+/* The words quoted and joined by spaces (malloc'd, NULL on ENOMEM). */
+char *shell_join(char **argv);
 
 /* spawn.c: start a command in a process group of its own, stdin from
  * /dev/null, stdout and stderr to the given fds, killed if eventor dies. */
 struct proc {
     int pid;
     int pidfd;
+    char **envp; /* the job's environment (jobenv_build), NULL: eventor's */
 };
 int proc_start(struct proc *p, char **argv, const char *cmd,
                const char *shell, int out_fd, int err_fd);
@@ -131,6 +172,12 @@ void proc_terminate(struct proc *p);
 /* Before the first proc_start: takes the signal mask the jobs will get and
  * makes the spawner threads (at most one per job slot). 0, or -1 and errno. */
 int spawn_init(long jobs);
+
+/* jobenv.c: eventor's environment (read once, at start) with GNU
+ * parallel's PARALLEL_SEQ, PARALLEL_JOBSLOT(0) and PARALLEL_PID for job seq
+ * in slot: one allocation, free() it. NULL on ENOMEM. */
+int jobenv_init(void);
+char **jobenv_build(uint64_t seq, int slot);
 
 /* A job: one command line, from start to its output being written. */
 struct job {
@@ -172,6 +219,9 @@ void joblog_close(void);
 void progress_start(const struct opts *o, long total);
 void progress_update(uint64_t done, uint64_t failed, int running);
 void progress_end(void);
+/* Around a job's output: erase the bar (on a terminal), draw it again. */
+void progress_hide(void);
+void progress_show(void);
 
 /* run.c: run jobs from the input to the end, watching sigfd (a signalfd of
  * SIGINT, SIGTERM, SIGHUP, or -1). Returns the exit code. */

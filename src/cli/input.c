@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <eventor.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,13 +63,18 @@ static int open_reader(struct reader *rd, const char *path)
     return 0;
 }
 
-/* The next item of rd into *item (malloc'd): 1, 0 at end, -1 on error. */
-static int read_item(struct reader *rd, char delim, char **item)
+/* The next item of rd into *item (malloc'd), up to the delimiter d (dlen
+ * bytes): 1, 0 at end, -1 on error. */
+static int read_raw(struct reader *rd, const char *d, size_t dlen,
+                    char **item)
 {
     size_t scan = rd->start;
     for (;;) {
-        char *nl = rd->end > scan ? memchr(rd->buf + scan, delim, rd->end - scan)
-                                  : NULL;
+        char *nl = rd->end >= scan + dlen
+                       ? dlen == 1 ? memchr(rd->buf + scan, *d, rd->end - scan)
+                                   : memmem(rd->buf + scan, rd->end - scan, d,
+                                            dlen)
+                       : NULL;
         if (nl || (rd->eof && rd->end > rd->start)) {
             size_t stop = nl ? (size_t)(nl - rd->buf) : rd->end;
             *item = strndup(rd->buf + rd->start, stop - rd->start);
@@ -75,12 +82,13 @@ static int read_item(struct reader *rd, char delim, char **item)
                 cli_error("out of memory");
                 return -1;
             }
-            rd->start = nl ? stop + 1 : stop;
+            rd->start = nl ? stop + dlen : stop;
             return 1;
         }
         if (rd->eof)
             return 0;
-        scan = rd->end;
+        /* a delimiter may straddle what is read next */
+        scan = rd->end >= rd->start + dlen ? rd->end - dlen + 1 : rd->start;
         if (rd->start > 0) { /* slide the partial item to the front */
             memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
             scan -= rd->start;
@@ -109,12 +117,134 @@ static int read_item(struct reader *rd, char delim, char **item)
     }
 }
 
+static int blank(const char *s)
+{
+    for (; *s; s++)
+        if (!strchr(" \t\n\r\f\v", *s))
+            return 0;
+    return 1;
+}
+
+/* An item as GNU parallel's read_arg_from_fh takes it: -r skips blank
+ * ones; with -L one that ends in a blank goes on with the next. Returns 1
+ * and *item (malloc'd, NULL to drop it), 0 to read on. */
+static int filter_item(const struct opts *o, char **acc, char *it,
+                       char **item)
+{
+    if (*acc) {
+        size_t a = strlen(*acc);
+        char *j = realloc(*acc, a + strlen(it) + 1);
+        if (!j) {
+            free(it);
+            return -1;
+        }
+        strcpy(j + a, it);
+        free(it);
+        it = j;
+        *acc = NULL;
+    }
+    if (o->no_empty && blank(it)) {
+        free(it);
+        return 0;
+    }
+    size_t len = strlen(it);
+    if (o->line_continues && len && strchr(" \t\n\r\f\v", it[len - 1])) {
+        *acc = it;
+        return 0;
+    }
+    *item = it;
+    return 1;
+}
+
+static int read_item(const struct input *in, struct reader *rd, char **item)
+{
+    const struct opts *o = in->o;
+    char *acc = NULL, *it;
+    for (;;) {
+        int rc = read_raw(rd, o->delim ? o->delim : "\n",
+                          o->delim ? o->delim_len : 1, &it);
+        if (rc <= 0) {
+            if (rc == 0 && acc) {
+                *item = acc;
+                return 1;
+            }
+            free(acc);
+            return rc;
+        }
+        rc = filter_item(o, &acc, it, item);
+        if (rc) {
+            if (rc < 0)
+                cli_error("out of memory");
+            free(acc);
+            return rc;
+        }
+    }
+}
+
+/* GNU parallel writes a `:::` list to a file, each item followed by the
+ * delimiter, and reads it back: an item holding the delimiter is several. */
+static int split_list(const struct opts *o, struct strv *items)
+{
+    const char *d = o->delim ? o->delim : "\n";
+    size_t dl = o->delim ? o->delim_len : 1, extra = 0;
+    for (size_t i = 0; i < items->n; i++)
+        for (const char *p = items->v[i]; (p = strstr(p, d)); p += dl)
+            extra++;
+    if (!extra || dl == 0 || memchr(d, 0, dl))
+        return 0;
+    struct strv out = {0};
+    for (size_t i = 0; i < items->n; i++) {
+        for (const char *p = items->v[i];;) {
+            const char *e = strstr(p, d);
+            char *piece = strndup(p, e ? (size_t)(e - p) : strlen(p));
+            if (!piece || strv_push(&out, piece) < 0) {
+                free(piece);
+                strv_free(&out);
+                return -1;
+            }
+            if (!e)
+                break;
+            p = e + dl;
+        }
+    }
+    strv_free(items);
+    *items = out;
+    return 0;
+}
+
+/* -r and -L on a `:::` list, as GNU parallel reads it from a file. */
+static int filter_list(const struct opts *o, struct strv *items)
+{
+    if (split_list(o, items) < 0)
+        goto nomem;
+    if (!o->no_empty && !o->line_continues)
+        return 0;
+    size_t w = 0;
+    char *acc = NULL, *item;
+    for (size_t i = 0; i < items->n; i++) {
+        int rc = filter_item(o, &acc, items->v[i], &item);
+        items->v[i] = NULL;
+        if (rc < 0)
+            goto nomem;
+        if (rc)
+            items->v[w++] = item;
+    }
+    if (acc)
+        items->v[w++] = acc;
+    items->n = w;
+    items->v[w] = NULL;
+    return 0;
+nomem:
+    cli_error("out of memory");
+    return -1;
+}
+
 /* Read the rest of source s into its items. */
 static int slurp(struct input *in, size_t s)
 {
     char *item;
     int rc;
-    while ((rc = read_item(&in->rd[s], in->o->null_sep ? 0 : '\n', &item)) > 0)
+    while ((rc = read_item(in, &in->rd[s], &item)) > 0)
         if (strv_push(&in->src[s].items, item) < 0) {
             free(item);
             cli_error("out of memory");
@@ -123,19 +253,22 @@ static int slurp(struct input *in, size_t s)
     return rc;
 }
 
+/* GNU parallel's lengths: an empty source is one empty value (unless every
+ * source is empty); --link wraps the shorter sources, :::+ stops at the
+ * shortest. */
 static void group_lengths(struct input *in)
 {
+    int all_empty = 1;
+    for (size_t s = 0; s < in->nsrc; s++)
+        all_empty &= in->src[s].items.n == 0 && !(s == 0 && in->streaming);
     for (size_t g = 0; g < in->ngroup; g++) {
-        in->len[g] = 0;
-        for (size_t k = 0; k < in->gcount[g]; k++) {
+        in->len[g] = all_empty ? 0 : in->o->link ? 1 : SIZE_MAX;
+        for (size_t k = 0; k < in->gcount[g] && !all_empty; k++) {
             size_t n = in->src[in->gfirst[g] + k].items.n;
-            if (n > in->len[g])
+            n = n ? n : 1;
+            if (in->o->link ? n > in->len[g] : n < in->len[g])
                 in->len[g] = n;
         }
-        /* a zipped group with an empty member has nothing to pair */
-        for (size_t k = 0; k < in->gcount[g]; k++)
-            if (in->src[in->gfirst[g] + k].items.n == 0)
-                in->len[g] = 0;
     }
 }
 
@@ -177,7 +310,8 @@ struct input *input_open(const struct opts *o)
             goto fail;
     in->streaming = in->gcount[0] == 1 && in->src[0].is_file;
     for (size_t s = in->streaming ? 1 : 0; s < in->nsrc; s++)
-        if (in->src[s].is_file && slurp(in, s) < 0)
+        if (in->src[s].is_file ? slurp(in, s) < 0
+                               : filter_list(o, &in->src[s].items) < 0)
             goto fail;
     group_lengths(in);
     return in;
@@ -195,8 +329,14 @@ long input_count_all(struct input *in)
         group_lengths(in);
     }
     long total = 1;
-    for (size_t g = 0; g < in->ngroup; g++)
+    for (size_t g = 0; g < in->ngroup; g++) {
+        if (in->len[g] && (size_t)total > (size_t)LONG_MAX / in->len[g]) {
+            cli_error("the input sources combine into more than %ld jobs",
+                      LONG_MAX);
+            return -1;
+        }
         total *= (long)in->len[g];
+    }
     return total;
 }
 
@@ -223,6 +363,14 @@ static int push_value(const struct input *in, struct record *r, const char *v)
     }
 }
 
+static int others_have_items(const struct input *in)
+{
+    for (size_t s = 1; s < in->nsrc; s++)
+        if (in->src[s].items.n)
+            return 1;
+    return 0;
+}
+
 int input_next(struct input *in, struct record *r)
 {
     memset(r, 0, sizeof *r);
@@ -242,8 +390,13 @@ int input_next(struct input *in, struct record *r)
         if (in->streaming) {
             free(in->cur);
             in->cur = NULL;
-            int rc = read_item(&in->rd[0], in->o->null_sep ? 0 : '\n',
-                               &in->cur);
+            int rc = read_item(in, &in->rd[0], &in->cur);
+            if (rc == 0 && !in->started && others_have_items(in)) {
+                /* an empty first source is one empty value, as GNU's */
+                if (!(in->cur = strdup("")))
+                    return -1;
+                rc = 1;
+            }
             if (rc <= 0)
                 return rc;
         } else if (in->started && ++in->idx[0] >= in->len[0]) {
@@ -254,9 +407,9 @@ int input_next(struct input *in, struct record *r)
     for (g = 0; g < in->ngroup; g++) {
         for (size_t k = 0; k < in->gcount[g]; k++) {
             const struct strv *items = &in->src[in->gfirst[g] + k].items;
-            const char *v = g == 0 && in->streaming
-                                ? in->cur
-                                : items->v[in->idx[g] % items->n];
+            const char *v = g == 0 && in->streaming ? in->cur
+                            : items->n ? items->v[in->idx[g] % items->n]
+                                       : "";
             if (push_value(in, r, v) < 0) {
                 record_free(r);
                 cli_error("out of memory");

@@ -74,7 +74,7 @@ static int read_old(const struct opts *o, FILE *f)
 
 int joblog_open(const struct opts *o)
 {
-    if (!o->joblog)
+    if (!o->joblog || o->dry_run) /* GNU parallel: no log of a dry run */
         return 0;
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND;
     if (o->resume || o->resume_failed) {
@@ -91,7 +91,7 @@ int joblog_open(const struct opts *o)
             cli_error("cannot read joblog %s: %s", o->joblog, strerror(errno));
             return -1;
         }
-    } else {
+    } else if (!o->joblog_append) {
         flags |= O_TRUNC;
     }
     log_fd = open(o->joblog, flags, 0666);
@@ -100,7 +100,7 @@ int joblog_open(const struct opts *o)
         cli_error("cannot write joblog %s: %s", o->joblog, strerror(errno));
         return -1;
     }
-    if (st.st_size == 0 &&
+    if (st.st_size == 0 && !o->joblog_append && /* +FILE: no header */
         write(log_fd, header, sizeof header - 1) != (ssize_t)sizeof header - 1) {
         cli_error("cannot write joblog %s: %s", o->joblog, strerror(errno));
         return -1;

@@ -61,8 +61,10 @@ static const char help_text[] =
 "  (none of these)     items read from standard input\n"
 "  Several sources are combined as GNU parallel does: every combination\n"
 "  (the last source varies fastest), {1} {2} ... naming each source's value;\n"
-"  :::+ and ::::+ (or --link for all) pair a source with the one before\n"
-"  instead, item by item, the shorter ones starting over.\n"
+"  :::+ and ::::+ pair a source (each file after ::::+) with the one before\n"
+"  instead, item by item, up to the end of the shortest; --link pairs all\n"
+"  sources, the shorter ones starting over. An empty source is one empty\n"
+"  value, unless every source is empty. A first :::+ is :::.\n"
 "  Only the first source is streamed; the others are read whole.\n"
 "\n"
 "Placeholders in COMMAND (without any, the values are appended):\n"
@@ -74,10 +76,16 @@ static const char help_text[] =
 "  {#}     the job's sequence number, from 1\n"
 "  {%}     the job's slot number, 1 to the number of slots\n"
 "  {N} {N.} {N/} {N//} {N/.}\n"
-"          the same for the value of source (or --colsep column) N\n"
-"  Values are shell-quoted. A command with no shell syntax (no | & ; < > ( )\n"
-"  $ ` \\ \" ' * ? [ ] { } # ~ = % ! or newline, and not a shell keyword or\n"
-"  builtin) is started directly, without a shell; otherwise it runs as\n"
+"          the same for the value of source (or --colsep column) N:\n"
+"          the Nth value of the command line, {-N} the Nth from the\n"
+"          end, nothing past the end; {0} is {}\n"
+"  {#} and {%} are placeholders too: with only those, nothing is appended.\n"
+"  Values are shell-quoted, except when the command word itself starts\n"
+"  with a placeholder (\"{}\", \"{1}\", \"my_{}\"): then the value is part of\n"
+"  the command, unquoted, as in GNU parallel. A command with no shell\n"
+"  syntax (no | & ; < > ( ) $ ` \\ \" ' * ? [ ] { } # ~ = % ! or newline,\n"
+"  and not a shell keyword or builtin) is started directly, without a\n"
+"  shell; otherwise it runs as\n"
 "  $PARALLEL_SHELL -c COMMAND (default /bin/sh). Without COMMAND each item is\n"
 "  itself run as a command.\n"
 "\n"
@@ -85,7 +93,7 @@ static const char help_text[] =
 "  -j, -P, --jobs, --max-procs N\n"
 "                      run N jobs at once (default: the number of CPUs);\n"
 "                      +N / -N: CPUs plus / minus N; N%: percent of the\n"
-"                      CPUs; 0: as many as possible\n"
+"                      CPUs; 0: as many as possible (at most 100000)\n"
 "  -k, --keep-order    write outputs in input order (jobs still run in\n"
 "                      parallel); without -k in order of completion\n"
 "  -X                  several items per command line; the word holding a\n"
@@ -96,28 +104,57 @@ static const char help_text[] =
 "                      spread the items over the job slots when the input\n"
 "                      is short)\n"
 "  -n, --max-args N    at most N items per command line\n"
+"  -N, --max-replace-args N  N items per command line, {1}..{N} naming\n"
+"                      them; words holding {} are repeated per item (as -X;\n"
+"                      -N0: one item a job, none inserted)\n"
+"  -L N                as -N N (with -m or --xargs as -n N); an item that\n"
+"                      ends in a blank goes on with the next one\n"
+"  --xargs             as many items per command line as fit (as -m, but\n"
+"                      not spread over the job slots)\n"
+"  -s, --max-chars N   a command line is shorter than N characters (at most\n"
+"                      130000, the default); one item too long: exit 255\n"
+"  -I STR              STR instead of {} (and {N}); {.} {/} ... stay\n"
+"  -q, --quote         each word of COMMAND is one argument, quoted (no\n"
+"                      shell syntax in it)\n"
+"  --shellquote        print each command line shell-quoted (once per\n"
+"                      --shellquote) instead of running it\n"
+"  -d, --delimiter D   items are separated by D (\\t \\n \\r \\0 \\NNN octal\n"
+"                      understood; more than one character allowed)\n"
+"  -r, --no-run-if-empty  skip items that are empty or only blanks\n"
 "  -0, --null          items are separated by NUL bytes, not newlines\n"
 "  --colsep REGEX      split each item into columns {1} {2} ... at REGEX\n"
-"                      (POSIX extended; \\t is a tab)\n"
+"                      (POSIX extended; \\t is a tab, \\s a blank; at most\n"
+"                      1000 characters, no stacked quantifiers like a+++ nor\n"
+"                      repetitions that expand it past 20000 atoms)\n"
 "  --tag               prefix every output line with the item and a tab\n"
-"  --dry-run           print the commands instead of running them\n"
+"  --tagstring STR     prefix every output line with STR and a tab; STR's\n"
+"                      placeholders get the values unquoted (\\t \\n ok)\n"
+"  -v, --verbose       print each command line before its output\n"
+"  -u, --ungroup       jobs write straight to eventor's stdout and stderr\n"
+"                      (outputs may mix; the joblog's Receive is 0)\n"
+"  --dry-run, --dryrun print the commands instead of running them (no\n"
+"                      joblog is written)\n"
 "  --joblog FILE       log every finished job to FILE in GNU parallel's\n"
 "                      format (Seq Host Starttime JobRuntime Send Receive\n"
 "                      Exitval Signal Command, tab-separated; a job killed\n"
 "                      for --timeout has Exitval -1); the log is rewritten\n"
-"                      unless --resume or --resume-failed is given. A line\n"
+"                      unless --resume or --resume-failed is given;\n"
+"                      --joblog +FILE appends, without a header. A line\n"
 "                      is written once the job's output is written.\n"
 "  --resume            with --joblog: skip the jobs the log lists, run the\n"
 "                      rest, append to the log\n"
 "  --resume-failed     with --joblog: also run again the jobs the log lists\n"
 "                      as failed\n"
-"  --retries N         run a failing job up to N times in all; only the\n"
+"  --retries N         run a failing job up to N times in all (0: until\n"
+"                      it succeeds, as GNU parallel); only the\n"
 "                      last try's output and log line are kept\n"
-"  --timeout SECS      kill a job running longer than SECS (decimals\n"
-"                      allowed): SIGTERM, SIGTERM after 200 ms, SIGTERM\n"
+"  --timeout SECS      kill a job running longer than SECS (decimals,\n"
+"                      or units: 0.5s 2m 1h30m 1d): SIGTERM, SIGTERM after\n"
+"                      200 ms, SIGTERM\n"
 "                      after 100 ms, SIGKILL after 50 ms, to its whole\n"
 "                      process group\n"
-"  --delay SECS        wait SECS between starting two jobs\n"
+"  --delay SECS        wait SECS between starting two jobs (units as for\n"
+"                      --timeout)\n"
 "  --halt, --halt-on-error WHEN,WHAT=N\n"
 "                      stop on a condition: WHEN is now (kill the running\n"
 "                      jobs) or soon (let them finish, start no more);\n"
@@ -130,23 +167,31 @@ static const char help_text[] =
 "  --link, --xapply    pair all sources item by item instead of combining\n"
 "  --tmpdir DIR        where outputs wait to be written (default $TMPDIR,\n"
 "                      else /tmp)\n"
+"  --env NAME          accepted: local jobs get all of eventor's environment\n"
 "  --will-cite         accepted and ignored (GNU parallel compatibility)\n"
+"  GNU parallel's other spellings work too: --dryrun --keeporder --maxprocs\n"
+"  --maxargs --col-sep --argfile --maxreplaceargs --maxchars --norunifempty\n"
+"  --shell_quote --tempdir --tag-string.\n"
 "  -h, --help          this text\n"
 "  --version           the version\n"
 "\n"
 "Each job's standard input is /dev/null; its standard output and standard\n"
 "error are kept in temporary files and written to eventor's when the job\n"
 "ends, one job at a time (never interleaved). A job runs in a process group\n"
-"of its own and is killed if eventor itself dies.\n"
+"of its own and is killed if eventor itself dies. Its environment is\n"
+"eventor's with PARALLEL_SEQ ({#}), PARALLEL_JOBSLOT ({%}),\n"
+"PARALLEL_JOBSLOT0 ({%} - 1) and PARALLEL_PID (eventor's pid) set.\n"
 "\n"
-"Signals: the first SIGINT or SIGTERM stops starting jobs and lets the\n"
-"running ones finish; a second one kills them. A summary is printed.\n"
+"Signals: the first SIGINT, SIGTERM or SIGHUP stops starting jobs and lets\n"
+"the running ones finish; a second one kills them. A summary is printed.\n"
+"After SIGINT or SIGTERM the exit status is 255, as GNU parallel's.\n"
 "\n"
 "Exit status: 0 if every job succeeded; 1-100 the number of jobs that\n"
 "failed; 101 more than 100 failed; with --halt ...,fail=1 the exit status\n"
 "of the failing job (128+signal if it was killed); with fail=P% the\n"
 "percentage of jobs that failed; 255 on bad options, unreadable input and\n"
-"other errors.\n"
+"other errors (a SIGINT or SIGTERM included); --halt ...,done=N (N > 1)\n"
+"reached before any job failed: 101, as GNU parallel.\n"
 "\n"
 "Plugin mode: eventor --plugin LIB.so:FN [OPTIONS] [FILE]\n"
 "  Runs the C function FN of the shared object LIB.so (a path; ./ for the\n"
@@ -185,156 +230,13 @@ void opts_help(FILE *f)
     fputs(help_text, f);
 }
 
-static int isdigit_str(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
-}
-
-/* Parse a non-negative decimal number of seconds into milliseconds. */
-static int parse_secs(const char *s, int64_t *ms)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (errno || end == s || *end || !(d >= 0) || d > 1e9)
-        return -1;
-    *ms = (int64_t)(d * 1000 + 0.5);
-    return 0;
-}
-
-static int parse_long(const char *s, long *v)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    if (errno || end == s || *end)
-        return -1;
-    *v = x;
-    return 0;
-}
-
-static int parse_jobs(const char *s, long *jobs)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long v;
-    size_t len = strlen(s);
-    if (cpus < 1)
-        cpus = 1;
-    if (len > 1 && s[len - 1] == '%') {
-        char buf[32];
-        if (len > sizeof buf)
-            return -1;
-        memcpy(buf, s, len - 1);
-        buf[len - 1] = 0;
-        if (parse_long(buf, &v) < 0 || v < 0)
-            return -1;
-        v = cpus * v / 100;
-    } else if (s[0] == '+' || s[0] == '-') {
-        if (parse_long(s + 1, &v) < 0 || v < 0 || !isdigit_str(s + 1))
-            return -1;
-        v = s[0] == '+' ? cpus + v : cpus - v;
-    } else {
-        if (parse_long(s, &v) < 0 || v < 0)
-            return -1;
-        if (v == 0)
-            v = 100000; /* "as many as possible": fds set the real bound */
-    }
-    *jobs = v < 1 ? 1 : v;
-    return 0;
-}
-
-static int parse_halt(struct opts *o, const char *s)
-{
-    if (!strcmp(s, "0") || !strcmp(s, "never")) {
-        o->halt_when = HALT_NEVER;
-        return 0;
-    }
-    if (!strcmp(s, "1") || !strcmp(s, "2")) {
-        o->halt_when = s[0] == '1' ? HALT_SOON : HALT_NOW;
-        o->halt_kind = HALT_FAIL;
-        o->halt_count = 1;
-        return 0;
-    }
-    const char *comma = strchr(s, ',');
-    if (!comma)
-        return -1;
-    size_t wl = (size_t)(comma - s);
-    if (wl == 3 && !strncmp(s, "now", 3))
-        o->halt_when = HALT_NOW;
-    else if (wl == 4 && !strncmp(s, "soon", 4))
-        o->halt_when = HALT_SOON;
-    else
-        return -1;
-    const char *what = comma + 1, *eq = strchr(what, '=');
-    if (!eq)
-        return -1;
-    size_t kl = (size_t)(eq - what);
-    if (kl == 4 && !strncmp(what, "fail", 4))
-        o->halt_kind = HALT_FAIL;
-    else if (kl == 7 && !strncmp(what, "success", 7))
-        o->halt_kind = HALT_SUCCESS;
-    else if (kl == 4 && !strncmp(what, "done", 4))
-        o->halt_kind = HALT_DONE;
-    else
-        return -1;
-    const char *n = eq + 1;
-    size_t nl = strlen(n);
-    long v;
-    if (nl > 1 && n[nl - 1] == '%') {
-        char buf[16];
-        if (nl > sizeof buf)
-            return -1;
-        memcpy(buf, n, nl - 1);
-        buf[nl - 1] = 0;
-        if (!isdigit_str(buf) || parse_long(buf, &v) < 0 || v < 1 || v > 100)
-            return -1;
-        o->halt_pct = v / 100.0;
-        o->halt_count = 0;
-    } else {
-        if (!isdigit_str(n) || parse_long(n, &v) < 0 || v < 1)
-            return -1;
-        o->halt_count = v;
-    }
-    return 0;
-}
-
-static int compile_colsep(struct opts *o, const char *re)
-{
-    /* GNU parallel takes a Perl regex; translate the escapes people use. */
-    size_t len = strlen(re);
-    char *buf = malloc(len * 6 + 1), *w = buf; /* \s grows sixfold */
-    if (!buf)
-        return -1;
-    for (const char *p = re; *p; p++) {
-        if (p[0] == '\\' && p[1] == 't') {
-            *w++ = '\t';
-            p++;
-        } else if (p[0] == '\\' && p[1] == 's') {
-            w = stpcpy(w, "[[:space:]]");
-            p++;
-        } else {
-            *w++ = *p;
-        }
-    }
-    *w = 0;
-    int rc = regcomp(&o->colsep, buf, REG_EXTENDED);
-    free(buf);
-    if (rc)
-        return -1;
-    o->have_colsep = 1;
-    return 0;
-}
-
 enum {
     O_JOBS = 1, O_KEEP, O_X, O_M, O_MAXARGS, O_NULL, O_COLSEP, O_TAG, O_DRY,
     O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_RETRIES, O_TIMEOUT, O_DELAY,
     O_HALT, O_BAR, O_ETA, O_LINK, O_TMPDIR, O_CITE, O_HELP, O_VERSION,
-    O_ARGFILE,
+    O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
+    O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_ENV, O_VERBOSE, O_UNGROUP,
+    O_TAGSTRING,
 };
 
 static const struct optdef {
@@ -357,6 +259,22 @@ static const struct optdef {
     {"xapply", 0, 0, O_LINK},           {"tmpdir", 0, 1, O_TMPDIR},
     {"will-cite", 0, 0, O_CITE},        {"help", 'h', 0, O_HELP},
     {"version", 0, 0, O_VERSION},       {"arg-file", 'a', 1, O_ARGFILE},
+    {"max-replace-args", 'N', 1, O_MAXREPL},
+    {"quote", 'q', 0, O_QUOTE},         {"shellquote", 0, 0, O_SHELLQUOTE},
+    {"shell-quote", 0, 0, O_SHELLQUOTE}, {NULL, 'I', 1, O_REPLACE},
+    {"delimiter", 'd', 1, O_DELIM},     {"no-run-if-empty", 'r', 0, O_NOEMPTY},
+    {"xargs", 0, 0, O_XARGS},           {"max-chars", 's', 1, O_MAXCHARS},
+    {NULL, 'L', 1, O_L},
+    {"env", 0, 1, O_ENV},               {"verbose", 'v', 0, O_VERBOSE},
+    {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
+    {"tag-string", 0, 1, O_TAGSTRING},
+    /* GNU parallel's other spellings */
+    {"dryrun", 0, 0, O_DRY},            {"keeporder", 0, 0, O_KEEP},
+    {"maxprocs", 0, 1, O_JOBS},         {"maxargs", 0, 1, O_MAXARGS},
+    {"col-sep", 0, 1, O_COLSEP},        {"argfile", 0, 1, O_ARGFILE},
+    {"maxreplaceargs", 0, 1, O_MAXREPL}, {"maxchars", 0, 1, O_MAXCHARS},
+    {"norunifempty", 0, 0, O_NOEMPTY},  {"shell_quote", 0, 0, O_SHELLQUOTE},
+    {"tempdir", 0, 1, O_TMPDIR},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -380,49 +298,100 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
 {
     switch (d->id) {
     case O_JOBS:
-        if (parse_jobs(val, &o->jobs) < 0)
+        if (optval_jobs(val, &o->jobs) < 0)
             goto bad;
         break;
     case O_KEEP: o->keep_order = 1; break;
     case O_X: o->xmode = 'X'; o->spread = 1; break;
-    case O_M: o->xmode = 'm'; o->spread = 1; break;
+    case O_M: o->xmode = 'm'; o->spread = 1; o->xargs = 1; break;
     case O_MAXARGS:
-        if (parse_long(val, &o->max_args) < 0 || o->max_args < 1)
+        if (optval_long(val, &o->max_args) < 0 || o->max_args < 1)
             goto bad;
         break;
-    case O_NULL: o->null_sep = 1; break;
+    case O_NULL:
+        o->null_sep = 1;
+        if (optval_delim(o, "\\0") < 0)
+            return -1;
+        break;
+    case O_MAXREPL: /* -N: like -X for the words, N values a line */
+        if (optval_count(val, 0, &o->max_args) < 0)
+            goto bad;
+        o->no_args = o->max_args == 0;
+        o->max_args += o->no_args;
+        o->context = 2; /* even with -m or --xargs */
+        break;
+    case O_L:
+        if (optval_count(val, 1, &o->max_args) < 0)
+            goto bad;
+        o->line_continues = 1;
+        o->context = 1;
+        break;
+    case O_QUOTE: o->quote_all = 1; break;
+    case O_SHELLQUOTE: o->shellquote++; break;
+    case O_REPLACE:
+        if (!*val)
+            goto bad;
+        o->replace_str = strcmp(val, "{}") ? val : NULL;
+        break;
+    case O_DELIM:
+        if (!*val || optval_delim(o, val) < 0)
+            goto bad;
+        break;
+    case O_NOEMPTY: o->no_empty = 1; break;
+    case O_XARGS: o->xargs = 1; break;
+    case O_MAXCHARS:
+        if (optval_count(val, 1, &o->max_chars) < 0 || o->max_chars > 130000) {
+            cli_error("invalid value for %s: '%s' (1 to 130000)", name, val);
+            return -1;
+        }
+        break;
     case O_COLSEP:
         if (o->have_colsep)
             regfree(&o->colsep);
         o->have_colsep = 0;
-        if (!*val || compile_colsep(o, val) < 0)
+        if (!*val)
             goto bad;
+        switch (optval_colsep(o, val)) {
+        case -1: goto bad;
+        case -2: return -1;
+        }
         break;
     case O_TAG: o->tag = 1; break;
     case O_DRY: o->dry_run = 1; break;
     case O_JOBLOG:
+        o->joblog_append = val[0] == '+';
+        o->joblog = val + o->joblog_append;
+        if (!*o->joblog)
+            goto bad;
+        break;
+    case O_ENV: /* local jobs inherit the whole environment anyway */
         if (!*val)
             goto bad;
-        o->joblog = val;
+        break;
+    case O_VERBOSE: o->verbose = 1; break;
+    case O_UNGROUP: o->ungroup = 1; break;
+    case O_TAGSTRING:
+        free((char *)o->tagstring);
+        o->tagstring = NULL; /* '': no tag, as GNU parallel's "" is false */
+        if (*val && !(o->tagstring = optval_escapes(val, NULL)))
+            return -1;
         break;
     case O_RESUME: o->resume = 1; break;
     case O_RESUME_FAILED: o->resume_failed = 1; break;
     case O_RETRIES:
-        if (parse_long(val, &o->retries) < 0 || o->retries < 0)
+        if (optval_long(val, &o->retries) < 0 || o->retries < 0)
             goto bad;
-        if (o->retries == 0)
-            o->retries = 1;
         break;
     case O_TIMEOUT:
-        if (parse_secs(val, &o->timeout_ms) < 0 || o->timeout_ms == 0)
+        if (optval_secs(val, &o->timeout_ms) < 0 || o->timeout_ms == 0)
             goto bad;
         break;
     case O_DELAY:
-        if (parse_secs(val, &o->delay_ms) < 0)
+        if (optval_secs(val, &o->delay_ms) < 0)
             goto bad;
         break;
     case O_HALT:
-        if (parse_halt(o, val) < 0)
+        if (optval_halt(o, val) < 0)
             goto bad;
         break;
     case O_BAR: o->bar = 1; break;
@@ -516,6 +485,23 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
     return 0;
 }
 
+/* GNU parallel's {= perl =} (across words too): refused, never run as
+ * text. */
+static int has_perl_expr(const struct opts *o)
+{
+    int open = 0;
+    for (size_t i = 0; i <= o->cmd.n; i++) {
+        const char *w = i < o->cmd.n ? o->cmd.v[i] : o->tagstring;
+        for (const char *p = w; p && *p; p++) {
+            if (p[0] == '{' && p[1] == '=')
+                open = 1, p++;
+            else if (open && p[0] == '=' && p[1] == '}')
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int opts_parse(struct opts *o, int argc, char **argv)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -545,16 +531,13 @@ int opts_parse(struct opts *o, int argc, char **argv)
         const char *sep = argv[i++];
         int is_file = strlen(sep) >= 4 && sep[3] == ':';
         int linked = sep[strlen(sep) - 1] == '+';
-        if (linked && o->nsrc == 0) {
-            cli_error("%s needs a source before it", sep);
-            return -1;
-        }
+        /* a first :::+ has nothing to link to: GNU takes it as ::: */
         if (!is_file && add_source(o, 0, NULL, linked) < 0)
             goto nomem;
         int any = 0;
         for (; i < argc && !is_sep(argv[i]); i++, any++) {
             if (is_file) {
-                if (add_source(o, 1, argv[i], any ? 0 : linked) < 0)
+                if (add_source(o, 1, argv[i], linked) < 0) /* each file */
                     goto nomem;
             } else {
                 char *dup = strdup(argv[i]);
@@ -567,12 +550,23 @@ int opts_parse(struct opts *o, int argc, char **argv)
             return -1;
         }
     }
+    if (has_perl_expr(o)) {
+        cli_error("{= perl expression =} is not supported (use {} {.} {/} "
+                  "... or a shell command)");
+        return -1;
+    }
     if ((o->resume || o->resume_failed) && !o->joblog) {
         cli_error("--resume and --resume-failed need --joblog FILE");
         return -1;
     }
-    if (o->max_args && !o->xmode)
-        o->xmode = 'm'; /* GNU parallel: -n N alone behaves as -m -n N */
+    /* GNU parallel: -N and -L repeat the words as -X does, unless -m or
+     * --xargs is given; -n N alone behaves as -m -n N. */
+    if ((o->context && !o->xargs && !o->xmode) || o->context == 2)
+        o->xmode = 'X';
+    if ((o->max_args || o->xargs) && !o->xmode)
+        o->xmode = 'm';
+    if (o->shellquote)
+        o->dry_run = 1; /* it prints the quoted command lines */
     return 0;
 nomem:
     cli_error("out of memory");
@@ -587,5 +581,7 @@ void opts_free(struct opts *o)
     free(o->cmd.v); /* the words are argv's */
     if (o->have_colsep)
         regfree(&o->colsep);
+    free(o->delim);
+    free((char *)o->tagstring);
     memset(o, 0, sizeof *o);
 }

@@ -87,7 +87,7 @@ static void tmpfile_release(int *fd, long long size)
 {
     if (*fd < 0)
         return;
-    if (npool < pool_cap && (size == 0 || ftruncate(*fd, 0) == 0))
+    if (npool < pool_cap && !O->ungroup && (size == 0 || ftruncate(*fd, 0) == 0))
         pool[npool++] = *fd;
     else
         close(*fd);
@@ -167,11 +167,15 @@ static void emit(struct job *j)
         if (O->dry_run) {
             write_all(1, j->cmd, strlen(j->cmd));
             write_all(1, "\n", 1);
+        } else if (O->ungroup) {
+            joblog_write(j);
         } else if (!j->killed) {
+            progress_hide();
             if (j->out_fd >= 0)
                 copy_out(j->out_fd, j->out_bytes, 1, j->tag);
             if (j->err_fd >= 0)
                 copy_out(j->err_fd, j->err_bytes, 2, j->tag);
+            progress_show();
             joblog_write(j);
         }
     }

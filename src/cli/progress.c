@@ -1,6 +1,8 @@
 /* --bar and --eta: progress on stderr, redrawn at most ten times a second
  * and once at the end. Both need the number of jobs, so the input is read
- * whole first when either is asked for (as GNU parallel does). */
+ * whole first when either is asked for (as GNU parallel does). On a
+ * terminal the line is erased before a job's output and drawn again after
+ * it, so output never lands behind the bar. */
 #include "cli.h"
 
 #include <eventor.h>
@@ -10,6 +12,9 @@
 static int bar, eta;
 static long total;
 static int64_t t0, last;
+static int tty, drawn;          /* stderr is a terminal; the line is up */
+static uint64_t l_done, l_failed; /* the last state drawn */
+static int l_running;
 
 void progress_start(const struct opts *o, long n)
 {
@@ -17,6 +22,7 @@ void progress_start(const struct opts *o, long n)
     eta = o->eta;
     total = n;
     t0 = last = evt_now();
+    tty = (bar || eta) && isatty(2);
     if (eta)
         fprintf(stderr, "\nComputers / CPU cores / Max jobs to run\n"
                         "1:local / %ld / %ld\n\n", sysconf(_SC_NPROCESSORS_ONLN),
@@ -25,6 +31,10 @@ void progress_start(const struct opts *o, long n)
 
 static void draw(uint64_t done, uint64_t failed, int running)
 {
+    l_done = done;
+    l_failed = failed;
+    l_running = running;
+    drawn = 1;
     double secs = (evt_now() - t0) / 1000.0;
     long left = total - (long)done;
     double avg = done ? secs / (double)done : 0;
@@ -55,6 +65,20 @@ void progress_update(uint64_t done, uint64_t failed, int running)
         return;
     last = now;
     draw(done, failed, running);
+}
+
+void progress_hide(void)
+{
+    if (tty && drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}
+
+void progress_show(void)
+{
+    if (tty && drawn)
+        draw(l_done, l_failed, l_running);
 }
 
 void progress_end(void)

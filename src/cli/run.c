@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <eventor.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -34,9 +35,11 @@ static struct run {
     int stop;              /* start no more jobs */
     int killing;           /* running jobs are being killed */
     int halt_exit;         /* exit status decided by --halt, or -1 */
-    int signals;           /* SIGINT/SIGTERM received */
+    int signals;           /* SIGINT/SIGTERM/SIGHUP received */
+    int interrupted;       /* a SIGINT or SIGTERM among them */
     int input_error;
     evt_co_t *producer;
+    struct tmpl *tagt;     /* --tagstring's template */
 } R;
 
 double wall_now(void)
@@ -142,8 +145,8 @@ static void account(struct job *j)
     } else if (R.halt_exit < 0) {
         if (o->halt_pct)
             R.halt_exit = pct_failed();
-        else
-            R.halt_exit = R.failed > 101 ? 101 : (int)R.failed;
+        else /* GNU parallel's min(undef, 101): 101 when none failed */
+            R.halt_exit = R.failed > 101 || !R.failed ? 101 : (int)R.failed;
         if (o->halt_count == 1)
             R.halt_exit = j->exitval ? j->exitval : j->sig ? j->sig + 128 : 0;
     }
@@ -167,9 +170,12 @@ static long long file_size(int fd)
 static void *job_main(void *arg)
 {
     struct job *j = arg;
+    j->proc.envp = jobenv_build(j->seq, j->slot); /* NULL: eventor's own */
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
         j->start = wall_now();
+        if (R.o->verbose) /* -v: the command line with its output */
+            dprintf(j->out_fd, "%s\n", j->cmd);
         if (proc_start(&j->proc, j->argv, j->cmd, R.o->shell, j->out_fd,
                        j->err_fd) < 0) {
             dprintf(j->err_fd, "eventor: cannot start %s: %s\n", j->cmd,
@@ -195,13 +201,18 @@ static void *job_main(void *arg)
         if (timed_out)
             j->exitval = -1;
         j->runtime = (evt_now() - t0) / 1000.0;
-        if (!(j->exitval || j->sig) || try >= R.o->retries || R.stop)
+        if (!(j->exitval || j->sig) || (R.o->retries && try >= R.o->retries) ||
+            R.stop)
             break;
         if (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0)
             break; /* keep this try's output rather than mix two */
     }
-    j->out_bytes = file_size(j->out_fd);
-    j->err_bytes = file_size(j->err_fd);
+    free(j->proc.envp);
+    j->proc.envp = NULL;
+    if (!R.o->ungroup) { /* -u: nothing of it is eventor's to copy */
+        j->out_bytes = file_size(j->out_fd);
+        j->err_bytes = file_size(j->err_fd);
+    }
     if (!j->killed)
         account(j);
     else
@@ -257,10 +268,10 @@ static size_t fill_line(struct record **recs, size_t *cap)
     static int spread_done;
     static long max_args;
     const struct opts *o = R.o;
-    size_t n = 0;
+    size_t n = 0, len = 0, limit = o->max_chars ? (size_t)o->max_chars
+                                                : MAX_LINE;
     if (!max_args)
         max_args = o->xmode ? o->max_args : 1;
-    size_t len = tmpl_base_length(R.t);
     for (;;) {
         if (max_args && n >= (size_t)max_args)
             break;
@@ -274,15 +285,35 @@ static size_t fill_line(struct record **recs, size_t *cap)
         }
         if (!next_record(&(*recs)[n]))
             break;
-        size_t add = o->xmode ? tmpl_record_length(R.t, &(*recs)[n]) : 0;
-        if (n > 0 && len + add >= MAX_LINE) {
-            unget_record(&(*recs)[n]);
-            break;
+        if (n == 0 && (o->xmode || o->max_chars)) {
+            len = tmpl_line_length(R.t, *recs, 1);
+            if (o->max_chars && len >= limit) { /* GNU parallel's error */
+                char *v = tmpl_tag(*recs, 1);
+                cli_error("Command line too long (%zu >= %zu) at input: %s",
+                          len, limit, v ? v : "");
+                free(v);
+                record_free(&(*recs)[0]);
+                R.input_error = 1;
+                R.stop = 1;
+                return 0;
+            }
+        } else if (n > 0) {
+            size_t add = tmpl_record_length(R.t, &(*recs)[n]);
+            if (len + add >= limit) {
+                unget_record(&(*recs)[n]);
+                break;
+            }
+            len += add;
         }
-        len += add;
         n++;
     }
-    /* -X/-m at end of input: spread what there is over the job slots */
+    /* -X/-m at end of input: spread what there is over the job slots. A
+     * full line looks one record ahead for the end, as GNU parallel's. */
+    if (o->spread && !spread_done && !input_eof && nheld == 0 && n > 1) {
+        struct record peek;
+        if (next_record(&peek))
+            unget_record(&peek);
+    }
     if (o->spread && !spread_done && input_eof && nheld == 0 && n > 1) {
         spread_done = 1;
         long per = (long)((n + (size_t)o->jobs - 1) / (size_t)o->jobs);
@@ -293,6 +324,20 @@ static size_t fill_line(struct record **recs, size_t *cap)
                 break;
     }
     return n;
+}
+
+/* --tag and --tagstring: the job's tag (values unquoted). */
+static int job_tag(struct job *j, const struct record *recs, size_t n)
+{
+    char **argv = NULL;
+    if (R.tagt) {
+        int rc = tmpl_expand(R.tagt, recs, n, j->seq, j->slot, &j->tag, &argv);
+        argv_free(argv);
+        return rc;
+    }
+    if (R.o->tag && !(j->tag = tmpl_tag(recs, n)))
+        return -1;
+    return 0;
 }
 
 static void *produce(void *arg)
@@ -330,7 +375,7 @@ static void *produce(void *arg)
             last_start = evt_now();
             j->slot = R.free_slot[--R.nfree];
             if (tmpl_expand(R.t, recs, n, seq, j->slot, &j->cmd, &j->argv) < 0 ||
-                (o->tag && !(j->tag = tmpl_tag(recs, n)))) {
+                job_tag(j, recs, n) < 0) {
                 job_free(j);
                 goto nomem;
             }
@@ -346,7 +391,10 @@ static void *produce(void *arg)
             output_done(j);
             continue;
         }
-        if (output_tmpfiles(&j->out_fd, &j->err_fd) < 0) {
+        if (o->ungroup) { /* -u: the job writes where eventor does */
+            j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+            j->err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+        } else if (output_tmpfiles(&j->out_fd, &j->err_fd) < 0) {
             R.input_error = 1;
             R.free_slot[R.nfree++] = j->slot;
             evt_sem_release(R.slots);
@@ -387,6 +435,7 @@ static void *watch_signals(void *arg)
         if (evt_read(fd, &si, sizeof si, -1) != (ssize_t)sizeof si)
             return NULL;
         const char *name = sigabbrev_np((int)si.ssi_signo);
+        R.interrupted |= si.ssi_signo != SIGHUP;
         if (++R.signals == 1) {
             R.stop = 1;
             if (R.producer)
@@ -423,6 +472,14 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
     }
     for (long s = o->jobs; s >= 1; s--)
         R.free_slot[R.nfree++] = (int)s;
+    if (o->tagstring && !(R.tagt = tmpl_compile_tag(o))) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    if (jobenv_init() < 0) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
     if (o->bar || o->eta || o->halt_pct) {
         R.total = input_count_all(in);
         if (R.total < 0)
@@ -447,8 +504,9 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
                 R.killing ? "the running ones killed, no more started"
                           : "no more started");
     }
-    if (R.input_error)
-        return CLI_EXIT_ERROR;
+    tmpl_free(R.tagt);
+    if (R.input_error || R.interrupted)
+        return CLI_EXIT_ERROR; /* GNU parallel's status after INT, TERM */
     if (R.halt_exit >= 0)
         return R.halt_exit;
     if (o->halt_pct && o->halt_kind == HALT_FAIL && R.total > 0)

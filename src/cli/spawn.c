@@ -60,6 +60,7 @@ int spawn_init(long jobs)
 struct spawn_args {
     const char *path;
     char **argv;
+    char **envp;
     int out_fd, err_fd;
     struct proc *p;
 };
@@ -78,7 +79,7 @@ static _Noreturn void child(const struct spawn_args *a)
         dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0)
         _exit(127);
     sigprocmask(SIG_SETMASK, &child_mask, NULL);
-    execve(a->path, a->argv, environ);
+    execve(a->path, a->argv, a->envp);
     int e = errno; /* the job's stderr is the temp file by now */
     const char *why = e == ENOENT ? "command not found" : strerrordesc_np(e);
     struct iovec v[] = {{"eventor: ", 9},
@@ -176,6 +177,7 @@ int proc_start(struct proc *p, char **argv, const char *cmd,
 {
     char *sh_argv[] = {(char *)shell, "-c", (char *)cmd, NULL};
     struct spawn_args a = {.argv = argv ? argv : sh_argv,
+                           .envp = p->envp ? p->envp : environ,
                            .out_fd = out_fd, .err_fd = err_fd, .p = p};
     a.path = argv ? resolve(argv[0]) : shell;
     evt_future_t *f = evt_threadpool_submit(spawners, spawn_task, &a);

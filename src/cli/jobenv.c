@@ -1,0 +1,55 @@
+/* The environment of a job: eventor's own, plus GNU parallel's variables
+ * for it (PARALLEL_SEQ, PARALLEL_JOBSLOT, PARALLEL_JOBSLOT0, PARALLEL_PID).
+ * Built per job on the main thread, handed to execve by the spawner. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char **base;  /* environ without the variables set here */
+static size_t nbase;
+
+static int ours(const char *e)
+{
+    static const char *const names[] = {"PARALLEL_SEQ=", "PARALLEL_JOBSLOT=",
+                                        "PARALLEL_JOBSLOT0=", "PARALLEL_PID="};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strncmp(e, names[i], strlen(names[i])))
+            return 1;
+    return 0;
+}
+
+int jobenv_init(void)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    base = malloc((n + 1) * sizeof *base);
+    if (!base)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!ours(environ[i]))
+            base[nbase++] = environ[i];
+    return 0;
+}
+
+char **jobenv_build(uint64_t seq, int slot)
+{
+    enum { NVARS = 4, VARLEN = 48 };
+    char **env = malloc((nbase + NVARS + 1) * sizeof *env + NVARS * VARLEN);
+    if (!env)
+        return NULL;
+    char *buf = (char *)(env + nbase + NVARS + 1);
+    memcpy(env, base, nbase * sizeof *env);
+    for (int i = 0; i < NVARS; i++)
+        env[nbase + (size_t)i] = buf + i * VARLEN;
+    snprintf(env[nbase], VARLEN, "PARALLEL_SEQ=%llu", (unsigned long long)seq);
+    snprintf(env[nbase + 1], VARLEN, "PARALLEL_JOBSLOT=%d", slot);
+    snprintf(env[nbase + 2], VARLEN, "PARALLEL_JOBSLOT0=%d", slot - 1);
+    snprintf(env[nbase + 3], VARLEN, "PARALLEL_PID=%ld", (long)getpid());
+    env[nbase + NVARS] = NULL;
+    return env;
+}
