@@ -559,6 +559,11 @@ int evt_cancel(evt_co_t *co)
     return 0;
 }
 
+int evt_sched_active(void)
+{
+    return evt__tls_sched != NULL;
+}
+
 evt_co_t *evt_self(void)
 {
     evt__sched_t *s = evt__sched();

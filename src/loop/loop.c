@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,7 +174,10 @@ int evt__loop_poll(evt__sched_t *s, int timeout_ms)
         if (timeout_ms > 0) {
             struct timespec ts = {timeout_ms / 1000,
                                   (long)(timeout_ms % 1000) * 1000000L};
-            while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            /* Raw: the hook layer interposes nanosleep, and would park
+             * this very coroutine again from inside its own scheduler. */
+            while (syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts,
+                           &ts) < 0 && errno == EINTR)
                 ;
         }
         return 0;
