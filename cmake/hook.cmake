@@ -65,4 +65,22 @@ if(EVT_HOOK_CURL_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/examples/monkey_cr
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/examples)
   target_link_libraries(example_monkey_crawler PRIVATE eventor_hook eventor_shared
     PkgConfig::EVT_HOOK_CURL)
+  if(EVT_TESTS)
+    add_test(NAME example_monkey_crawler COMMAND sh
+      ${CMAKE_CURRENT_SOURCE_DIR}/tests/hook/monkey_crawler.sh
+      $<TARGET_FILE:example_monkey_crawler> $<TARGET_FILE:hook_http_server>)
+    set_tests_properties(example_monkey_crawler PROPERTIES TIMEOUT 60)
+    # The same program linked without the hooks, given them by LD_PRELOAD
+    # (sanitizer runtimes must come first: not under them).
+    if(NOT EVT_SANITIZE AND NOT EVT_TSAN)
+      add_executable(monkey_crawler_plain examples/monkey_crawler.c)
+      target_link_libraries(monkey_crawler_plain PRIVATE eventor_shared
+        PkgConfig::EVT_HOOK_CURL)
+      add_test(NAME example_monkey_crawler_preload COMMAND sh
+        ${CMAKE_CURRENT_SOURCE_DIR}/tests/hook/monkey_crawler.sh
+        $<TARGET_FILE:monkey_crawler_plain> $<TARGET_FILE:hook_http_server>)
+      set_tests_properties(example_monkey_crawler_preload PROPERTIES TIMEOUT 60
+        ENVIRONMENT "LD_PRELOAD=$<TARGET_FILE:eventor_hook>")
+    endif()
+  endif()
 endif()

@@ -5,6 +5,8 @@
 set -eu
 what=${1:-test}
 pkgs="cmake gcc make pkg-config libcriterion-dev valgrind parallel"
+# The hook layer's proofs: libcurl easy, hiredis against redis-server.
+pkgs="$pkgs libcurl4-openssl-dev libhiredis-dev redis-server"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""
