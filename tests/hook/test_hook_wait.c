@@ -156,16 +156,3 @@ Test(hook_wait, cancel_ends_a_hooked_sleep)
     cr_assert_eq(evt_cancel(s), 0);
     cr_assert_eq(join_int(s), ECANCELED);
 }
-
-Test(hook_wait, hooks_off_makes_a_sleep_block_the_thread)
-{
-    int ticks = 0;
-    cr_assert_eq(evt_hook_enable(0), 1);
-    int zero = 0;
-    evt_co_t *n = evt_spawn(nap, &zero);
-    evt_yield(); /* n sleeps in libc, the thread with it */
-    cr_assert_eq(evt_hook_enable(1), 0);
-    ticks = evt_co_done(n);
-    cr_assert_eq(ticks, 1, "the sleep parked although hooks were off");
-    cr_assert_eq(join_int(n), 0);
-}
