@@ -21,6 +21,7 @@ install(FILES ${CMAKE_BINARY_DIR}/eventor-hook.pc
 
 pkg_check_modules(EVT_HOOK_CURL IMPORTED_TARGET libcurl)
 pkg_check_modules(EVT_HOOK_HIREDIS IMPORTED_TARGET hiredis)
+pkg_check_modules(EVT_HOOK_PQ IMPORTED_TARGET libpq)
 
 # The test server of the libcurl proofs, also where benchmarks are off.
 add_executable(hook_http_server bench/bench_http_server.c)
@@ -44,6 +45,12 @@ if(EVT_TESTS)
         continue()
       endif()
       set(libs PkgConfig::EVT_HOOK_HIREDIS)
+    elseif(name STREQUAL "test_hook_pq")
+      if(NOT EVT_HOOK_PQ_FOUND)
+        message(WARNING "libpq not found: ${name} is not built (scripts/install-deps.sh)")
+        continue()
+      endif()
+      set(libs PkgConfig::EVT_HOOK_PQ)
     endif()
     add_executable(${name} ${src})
     target_include_directories(${name} PRIVATE src)

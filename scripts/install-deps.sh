@@ -5,8 +5,9 @@
 set -eu
 what=${1:-test}
 pkgs="cmake gcc make pkg-config libcriterion-dev valgrind parallel"
-# The hook layer's proofs: libcurl easy, hiredis against redis-server.
-pkgs="$pkgs libcurl4-openssl-dev libhiredis-dev redis-server"
+# The hook layer's proofs: libcurl easy, hiredis against redis-server,
+# libpq against PostgreSQL.
+pkgs="$pkgs libcurl4-openssl-dev libhiredis-dev redis-server libpq-dev postgresql"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""
