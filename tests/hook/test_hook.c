@@ -5,6 +5,7 @@
 #include "hook_test.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/syscall.h>
 
 #ifndef SYS_epoll_wait /* aarch64 has only epoll_pwait */
@@ -91,15 +92,17 @@ Test(hook, forked_child_parks_on_its_own_reactor)
     close(sv[1]);
 }
 
-static volatile sig_atomic_t got_signal;
+static atomic_int got_signal; /* lock-free: safe in a handler */
 static pthread_t main_thread;
 static pid_t main_tid;
 static int sv2[2];
 
 static void on_usr1(int sig)
 {
+    int saved = errno;
     (void)sig;
-    got_signal = 1;
+    atomic_store(&got_signal, 1);
+    errno = saved;
 }
 
 static void *signal_then_write(void *arg)

@@ -42,6 +42,8 @@ static void teardown(void)
     evt_close(pp[1]);
 }
 
+TestSuite(poll, .init = setup, .fini = teardown);
+
 static void *poller(void *arg)
 {
     int64_t deadline = *(int64_t *)arg;
@@ -55,7 +57,7 @@ static void *feeder(void *arg)
     return (void *)(intptr_t)(write(pp[1], "x", 1) == 1 ? 0 : errno);
 }
 
-Test(poll, parks_until_one_of_several_fires, .init = setup, .fini = teardown)
+Test(poll, parks_until_one_of_several_fires)
 {
     int64_t forever = -1;
     evt_co_t *p = evt_spawn(poller, &forever);
@@ -67,7 +69,7 @@ Test(poll, parks_until_one_of_several_fires, .init = setup, .fini = teardown)
     cr_assert_eq(fds[2].revents, 0);
 }
 
-Test(poll, deadline_gives_zero, .init = setup, .fini = teardown)
+Test(poll, deadline_gives_zero)
 {
     int64_t d = evt_now() + 30;
     cr_assert_eq(join_int(evt_spawn(poller, &d)), 0);
@@ -75,7 +77,7 @@ Test(poll, deadline_gives_zero, .init = setup, .fini = teardown)
     cr_assert_eq(evt_poll(fds, 3, 0), 0);
 }
 
-Test(poll, writable_and_hangup_show_at_once, .init = setup, .fini = teardown)
+Test(poll, writable_and_hangup_show_at_once)
 {
     struct pollfd w = {.fd = sv[1], .events = POLLOUT};
     cr_assert_eq(evt_poll(&w, 1, -1), 1);
@@ -87,7 +89,7 @@ Test(poll, writable_and_hangup_show_at_once, .init = setup, .fini = teardown)
     cr_assert(fds[1].revents & POLLHUP);
 }
 
-Test(poll, regular_file_is_ready_at_once, .init = setup, .fini = teardown)
+Test(poll, regular_file_is_ready_at_once)
 {
     FILE *f = tmpfile();
     cr_assert_not_null(f);
@@ -104,8 +106,7 @@ static void *closer(void *arg)
     return (void *)(intptr_t)evt_close(sv[0]);
 }
 
-Test(poll, fd_closed_while_waited_on_shows_pollnval, .init = setup,
-     .fini = teardown)
+Test(poll, fd_closed_while_waited_on_shows_pollnval)
 {
     int64_t forever = -1;
     evt_co_t *p = evt_spawn(poller, &forever);
@@ -116,7 +117,7 @@ Test(poll, fd_closed_while_waited_on_shows_pollnval, .init = setup,
     sv[0] = -1;
 }
 
-Test(poll, cancel_gives_ecanceled, .init = setup, .fini = teardown)
+Test(poll, cancel_gives_ecanceled)
 {
     int64_t forever = -1;
     evt_co_t *p = evt_spawn(poller, &forever);
