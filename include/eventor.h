@@ -112,6 +112,12 @@ int evt_co_done(const evt_co_t *co);
 /* 1 when the calling coroutine has been cancelled, else 0. */
 int evt_cancelled(void);
 
+/* 1 when the calling thread has a scheduler (an evt_* call of this thread
+ * made one), else 0; never makes one. Code that parks only where parking
+ * is possible (the hook layer) asks this: the thread's own stack is then
+ * its main coroutine, and parking it lets the others run. */
+int evt_sched_active(void);
+
 /* ------------------------------------------------------------------------ */
 /* Reactor (src/loop)                                                       */
 /* ------------------------------------------------------------------------ */
@@ -138,6 +144,15 @@ int evt_wait_fd(int fd, int events, int64_t deadline);
  * evt_tcp_listen, evt_tcp_connect) are immune to this. */
 void evt_fd_forget(int fd);
 int evt_close(int fd);
+
+/* poll(2) that parks only the caller: fds as poll takes them, n entries,
+ * revents filled in. Returns the number of fds with events, 0 at the
+ * deadline (-1 forever, 0 = one look), or -1 and errno (ECANCELED, ENOMEM,
+ * EINVAL for more fds than poll takes). Regular files are always ready, an
+ * fd closed with evt_close while waited on shows POLLNVAL, and hang-ups
+ * and errors are reported whatever events asked for, as poll does. */
+struct pollfd;
+int evt_poll(struct pollfd *fds, size_t n, int64_t deadline);
 
 /* ------------------------------------------------------------------------ */
 /* Cooperative IO (src/io)                                                  */
@@ -208,6 +223,21 @@ int evt_tcp_connect(const char *host, int port, int64_t deadline);
 /* The local port of an IPv4 or IPv6 socket, or -1 and errno (EBADF,
  * ENOTSOCK, EAFNOSUPPORT for sockets without ports). */
 int evt_local_port(int fd);
+
+/* ------------------------------------------------------------------------ */
+/* Hooks (src/hook, in libeventor-hook)                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Linking libeventor-hook (with the shared libeventor; see README "Hooks")
+ * makes the blocking libc calls of any library (read, write, recv, send,
+ * connect, accept, poll, select, the sleeps...) park only the calling
+ * coroutine on a thread that has a scheduler; elsewhere they are libc's.
+ * A hooked wait of a cancelled coroutine fails with ECANCELED (not EINTR,
+ * which callers retry); a signal does not end it (as with SA_RESTART).
+ * evt_hook_enable(0) turns the hooks off for the calling thread around
+ * code that must really block, evt_hook_enable(1) on again; returns
+ * whether they were on. Defined only in libeventor-hook. */
+int evt_hook_enable(int on);
 
 /* ------------------------------------------------------------------------ */
 /* Synchronisation (src/sync)                                               */

@@ -5,6 +5,9 @@
 set -eu
 what=${1:-test}
 pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel libcurl4-openssl-dev"
+# The hook layer's proofs: libcurl easy, hiredis against redis-server,
+# libpq against PostgreSQL.
+pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -329,7 +330,10 @@ static int poll_loop(evt__sched_t *s, int timeout_ms)
     if (timeout_ms > 0) {
         struct timespec ts = {timeout_ms / 1000,
                               (long)(timeout_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        /* Raw: the hook layer interposes nanosleep, and would park this
+         * very coroutine again from inside its own scheduler. */
+        while (syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, &ts) < 0 &&
+               errno == EINTR)
             ;
     }
     return 0;
@@ -607,6 +611,11 @@ int evt_cancel(evt_co_t *co)
     co->cancelled = 1;
     evt__unpark(co, ECANCELED);
     return 0;
+}
+
+int evt_sched_active(void)
+{
+    return evt__tls_sched != NULL;
 }
 
 evt_co_t *evt_self(void)

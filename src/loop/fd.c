@@ -40,15 +40,13 @@ evt__fd_state_t *evt__fd_state(evt__loop_t *l, int fd)
     return &l->pages[page][(size_t)fd % EVT__FD_PAGE];
 }
 
-static uint32_t epoll_bits(int want)
+uint32_t evt__fd_epoll_bits(int want)
 {
     return (want & EVT_IN ? EPOLLIN | EPOLLRDHUP : 0) |
            (want & EVT_OUT ? EPOLLOUT : 0);
 }
 
-/* Make epoll watch fd for need as well. 0; 1 when fd cannot be watched
- * because it is always ready (a regular file); or -1 and errno. */
-static int watch(evt__loop_t *l, evt__fd_state_t *st, int fd, uint32_t need)
+int evt__fd_watch(evt__loop_t *l, evt__fd_state_t *st, int fd, uint32_t need)
 {
     if ((st->interest & need) == need && st->registered)
         return 0;
@@ -71,6 +69,28 @@ static int watch(evt__loop_t *l, evt__fd_state_t *st, int fd, uint32_t need)
     st->registered = 1;
     st->interest |= need;
     return 0;
+}
+
+void evt__fd_link(evt__loop_t *l, evt__fd_state_t *st, evt__fd_waiter_t *w,
+                  evt_co_t *co, int want)
+{
+    w->co = co;
+    w->want = want;
+    w->got = 0;
+    w->next = st->waiters;
+    if (w->next)
+        w->next->pprev = &w->next;
+    w->pprev = &st->waiters;
+    st->waiters = w;
+    l->fd_waiters++;
+}
+
+void evt__fd_unlink(evt__loop_t *l, evt__fd_waiter_t *w)
+{
+    *w->pprev = w->next;
+    if (w->next)
+        w->next->pprev = w->pprev;
+    l->fd_waiters--;
 }
 
 int evt__fd_wait(int fd, int want, int64_t deadline)
@@ -107,24 +127,16 @@ int evt__fd_wait(int fd, int want, int64_t deadline)
         errno = ECANCELED;
         return -1;
     }
-    int r = watch(l, st, fd, epoll_bits(want));
+    int r = evt__fd_watch(l, st, fd, evt__fd_epoll_bits(want));
     if (r)
         return r < 0 ? -1 : want;
-    evt__fd_waiter_t w = {.co = s->current, .want = want, .got = 0};
-    w.next = st->waiters;
-    if (w.next)
-        w.next->pprev = &w.next;
-    w.pprev = &st->waiters;
-    st->waiters = &w;
-    l->fd_waiters++;
+    evt__fd_waiter_t w;
+    evt__fd_link(l, st, &w, s->current, want);
     int rc;
     do
         rc = evt__wait(deadline);
     while (rc == 0 && !w.got);
-    *w.pprev = w.next;
-    if (w.next)
-        w.next->pprev = w.pprev;
-    l->fd_waiters--;
+    evt__fd_unlink(l, &w);
     if (rc) {
         errno = rc;
         return -1;

@@ -70,6 +70,20 @@ void evt__post(evt__sched_t *s, evt__post_t *p);
 void evt__loop_hold(evt__loop_t *l);
 void evt__loop_unhold(evt__loop_t *l);
 
+/* Make epoll watch fd for need (EPOLLIN...) as well, keeping what it
+ * watches already. 0; 1 when fd cannot be watched because it is always
+ * ready (a regular file); or -1 and errno. */
+int evt__fd_watch(evt__loop_t *l, evt__fd_state_t *st, int fd, uint32_t need);
+/* The epoll events that mean EVT_IN / EVT_OUT for want. */
+uint32_t evt__fd_epoll_bits(int want);
+
+/* Put w (the caller's, on its stack) among the waiters of st for want on
+ * behalf of co, and take it out again; the reactor sets w->got and unparks
+ * co when an event of want comes. */
+void evt__fd_link(evt__loop_t *l, evt__fd_state_t *st, evt__fd_waiter_t *w,
+                  evt_co_t *co, int want);
+void evt__fd_unlink(evt__loop_t *l, evt__fd_waiter_t *w);
+
 /* Park until fd has one of want (EVT_IN/EVT_OUT) ready; returns the ready
  * events, or -1 and errno. The shared step of every IO call. */
 int evt__fd_wait(int fd, int want, int64_t deadline);

@@ -352,3 +352,22 @@ Test(sched, each_thread_has_its_scheduler_and_frees_it_at_exit)
         cr_assert_null(r);
     }
 }
+
+static void *ask_active(void *arg)
+{
+    (void)arg;
+    int first = evt_sched_active();
+    return (void *)(intptr_t)(first | evt_sched_active() << 1);
+}
+
+Test(sched, sched_active_says_whether_the_thread_has_one)
+{
+    /* A fresh thread has none, and asking does not make one. */
+    pthread_t th;
+    void *r;
+    cr_assert_eq(pthread_create(&th, NULL, ask_active, NULL), 0);
+    pthread_join(th, &r);
+    cr_assert_eq((int)(intptr_t)r, 0);
+    evt_yield(); /* makes this thread's */
+    cr_assert_eq(evt_sched_active(), 1);
+}
