@@ -295,12 +295,7 @@ static int poll_loop(evt__sched_t *s, int timeout_ms)
         return s->loop_ops->poll(s, timeout_ms);
     if (timeout_ms < 0)
         return -1;
-    if (timeout_ms > 0) {
-        struct timespec ts = {timeout_ms / 1000,
-                              (long)(timeout_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
-    }
+    evt__sleep_ms(timeout_ms);
     return 0;
 }
 

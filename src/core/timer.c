@@ -1,6 +1,11 @@
-/* Hierarchical timing wheel of parked coroutines (see timer.h). */
+/* Hierarchical timing wheel of parked coroutines (see timer.h), and the
+ * sleep of a thread that has only timers to wait for. */
+#define _GNU_SOURCE
 #include "timer.h"
 #include "core.h"
+
+#include <errno.h>
+#include <time.h>
 
 #define BITS 6 /* log2(EVT__WHEEL_SLOTS) */
 
@@ -113,4 +118,11 @@ evt_co_t *evt__timers_expired(evt__timers_t *t, int64_t now)
     evt_co_t *co = t->lists[EVT__WHEEL_DUE];
     evt__timers_remove(t, co);
     return co;
+}
+
+void evt__sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
 }
