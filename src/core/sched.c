@@ -12,7 +12,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -327,15 +326,7 @@ static int poll_loop(evt__sched_t *s, int timeout_ms)
         return s->loop_ops->poll(s, timeout_ms);
     if (timeout_ms < 0)
         return -1;
-    if (timeout_ms > 0) {
-        struct timespec ts = {timeout_ms / 1000,
-                              (long)(timeout_ms % 1000) * 1000000L};
-        /* Raw: the hook layer interposes nanosleep, and would park this
-         * very coroutine again from inside its own scheduler. */
-        while (syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, &ts) < 0 &&
-               errno == EINTR)
-            ;
-    }
+    evt__sleep_ms(timeout_ms);
     return 0;
 }
 

@@ -1,6 +1,13 @@
-/* Hierarchical timing wheel of parked coroutines (see timer.h). */
+/* Hierarchical timing wheel of parked coroutines (see timer.h), and the
+ * sleep of a thread that has only timers to wait for. */
+#define _GNU_SOURCE
 #include "timer.h"
 #include "core.h"
+
+#include <errno.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define BITS 6 /* log2(EVT__WHEEL_SLOTS) */
 
@@ -113,4 +120,14 @@ evt_co_t *evt__timers_expired(evt__timers_t *t, int64_t now)
     evt_co_t *co = t->lists[EVT__WHEEL_DUE];
     evt__timers_remove(t, co);
     return co;
+}
+
+void evt__sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    /* Raw: the hook layer interposes nanosleep, and would park this very
+     * coroutine again from inside its own scheduler. */
+    while (ms > 0 && syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, &ts) < 0 &&
+           errno == EINTR)
+        ;
 }

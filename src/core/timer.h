@@ -40,4 +40,8 @@ int64_t evt__timers_next(const evt__timers_t *t);
 /* Remove and return a coroutine whose deadline is <= now, or NULL. */
 struct evt_co *evt__timers_expired(evt__timers_t *t, int64_t now);
 
+/* Block the thread for ms milliseconds (0: return at once), through
+ * signals: how a thread without a reactor waits for its next timer. */
+void evt__sleep_ms(int ms);
+
 #endif
