@@ -51,11 +51,11 @@ static int reader_full(const evt__ctl_t *b)
            || (b->o.ordered && b->nread - b->deliver_next >= b->window);
 }
 
-void evt__ctl_wake_reader(evt__ctl_t *b)
+void evt__ctl_room(evt__ctl_t *b)
 {
     /* Only when there is room now (an item was taken or one was
      * reported), not for nothing. */
-    if (b->reader_waits && !reader_full(b))
+    if (!reader_full(b))
         evt_event_set(b->room);
 }
 

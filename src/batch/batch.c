@@ -154,12 +154,10 @@ static void collect(evt__ctl_t *b)
 
 /* The first signal stops the starts and opens the grace period; a second
  * one cancels what runs. */
-void evt__ctl_check_signals(evt__ctl_t *b)
+void evt__ctl_signals(evt__ctl_t *b)
 {
-    evt__stop_t how = b->sig_watch
-                          ? evt__signals_check(&b->sig_seen, &b->rep,
-                                               &b->grace_end, b->o.grace_ms)
-                          : EVT__RUN;
+    evt__stop_t how = evt__signals_check(&b->sig_seen, &b->rep,
+                                         &b->grace_end, b->o.grace_ms);
     if (how != EVT__RUN)
         halt(b, how);
 }

@@ -189,8 +189,9 @@ int64_t evt__ctl_expire(evt__ctl_t *b);
 int64_t evt__ctl_start_more(evt__ctl_t *b);
 /* A coroutine body (argument: b) reading a source that may wait. */
 void *evt__ctl_reader(void *b);
-/* Wake the reader if it waits and there is room now. */
-void evt__ctl_wake_reader(evt__ctl_t *b);
+/* Wake the reader if it waits and there is room now (the slow path of
+ * evt__ctl_wake_reader, below). */
+void evt__ctl_room(evt__ctl_t *b);
 /* Report the items read ahead but not taken (ECANCELED). */
 void evt__ctl_drop_ahead(evt__ctl_t *b);
 
@@ -199,7 +200,22 @@ void evt__ctl_drop_ahead(evt__ctl_t *b);
 void evt__ctl_finish(evt__ctl_t *b, evt__item_t *j);
 /* j was read but never started, and the batch stops: ECANCELED. */
 void evt__ctl_cancel_unstarted(evt__ctl_t *b, evt__item_t *j);
-/* Act on the signals caught since the last look. */
-void evt__ctl_check_signals(evt__ctl_t *b);
+/* Act on the signals caught since the last look (the slow path of
+ * evt__ctl_check_signals, below). */
+void evt__ctl_signals(evt__ctl_t *b);
+
+/* Both are looked at for every item: inline, they cost nothing when
+ * there is no reader waiting or no signal watch. */
+static inline void evt__ctl_wake_reader(evt__ctl_t *b)
+{
+    if (b->reader_waits)
+        evt__ctl_room(b);
+}
+
+static inline void evt__ctl_check_signals(evt__ctl_t *b)
+{
+    if (b->sig_watch)
+        evt__ctl_signals(b);
+}
 
 #endif

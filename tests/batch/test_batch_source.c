@@ -46,15 +46,20 @@ static void count_result(const evt_batch_task_t *t, int status,
     ((src_t *)user)->results++;
 }
 
-/* A sink that checks the order, then reports the item as it is. */
-static void sink_one(void *self, evt__ctl_t *b, const evt_batch_task_t *t,
-                     int status, const void *res, size_t len)
+/* What a sink saw of item t: its order, how often, its outcome. */
+static void note(src_t *s, const evt_batch_task_t *t, int status)
 {
-    src_t *s = self;
     if (t->index != s->next_sunk++)
         s->out_of_order++;
     s->sunk[t->index]++;
     s->status[t->index] = status;
+}
+
+/* A sink that checks the order, then reports the item as it is. */
+static void sink_one(void *self, evt__ctl_t *b, const evt_batch_task_t *t,
+                     int status, const void *res, size_t len)
+{
+    note(self, t, status);
     evt__batch_result(b, t, status, res, len);
 }
 
@@ -136,11 +141,7 @@ static int fail_task_of = -1;
 static void sink_chunk(void *self, evt__ctl_t *b, const evt_batch_task_t *c,
                        int status, const void *res, size_t len)
 {
-    src_t *s = self;
-    if (c->index != s->next_sunk++)
-        s->out_of_order++;
-    s->sunk[c->index]++;
-    s->status[c->index] = status;
+    note(self, c, status);
     if (status == 0 && len == sizeof(evt__hist_t))
         evt__batch_times(b, res);
     for (int i = 0; i < TASKS; i++) {
