@@ -28,6 +28,12 @@ add_executable(hook_http_server bench/bench_http_server.c)
 target_compile_definitions(hook_http_server PRIVATE _GNU_SOURCE)
 target_link_libraries(hook_http_server PRIVATE eventor)
 
+if(EVT_BENCH)
+  add_executable(bench_hook bench/hook/bench_hook.c)
+  target_link_libraries(bench_hook PRIVATE eventor_hook eventor_shared ${CMAKE_DL_LIBS})
+  set_target_properties(bench_hook PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+endif()
+
 if(EVT_TESTS)
   file(GLOB EVT_HOOK_TESTS CONFIGURE_DEPENDS tests/hook/test_*.c)
   foreach(src ${EVT_HOOK_TESTS})
