@@ -31,6 +31,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_ipc_queue" | emit eventor
 "$bin/bench_procpool" | emit eventor
 "$bin/bench_threadpool" | emit eventor
+[ -x "$bin/bench_hook" ] && "$bin/bench_hook" | emit eventor
 # noop_job is built on x86-64 and aarch64 only (see CMakeLists.txt).
 jobs=true
 [ -x "$bin/noop_job" ] && jobs="true noop"

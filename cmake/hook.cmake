@@ -7,6 +7,8 @@ set_target_properties(eventor_hook PROPERTIES OUTPUT_NAME eventor-hook
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
   LINK_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cmake/eventor-hook.map)
 target_include_directories(eventor_hook PRIVATE include)
+target_compile_definitions(eventor_hook PRIVATE
+  EVT__SOVERSION="${PROJECT_VERSION_MAJOR}")
 target_link_options(eventor_hook PRIVATE
   -Wl,--version-script=${CMAKE_CURRENT_SOURCE_DIR}/cmake/eventor-hook.map)
 target_link_libraries(eventor_hook PUBLIC eventor_shared PRIVATE ${CMAKE_DL_LIBS})
@@ -27,6 +29,12 @@ pkg_check_modules(EVT_HOOK_PQ IMPORTED_TARGET libpq)
 add_executable(hook_http_server bench/bench_http_server.c)
 target_compile_definitions(hook_http_server PRIVATE _GNU_SOURCE)
 target_link_libraries(hook_http_server PRIVATE eventor)
+
+if(EVT_BENCH)
+  add_executable(bench_hook bench/hook/bench_hook.c)
+  target_link_libraries(bench_hook PRIVATE eventor_hook eventor_shared ${CMAKE_DL_LIBS})
+  set_target_properties(bench_hook PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+endif()
 
 if(EVT_TESTS)
   file(GLOB EVT_HOOK_TESTS CONFIGURE_DEPENDS tests/hook/test_*.c)
@@ -62,6 +70,16 @@ if(EVT_TESTS)
     set_tests_properties(${name} PROPERTIES TIMEOUT 120
       FAIL_REGULAR_EXPRESSION "ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)|runtime error:")
   endforeach()
+endif()
+
+# The static runtime beside the hooks: they must turn themselves off.
+if(EVT_TESTS)
+  add_executable(hook_static_copy tests/hook/static_copy.c)
+  target_link_libraries(hook_static_copy PRIVATE eventor_hook eventor)
+  add_test(NAME hook_static_copy COMMAND sh -c
+    "out=$(\"$1\" 2>&1) && printf '%s\\n' \"$out\" | grep -q 'hooks are off' && printf '%s\\n' \"$out\" | grep -qx libc"
+    sh $<TARGET_FILE:hook_static_copy>)
+  set_tests_properties(hook_static_copy PROPERTIES TIMEOUT 30)
 endif()
 
 # Examples made concurrent by the hooks alone link them, and the shared

@@ -27,7 +27,7 @@ int64_t evt__hook_after_ns(int64_t ns)
 
 int evt__hook_on(void)
 {
-    return !hooks_off && evt_sched_active();
+    return !hooks_off && !evt__hook_disabled && evt_sched_active();
 }
 
 int evt__hook_loops(int fd, evt__hfd_t *h, int on)

@@ -107,6 +107,10 @@ void evt__hfd_copy(int oldfd, int newfd);
 /* fd is closed: forget it. */
 void evt__hfd_drop(int fd);
 
+/* Set before main when the program has a static copy of the runtime:
+ * every call is then libc's. */
+extern int evt__hook_disabled;
+
 /* 1 when a call of this thread parks its coroutine instead of blocking:
  * the thread has a scheduler and hooks are on (evt_hook_enable). */
 int evt__hook_on(void);

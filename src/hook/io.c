@@ -74,11 +74,32 @@ ssize_t readv(int fd, const struct iovec *iov, int cnt)
             EVT__REAL(readv, syscall(SYS_readv, fd, iov, cnt), fd, iov, cnt));
 }
 
-ssize_t recv(int fd, void *buf, size_t n, int flags)
+static ssize_t recv_some(int fd, void *buf, size_t n, int flags)
 {
     IO_SOME(fd, EVT_IN, rcv_ms, flags & MSG_DONTWAIT,
             EVT__REAL(recv, syscall(SYS_recvfrom, fd, buf, n, flags, NULL, NULL),
                       fd, buf, n, flags));
+}
+
+/* MSG_WAITALL on a non-blocking socket gives what is there: gather the n
+ * bytes here as the kernel would, short only at end of stream or on an
+ * error (or timeout) after some bytes, as recv(2) says. */
+ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    if (!(flags & MSG_WAITALL) || (flags & MSG_DONTWAIT))
+        return recv_some(fd, buf, n, flags);
+    size_t got = 0;
+    int saved = errno;
+    while (got < n) {
+        ssize_t k = recv_some(fd, (char *)buf + got, n - got, flags);
+        if (k < 0 && !got)
+            return -1;
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    errno = saved;
+    return (ssize_t)got;
 }
 
 ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,

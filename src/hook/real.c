@@ -65,8 +65,33 @@ int evt__hook_resolve(void)
     return 0;
 }
 
+int evt__hook_disabled;
+
+/* A program linked with the static libeventor has a runtime of its own:
+ * some evt_* names the hooks call then bind to it, others to the shared
+ * library the hooks need, and the two runtimes must not be mixed. Such a
+ * program gets libc's calls, and is told once. */
+static void check_one_runtime(void)
+{
+    void *so = dlopen("libeventor.so." EVT__SOVERSION, RTLD_NOW | RTLD_NOLOAD);
+    void *ours = so ? dlsym(so, "evt_sched_active") : NULL;
+    void *seen = dlsym(RTLD_DEFAULT, "evt_sched_active");
+    if (ours && seen && ours != seen) {
+        evt__hook_disabled = 1;
+        static const char msg[] =
+            "eventor-hook: this program has its own (static) copy of "
+            "eventor; hooks are off. Link libeventor.so instead.\n";
+        ssize_t w = EVT__REAL(write, syscall(SYS_write, 2, msg, sizeof msg - 1),
+                              2, msg, sizeof msg - 1);
+        (void)w;
+    }
+    if (so)
+        dlclose(so);
+}
+
 /* Before main, while the program is still one thread. */
 __attribute__((constructor)) static void hook_init(void)
 {
     evt__hook_resolve();
+    check_one_runtime();
 }

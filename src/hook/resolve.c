@@ -110,6 +110,11 @@ static struct lookup *lookup_new(const char *host, const char *serv)
  * longer the caller's: freed, or freed by its pool thread). */
 static int lookup_run(struct lookup *lk)
 {
+    if (evt_cancelled()) { /* a name lookup always waits */
+        atomic_store(&lk->owners, 1);
+        lookup_drop(lk);
+        return ECANCELED;
+    }
     evt_threadpool_t *p = lookup_pool();
     evt_future_t *f = p ? evt_threadpool_submit(p, lookup_task, lk) : NULL;
     if (!f) {

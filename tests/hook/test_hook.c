@@ -1,8 +1,11 @@
 /* Tests of src/hook/hook.c, where a hooked call parks and where it is
- * libc's: a thread-pool task parks only its own coroutine; a forked child
+ * libc's: in each worker of a process pool with coroutines (the seed's
+ * process + coroutine template) a plain usleep parks only its task; a
+ * thread-pool task parks only its own coroutine; a forked child
  * waits on a reactor of its own; a signal does not end a hooked wait (as
  * SA_RESTART would not); a thread's hooks can be turned off. */
 #include "hook_test.h"
+#include "../common/workers.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,6 +16,48 @@
 #endif
 
 static int pp[2];
+
+enum { PROC_TASKS = 10, NAP_MS = 300 };
+
+/* A task that knows nothing of eventor: libc's usleep. */
+static ssize_t proc_nap(const void *in, size_t len, void *out, size_t cap)
+{
+    (void)in;
+    (void)len;
+    (void)out;
+    (void)cap;
+    return usleep(NAP_MS * 1000) == 0 ? 0 : -1;
+}
+
+static evt_procpool_t *procs;
+
+static void *apply_nap(void *arg)
+{
+    (void)arg;
+    char out[1];
+    ssize_t r = evt_procpool_apply(procs, proc_nap, "", 0, out, sizeof out,
+                                   evt_now() + 20000);
+    return CO_RESULT(r == 0 ? 0 : errno ? errno : EIO);
+}
+
+Test(hook, procpool_worker_coroutines_run_plain_sleeps_side_by_side)
+{
+    /* One worker, 10 coroutines: 10 x 300 ms is 3 s one after another. */
+    evt_procpool_opts_t o = {.coroutines = PROC_TASKS};
+    procs = evt_procpool_new(1, &o);
+    cr_assert_not_null(procs);
+    evt_co_t *co[PROC_TASKS];
+    int64_t t0 = evt_now();
+    for (int i = 0; i < PROC_TASKS; i++)
+        co[i] = evt_spawn(apply_nap, NULL);
+    for (int i = 0; i < PROC_TASKS; i++)
+        cr_assert_eq(join_int(co[i]), 0);
+    int64_t took = evt_now() - t0;
+    evt_procpool_free(procs);
+    cr_assert_geq(took, NAP_MS);
+    cr_assert_lt(took, PROC_TASKS * NAP_MS / 2, "took %lld ms", (long long)took);
+}
+
 
 static int task_read(void *arg, void **result)
 {

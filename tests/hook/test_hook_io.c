@@ -192,3 +192,31 @@ Test(hook_io, cancel_ends_a_parked_read_with_ecanceled)
     close(sv[0]);
     close(sv[1]);
 }
+
+static void *recv_waitall(void *arg)
+{
+    (void)arg;
+    char buf[6] = {0};
+    ssize_t n = recv(sv[0], buf, 6, MSG_WAITALL);
+    return CO_RESULT(n == 6 && !memcmp(buf, "abcdef", 6) ? 0 : n < 0 ? errno : EIO);
+}
+
+static void *send_in_two(void *arg)
+{
+    (void)arg;
+    if (send(sv[1], "abc", 3, 0) != 3)
+        return CO_RESULT(errno);
+    evt_yield(); /* the receiver takes "abc" and must wait for the rest */
+    evt_yield();
+    return CO_RESULT(send(sv[1], "def", 3, 0) == 3 ? 0 : errno);
+}
+
+Test(hook_io, recv_waitall_gathers_every_byte)
+{
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    evt_co_t *r = evt_spawn(recv_waitall, NULL), *s = evt_spawn(send_in_two, NULL);
+    cr_assert_eq(join_int(s), 0);
+    cr_assert_eq(join_int(r), 0);
+    close(sv[0]);
+    close(sv[1]);
+}
