@@ -4,6 +4,8 @@
  * body cut short, a stalled body, counted concurrency). */
 #include "http_test.h"
 
+#include <pthread.h>
+
 /* --- many transfers at once ---------------------------------------------- */
 
 #define GETTERS 50
@@ -230,6 +232,61 @@ Test(curl, cleanup_then_again)
         cr_assert_eq(evt_curl_cleanup(), 0);
     }
     script_stop(&s);
+}
+
+/* Each thread has its own multi handle: transfers on two threads at once. */
+static void *thread_gets(void *arg)
+{
+    int port = *(int *)arg;
+    intptr_t ok = 0;
+    for (int i = 0; i < 20; i++) {
+        body_t b = {0};
+        CURL *e = easy_get(port, "/", &b);
+        ok += evt_curl_perform(e, evt_now() + 10000) == 0 && !strcmp(b.buf, "ok");
+        curl_easy_cleanup(e);
+    }
+    evt_curl_cleanup();
+    return (void *)ok;
+}
+
+Test(curl, threads_have_their_own_multi)
+{
+    server_t srv = server_start(1);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, thread_gets, &srv.port), 0);
+    for (int i = 0; i < 2; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        cr_assert_eq((intptr_t)r, 20);
+    }
+    server_stop(srv);
+}
+
+/* A forked child makes its own multi handle and leaves the parent's
+ * connections alone. */
+Test(curl, fork_child_starts_afresh)
+{
+    server_t srv = server_start(0);
+    body_t b = {0};
+    CURL *e = easy_get(srv.port, "/", &b);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        b.len = 0;
+        _exit(evt_curl_perform(e, evt_now() + 10000) == 0 &&
+              !strcmp(b.buf, "ok") ? 0 : 1);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
+    b.len = 0;
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s", strerror(errno));
+    cr_assert_str_eq(b.buf, "ok");
+    curl_easy_cleanup(e);
+    server_stop(srv);
+    cr_assert_eq(evt_curl_cleanup(), 0);
 }
 
 Test(curl, bad_arguments)
