@@ -4,7 +4,7 @@
 # ThreadSanitizer build, "bench" adds the peers.
 set -eu
 what=${1:-test}
-pkgs="cmake gcc make pkg-config libcriterion-dev valgrind parallel libcurl4-openssl-dev"
+pkgs="cmake gcc make pkg-config libcriterion-dev valgrind parallel libcurl4-openssl-dev nginx-light"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""

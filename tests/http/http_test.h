@@ -86,6 +86,65 @@ static inline void server_stop(server_t s)
     cr_assert_eq(waitpid(s.pid, &st, 0), s.pid);
 }
 
+/* nginx (Debian's, /usr/sbin/nginx) serving dir on a free port, in the
+ * foreground, with gzip on (so that a client asking for it gets a chunked
+ * body). Skips the test when nginx is not installed. */
+typedef struct nginx {
+    pid_t pid;
+    int port;
+    char conf[512];
+} nginx_t;
+
+static inline int port_free(int port)
+{
+    int fd = evt_tcp_listen("127.0.0.1", port, 1);
+    if (fd >= 0)
+        evt_close(fd);
+    return fd >= 0;
+}
+
+static inline nginx_t nginx_start(const char *dir)
+{
+    nginx_t n = {0};
+    if (access("/usr/sbin/nginx", X_OK) != 0) {
+        cr_skip_test("nginx is not installed");
+        return n;
+    }
+    int lfd = evt_tcp_listen("127.0.0.1", 0, 1);
+    n.port = evt_local_port(lfd);
+    evt_close(lfd);
+    snprintf(n.conf, sizeof n.conf, "%s/nginx.conf", dir);
+    FILE *f = fopen(n.conf, "w");
+    cr_assert(f);
+    fprintf(f, "daemon off; master_process off; pid %s/nginx.pid;\n"
+               "error_log stderr crit;\n"
+               "events { worker_connections 256; }\n"
+               "http { access_log off; client_body_temp_path %s;\n"
+               "  proxy_temp_path %s; fastcgi_temp_path %s; uwsgi_temp_path %s;\n"
+               "  scgi_temp_path %s;\n"
+               "  gzip on; gzip_min_length 0; gzip_types text/plain;\n"
+               "  server { listen 127.0.0.1:%d; root %s; } }\n",
+            dir, dir, dir, dir, dir, dir, n.port, dir);
+    fclose(f);
+    char *argv[] = {"/usr/sbin/nginx", "-p", (char *)dir, "-c", n.conf,
+                    "-e", "stderr", NULL};
+    cr_assert_eq(posix_spawn(&n.pid, argv[0], NULL, NULL, argv, environ), 0);
+    /* Listening once the port is taken; a deadline keeps a broken start
+     * from hanging the test. */
+    int64_t dl = evt_now() + 10000;
+    while (port_free(n.port) && evt_now() < dl)
+        evt_sleep(evt_now() + 10);
+    cr_assert(!port_free(n.port), "nginx did not listen on %d", n.port);
+    return n;
+}
+
+static inline void nginx_stop(nginx_t n)
+{
+    kill(n.pid, SIGQUIT);
+    int st;
+    cr_assert_eq(waitpid(n.pid, &st, 0), n.pid);
+}
+
 /* A body collected into a small buffer. */
 typedef struct body {
     char buf[256];
