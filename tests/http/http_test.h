@@ -9,7 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +17,6 @@
 #include <unistd.h>
 
 #include "eventor.h"
-
-extern char **environ;
 
 static inline void show_fds(void)
 {
@@ -57,21 +55,27 @@ typedef struct server {
     int port;
 } server_t;
 
+/* The child dies with the test process (PR_SET_PDEATHSIG), so a failed
+ * assertion, which exits at once, leaves no server behind. */
 static inline server_t server_start(int delay_ms)
 {
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    posix_spawn_file_actions_addclose(&fa, p[0]);
     char delay[16];
     snprintf(delay, sizeof delay, "%d", delay_ms);
     char *argv[] = {EVT_HTTP_SERVER, "--port", "0", "--host", "127.0.0.1",
                     "--delay-ms", delay, NULL};
     server_t s = {0};
-    cr_assert_eq(posix_spawn(&s.pid, argv[0], &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
+    s.pid = fork();
+    cr_assert_geq(s.pid, 0);
+    if (s.pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
     close(p[1]);
     FILE *f = fdopen(p[0], "r");
     cr_assert_eq(fscanf(f, "port %d", &s.port), 1, "no port from the server");
@@ -128,7 +132,13 @@ static inline nginx_t nginx_start(const char *dir)
     fclose(f);
     char *argv[] = {"/usr/sbin/nginx", "-p", (char *)dir, "-c", n.conf,
                     "-e", "stderr", NULL};
-    cr_assert_eq(posix_spawn(&n.pid, argv[0], NULL, NULL, argv, environ), 0);
+    n.pid = fork();
+    cr_assert_geq(n.pid, 0);
+    if (n.pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execv(argv[0], argv);
+        _exit(127);
+    }
     /* Listening once the port is taken; a deadline keeps a broken start
      * from hanging the test. */
     int64_t dl = evt_now() + 10000;

@@ -379,6 +379,59 @@ Test(curl, fork_child_starts_afresh)
     cr_assert_eq(evt_curl_cleanup(), 0);
 }
 
+/* libcurl's callbacks run on the thread's driver coroutine: a transfer
+ * started there would wait for itself, and a driver cancelled there is
+ * replaced, so the transfers go on. */
+static int callback_rc, callback_errno, cancel_driver;
+
+static size_t nested(char *p, size_t size, size_t n, void *user)
+{
+    (void)p;
+    if (cancel_driver) {
+        cancel_driver = 0;
+        evt_cancel(evt_self());
+    } else if (!callback_rc) {
+        callback_rc = evt_curl_perform(user, evt_now() + 1000);
+        callback_errno = errno;
+    }
+    return size * n;
+}
+
+Test(curl, calls_from_callbacks)
+{
+    server_t srv = server_start(0);
+    body_t b = {0};
+    CURL *inner = easy_get(srv.port, "/", &b), *e = easy_get(srv.port, "/", &b);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, nested);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, inner);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s", strerror(errno));
+    cr_assert_eq(callback_rc, -1);
+    cr_assert_eq(callback_errno, EDEADLK);
+    /* A slow transfer is still inside libcurl when the driver is cancelled. */
+    script_t slow;
+    script_start(&slow, SLOW_OK);
+    slow.hold_ms = 200;
+    body_t sb = {0};
+    CURL *se = easy_get(slow.port, "/", &sb);
+    evt_co_t *co = evt_spawn(perform_once, se);
+    cancel_driver = 1;
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s", strerror(errno));
+    cr_assert_eq(cancel_driver, 0, "the callback ran");
+    void *r;
+    cr_assert_eq(evt_join(co, evt_now() + 10000, &r), 0);
+    cr_assert_eq((intptr_t)r, 0, "%s", strerror((int)(intptr_t)r));
+    cr_assert_str_eq(sb.buf, "ok");
+    curl_easy_cleanup(se);
+    script_stop(&slow);
+    b.len = 0;
+    cr_assert_eq(evt_curl_perform(inner, evt_now() + 10000), 0, "%s", strerror(errno));
+    cr_assert_str_eq(b.buf, "ok");
+    curl_easy_cleanup(e);
+    curl_easy_cleanup(inner);
+    server_stop(srv);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
 Test(curl, bad_arguments)
 {
     cr_assert_eq(evt_curl_perform(NULL, -1), -1);
