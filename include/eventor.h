@@ -1209,10 +1209,12 @@ int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
  * ECANCELED (evt_cancel), EADDRNOTAVAIL (the name does not resolve),
  * the connect error (ECONNREFUSED...; libcurl could not connect), EINVAL
  * (NULL easy, a malformed URL or an unsupported protocol; the same easy
- * in two transfers at once), ENOMEM, EIO (any other failure of libcurl:
+ * in two transfers at once), EDEADLK (called from a libcurl callback),
+ * ENOMEM, EIO (any other failure of libcurl:
  * a peer that closed mid-body, TLS, a write callback's error...). After
  * a deadline or a cancel the transfer is removed from libcurl (its
- * connection closed) and easy can be used again at once. */
+ * connection closed) and easy can be used again at once. A deadline of 0
+ * fails at once with ETIMEDOUT: a transfer always has to wait. */
 int evt_curl_perform(void *easy, int64_t deadline);
 
 /* libcurl's CURLcode for the calling thread's last evt_curl_perform

@@ -4,7 +4,9 @@
 # ThreadSanitizer build, "bench" adds the peers.
 set -eu
 what=${1:-test}
-pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel libcurl4-openssl-dev"
+pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel"
+# libcurl for src/http; nginx serves the HTTP tests' large and chunked bodies.
+pkgs="$pkgs libcurl4-openssl-dev nginx-light"
 # The hook layer's proofs: libcurl easy, hiredis against redis-server,
 # libpq against PostgreSQL.
 pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"

@@ -348,11 +348,33 @@ static void socket_events(http_ctx_t *c)
     }
 }
 
+static int kick(http_ctx_t *c);
+static void *driver(void *arg);
+
+/* A libcurl callback cancelled the driver (evt_cancel(evt_self())): its
+ * every wait would fail at once from now on, so a fresh driver takes over;
+ * without one, the transfers fail rather than spin the thread. */
+static void replace_driver(http_ctx_t *c)
+{
+    c->driver = NULL;
+    if (kick(c) == 0)
+        return;
+    while (c->active.head) {
+        xfer_t *x = c->active.head;
+        curl_multi_remove_handle(c->multi, x->easy);
+        finish(c, x, CURLE_OUT_OF_MEMORY, ENOMEM);
+    }
+}
+
 static void *driver(void *arg)
 {
     http_ctx_t *c = arg;
     int running;
     while (!c->orphan && c->active.n) {
+        if (evt_cancelled()) {
+            replace_driver(c);
+            return NULL;
+        }
         int64_t dl = c->timer;
         int r = 0;
         if (dl < 0 || dl > evt_now()) {
@@ -460,6 +482,9 @@ int evt_curl_perform(void *easy, int64_t deadline)
         return fail(EINVAL, CURLE_BAD_FUNCTION_ARGUMENT);
     if (s->current->cancelled)
         return fail(ECANCELED, CURLE_ABORTED_BY_CALLBACK);
+    if (s->current == c->driver) /* from a libcurl callback: it would wait
+                                    for itself */
+        return fail(EDEADLK, CURLE_RECURSIVE_API_CALL);
     if (deadline == 0)
         return fail(ETIMEDOUT, CURLE_OPERATION_TIMEDOUT);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);

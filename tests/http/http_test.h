@@ -9,7 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +17,6 @@
 #include <unistd.h>
 
 #include "eventor.h"
-
-extern char **environ;
 
 static inline void show_fds(void)
 {
@@ -57,21 +55,27 @@ typedef struct server {
     int port;
 } server_t;
 
+/* The child dies with the test process (PR_SET_PDEATHSIG), so a failed
+ * assertion, which exits at once, leaves no server behind. */
 static inline server_t server_start(int delay_ms)
 {
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    posix_spawn_file_actions_addclose(&fa, p[0]);
     char delay[16];
     snprintf(delay, sizeof delay, "%d", delay_ms);
     char *argv[] = {EVT_HTTP_SERVER, "--port", "0", "--host", "127.0.0.1",
                     "--delay-ms", delay, NULL};
     server_t s = {0};
-    cr_assert_eq(posix_spawn(&s.pid, argv[0], &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
+    s.pid = fork();
+    cr_assert_geq(s.pid, 0);
+    if (s.pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
     close(p[1]);
     FILE *f = fdopen(p[0], "r");
     cr_assert_eq(fscanf(f, "port %d", &s.port), 1, "no port from the server");
@@ -84,6 +88,67 @@ static inline void server_stop(server_t s)
     kill(s.pid, SIGTERM);
     int st;
     cr_assert_eq(waitpid(s.pid, &st, 0), s.pid);
+}
+
+/* nginx (Debian's, /usr/sbin/nginx) serving dir on a free port, in the
+ * foreground, with gzip on (so that a client asking for it gets a chunked
+ * body). */
+typedef struct nginx {
+    pid_t pid;
+    int port;
+    char conf[512];
+} nginx_t;
+
+static inline int port_free(int port)
+{
+    int fd = evt_tcp_listen("127.0.0.1", port, 1);
+    if (fd >= 0)
+        evt_close(fd);
+    return fd >= 0;
+}
+
+static inline nginx_t nginx_start(const char *dir)
+{
+    nginx_t n = {0};
+    int lfd = evt_tcp_listen("127.0.0.1", 0, 1);
+    n.port = evt_local_port(lfd);
+    evt_close(lfd);
+    snprintf(n.conf, sizeof n.conf, "%s/nginx.conf", dir);
+    FILE *f = fopen(n.conf, "w");
+    cr_assert(f);
+    fprintf(f, "daemon off; master_process off; pid %s/nginx.pid;\n"
+               "error_log stderr crit;\n"
+               "events { worker_connections 256; }\n"
+               "http { access_log off; client_body_temp_path %s;\n"
+               "  proxy_temp_path %s; fastcgi_temp_path %s; uwsgi_temp_path %s;\n"
+               "  scgi_temp_path %s;\n"
+               "  gzip on; gzip_min_length 0; gzip_types text/plain;\n"
+               "  server { listen 127.0.0.1:%d; root %s; } }\n",
+            dir, dir, dir, dir, dir, dir, n.port, dir);
+    fclose(f);
+    char *argv[] = {"/usr/sbin/nginx", "-p", (char *)dir, "-c", n.conf,
+                    "-e", "stderr", NULL};
+    n.pid = fork();
+    cr_assert_geq(n.pid, 0);
+    if (n.pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    /* Listening once the port is taken; a deadline keeps a broken start
+     * from hanging the test. */
+    int64_t dl = evt_now() + 10000;
+    while (port_free(n.port) && evt_now() < dl)
+        evt_sleep(evt_now() + 10);
+    cr_assert(!port_free(n.port), "nginx did not listen on %d", n.port);
+    return n;
+}
+
+static inline void nginx_stop(nginx_t n)
+{
+    kill(n.pid, SIGQUIT);
+    int st;
+    cr_assert_eq(waitpid(n.pid, &st, 0), n.pid);
 }
 
 /* A body collected into a small buffer. */

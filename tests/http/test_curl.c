@@ -4,6 +4,8 @@
  * body cut short, a stalled body, counted concurrency). */
 #include "http_test.h"
 
+#include <pthread.h>
+
 /* --- many transfers at once ---------------------------------------------- */
 
 #define GETTERS 50
@@ -230,6 +232,208 @@ Test(curl, cleanup_then_again)
         cr_assert_eq(evt_curl_cleanup(), 0);
     }
     script_stop(&s);
+}
+
+/* Large bodies through the driver's write callbacks, several at once on
+ * keep-alive connections, and a gzip-chunked one, from nginx. */
+typedef struct sink {
+    size_t bytes;
+    unsigned long sum; /* of every byte, to compare with the file's */
+} sink_t;
+
+static size_t on_sink(char *p, size_t size, size_t n, void *user)
+{
+    sink_t *k = user;
+    for (size_t i = 0; i < size * n; i++)
+        k->sum += (unsigned char)p[i];
+    k->bytes += size * n;
+    return size * n;
+}
+
+static int nginx_port;
+
+static void *fetch_big(void *arg)
+{
+    sink_t *k = arg;
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/big.bin", nginx_port);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_sink);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, k);
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) /* the second on a kept connection */
+        rc = evt_curl_perform(e, evt_now() + 60000);
+    curl_easy_cleanup(e);
+    return (void *)(intptr_t)(rc < 0 ? errno : 0);
+}
+
+Test(curl, large_and_chunked_bodies_from_nginx)
+{
+    if (access("/usr/sbin/nginx", X_OK) != 0) {
+        cr_skip_test("nginx is not installed (scripts/install-deps.sh)");
+        return;
+    }
+    char dir[] = "/tmp/evt_nginx_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/big.bin", dir);
+    FILE *f = fopen(path, "w");
+    unsigned long sum = 0;
+    enum { SIZE = 16 << 20 };
+    for (size_t i = 0; i < SIZE; i++) {
+        int c = (int)((i * 2654435761u) >> 13) & 0xff;
+        sum += (unsigned)c;
+        fputc(c, f);
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/text.txt", dir);
+    f = fopen(path, "w");
+    for (int i = 0; i < 100000; i++)
+        fprintf(f, "line %d\n", i);
+    long text_len = ftell(f);
+    fclose(f);
+    nginx_t n = nginx_start(dir);
+    nginx_port = n.port;
+    sink_t k[4] = {0};
+    evt_co_t *co[4];
+    for (int i = 0; i < 4; i++)
+        co[i] = evt_spawn(fetch_big, &k[i]);
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        cr_assert_eq(evt_join(co[i], evt_now() + 120000, &r), 0);
+        cr_assert_eq((intptr_t)r, 0, "%s", strerror((int)(intptr_t)r));
+        cr_assert_eq(k[i].bytes, 2 * (size_t)SIZE);
+        cr_assert_eq(k[i].sum, 2 * sum);
+    }
+    /* gzip: nginx sends it chunked; libcurl decodes both. */
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/text.txt", n.port);
+    CURL *e = curl_easy_init();
+    sink_t t = {0};
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_sink);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 30000), 0, "%s", strerror(errno));
+    curl_off_t wire = 0;
+    curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &wire);
+    cr_assert_eq(t.bytes, (size_t)text_len);
+    cr_assert_lt(wire, text_len / 2, "the body came compressed");
+    curl_easy_cleanup(e);
+    nginx_stop(n);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Each thread has its own multi handle: transfers on two threads at once. */
+static void *thread_gets(void *arg)
+{
+    int port = *(int *)arg;
+    intptr_t ok = 0;
+    for (int i = 0; i < 20; i++) {
+        body_t b = {0};
+        CURL *e = easy_get(port, "/", &b);
+        ok += evt_curl_perform(e, evt_now() + 10000) == 0 && !strcmp(b.buf, "ok");
+        curl_easy_cleanup(e);
+    }
+    evt_curl_cleanup();
+    return (void *)ok;
+}
+
+Test(curl, threads_have_their_own_multi)
+{
+    server_t srv = server_start(1);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, thread_gets, &srv.port), 0);
+    for (int i = 0; i < 2; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        cr_assert_eq((intptr_t)r, 20);
+    }
+    server_stop(srv);
+}
+
+/* A forked child makes its own multi handle and leaves the parent's
+ * connections alone. */
+Test(curl, fork_child_starts_afresh)
+{
+    server_t srv = server_start(0);
+    body_t b = {0};
+    CURL *e = easy_get(srv.port, "/", &b);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        b.len = 0;
+        _exit(evt_curl_perform(e, evt_now() + 10000) == 0 &&
+              !strcmp(b.buf, "ok") ? 0 : 1);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
+    b.len = 0;
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s", strerror(errno));
+    cr_assert_str_eq(b.buf, "ok");
+    curl_easy_cleanup(e);
+    server_stop(srv);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
+/* libcurl's callbacks run on the thread's driver coroutine: a transfer
+ * started there would wait for itself, and a driver cancelled there is
+ * replaced, so the transfers go on. */
+static int callback_rc, callback_errno, cancel_driver;
+
+static size_t nested(char *p, size_t size, size_t n, void *user)
+{
+    (void)p;
+    if (cancel_driver) {
+        cancel_driver = 0;
+        evt_cancel(evt_self());
+    } else if (!callback_rc) {
+        callback_rc = evt_curl_perform(user, evt_now() + 1000);
+        callback_errno = errno;
+    }
+    return size * n;
+}
+
+Test(curl, calls_from_callbacks)
+{
+    server_t srv = server_start(0);
+    body_t b = {0};
+    CURL *inner = easy_get(srv.port, "/", &b), *e = easy_get(srv.port, "/", &b);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, nested);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, inner);
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s", strerror(errno));
+    cr_assert_eq(callback_rc, -1);
+    cr_assert_eq(callback_errno, EDEADLK);
+    /* A slow transfer is still inside libcurl when the driver is cancelled. */
+    script_t slow;
+    script_start(&slow, SLOW_OK);
+    slow.hold_ms = 200;
+    body_t sb = {0};
+    CURL *se = easy_get(slow.port, "/", &sb);
+    evt_co_t *co = evt_spawn(perform_once, se);
+    cancel_driver = 1;
+    cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s", strerror(errno));
+    cr_assert_eq(cancel_driver, 0, "the callback ran");
+    void *r;
+    cr_assert_eq(evt_join(co, evt_now() + 10000, &r), 0);
+    cr_assert_eq((intptr_t)r, 0, "%s", strerror((int)(intptr_t)r));
+    cr_assert_str_eq(sb.buf, "ok");
+    curl_easy_cleanup(se);
+    script_stop(&slow);
+    b.len = 0;
+    cr_assert_eq(evt_curl_perform(inner, evt_now() + 10000), 0, "%s", strerror(errno));
+    cr_assert_str_eq(b.buf, "ok");
+    curl_easy_cleanup(e);
+    curl_easy_cleanup(inner);
+    server_stop(srv);
+    cr_assert_eq(evt_curl_cleanup(), 0);
 }
 
 Test(curl, bad_arguments)
