@@ -273,39 +273,11 @@ switch_to(evt__sched_t *s, evt_co_t *self, evt_co_t *next)
         jump(s, self, next, dies);
 }
 
-/* Deadlines fired per look at the clock. A coroutine woken by its deadline
- * has mostly slept long enough for its frames and record to leave the
- * caches; prefetch_frames starts loading them when it is queued, which
- * pays when it runs soon after, not behind a backlog of a million others
- * (those wait in the wheel for the next look, at most BUDGET switches on). */
-#define EXPIRE_BATCH 64
-
-/* Start loading what resuming co reads: the frames it returns through,
- * from its saved stack pointer up (a shared-stack coroutine's copy of
- * them), and the second line of its record. */
-static inline void prefetch_frames(const evt_co_t *co)
-{
-    const char *p = co->shared ? co->saved : (const char *)co->ctx.sp;
-    __builtin_prefetch((const char *)co + 64, 1, 3);
-    if (!p)
-        return;
-    for (int i = 0; i < 4; i++)
-        __builtin_prefetch(p + 64 * i, 0, 3);
-}
-
-/* Fire the deadlines that have passed, EXPIRE_BATCH at most. */
+/* Fire the deadlines that have passed (some of them: see timer.c). */
 static void expire_timers(evt__sched_t *s)
 {
-    if (!s->timers.len)
-        return;
-    int64_t now = evt_now();
-    evt_co_t *co;
-    for (int n = 0; n < EXPIRE_BATCH &&
-                    (co = evt__timers_expired(&s->timers, now)) != NULL;
-         n++) {
-        prefetch_frames(co);
-        evt__unpark(co, ETIMEDOUT);
-    }
+    if (s->timers.len)
+        evt__timers_fire(&s->timers, evt_now());
 }
 
 static void deadlock(evt__sched_t *s)

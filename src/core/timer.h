@@ -39,6 +39,9 @@ void evt__timers_remove(evt__timers_t *t, struct evt_co *co);
 int64_t evt__timers_next(const evt__timers_t *t);
 /* Remove and return a coroutine whose deadline is <= now, or NULL. */
 struct evt_co *evt__timers_expired(evt__timers_t *t, int64_t now);
+/* Unpark, with ETIMEDOUT, up to 16 of the coroutines whose deadline is
+ * <= now; the others stay due for the next call. */
+void evt__timers_fire(evt__timers_t *t, int64_t now);
 
 /* Block the thread for ms milliseconds (0: return at once), through
  * signals: how a thread without a reactor waits for its next timer. */
