@@ -12,6 +12,21 @@
  *    fits);
  *  - coroutines and the objects of the sync layer belong to the thread that
  *    created them: use them from coroutines of that thread only.
+ *
+ * Contents (search for the title to jump to a section):
+ *   Time                      evt_now, deadlines
+ *   Coroutines                spawn, join, cancel, yield, sleep, stacks
+ *   Reactor                   waiting for fds, evt_poll, posts from threads
+ *   Cooperative IO            read/write/connect/accept with deadlines, TCP, DNS
+ *   Hooks                     libeventor-hook: plain blocking calls park
+ *   Synchronisation           channels, events, semaphores, mutexes, wait
+ *                             groups, groups (joinall), coroutine pools
+ *   Futures and thread pool   concurrent.futures: submit, wait, as_completed
+ *   Processes and process pool  multiprocessing: Process, Pool (apply, map,
+ *                             imap); task errors and evt_strerror
+ *   Interprocess communication  shared queues, pipes, locks, values, dict, list
+ *   Batch engine              evt_batch_run*: the Eventor layer
+ *   HTTP on the reactor       evt_curl_perform, evt_http_request
  */
 #ifndef EVENTOR_H
 #define EVENTOR_H
