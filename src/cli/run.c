@@ -340,6 +340,25 @@ static int job_tag(struct job *j, const struct record *recs, size_t n)
     return 0;
 }
 
+/* The job's stdout and stderr: temp files, or with -u eventor's own. */
+static int job_files(struct job *j)
+{
+    if (!R.o->ungroup)
+        return output_tmpfiles(&j->out_fd, &j->err_fd);
+    j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+    j->err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (j->out_fd >= 0 && j->err_fd >= 0)
+        return 0;
+    cli_error("cannot give a job eventor's stdout and stderr: %s",
+              strerror(errno));
+    if (j->out_fd >= 0)
+        close(j->out_fd);
+    if (j->err_fd >= 0)
+        close(j->err_fd);
+    j->out_fd = j->err_fd = -1;
+    return -1;
+}
+
 static void *produce(void *arg)
 {
     const struct opts *o = R.o;
@@ -391,10 +410,7 @@ static void *produce(void *arg)
             output_done(j);
             continue;
         }
-        if (o->ungroup) { /* -u: the job writes where eventor does */
-            j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
-            j->err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
-        } else if (output_tmpfiles(&j->out_fd, &j->err_fd) < 0) {
+        if (job_files(j) < 0) {
             R.input_error = 1;
             R.free_slot[R.nfree++] = j->slot;
             evt_sem_release(R.slots);
