@@ -16,9 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* GNU parallel's usable length of one command line (sh -c takes it as one
- * argument, which Linux caps at 128 KiB). */
-#define MAX_LINE 130000
+/* GNU parallel's usable length of one command line on Linux: half of what
+ * its probe finds below the 128 KiB a single argument (sh -c's) may have,
+ * less 3000 for its wrapping: (130329 - 3000) / 2. */
+#define MAX_LINE CLI_MAX_LINE
 
 static struct run {
     struct opts *o;

@@ -192,6 +192,9 @@ for s in 20 25; do
     same -k -j1 -m -s $s echo {} ::: a.aa b.bb c.cc ::: 1 2
     same -k -j1 -X -s $s echo x{2}y{} ::: a.aa b.bb c.cc ::: 1 2
 done
+seq 30000 >30k.txt # GNU parallel's default line length
+same -k -X --dry-run echo x{}y :::: 30k.txt
+same -k -j1 -m -s 99999 echo :::: 30k.txt
 # a `:::` item holding the delimiter is several items, as in GNU parallel
 same -k echo x{}x ::: "$(printf 'a\nb')" c
 same -k -d ab echo x{}x ::: xabyab z, ,
@@ -366,7 +369,6 @@ bad -N -1 echo ::: 1
 bad -L 0 echo ::: 1
 bad -s 0 echo ::: 1
 bad -s 1x echo ::: 1
-bad -s 999999 echo ::: 1
 bad -s 3 echo ::: aaaaaa
 bad -I '' echo ::: 1
 bad -d '' echo ::: 1
