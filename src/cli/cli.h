@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #define CLI_EXIT_ERROR 255 /* GNU parallel's code for bad usage and IO */
+#define CLI_MAX_LINE 63664 /* GNU parallel's longest command line (run.c) */
 
 /* A growable array of strings (owned). */
 struct strv {

@@ -112,7 +112,8 @@ static const char help_text[] =
 "  --xargs             as many items per command line as fit (as -m, but\n"
 "                      not spread over the job slots)\n"
 "  -s, --max-chars N   a command line is shorter than N characters (at most\n"
-"                      130000, the default); one item too long: exit 255\n"
+"                      63664, the default, GNU parallel's); one item too\n"
+"                      long: exit 255\n"
 "  -I STR              STR instead of {} (and {N}); {.} {/} ... stay\n"
 "  -q, --quote         each word of COMMAND is one argument, quoted (no\n"
 "                      shell syntax in it)\n"
@@ -340,9 +341,12 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
     case O_NOEMPTY: o->no_empty = 1; break;
     case O_XARGS: o->xargs = 1; break;
     case O_MAXCHARS:
-        if (optval_count(val, 1, &o->max_chars) < 0 || o->max_chars > 130000) {
-            cli_error("invalid value for %s: '%s' (1 to 130000)", name, val);
-            return -1;
+        if (optval_count(val, 1, &o->max_chars) < 0)
+            goto bad;
+        if (o->max_chars > CLI_MAX_LINE) { /* GNU parallel's warning */
+            fprintf(stderr, "eventor: Warning: Value for option -s should "
+                            "be < %d.\n", CLI_MAX_LINE);
+            o->max_chars = CLI_MAX_LINE;
         }
         break;
     case O_COLSEP:

@@ -16,9 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* GNU parallel's usable length of one command line (sh -c takes it as one
- * argument, which Linux caps at 128 KiB). */
-#define MAX_LINE 130000
+/* GNU parallel's usable length of one command line on Linux: half of what
+ * its probe finds below the 128 KiB a single argument (sh -c's) may have,
+ * less 3000 for its wrapping: (130329 - 3000) / 2. */
+#define MAX_LINE CLI_MAX_LINE
 
 static struct run {
     struct opts *o;
@@ -340,6 +341,25 @@ static int job_tag(struct job *j, const struct record *recs, size_t n)
     return 0;
 }
 
+/* The job's stdout and stderr: temp files, or with -u eventor's own. */
+static int job_files(struct job *j)
+{
+    if (!R.o->ungroup)
+        return output_tmpfiles(&j->out_fd, &j->err_fd);
+    j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+    j->err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (j->out_fd >= 0 && j->err_fd >= 0)
+        return 0;
+    cli_error("cannot give a job eventor's stdout and stderr: %s",
+              strerror(errno));
+    if (j->out_fd >= 0)
+        close(j->out_fd);
+    if (j->err_fd >= 0)
+        close(j->err_fd);
+    j->out_fd = j->err_fd = -1;
+    return -1;
+}
+
 static void *produce(void *arg)
 {
     const struct opts *o = R.o;
@@ -391,10 +411,7 @@ static void *produce(void *arg)
             output_done(j);
             continue;
         }
-        if (o->ungroup) { /* -u: the job writes where eventor does */
-            j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
-            j->err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
-        } else if (output_tmpfiles(&j->out_fd, &j->err_fd) < 0) {
+        if (job_files(j) < 0) {
             R.input_error = 1;
             R.free_slot[R.nfree++] = j->slot;
             evt_sem_release(R.slots);

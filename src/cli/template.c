@@ -31,7 +31,7 @@ struct tmpl {
     struct tok *tok;
     size_t ntok;
     int nword;
-    int *word_has_arg; /* per word: holds an argument placeholder */
+    int *word_has_arg; /* per word: holds a {}-like placeholder (-X repeats it) */
     int shell;        /* needs the shell */
     int raw;          /* values are not quoted: no command, or the command
                          word starts with a placeholder (GNU parallel) */
