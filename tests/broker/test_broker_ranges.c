@@ -25,16 +25,17 @@
 #define C 8
 /* Shared with the workers (made before the fork server): how often each
  * line was consumed; the line that kills its worker (ctl[KILL], -1: none)
- * and whether it does so every time (ctl[ALWAYS]). */
+ * and whether it does so every time (ctl[ALWAYS]); the first line that
+ * waits (ctl[GATE], -1: none) until the test opens the gate (ctl[OPEN]). */
 static _Atomic uint32_t *consumed;
 static _Atomic int *ctl;
-enum { KILL, ALWAYS, KILLED, FAIL };
+enum { KILL, ALWAYS, KILLED, FAIL, GATE, OPEN, NCTL };
 
 __attribute__((constructor(200))) static void make_shared(void)
 {
     consumed = evt_ipc_array_new(N, sizeof *consumed);
-    ctl = evt_ipc_array_new(4, sizeof *ctl);
-    ctl[KILL] = ctl[FAIL] = -1;
+    ctl = evt_ipc_array_new(NCTL, sizeof *ctl);
+    ctl[KILL] = ctl[FAIL] = ctl[GATE] = -1;
 }
 
 /* Line i of the test file. */
@@ -72,6 +73,10 @@ static int work(const evt_batch_task_t *t, void *out, size_t cap,
         raise(SIGKILL);
     if (i == ctl[FAIL])
         return errno = EIO, -1;
+    /* Held lines wait for the gate (10 s at most: then the test fails). */
+    for (int64_t dl = evt_now() + 10000;
+         ctl[GATE] >= 0 && i >= ctl[GATE] && !ctl[OPEN] && evt_now() < dl;)
+        evt_sleep(evt_now() + 1);
     atomic_fetch_add(&consumed[i], 1);
     /* The worker's thread id: its pid in a worker process. */
     *len = (size_t)snprintf(out, cap, "%d|%ld|%.*s", i, (long)syscall(SYS_gettid),
@@ -239,19 +244,27 @@ static void interrupt_once(const evt_batch_task_t *t, int status,
     uint64_t *reported = user;
     if (t->index != (*reported)++)
         *reported = UINT64_MAX / 2; /* out of order: fails below */
-    if (t->index == 0)
-        raise(SIGINT);
+    if (t->index == 0) {
+        raise(SIGINT); /* its handler runs now: nothing starts after it */
+        ctl[OPEN] = 1;
+    }
 }
 
 Test(broker_ranges, a_signal_stops_new_chunks_and_reports_the_lines_read)
 {
     write_file();
     uint64_t reported = 0;
+    /* The first chunk (64 KiB, about 6000 lines) runs; the ones started
+     * beside it are held until line 0 is reported and the signal is in,
+     * so the file's other chunks can never have started by then. */
+    ctl[GATE] = 7000;
+    ctl[OPEN] = 0;
     evt_batch_opts_t o = {.processes = 2, .coroutines = C, .ordered = 1,
                           .stop_on_signals = 1, .on_result = interrupt_once,
                           .user = &reported};
     evt_batch_report_t r;
     cr_assert_eq(evt_batch_run_file(&o, work, path, &r), 0);
+    ctl[GATE] = -1;
     unlink(path);
     cr_assert_eq(r.signal, SIGINT);
     cr_assert(r.halted);
