@@ -235,6 +235,7 @@ struct ranges {
     uint64_t cut;            /* where the next chunk starts */
     uint64_t lines;          /* lines in the chunks cut so far */
     char spool_dir[64];
+    int lock_fd;             /* held while the run lives (spooldir.c) */
     evt_procpool_t *pool;    /* processes: where chunks run */
     evt__threads_t *threads; /* threads: where chunks run, one at a time on
                                 each (slot: the chunk's place in ring) */
@@ -539,7 +540,8 @@ static int run(ranges_t *r)
 int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
                            const char *path, evt_batch_report_t *rep)
 {
-    ranges_t r = {.o = *opts, .fn = fn, .path = path, .grace_end = -1};
+    ranges_t r = {.o = *opts, .fn = fn, .path = path, .grace_end = -1,
+                  .lock_fd = -1};
     if (!r.o.halt_after)
         r.o.halt_after = 1;
     if (!r.o.max_result)
@@ -572,13 +574,9 @@ int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
     r.inner.stop_on_signals = 0;
     r.inner.halt = EVT_HALT_NEVER;
     r.inner.on_result = NULL;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(r.spool_dir, sizeof r.spool_dir, "%s/eventor-XXXXXX",
-             tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
     int err = 0;
     evt_procpool_opts_t po = {.max_result = sizeof(evt__hist_t)};
-    if (!mkdtemp(r.spool_dir)) {
-        r.spool_dir[0] = 0;
+    if (evt__spool_dir_new(r.spool_dir, sizeof r.spool_dir) < 0) {
         err = errno;
     } else if (!(r.ring = calloc(r.cap, sizeof *r.ring))
                || !(r.wake = evt_event_new())) {
@@ -589,6 +587,8 @@ int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
                && (!(r.runs = evt_group_new())
                    || !(r.threads = evt__threads_new(p, r.cap, 1)))) {
         err = errno;
+    } else if ((r.lock_fd = evt__spool_dir_lock(r.spool_dir)) < 0) {
+        err = errno; /* after the pool: its processes must not hold it */
     } else if (r.o.stop_on_signals && evt__signals_take(&r.sig, r.wake) < 0) {
         err = errno;
     } else if (r.o.stop_on_signals
@@ -622,7 +622,7 @@ int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
         evt_event_free(r.wake);
     free(r.ring);
     if (r.spool_dir[0])
-        rmdir(r.spool_dir);
+        evt__spool_dir_remove(r.spool_dir, r.lock_fd);
     close(r.fd);
     if (err) {
         errno = err;

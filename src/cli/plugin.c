@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,9 @@ static void write_failed(plugin_opts_t *p, int e)
     if (p->write_err)
         return;
     p->write_err = e ? e : EIO;
-    cli_error("Error: cannot write to standard output: %s (results are "
-              "incomplete)", strerror(p->write_err));
+    if (e != EPIPE) /* a reader that had enough (| head) is no error */
+        cli_error("Error: cannot write to standard output: %s (results are "
+                  "incomplete)", strerror(p->write_err));
     if (p->runner)
         evt_cancel(p->runner);
 }
@@ -232,6 +234,9 @@ int plugin_main(int argc, char **argv)
     if (!fn)
         return CLI_EXIT_ERROR;
     p.b.stop_on_signals = 1;
+    /* A closed stdout (| head) then fails a write, which stops the batch
+     * and lets it clean up, rather than killing us mid-run. */
+    signal(SIGPIPE, SIG_IGN);
     evt_batch_report_t r;
     evt_co_t *flush_co = evt_spawn(flusher, &p); /* NULL: flushed at the end */
     struct run_args a = {&p, fn, &r, 0, 0};
@@ -248,8 +253,8 @@ int plugin_main(int argc, char **argv)
     }
     if ((fflush(stdout) != 0 || ferror(stdout)) && !p.write_err)
         write_failed(&p, errno);
-    if (p.write_err)
-        return CLI_EXIT_ERROR;
+    if (p.write_err) /* EPIPE: as if SIGPIPE had ended us, but cleaned up */
+        return p.write_err == EPIPE ? 128 + SIGPIPE : CLI_EXIT_ERROR;
     errno = err;
     if (rc < 0) {
         /* An unopenable file fails before any line is read. */

@@ -187,6 +187,30 @@ done
 exec 3>&-
 [ -e markers ] && fail "kill -9: a grandchild wrote its marker"
 
+# --- -P / -T file mode leaves no spool directory in $TMPDIR ------------
+# | head ends the run early (it cleans up); kill -9 leaves one, which the
+# next run sweeps (its lock is free).
+mkdir sp
+seq 2000000 >sp.txt
+for shape in "-P 2" "-T 2"; do
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    TMPDIR=$T/sp "$E" --plugin "$PLUGIN:add_ten" $shape sp.txt | head -1 >/dev/null
+    [ -z "$(ls sp)" ] || fail "plugin $shape | head: left $(ls sp)"
+done
+n=$((n + 1))
+TMPDIR=$T/sp "$E" --plugin "$PLUGIN:add_ten" -P 2 sp.txt >/dev/null &
+epid=$!
+deadline=$(($(date +%s) + 20))
+while [ -z "$(ls sp)" ] && [ "$(date +%s)" -lt $deadline ]; do
+    sleep 0.01 # a poll for the directory, against a deadline
+done
+kill -9 $epid
+wait $epid 2>/dev/null
+[ -n "$(ls sp)" ] || echo "note: the run ended before kill -9; nothing to sweep"
+TMPDIR=$T/sp "$E" --plugin "$PLUGIN:add_ten" -P 2 lines.txt >/dev/null
+[ -z "$(ls sp)" ] || fail "kill -9 in -P mode: the next run left $(ls sp)"
+
 # --- NUL in the input, and -- ------------------------------------------
 n=$((n + 1))
 printf 'a\0b\nc\n' | "$E" -k echo >nul.out 2>nul.err
