@@ -245,7 +245,8 @@ static void emit(struct job *j)
             run_write_failed(j, j->spool_lost);
         }
     }
-    spool_probe(j->out_fd); /* before its space is given back */
+    if (j->out_bytes || j->err_bytes) /* before its space is given back */
+        spool_probe(j->out_fd);
     tmpfile_release(&j->out_fd, j->out_bytes);
     tmpfile_release(&j->err_fd, j->err_bytes);
     job_free(j);
