@@ -10,7 +10,10 @@
 #include <stdio.h>
 
 #define CLI_EXIT_ERROR 255 /* GNU parallel's code for bad usage and IO */
+#define CLI_JOBS_MAX 100000 /* -j 0: as many as possible, at most this */
 #define CLI_MAX_LINE 63664 /* GNU parallel's longest command line (run.c) */
+#define CLI_SPAWNERS_MAX 4 /* spawner threads (spawn.c) */
+#define CLI_LIB_THREADS 8  /* the library's IO offload pool, at most */
 
 /* A growable array of strings (owned). */
 struct strv {
@@ -51,6 +54,8 @@ struct opts {
     int64_t timeout_ms;    /* --timeout; 0 = none */
     int64_t delay_ms;      /* --delay */
     enum halt_when halt_when;
+    int halt_given;        /* --halt given (--halt never: keep going past
+                              write errors too) */
     enum halt_kind halt_kind;
     long halt_count;       /* fail=N / success=N / done=N */
     double halt_pct;       /* fail=P%: fraction, 0 when a count is used */
@@ -95,6 +100,25 @@ int optval_halt(struct opts *o, const char *s);
 int optval_colsep(struct opts *o, const char *re);
 int optval_delim(struct opts *o, const char *s); /* -d, with its escapes */
 char *optval_escapes(const char *s, size_t *len); /* \t \n \r \NNN */
+/* limits.c: before anything is started, raise the soft RLIMIT_NOFILE to
+ * the hard one and cap o->jobs to what the fd and process limits allow
+ * (one warning line, as GNU parallel). Returns 0, or -1 after an error
+ * line. */
+int limits_plan(struct opts *o);
+/* The input has more jobs than the slots: say so if -j 0 was capped. */
+void limits_more_jobs(void);
+/* The fds the jobs may use in all (3 a running job, 2 a finished one that
+ * waits for its turn with -k). */
+long limits_fd_budget(void);
+
+/* supervise.c: a process forked at start, before any thread, that kills
+ * the process group of every job still running when eventor dies (even by
+ * kill -9): the job's children die with it, not only the job. */
+int supervise_start(void);
+/* The fd the vfork child writes its own pid to before execve, or -1. */
+int supervise_fd(void);
+/* Before reaping job pid (its process group is still held): forget it. */
+void supervise_forget(int pid);
 
 /* --plugin mode (plugin.c): argv[1] is --plugin; run it to the end and
  * return the exit status. */
@@ -195,6 +219,8 @@ struct job {
     long long err_bytes; /* bytes of standard error */
     int skip;            /* --resume: nothing to run nor print */
     int killed;          /* stopped by --halt now / a second signal */
+    uint64_t spool_epoch; /* output_spool_epoch() when its try started */
+    int spool_lost;      /* its spool hit a full --tmpdir: output lost */
     struct proc proc;    /* while running */
 };
 void job_free(struct job *j);
@@ -205,6 +231,10 @@ int output_tmpfiles(int *out_fd, int *err_fd);
 /* The job is finished (or skipped): write its output now, or when every
  * earlier one has been written (-k). Takes j. */
 void output_done(struct job *j);
+/* The full --tmpdir test: an epoch that moves each time it is seen full,
+ * and whether j's spool may have lost output since j->spool_epoch. */
+uint64_t output_spool_epoch(void);
+int output_spool_lost(struct job *j);
 /* Park until fewer than the reorder window wait behind the oldest. */
 int output_wait_room(uint64_t next_seq);
 void output_finish(void);
@@ -213,7 +243,11 @@ void output_finish(void);
 int joblog_open(const struct opts *o);
 /* --resume / --resume-failed: 1 when seq must not run again. */
 int joblog_skip(uint64_t seq);
-void joblog_write(const struct job *j);
+/* Before j's output is written: make sure its line will fit (a full disk
+ * then keeps the job from being printed at all). 0, or -1 (reported). */
+int joblog_reserve(const struct job *j);
+/* After: its line. 0, or -1 (reported; the log takes no more lines). */
+int joblog_write(const struct job *j);
 void joblog_close(void);
 
 /* progress.c: --bar and --eta on stderr. */
@@ -227,6 +261,11 @@ void progress_show(void);
 /* run.c: run jobs from the input to the end, watching sigfd (a signalfd of
  * SIGINT, SIGTERM, SIGHUP, or -1). Returns the exit code. */
 int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd);
+/* Job j's output or joblog line could not be all written (reported): it
+ * counts as failed, exit 255, and the run halts (as --halt soon), unless
+ * spool is 1 (its --tmpdir spool lost output, which the next job may not)
+ * and --halt never was given. */
+void run_write_failed(struct job *j, int spool);
 
 double wall_now(void);
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,6 +64,34 @@ static int open_reader(struct reader *rd, const char *path)
     return 0;
 }
 
+/* An item as a string (malloc'd): a NUL in it (which a command line cannot
+ * carry) becomes the two characters \0, with GNU parallel's warning once. */
+static char *nul_free(const char *p, size_t len)
+{
+    static int warned;
+    size_t nuls = 0;
+    for (const char *q = p; (q = memchr(q, 0, len - (size_t)(q - p))); q++)
+        nuls++;
+    if (!nuls)
+        return strndup(p, len);
+    if (!warned++)
+        fputs("eventor: Warning: A NUL character in the input was replaced "
+              "with \\0.\neventor: Warning: NUL cannot be passed through in "
+              "the argument list.\neventor: Warning: Did you mean to use the "
+              "--null option?\n", stderr);
+    char *s = malloc(len + nuls + 1), *o = s;
+    for (size_t i = 0; s && i < len; i++)
+        if (p[i]) {
+            *o++ = p[i];
+        } else {
+            *o++ = '\\';
+            *o++ = '0';
+        }
+    if (s)
+        *o = 0;
+    return s;
+}
+
 /* The next item of rd into *item (malloc'd), up to the delimiter d (dlen
  * bytes): 1, 0 at end, -1 on error. */
 static int read_raw(struct reader *rd, const char *d, size_t dlen,
@@ -77,7 +106,7 @@ static int read_raw(struct reader *rd, const char *d, size_t dlen,
                        : NULL;
         if (nl || (rd->eof && rd->end > rd->start)) {
             size_t stop = nl ? (size_t)(nl - rd->buf) : rd->end;
-            *item = strndup(rd->buf + rd->start, stop - rd->start);
+            *item = nul_free(rd->buf + rd->start, stop - rd->start);
             if (!*item) {
                 cli_error("out of memory");
                 return -1;

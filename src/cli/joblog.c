@@ -1,17 +1,28 @@
 /* The joblog, in GNU parallel's format, and what --resume and
  * --resume-failed read back from it. Each line is one write() on an
  * O_APPEND descriptor, made after the job's output is written, so a crash
- * (even kill -9) leaves whole lines naming only jobs whose output is out. */
+ * (even kill -9) leaves whole lines naming only jobs whose output is out.
+ * The space of a job's line is reserved (fallocate) before its output is
+ * written, so a disk that fills never leaves printed jobs unlogged: the
+ * job is then neither printed nor logged, and the run stops. */
 #include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static int log_fd = -1;
+static const char *log_name;
+static off_t log_end;       /* the log's size: where the next line goes */
+static off_t reserved_end;  /* space allocated up to here */
+static int can_reserve = 1; /* 0: the file system has no fallocate */
+static int log_broken;      /* a line could not be written: no more */
+static char *line;          /* the line of the job being logged */
+static size_t line_len, line_cap;
 static unsigned char *skip; /* bitmap by seq: already done */
 static uint64_t skip_cap;   /* bits */
 
@@ -105,35 +116,107 @@ int joblog_open(const struct opts *o)
         cli_error("cannot write joblog %s: %s", o->joblog, strerror(errno));
         return -1;
     }
+    log_name = o->joblog;
+    log_end = lseek(log_fd, 0, SEEK_END);
+    reserved_end = log_end;
     return 0;
 }
 
-void joblog_write(const struct job *j)
+static void log_failed(const struct job *j, int e, const char *what)
 {
-    if (log_fd < 0)
-        return;
+    if (!log_broken)
+        cli_error("Error: cannot write joblog %s: %s (job %llu %s; "
+                  "no more jobs are started)", log_name, strerror(e),
+                  (unsigned long long)j->seq, what);
+    log_broken = 1;
+}
+
+/* j's line into line / line_len. */
+static int format_line(const struct job *j)
+{
     char head[256];
     int hl = snprintf(head, sizeof head, "%llu\t:\t%.3f\t%10.3f\t0\t%lld\t%d\t%d\t",
                       (unsigned long long)j->seq, j->start, j->runtime,
                       j->out_bytes, j->exitval, j->sig);
-    size_t cl = strlen(j->cmd);
-    char *line = malloc((size_t)hl + cl + 1);
-    if (!line)
-        return;
+    size_t cl = strlen(j->cmd), need = (size_t)hl + cl + 1;
+    if (need > line_cap) {
+        char *l = realloc(line, need);
+        if (!l)
+            return -1;
+        line = l;
+        line_cap = need;
+    }
     memcpy(line, head, (size_t)hl);
     for (size_t i = 0; i < cl; i++) /* as GNU parallel: newlines become NUL */
         line[hl + (int)i] = j->cmd[i] == '\n' ? 0 : j->cmd[i];
-    line[(size_t)hl + cl] = '\n';
-    ssize_t n = write(log_fd, line, (size_t)hl + cl + 1);
-    (void)n; /* a full disk loses log lines, never jobs */
-    free(line);
+    line[need - 1] = '\n';
+    line_len = need;
+    return 0;
+}
+
+int joblog_reserve(const struct job *j)
+{
+    if (log_fd < 0)
+        return 0;
+    if (log_broken)
+        return -1;
+    if (format_line(j) < 0) {
+        log_failed(j, ENOMEM, "not printed");
+        return -1;
+    }
+    off_t need = log_end + (off_t)line_len;
+    if (!can_reserve || need <= reserved_end)
+        return 0;
+    /* 64 KiB at a time (a few hundred lines), or just this line */
+    off_t chunk = line_len > 65536 ? (off_t)line_len : 65536;
+    if (fallocate(log_fd, FALLOC_FL_KEEP_SIZE, log_end, chunk) == 0) {
+        reserved_end = log_end + chunk;
+        return 0;
+    }
+    if (errno == ENOSPC &&
+        fallocate(log_fd, FALLOC_FL_KEEP_SIZE, log_end, (off_t)line_len) == 0) {
+        reserved_end = need;
+        return 0;
+    }
+    if (errno == EOPNOTSUPP || errno == ENOSYS) {
+        can_reserve = 0;
+        return 0;
+    }
+    log_failed(j, errno, "not printed, --resume runs it again");
+    return -1;
+}
+
+int joblog_write(const struct job *j)
+{
+    if (log_fd < 0)
+        return 0;
+    if (log_broken || format_line(j) < 0) { /* again: emits may interleave */
+        log_failed(j, ENOMEM, "printed but not logged");
+        return -1;
+    }
+    ssize_t n = write(log_fd, line, line_len);
+    if (n == (ssize_t)line_len) {
+        log_end += n;
+        return 0;
+    }
+    int e = n < 0 ? errno : ENOSPC;
+    if (n > 0 && ftruncate(log_fd, log_end) < 0) /* no torn last line */
+        e = errno;
+    log_failed(j, e, "printed but not logged: --resume runs it again");
+    return -1;
 }
 
 void joblog_close(void)
 {
+    if (log_fd >= 0 && reserved_end > log_end) /* give the reserve back */
+        (void)!fallocate(log_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                         log_end, reserved_end - log_end);
     if (log_fd >= 0)
         close(log_fd);
     log_fd = -1;
+    free(line);
+    line = NULL;
+    line_cap = 0;
     free(skip);
     skip = NULL;
     skip_cap = 0;

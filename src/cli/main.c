@@ -1,6 +1,6 @@
 /* The eventor command: run a command per input item, GNU parallel style.
- * main() sets the process up (fd limit, signals), checks every input before
- * anything is written, and hands over to run.c. */
+ * main() sets the process up (limits, the supervisor, signals), checks
+ * every input before anything is written, and hands over to run.c. */
 #include "cli.h"
 
 #include <errno.h>
@@ -39,6 +39,11 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : CLI_EXIT_ERROR;
     }
 
+    limits_plan(&o);
+    if (!o.dry_run && supervise_start() < 0)
+        fprintf(stderr, "eventor: Warning: no supervisor (%s): a job's "
+                        "children may outlive a killed eventor\n",
+                strerror(errno));
     if (spawn_init(o.jobs) < 0) {
         cli_error("cannot start: %s", strerror(errno));
         opts_free(&o);

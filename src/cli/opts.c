@@ -397,6 +397,7 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
     case O_HALT:
         if (optval_halt(o, val) < 0)
             goto bad;
+        o->halt_given = 1;
         break;
     case O_BAR: o->bar = 1; break;
     case O_ETA: o->eta = 1; break;
@@ -522,6 +523,10 @@ int opts_parse(struct opts *o, int argc, char **argv)
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--")) { /* the end of the options */
+            i++;
+            break;
+        }
         if (a[0] != '-' || !a[1] || is_sep(a))
             break;
         int rc = parse_option(o, argc, argv, &i);

@@ -65,7 +65,6 @@ int optval_long(const char *s, long *v)
 }
 
 /* More slots than this is "as many as possible": fds set the real bound. */
-#define JOBS_MAX 100000
 
 int optval_jobs(const char *s, long *jobs)
 {
@@ -82,21 +81,21 @@ int optval_jobs(const char *s, long *jobs)
         buf[len - 1] = 0;
         if (!optval_digits(buf) || optval_long(buf, &v) < 0)
             return -1;
-        v = v > JOBS_MAX * 100L ? JOBS_MAX : cpus * v / 100;
+        v = v > CLI_JOBS_MAX * 100L ? CLI_JOBS_MAX : cpus * v / 100;
     } else if (s[0] == '+' || s[0] == '-') {
         if (!optval_digits(s + 1) || optval_long(s + 1, &v) < 0)
             return -1;
-        if (v > JOBS_MAX)
-            v = s[0] == '+' ? JOBS_MAX : 0;
+        if (v > CLI_JOBS_MAX)
+            v = s[0] == '+' ? CLI_JOBS_MAX : 0;
         else
             v = s[0] == '+' ? cpus + v : cpus - v;
     } else {
         if (!optval_digits(s) || optval_long(s, &v) < 0)
             return -1;
         if (v == 0)
-            v = JOBS_MAX;
+            v = CLI_JOBS_MAX;
     }
-    *jobs = v < 1 ? 1 : v > JOBS_MAX ? JOBS_MAX : v;
+    *jobs = v < 1 ? 1 : v > CLI_JOBS_MAX ? CLI_JOBS_MAX : v;
     return 0;
 }
 

@@ -4,7 +4,8 @@
  * on disk rather than in memory; when the job ends its files are copied to
  * eventor's stdout and stderr whole, at once, in input order with -k (a
  * reorder ring keyed by sequence number, of bounded size), followed by its
- * joblog line. */
+ * joblog line. A write that fails is an error: the job is not logged, the
+ * run halts (run_write_failed), and nothing more goes to that output. */
 #include "cli.h"
 
 #include <errno.h>
@@ -12,8 +13,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/sendfile.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static const struct opts *O;
@@ -23,19 +24,21 @@ static struct job **ring;     /* -k: finished jobs by seq % window */
 static size_t window;
 static uint64_t next_out = 1; /* -k: the next seq to write */
 static evt_event_t *room;     /* set when next_out moves */
+static int broken[3];         /* fd 1 or 2 failed: written no more */
+static uint64_t spool_epoch;  /* times the --tmpdir was seen full */
 
 int output_init(const struct opts *o)
 {
     O = o;
-    struct rlimit rl;
-    size_t fds = 1024;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-        fds = (size_t)rl.rlim_cur;
-    /* Each finished job waiting for its turn may hold two files. */
-    size_t busy = 3 * (size_t)(o->jobs < 100000 ? o->jobs : 100000) + 64;
-    window = fds > busy + 64 ? (fds - busy) / 2 : 32;
+    /* A running job holds 3 fds, one finished and waiting its turn 2: the
+     * window of seqs is what the budget leaves (limits_plan made room for
+     * at least 3 a slot), and at least the slots. */
+    size_t jobs = (size_t)o->jobs, fds = (size_t)limits_fd_budget();
+    window = fds > jobs ? (fds - jobs) / 2 : jobs;
+    if (window < jobs)
+        window = jobs;
     if (window > 16384)
-        window = 16384;
+        window = jobs > 16384 ? jobs : 16384;
     pool_cap = 2 * (size_t)(o->jobs < 4096 ? o->jobs : 4096) + 16;
     pool = calloc(pool_cap, sizeof *pool);
     ring = calloc(window, sizeof *ring);
@@ -46,6 +49,8 @@ int output_init(const struct opts *o)
     }
     return 0;
 }
+
+static void tmpfile_release(int *fd, long long size);
 
 static int tmpfile_new(void)
 {
@@ -72,10 +77,10 @@ int output_tmpfiles(int *out_fd, int *err_fd)
     for (int i = 0; i < 2; i++) {
         *fd[i] = npool ? pool[--npool] : tmpfile_new();
         if (*fd[i] < 0) {
-            cli_error("cannot create a temporary file in %s: %s", O->tmpdir,
-                      strerror(errno));
+            int e = errno;
             if (i)
-                close(*out_fd);
+                tmpfile_release(out_fd, 0);
+            errno = e;
             return -1;
         }
     }
@@ -95,8 +100,8 @@ static void tmpfile_release(int *fd, long long size)
 }
 
 /* Write all of buf to fd (eventor's stdout or stderr), which may have been
- * left non-blocking by whoever shares it. */
-static void write_all(int fd, const char *buf, size_t len)
+ * left non-blocking by whoever shares it. 0, or -1 and errno. */
+static int write_all(int fd, const char *buf, size_t len)
 {
     while (len) {
         ssize_t n = write(fd, buf, len);
@@ -104,21 +109,22 @@ static void write_all(int fd, const char *buf, size_t len)
             if (errno == EAGAIN)
                 evt_wait_fd(fd, EVT_OUT, -1);
             else if (errno != EINTR)
-                return; /* nowhere to say it: stdout or stderr is gone */
+                return -1;
             continue;
         }
         buf += n;
         len -= (size_t)n;
     }
+    return 0;
 }
 
 /* Copy the size bytes of temp file src to fd, each line after tag when
- * there is one. */
-static void copy_out(int src, long long size, int fd, const char *tag)
+ * there is one. 0, or -1 and errno (a read error of src: EIO). */
+static int copy_out(int src, long long size, int fd, const char *tag)
 {
     off_t off = 0;
     if (size <= 0)
-        return;
+        return 0;
     if (!tag) {
         while (off < size) {
             ssize_t n = sendfile(fd, src, &off, (size_t)(size - off));
@@ -130,8 +136,8 @@ static void copy_out(int src, long long size, int fd, const char *tag)
             }
             if (n < 0 && errno == EINTR)
                 continue;
-            if (n < 0 && errno != EINVAL && errno != ENOSYS)
-                return;
+            if (n == 0 || (errno != EINVAL && errno != ENOSYS))
+                return n == 0 ? (errno = EIO, -1) : -1;
             break; /* sendfile cannot write there: plain copies */
         }
     }
@@ -141,44 +147,112 @@ static void copy_out(int src, long long size, int fd, const char *tag)
     while (off < size) {
         ssize_t n = pread(src, buf, sizeof buf, off);
         if (n <= 0)
-            return;
+            return n == 0 ? (errno = EIO, -1) : -1;
         off += n;
         if (!tag) {
-            write_all(fd, buf, (size_t)n);
+            if (write_all(fd, buf, (size_t)n) < 0)
+                return -1;
             continue;
         }
         for (char *p = buf, *end = buf + n; p < end;) {
-            if (at_line_start) {
-                write_all(fd, tag, tlen);
-                write_all(fd, "\t", 1);
-            }
+            if (at_line_start &&
+                (write_all(fd, tag, tlen) < 0 || write_all(fd, "\t", 1) < 0))
+                return -1;
             char *nl = memchr(p, '\n', (size_t)(end - p));
             char *stop = nl ? nl + 1 : end;
-            write_all(fd, p, (size_t)(stop - p));
+            if (write_all(fd, p, (size_t)(stop - p)) < 0)
+                return -1;
             at_line_start = nl != NULL;
             p = stop;
         }
     }
+    return 0;
+}
+
+/* GNU parallel's test of a full --tmpdir (a job's writes to its spool fail
+ * unseen: the job may well exit 0): less than 8193 bytes free on the file
+ * system of fd. Each time it is seen full, spool_epoch moves, so a job that
+ * ran across such a moment (even if space came back since) is known to
+ * have lost output. Looked at when a job ends and before spool space is
+ * given back, which is how a full state ends while eventor runs. */
+static void spool_probe(int fd)
+{
+    struct statvfs st;
+    if (fd < 0 || fstatvfs(fd, &st) < 0)
+        return;
+    unsigned long long blocks = geteuid() == 0 ? st.f_bfree : st.f_bavail;
+    if (blocks * st.f_frsize < 8193)
+        spool_epoch++;
+}
+
+uint64_t output_spool_epoch(void)
+{
+    return spool_epoch;
+}
+
+int output_spool_lost(struct job *j)
+{
+    spool_probe(j->out_fd);
+    return spool_epoch != j->spool_epoch;
+}
+
+/* Job j's output fd failed with errno: say so once per output. */
+static void out_failed(struct job *j, int fd)
+{
+    int e = errno;
+    if (!broken[fd]) {
+        broken[fd] = 1;
+        cli_error("Error: cannot write to standard %s: %s", fd == 1 ?
+                  "output" : "error", strerror(e));
+        cli_error("Error: the output of job %llu is incomplete: it is not "
+                  "logged, so --resume runs it again", (unsigned long long)j->seq);
+    }
+}
+
+/* Write j's output and log it, or neither when it cannot be all written:
+ * -1 when something failed (already reported). */
+static int emit_job(struct job *j)
+{
+    if (j->spool_lost) {
+        cli_error("Error: Output is incomplete. Cannot append to buffer file "
+                  "in %s. Is the disk full? (job %llu, not logged)", O->tmpdir,
+                  (unsigned long long)j->seq);
+        return -1;
+    }
+    if (broken[1] || broken[2] || joblog_reserve(j) < 0)
+        return -1;
+    int failed = 0; /* the fd that could not be written, or 0 */
+    progress_hide();
+    if (j->out_fd >= 0 && copy_out(j->out_fd, j->out_bytes, 1, j->tag) < 0)
+        failed = 1;
+    else if (j->err_fd >= 0 && copy_out(j->err_fd, j->err_bytes, 2, j->tag) < 0)
+        failed = 2;
+    progress_show();
+    if (failed) {
+        out_failed(j, failed);
+        return -1;
+    }
+    return joblog_write(j);
 }
 
 static void emit(struct job *j)
 {
     if (!j->skip) {
         if (O->dry_run) {
-            write_all(1, j->cmd, strlen(j->cmd));
-            write_all(1, "\n", 1);
-        } else if (O->ungroup) {
-            joblog_write(j);
-        } else if (!j->killed) {
-            progress_hide();
-            if (j->out_fd >= 0)
-                copy_out(j->out_fd, j->out_bytes, 1, j->tag);
-            if (j->err_fd >= 0)
-                copy_out(j->err_fd, j->err_bytes, 2, j->tag);
-            progress_show();
-            joblog_write(j);
+            if (!broken[1] && (write_all(1, j->cmd, strlen(j->cmd)) < 0 ||
+                               write_all(1, "\n", 1) < 0)) {
+                out_failed(j, 1);
+                run_write_failed(j, 0);
+            }
+        } else if (O->ungroup) { /* -u: the job wrote its output itself */
+            if (joblog_reserve(j) < 0 || joblog_write(j) < 0)
+                run_write_failed(j, 0);
+        } else if (!j->killed && emit_job(j) < 0) {
+            run_write_failed(j, j->spool_lost);
         }
     }
+    if (j->out_bytes || j->err_bytes) /* before its space is given back */
+        spool_probe(j->out_fd);
     tmpfile_release(&j->out_fd, j->out_bytes);
     tmpfile_release(&j->err_fd, j->err_bytes);
     job_free(j);

@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ typedef struct plugin_opts {
     int failed_lines;   /* lines reported with an error */
     int unflushed;      /* results written to stdout's buffer since the
                            last flush */
+    int write_err;      /* errno of a failed write to stdout, or 0 */
+    evt_co_t *runner;   /* the coroutine running the batch */
 } plugin_opts_t;
 
 /* Results of a slow stream (tail -f | eventor --plugin ...) must not wait
@@ -25,15 +28,34 @@ typedef struct plugin_opts {
  * while a fast run still writes whole buffers. */
 #define FLUSH_MS 100
 
+/* A result could not be written (a full disk): say so, and stop the batch
+ * (cancelling the coroutine that runs it), since every later result would
+ * be lost too. */
+static void write_failed(plugin_opts_t *p, int e)
+{
+    if (p->write_err)
+        return;
+    p->write_err = e ? e : EIO;
+    if (e != EPIPE) /* a reader that had enough (| head) is no error */
+        cli_error("Error: cannot write to standard output: %s (results are "
+                  "incomplete)", strerror(p->write_err));
+    if (p->runner)
+        evt_cancel(p->runner);
+}
+
 /* One result line; a failed item says so on stderr and is counted. */
 static void print_result(const evt_batch_task_t *t, int status,
                          const void *res, size_t len, void *user)
 {
     plugin_opts_t *p = user;
+    if (p->write_err)
+        return; /* the batch is being stopped: nothing more is written */
     if (status == 0) {
         fwrite(res, 1, len, stdout);
         putchar('\n');
         p->unflushed = 1;
+        if (ferror(stdout))
+            write_failed(p, errno);
         return;
     }
     p->failed_lines++;
@@ -171,8 +193,26 @@ static void *flusher(void *arg)
     while (evt_sleep(evt_now() + FLUSH_MS) == 0)
         if (p->unflushed) {
             p->unflushed = 0;
-            fflush(stdout);
+            if (fflush(stdout) != 0)
+                write_failed(p, errno);
         }
+    return NULL;
+}
+
+/* The batch in a coroutine of its own, so that a failed write can stop it
+ * (evt_cancel: it then cancels what runs and reports the rest). */
+struct run_args {
+    plugin_opts_t *p;
+    evt_batch_fn fn;
+    evt_batch_report_t *r;
+    int rc, err;
+};
+
+static void *run_batch(void *arg)
+{
+    struct run_args *a = arg;
+    a->rc = evt_batch_run_file(&a->p->b, a->fn, a->p->file, a->r);
+    a->err = errno;
     return NULL;
 }
 
@@ -190,15 +230,27 @@ int plugin_main(int argc, char **argv)
     if (!fn)
         return CLI_EXIT_ERROR;
     p.b.stop_on_signals = 1;
+    /* A closed stdout (| head) then fails a write, which stops the batch
+     * and lets it clean up, rather than killing us mid-run. */
+    signal(SIGPIPE, SIG_IGN);
     evt_batch_report_t r;
     evt_co_t *flush_co = evt_spawn(flusher, &p); /* NULL: flushed at the end */
-    int rc = evt_batch_run_file(&p.b, fn, p.file, &r);
-    int err = errno;
+    struct run_args a = {&p, fn, &r, 0, 0};
+    p.runner = evt_spawn(run_batch, &a);
+    if (p.runner)
+        evt_join(p.runner, -1, NULL);
+    else
+        run_batch(&a);
+    p.runner = NULL;
+    int rc = a.rc, err = a.err;
     if (flush_co) {
         evt_cancel(flush_co);
         evt_join(flush_co, -1, NULL);
     }
-    fflush(stdout);
+    if ((fflush(stdout) != 0 || ferror(stdout)) && !p.write_err)
+        write_failed(&p, errno);
+    if (p.write_err) /* EPIPE: as if SIGPIPE had ended us, but cleaned up */
+        return p.write_err == EPIPE ? 128 + SIGPIPE : CLI_EXIT_ERROR;
     errno = err;
     if (rc < 0) {
         /* An unopenable file fails before any line is read. */

@@ -39,6 +39,9 @@ static struct run {
     int signals;           /* SIGINT/SIGTERM/SIGHUP received */
     int interrupted;       /* a SIGINT or SIGTERM among them */
     int input_error;
+    uint64_t write_errors; /* jobs whose output could not be all written */
+    evt_event_t *ended;    /* set each time a job's process ends */
+    int limit_warned;
     evt_co_t *producer;
     struct tmpl *tagt;     /* --tagstring's template */
 } R;
@@ -161,6 +164,45 @@ static void account(struct job *j)
     }
 }
 
+void run_write_failed(struct job *j, int spool)
+{
+    (void)j;
+    R.write_errors++;
+    if (spool && R.o->halt_given && R.o->halt_when == HALT_NEVER)
+        return;
+    if (!R.stop && running_count() > 0)
+        fprintf(stderr, "eventor: Starting no more jobs. Waiting for %ld "
+                        "jobs to finish.\n", running_count());
+    R.stop = 1;
+    if (R.producer)
+        evt_cancel(R.producer); /* it may wait on input or a slot */
+}
+
+static int is_limit(int e)
+{
+    return e == EAGAIN || e == EMFILE || e == ENFILE || e == ENOMEM;
+}
+
+/* A start failed on a system limit (errno e): wait for a running job to end
+ * and try again, rather than fail the job (GNU parallel caps its slots to
+ * the limits it finds). 0 to try again, -1 to give up. */
+static int wait_limit(int e, int *tries)
+{
+    if (!is_limit(e) || ++*tries > 200 || R.stop)
+        return -1;
+    if (!R.limit_warned) {
+        R.limit_warned = 1;
+        fprintf(stderr, "eventor: Warning: Only enough %s to run %ld jobs in "
+                        "parallel: %s.\n",
+                e == EAGAIN ? "available processes" : "file handles",
+                running_count() - 1, strerror(e));
+    }
+    evt_event_clear(R.ended);
+    /* one ends, or (none running but this) the limit may be someone else's */
+    return evt_event_wait(R.ended, evt_now() + 50) == 0 || errno == ETIMEDOUT
+               ? 0 : -1;
+}
+
 /* Measured once per job: output, the joblog and the temp file pool use it. */
 static long long file_size(int fd)
 {
@@ -172,6 +214,7 @@ static void *job_main(void *arg)
 {
     struct job *j = arg;
     j->proc.envp = jobenv_build(j->seq, j->slot); /* NULL: eventor's own */
+    int limit_tries = 0;
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
         j->start = wall_now();
@@ -179,8 +222,13 @@ static void *job_main(void *arg)
             dprintf(j->out_fd, "%s\n", j->cmd);
         if (proc_start(&j->proc, j->argv, j->cmd, R.o->shell, j->out_fd,
                        j->err_fd) < 0) {
+            int e = errno;
+            if (wait_limit(e, &limit_tries) == 0) {
+                try--;
+                continue;
+            }
             dprintf(j->err_fd, "eventor: cannot start %s: %s\n", j->cmd,
-                    strerror(errno));
+                    strerror(e));
             j->exitval = 255;
             j->sig = 0;
             break;
@@ -199,6 +247,8 @@ static void *job_main(void *arg)
         }
         R.running[j->slot - 1] = NULL;
         proc_reap(&j->proc, &j->exitval, &j->sig);
+        evt_event_set(R.ended);
+        j->spool_lost = output_spool_lost(j);
         if (timed_out)
             j->exitval = -1;
         j->runtime = (evt_now() - t0) / 1000.0;
@@ -207,6 +257,7 @@ static void *job_main(void *arg)
             break;
         if (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0)
             break; /* keep this try's output rather than mix two */
+        j->spool_epoch = output_spool_epoch();
     }
     free(j->proc.envp);
     j->proc.envp = NULL;
@@ -350,13 +401,13 @@ static int job_files(struct job *j)
     j->err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
     if (j->out_fd >= 0 && j->err_fd >= 0)
         return 0;
-    cli_error("cannot give a job eventor's stdout and stderr: %s",
-              strerror(errno));
+    int e = errno;
     if (j->out_fd >= 0)
         close(j->out_fd);
     if (j->err_fd >= 0)
         close(j->err_fd);
     j->out_fd = j->err_fd = -1;
+    errno = e;
     return -1;
 }
 
@@ -375,6 +426,8 @@ static void *produce(void *arg)
             goto nomem;
         j->seq = seq;
         j->out_fd = j->err_fd = -1;
+        if (seq == (uint64_t)o->jobs + 1)
+            limits_more_jobs();
         if (o->joblog && joblog_skip(seq)) {
             j->skip = 1;
         } else if (output_wait_room(seq) < 0 ||
@@ -411,7 +464,17 @@ static void *produce(void *arg)
             output_done(j);
             continue;
         }
-        if (job_files(j) < 0) {
+        int tries = 0, rc, e = 0;
+        while ((rc = job_files(j)) < 0 && wait_limit(e = errno, &tries) == 0)
+            ;
+        j->spool_epoch = output_spool_epoch();
+        if (rc < 0) {
+            if (o->ungroup)
+                cli_error("cannot give a job eventor's stdout and stderr: %s",
+                          strerror(e));
+            else
+                cli_error("cannot create a temporary file in %s: %s",
+                          o->tmpdir, strerror(e));
             R.input_error = 1;
             R.free_slot[R.nfree++] = j->slot;
             evt_sem_release(R.slots);
@@ -483,7 +546,8 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
     R.jobs = evt_wg_new();
     R.free_slot = malloc((size_t)o->jobs * sizeof *R.free_slot);
     R.running = calloc((size_t)o->jobs, sizeof *R.running);
-    if (!R.slots || !R.jobs || !R.free_slot || !R.running) {
+    R.ended = evt_event_new();
+    if (!R.slots || !R.jobs || !R.free_slot || !R.running || !R.ended) {
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
@@ -522,7 +586,7 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
                           : "no more started");
     }
     tmpl_free(R.tagt);
-    if (R.input_error || R.interrupted)
+    if (R.input_error || R.interrupted || R.write_errors)
         return CLI_EXIT_ERROR; /* GNU parallel's status after INT, TERM */
     if (R.halt_exit >= 0)
         return R.halt_exit;

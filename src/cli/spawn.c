@@ -11,7 +11,10 @@
  * posix_spawn cannot: PR_SET_PDEATHSIG, so a job dies with eventor (a
  * crash or kill -9 then leaves no job finishing unlogged behind --resume's
  * back). The death signal is tied to the thread that started the child, so
- * the spawner threads live as long as the process. */
+ * the spawner threads live as long as the process. The job's own children
+ * are not its children's: the child tells the supervisor (supervise.c) its
+ * process group before execve, and the supervisor kills that group if
+ * eventor dies. */
 #include "cli.h"
 
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -36,13 +40,14 @@
  * thread only for the child's setup and the first part of execve. (On 2
  * CPUs, 4 spawners only switched more than 2: launcher CPU 44 us per job
  * against 40.) */
-#define SPAWNERS_MAX 4
+#define SPAWNERS_MAX CLI_SPAWNERS_MAX
 
 extern char **environ;
 
 static sigset_t child_mask; /* the signal mask eventor was started with */
 static int devnull = -1;
 static pid_t self_pid;
+static int sup_fd = -1; /* supervise_fd() */
 static evt_threadpool_t *spawners; /* never freed: see the top */
 
 int spawn_init(long jobs)
@@ -50,6 +55,7 @@ int spawn_init(long jobs)
     sigprocmask(SIG_SETMASK, NULL, &child_mask);
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     self_pid = getpid();
+    sup_fd = supervise_fd();
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     n = n < 1 ? 1 : n > SPAWNERS_MAX ? SPAWNERS_MAX : n;
     spawners = evt_threadpool_new((size_t)(jobs < n ? jobs : n), NULL);
@@ -75,6 +81,10 @@ static _Noreturn void child(const struct spawn_args *a)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != self_pid) /* eventor died before the prctl */
         _exit(127);
+    if (sup_fd >= 0) { /* before anything the job starts can fork */
+        int32_t me = (int32_t)getpid();
+        (void)!send(sup_fd, &me, sizeof me, MSG_NOSIGNAL);
+    }
     if ((devnull >= 0 ? dup2(devnull, 0) : close(0)) < 0 ||
         dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0)
         _exit(127);
@@ -114,6 +124,7 @@ static int spawn_task(void *arg, void **result)
     if (pidfd < 0) { /* cannot happen on Linux >= 5.3: reap it here */
         int e = errno;
         kill(pid, SIGKILL);
+        supervise_forget(pid);
         waitpid(pid, NULL, 0);
         errno = e;
         return -1;
@@ -218,6 +229,7 @@ void proc_reap(struct proc *p, int *exitval, int *sig)
 {
     siginfo_t si;
     memset(&si, 0, sizeof si);
+    supervise_forget(p->pid); /* while the zombie still holds its group */
     while (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED) < 0 &&
            errno == EINTR)
         ;

@@ -1,0 +1,117 @@
+/* The spool directories of a file split between workers (ranges.c), so
+ * that none is left behind: a run's directory, $TMPDIR/eventor-XXXXXX,
+ * holds a file "lock" that the run keeps flock'ed for its life. The kernel
+ * drops the lock however the run ends (`| head`, a crash, kill -9), so a
+ * directory whose lock is free belongs to a dead run and the next run
+ * removes it. A directory without a lock (an older eventor's), not ours, or
+ * not a directory (a symlink) is left alone. */
+#define _GNU_SOURCE
+#include "broker.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PREFIX "eventor-"
+
+/* Unlink every file of the directory dfd (closed here), then the directory
+ * itself: name in parent. */
+static void clear_dir(int parent, const char *name, int dfd)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            unlinkat(dfd, e->d_name, 0);
+    closedir(d);
+    unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+/* Remove the directories of dead runs in tmp. */
+static void sweep(const char *tmp)
+{
+    int tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = tfd >= 0 ? fdopendir(dup(tfd)) : NULL;
+    if (!d) {
+        if (tfd >= 0)
+            close(tfd);
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) ||
+            strlen(e->d_name) != strlen(PREFIX) + 6)
+            continue;
+        int dfd = openat(tfd, e->d_name,
+                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (dfd < 0)
+            continue;
+        int lfd = fstat(dfd, &st) == 0 && st.st_uid == geteuid()
+                      ? openat(dfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                      : -1;
+        if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) == 0) {
+            clear_dir(tfd, e->d_name, dfd);
+            dfd = -1;
+        }
+        if (lfd >= 0)
+            close(lfd);
+        if (dfd >= 0)
+            close(dfd);
+    }
+    closedir(d);
+    close(tfd);
+}
+
+int evt__spool_dir_new(char *dir, size_t cap)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp || strlen(tmp) + sizeof "/" PREFIX "XXXXXX" > cap)
+        tmp = "/tmp";
+    sweep(tmp);
+    snprintf(dir, cap, "%s/" PREFIX "XXXXXX", tmp);
+    if (!mkdtemp(dir)) {
+        dir[0] = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int evt__spool_dir_lock(const char *dir)
+{
+    /* Locked under another name, then renamed: a sweeper never sees a
+     * "lock" that is not held yet. */
+    char tmp[PATH_MAX], lock[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/lock.new", dir);
+    snprintf(lock, sizeof lock, "%s/lock", dir);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX) < 0 || rename(tmp, lock) < 0) {
+        int e = errno;
+        unlink(tmp);
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+void evt__spool_dir_remove(const char *dir, int lock_fd)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd >= 0) {
+        int parent = AT_FDCWD;
+        clear_dir(parent, dir, dfd);
+    }
+    if (lock_fd >= 0)
+        close(lock_fd);
+}

@@ -1,0 +1,196 @@
+/* Tests of the spool directories of a file split between workers: a new
+ * run removes the directory of a dead run (its lock free) with every file
+ * in it, and leaves alone a live run's (lock held, even by another process),
+ * one without a lock (an older eventor's) and a symlink; remove takes a
+ * directory and its files; a file run on processes and on threads leaves
+ * nothing in $TMPDIR. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "eventor.h"
+
+#include "broker/broker.h"
+
+#include "../common/workers.h"
+
+static char tmp[64];
+
+static void setup(void)
+{
+    strcpy(tmp, "/tmp/spooltestXXXXXX");
+    cr_assert_not_null(mkdtemp(tmp));
+    setenv("TMPDIR", tmp, 1);
+}
+
+/* Entries of dir (not . and ..); each directory among them emptied and
+ * removed when rm. */
+static int entries(const char *dir, int rm)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        n++;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (rm && lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            entries(p, 1);
+            rmdir(p);
+        } else if (rm) {
+            unlink(p);
+        }
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void teardown(void)
+{
+    entries(tmp, 1);
+    rmdir(tmp);
+    unsetenv("TMPDIR");
+}
+
+TestSuite(spooldir, .init = setup, .fini = teardown);
+
+static int exists(const char *dir, const char *name)
+{
+    char p[256];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return lstat(p, &st) == 0;
+}
+
+/* A directory as a run leaves it: a lock file, a spool. */
+static void make_run_dir(const char *name, int with_lock)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/%s/123", tmp, name);
+    int fd = open(p, O_WRONLY | O_CREAT, 0600);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, "spool", 5), 5);
+    close(fd);
+    if (with_lock) {
+        snprintf(p, sizeof p, "%s/%s/lock", tmp, name);
+        fd = open(p, O_WRONLY | O_CREAT, 0600);
+        cr_assert(fd >= 0);
+        close(fd);
+    }
+}
+
+Test(spooldir, sweeps_dead_runs_only)
+{
+    make_run_dir("eventor-dead01", 1);
+    make_run_dir("eventor-nolock", 0);
+    make_run_dir("eventor-alive1", 1);
+    char p[256], target[256];
+    snprintf(target, sizeof target, "%s/eventor-dead01", tmp);
+    snprintf(p, sizeof p, "%s/eventor-link01", tmp);
+    /* a symlink to a directory with a free lock: never followed */
+    make_run_dir("victim", 1);
+    snprintf(target, sizeof target, "%s/victim", tmp);
+    cr_assert_eq(symlink(target, p), 0);
+    /* a live run: its lock held by another process */
+    int ready[2], hold[2];
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(hold), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        snprintf(p, sizeof p, "%s/eventor-alive1/lock", tmp);
+        int fd = open(p, O_RDONLY);
+        char c;
+        close(hold[1]);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(ready[1], "x", 1) != 1)
+            _exit(1);
+        (void)!read(hold[0], &c, 1); /* until it is killed */
+        _exit(0);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    char c;
+    cr_assert_eq(read(ready[0], &c, 1), 1); /* the lock is held */
+
+    char dir[64];
+    cr_assert_eq(evt__spool_dir_new(dir, sizeof dir), 0);
+    cr_assert_eq(strncmp(dir, tmp, strlen(tmp)), 0);
+    cr_assert(!exists(tmp, "eventor-dead01"), "a dead run's directory stays");
+    cr_assert(exists(tmp, "eventor-nolock"));
+    cr_assert(exists(tmp, "eventor-alive1/123"));
+    cr_assert(exists(tmp, "eventor-link01"));
+    cr_assert(exists(tmp, "victim/123"));
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    close(ready[0]);
+    close(hold[1]);
+
+    /* its lock dropped with its process: the next run sweeps it */
+    int lock = evt__spool_dir_lock(dir);
+    cr_assert(lock >= 0);
+    char dir2[64];
+    cr_assert_eq(evt__spool_dir_new(dir2, sizeof dir2), 0);
+    cr_assert(!exists(tmp, "eventor-alive1"));
+    cr_assert(exists(dir, "lock"), "a run holding its lock was swept");
+    evt__spool_dir_remove(dir, lock);
+    evt__spool_dir_remove(dir2, -1);
+    struct stat st;
+    cr_assert_neq(stat(dir, &st), 0);
+    cr_assert_neq(stat(dir2, &st), 0);
+}
+
+static int echo_fn(const evt_batch_task_t *t, void *out, size_t cap,
+                   size_t *out_len, void *user)
+{
+    (void)user;
+    *out_len = t->len < cap ? t->len : cap;
+    memcpy(out, t->item, *out_len);
+    return 0;
+}
+
+static void count_result(const evt_batch_task_t *t, int status,
+                         const void *res, size_t len, void *user)
+{
+    (void)t;
+    (void)res;
+    (void)len;
+    if (status == 0)
+        ++*(int *)user;
+}
+
+Test(spooldir, file_runs_leave_nothing)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/lines.txt", tmp);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 20000; i++)
+        fprintf(f, "%d\n", i);
+    fclose(f);
+    for (int shape = 0; shape < 2; shape++) {
+        int ok = 0;
+        evt_batch_opts_t o = {.coroutines = 4, .ordered = 1,
+                              .on_result = count_result, .user = &ok};
+        if (shape)
+            o.threads = 2;
+        else
+            o.processes = 2;
+        cr_assert_eq(evt_batch_run_file(&o, echo_fn, path, NULL), 0);
+        cr_assert_eq(ok, 20000);
+        /* only the input is left in TMPDIR */
+        cr_assert_eq(entries(tmp, 0), 1, "shape %d left a spool behind", shape);
+    }
+}

@@ -1,0 +1,227 @@
+#!/bin/sh
+# The faults a real batch meets, against the eventor command: outputs that
+# cannot be written (/dev/full, and a small tmpfs the test mounts when it
+# may: stdout, --tmpdir, the joblog filling mid-run, plugin stdout), low
+# `ulimit -n` / `ulimit -u` in a child shell, kill -9 of eventor while
+# jobs' own children run, NUL bytes in the input, `--`. Every wait is on an
+# event (a fifo) or a poll of /proc against a deadline, never a sleep.
+# Usage: tests/cli/test_faults.sh PATH/TO/eventor
+set -u
+E=${1:?usage: test_faults.sh EVENTOR}
+case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+PLUGIN=$(dirname "$E")/examples/add_ten.so
+T=$(mktemp -d)
+MNT=$T/full
+mounted=0
+cleanup() {
+    [ $mounted = 1 ] && umount "$MNT" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T" || exit 1
+fails=0
+n=0
+
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+
+# --- /dev/full: every output that fails is an error -------------------
+n=$((n + 1))
+"$E" --joblog full.log echo ::: a b c >/dev/full 2>err
+rc=$?
+[ $rc = 255 ] || fail "stdout on /dev/full: exit $rc, not 255"
+grep -q '^eventor: Error: cannot write to standard output: No space left on device$' err ||
+    { fail "stdout on /dev/full: no message"; cat err; }
+[ "$(wc -l <full.log)" = 1 ] || { fail "stdout on /dev/full: jobs logged"; cat full.log; }
+n=$((n + 1))
+"$E" --dry-run echo ::: a >/dev/full 2>err
+[ $? = 255 ] || fail "--dry-run on /dev/full: not exit 255"
+n=$((n + 1))
+"$E" 'echo {} >&2' ::: a 2>/dev/full
+[ $? = 255 ] || fail "stderr on /dev/full: not exit 255"
+n=$((n + 1))
+seq 1000 >lines.txt
+"$E" --plugin "$PLUGIN:add_ten" lines.txt >/dev/full 2>err
+rc=$?
+[ $rc = 255 ] || fail "plugin stdout on /dev/full: exit $rc"
+grep -q 'cannot write to standard output: No space left on device' err ||
+    fail "plugin stdout on /dev/full: no message"
+
+# --- a small tmpfs, when the test may mount one -------------------------
+mkdir "$MNT"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m tmpfs "$MNT" 2>/dev/null; then
+    mounted=1
+else
+    echo "SKIP: full-disk cases on a tmpfs (needs root and mount; got uid $(id -u))"
+fi
+remount() {
+    umount "$MNT" && mount -t tmpfs -o size=1m tmpfs "$MNT"
+}
+
+# the seqs in joblog $1 (sorted)
+logged() {
+    tail -n +2 "$1" | cut -f1 | sort -n | tr '\n' ' '
+}
+
+if [ $mounted = 1 ]; then
+    # stdout fills: the jobs logged are exactly those printed whole, and
+    # --resume prints the others, none twice
+    n=$((n + 1))
+    head -c 100000 /dev/zero | tr '\0' x >blob100k
+    "$E" -j4 --joblog J 'cat blob100k; echo; echo end{}' ::: $(seq 30) >"$MNT/out" 2>err
+    rc=$?
+    [ $rc = 255 ] || fail "full stdout: exit $rc, not 255"
+    grep -q 'cannot write to standard output: No space left on device' err || fail "full stdout: no message"
+    printed=$(grep '^end' "$MNT/out" | sed 's/end//' | sort -n | tr '\n' ' ')
+    [ "$(logged J)" = "$printed" ] || fail "full stdout: logged [$(logged J)] but printed whole [$printed]"
+    [ "$(grep -c '^end' "$MNT/out")" -lt 30 ] || fail "full stdout: the disk did not fill"
+    "$E" -j4 --joblog J --resume 'cat blob100k; echo; echo end{}' ::: $(seq 30) >out2 2>err2
+    rc=$?
+    [ $rc = 0 ] || { fail "full stdout, --resume: exit $rc"; cat err2; }
+    all=$(cat "$MNT/out" out2 | grep '^end' | sed 's/end//' | sort -n | tr '\n' ' ')
+    [ "$all" = "$(seq 30 | tr '\n' ' ')" ] || fail "full stdout + resume: outputs $all"
+
+    # --tmpdir fills (job 3 alone writes more than it holds): GNU
+    # parallel's message, no incomplete job printed nor logged
+    remount
+    n=$((n + 1))
+    big='if [ {} = 3 ]; then head -c 1200000 /dev/zero | tr "\0" y; echo; fi; echo end{}'
+    "$E" -j4 --tmpdir "$MNT" --joblog J2 "$big" ::: 1 2 3 4 5 6 7 8 >out3 2>err
+    rc=$?
+    [ $rc = 255 ] || fail "full --tmpdir: exit $rc, not 255"
+    grep -q 'Output is incomplete. Cannot append to buffer file in .*Is the disk full?' err ||
+        { fail "full --tmpdir: no message"; cat err; }
+    printed=$(grep '^end' out3 | sed 's/end//' | sort -n | tr '\n' ' ')
+    [ "$(logged J2)" = "$printed" ] || fail "full --tmpdir: logged [$(logged J2)], printed [$printed]"
+    grep -q '^end3$' out3 && fail "full --tmpdir: the incomplete job was printed"
+    "$E" -j4 --joblog J2 --resume "$big" ::: 1 2 3 4 5 6 7 8 >>out3 2>/dev/null
+    [ "$(grep '^end' out3 | sort | tr '\n' ' ')" = "end1 end2 end3 end4 end5 end6 end7 end8 " ] ||
+        fail "full --tmpdir + resume: $(grep '^end' out3 | tr '\n' ' ')"
+    [ "$(awk 'length($0) == 1200000' out3 | wc -l)" = 1 ] || fail "full --tmpdir + resume: job 3's output"
+
+    # the joblog's disk fills mid-run: what is printed is what is logged,
+    # and --resume runs exactly the rest
+    remount
+    n=$((n + 1))
+    head -c 990000 /dev/zero >"$MNT/filler"
+    "$E" -j8 --joblog "$MNT/log" 'echo {}' ::: $(seq 3000) >out4 2>err
+    rc=$?
+    [ $rc = 255 ] || fail "full joblog: exit $rc, not 255"
+    grep -q "cannot write joblog $MNT/log: No space left on device" err || { fail "full joblog: no message"; cat err; }
+    [ "$(logged "$MNT/log")" = "$(sort -n out4 | tr '\n' ' ')" ] || fail "full joblog: printed and logged differ"
+    [ "$(wc -l <out4)" -lt 3000 ] || fail "full joblog: the disk did not fill"
+    rm "$MNT/filler"
+    "$E" -j8 --joblog "$MNT/log" --resume 'echo {}' ::: $(seq 3000) >>out4 2>err
+    rc=$?
+    [ $rc = 0 ] || fail "full joblog, --resume: exit $rc"
+    [ "$(sort -n out4 | tr '\n' ' ')" = "$(seq 3000 | tr '\n' ' ')" ] || fail "full joblog + resume: jobs lost or run twice"
+
+    # plugin stdout fills, in each shape: one error, exit 255 (a filler
+    # leaves about 100 KB: a few chunks of results)
+    seq 40000 >big.txt
+    for shape in "" "-T 2" "-P 2"; do
+        remount
+        head -c 950000 /dev/zero >"$MNT/filler"
+        n=$((n + 1))
+        # shellcheck disable=SC2086
+        "$E" --plugin "$PLUGIN:add_ten" $shape big.txt >"$MNT/pout" 2>err
+        rc=$?
+        [ $rc = 255 ] || fail "plugin $shape, full stdout: exit $rc"
+        [ "$(grep -c 'cannot write to standard output' err)" = 1 ] || { fail "plugin $shape, full stdout: message"; cat err; }
+    done
+fi
+
+# --- low limits: the slots are capped, every job runs ------------------
+for j in 200 0 10000; do
+    n=$((n + 1))
+    (ulimit -n 64 && seq 2000 | "$E" -j $j 'echo {}' >lim.out 2>lim.err)
+    rc=$?
+    [ $rc = 0 ] || { fail "ulimit -n 64, -j $j: exit $rc"; head -3 lim.err; }
+    [ "$(sort -n lim.out | uniq | wc -l)" = 2000 ] || fail "ulimit -n 64, -j $j: $(sort -u lim.out | wc -l) of 2000 jobs"
+    grep -q '^eventor: Warning: Only enough file handles to run [0-9]* jobs in parallel.$' lim.err ||
+        fail "ulimit -n 64, -j $j: no warning"
+done
+n=$((n + 1))
+(ulimit -n 64 && seq 500 | "$E" -k -j 0 'echo {}' >lim.out 2>/dev/null)
+[ "$(cat lim.out | tr '\n' ' ')" = "$(seq 500 | tr '\n' ' ')" ] || fail "ulimit -n 64 -k -j 0: output"
+# RLIMIT_NPROC binds only a user other than root
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v bash >/dev/null; then
+    n=$((n + 1))
+    chmod 777 "$T"
+    setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+        "ulimit -u 30 && seq 200 | '$E' -j 50 'echo {}' >'$T/np.out' 2>'$T/np.err'"
+    rc=$?
+    [ $rc = 0 ] || { fail "ulimit -u 30 -j 50: exit $rc"; head -3 np.err; }
+    [ "$(sort -n np.out | uniq | wc -l)" = 200 ] || fail "ulimit -u 30 -j 50: $(sort -u np.out | wc -l) of 200"
+    grep -q 'Only enough available processes to run' np.err || fail "ulimit -u 30: no warning"
+else
+    echo "SKIP: ulimit -u (needs root to become another user, and setpriv)"
+fi
+
+# --- kill -9 of eventor: the jobs' own children die with it ------------
+# Each job starts a child that would outlive it (a subshell sleeping, then
+# writing a marker), says so through the fifo, and waits. The test kills
+# eventor -9 and waits for each child's death, polling /proc to a deadline.
+n=$((n + 1))
+mkfifo ready
+exec 3<>ready
+"$E" -j4 'sh -c "(sleep 100; echo survived >>markers) & echo \$! >pid.{}; echo up >ready; wait"' ::: 1 2 3 4 >/dev/null 2>&1 &
+epid=$!
+for i in 1 2 3 4; do read x <&3; done
+kill -9 $epid
+wait $epid 2>/dev/null
+alive() { # PID: running (not gone, not a zombie)
+    [ -r /proc/$1/stat ] && [ "$(cut -d' ' -f3 /proc/$1/stat 2>/dev/null)" != Z ]
+}
+deadline=$(($(date +%s) + 10))
+for f in pid.1 pid.2 pid.3 pid.4; do
+    p=$(cat $f)
+    while alive "$p" && [ "$(date +%s)" -lt $deadline ]; do
+        sleep 0.01 # a poll of /proc, not a wait for something to happen
+    done
+    if alive "$p"; then
+        fail "kill -9: grandchild $p of job $f survives"
+        kill -9 -- -"$(cut -d' ' -f5 /proc/$p/stat)" "$p" 2>/dev/null
+    fi
+done
+exec 3>&-
+[ -e markers ] && fail "kill -9: a grandchild wrote its marker"
+
+# --- -P / -T file mode leaves no spool directory in $TMPDIR ------------
+# | head ends the run early (it cleans up); kill -9 leaves one, which the
+# next run sweeps (its lock is free).
+mkdir sp
+seq 100000 >sp_small.txt
+seq 2000000 >sp.txt
+for shape in "-P 2" "-T 2"; do
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    TMPDIR=$T/sp "$E" --plugin "$PLUGIN:add_ten" $shape sp_small.txt | head -1 >/dev/null
+    [ -z "$(ls sp)" ] || fail "plugin $shape | head: left $(ls sp)"
+done
+n=$((n + 1))
+TMPDIR=$T/sp "$E" --plugin "$PLUGIN:add_ten" -P 2 sp.txt >/dev/null &
+epid=$!
+deadline=$(($(date +%s) + 20))
+while [ -z "$(ls sp)" ] && [ "$(date +%s)" -lt $deadline ]; do
+    sleep 0.01 # a poll for the directory, against a deadline
+done
+kill -9 $epid
+wait $epid 2>/dev/null
+[ -n "$(ls sp)" ] || echo "note: the run ended before kill -9; nothing to sweep"
+TMPDIR=$T/sp "$E" --plugin "$PLUGIN:add_ten" -P 2 lines.txt >/dev/null
+[ -z "$(ls sp)" ] || fail "kill -9 in -P mode: the next run left $(ls sp)"
+
+# --- NUL in the input, and -- ------------------------------------------
+n=$((n + 1))
+printf 'a\0b\nc\n' | "$E" -k echo >nul.out 2>nul.err
+[ "$(cat nul.out)" = 'a\0b
+c' ] || fail "NUL in input: $(cat nul.out)"
+grep -q '^eventor: Warning: A NUL character in the input was replaced with \\0.$' nul.err || fail "NUL: no warning"
+n=$((n + 1))
+[ "$("$E" -k -- echo -j ::: x 2>&1)" = "-j x" ] || fail "-- does not end the options"
+
+echo "$n checks, $fails failed"
+[ $fails = 0 ]
