@@ -94,6 +94,19 @@ if [ -x "$bin/bench_http" ]; then
   fi
 fi
 
+# libpq through the hooks: 10,000 SELECT 1 over 50 connections, 50
+# coroutines of one thread next to 50 threads, on a PostgreSQL of its own.
+if [ -x "$bin/bench_hook_pq" ]; then
+  if pg=$("$here/../scripts/pg-temp.sh" start 80); then
+    pgdir=${pg% *} pgport=${pg#* }
+    "$bin/bench_hook_pq" "host=127.0.0.1 port=$pgport user=evt dbname=postgres" | emit eventor || true
+    "$here/../scripts/pg-temp.sh" stop "$pgdir"
+  else
+    echo "bench/run.sh: skip hook_pq: PostgreSQL could not start" >&2
+    echo "eventor.hook_pq_skipped 1 flag"
+  fi
+fi
+
 # Peers that need no runtime of the list above.
 $py "$here/peers/procpool_bench.py" | emit multiprocessing
 $py "$here/peers/threadpool_bench.py" | emit threadpool_executor
