@@ -6,7 +6,10 @@
  *              [--name http_latency]
  *
  * Prints NAME_wall_s, NAME_vs_ideal (when D > 0), NAME_req_per_s and
- * NAME_cpu_us_per_req (this process's user+system CPU per request). */
+ * NAME_cpu_us_per_req (this process's user+system CPU per request).
+ * Built again as bench_hook_http (BENCH_EASY_HOOKS, linked with
+ * libeventor-hook): the same workers call plain curl_easy_perform, which
+ * the hooks make cooperative, for the hooks-vs-native ratio. */
 #include "bench_common.h"
 #include "eventor.h"
 
@@ -35,12 +38,19 @@ static void *worker(void *arg)
     }
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     while (next_req < requests && !failed) {
         next_req++;
         long status = 0;
+#if defined(BENCH_EASY_HOOKS)
+        CURLcode cc = curl_easy_perform(e);
+        if (cc != CURLE_OK) {
+            fprintf(stderr, "bench_http: %s\n", curl_easy_strerror(cc));
+#else
         if (evt_curl_perform(e, evt_now() + 30000) < 0) {
             fprintf(stderr, "bench_http: %s\n",
                     curl_easy_strerror(evt_curl_result()));
+#endif
             failed = 1;
             break;
         }

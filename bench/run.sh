@@ -70,11 +70,40 @@ done
 http_figs='_\(wall_s\|vs_ideal\|cpu_us_per_req\) '
 if [ -x "$bin/bench_http" ]; then
   "$bin/bench_http" --port "$port" | grep "$http_figs" | emit eventor
+  # The same through plain curl_easy_perform and libeventor-hook, run in
+  # turn with the native one: hooks over native, wall and CPU per request.
+  if [ -x "$bin/bench_hook_http" ]; then
+    hn=$(mktemp) he=$(mktemp)
+    for r in 1 2 3; do
+      "$bin/bench_http" --port "$port" --requests 4000 --name http_native >>"$hn"
+      "$bin/bench_hook_http" --port "$port" --requests 4000 --name http_hook_easy >>"$he"
+    done
+    grep "$http_figs" "$he" | emit eventor
+    awk -v a="$hn" -v b="$he" 'BEGIN {
+      while ((getline l <a) > 0) { split(l, f, " "); s = f[1]; sub(/^http_native_/, "", s); n[s] += f[2]; c[s]++ }
+      while ((getline l <b) > 0) { split(l, f, " "); s = f[1]; sub(/^http_hook_easy_/, "", s); h[s] += f[2] }
+      for (s in h) if ((s == "wall_s" || s == "cpu_us_per_req") && n[s] > 0)
+        printf "ratio.http_hook_easy_vs_native_%s %.2f x\n", s, h[s] / n[s] }'
+    rm -f "$hn" "$he"
+  fi
   case " $peers " in *" go "*)
     "$bin/peers/go_http_bench" "$port" | grep "$http_figs" | emit go ;;
   esac
   if command -v curl >/dev/null; then
     sh "$here/peers/curl_parallel.sh" "$port" | grep "$http_figs" | emit curl
+  fi
+fi
+
+# libpq through the hooks: 10,000 SELECT 1 over 50 connections, 50
+# coroutines of one thread next to 50 threads, on a PostgreSQL of its own.
+if [ -x "$bin/bench_hook_pq" ]; then
+  if pg=$("$here/../scripts/pg-temp.sh" start 80); then
+    pgdir=${pg% *} pgport=${pg#* }
+    "$bin/bench_hook_pq" "host=127.0.0.1 port=$pgport user=evt dbname=postgres" | emit eventor || true
+    "$here/../scripts/pg-temp.sh" stop "$pgdir"
+  else
+    echo "bench/run.sh: skip hook_pq: PostgreSQL could not start" >&2
+    echo "eventor.hook_pq_skipped 1 flag"
   fi
 fi
 

@@ -133,6 +133,40 @@ int evt_cancelled(void);
  * its main coroutine, and parking it lets the others run. */
 int evt_sched_active(void);
 
+/* The blocking detector (gevent's monitor_thread / max_blocking_time). A
+ * watchdog thread looks at every scheduler of the process; one that has
+ * not switched coroutines nor looked at IO for max_ms while it has
+ * coroutines (its thread computes, or blocks outside eventor) is reported
+ * once per stall. A scheduler waiting in the reactor or a sleep is idle,
+ * not stalled; threads without a scheduler are never reported.
+ *
+ * The report names the coroutine running there and, where the stalled
+ * thread could be interrupted (one SIGURG, SA_RESTART, installed only when
+ * the program has no SIGURG handler of its own), its stack at that moment
+ * as backtrace(3) return addresses. The structure and its strings belong
+ * to the detector and live only during the call. */
+typedef struct evt_stall {
+    uint64_t co_id;        /* evt_co_id of the coroutine; 0 and fn NULL
+                              when the thread could not be asked */
+    int tid;               /* kernel thread id (gettid) of the thread */
+    int64_t stalled_ms;    /* how long it has run without a switch */
+    void *fn;              /* the coroutine's body; NULL for a thread's main */
+    const char *fn_name;   /* fn's symbol (dladdr), or NULL */
+    void *const *frames;   /* the thread's stack, innermost first */
+    int nframes;           /* 0 when it could not be taken */
+} evt_stall_t;
+
+typedef void (*evt_stall_fn)(const evt_stall_t *stall, void *user);
+
+/* Turn the detector on for the whole process with threshold max_ms, or off
+ * with 0. report is called on the watchdog thread (never with its lock
+ * held: it may call evt_blocking_detector); NULL prints a few lines to
+ * stderr. When off returns, no report is running or will be made. The
+ * environment variable EVENTOR_MAX_BLOCKING_MS=N, read when the first
+ * scheduler is made, turns it on with stderr reports. Returns 0, or -1 and
+ * EINVAL (max_ms < 0), EAGAIN (no thread could be started). */
+int evt_blocking_detector(int64_t max_ms, evt_stall_fn report, void *user);
+
 /* ------------------------------------------------------------------------ */
 /* Reactor (src/loop)                                                       */
 /* ------------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #include "context.h"
 #include "stack.h"
 #include "timer.h"
+#include "watchdog.h"
 #include "eventor.h"
 
 #include <stdint.h>
@@ -94,6 +95,8 @@ typedef struct evt__sched {
     evt_co_t *current;       /* running coroutine */
     evt_co_t *runq_head;     /* ready coroutines, FIFO */
     evt_co_t *runq_tail;
+    _Atomic uint64_t wd_ticks; /* switches and looks at IO, for the
+                                  blocking detector (watchdog.c) */
     evt_co_t main;           /* the thread's own stack, as a coroutine */
     evt__stack_pool_t stacks; /* stacks of the default size */
     uint64_t next_id;        /* next coroutine id */
@@ -110,6 +113,7 @@ typedef struct evt__sched {
     evt__timers_t timers;    /* deadlines of parked coroutines */
     void *loop;              /* the reactor of this thread (src/loop) */
     const evt__loop_ops_t *loop_ops; /* how to reach it; NULL until made */
+    evt__wd_t wd;            /* the blocking detector's record */
 } evt__sched_t;
 
 extern _Thread_local evt__sched_t *evt__tls_sched;

@@ -64,6 +64,7 @@ static uint64_t new_id(evt__sched_t *s)
 static void sched_free(void *p)
 {
     evt__sched_t *s = p;
+    evt__wd_unregister(s);
     evt__tls_sched = NULL;
     evt__stack_thread_fini();
     /* Coroutines still alive at thread exit keep their stacks, and a
@@ -125,6 +126,7 @@ evt__sched_t *evt__sched_init(void)
     evt__stack_thread_init();
     evt__tls_sched = s;
     pthread_setspecific(sched_key, s);
+    evt__wd_register(s);
     return s;
 }
 
@@ -265,6 +267,7 @@ switch_to(evt__sched_t *s, evt_co_t *self, evt_co_t *next)
 {
     int dies = self->state == EVT__DONE;
     check_stack(self);
+    evt__wd_tick(&s->wd_ticks);
     next->state = EVT__RUNNING;
     s->current = next;
     if (evt__unlikely(next->shared && s->shared_owner != next))
@@ -318,7 +321,13 @@ static __attribute__((noinline)) evt_co_t *poll_io(evt__sched_t *s)
                 timeout = -1;
             }
         }
-        if (poll_loop(s, timeout) < 0)
+        /* Waiting is not stalling: the watchdog skips an idle scheduler. */
+        if (timeout)
+            atomic_store_explicit(&s->wd.idle, 1, memory_order_relaxed);
+        int rc = poll_loop(s, timeout);
+        atomic_store_explicit(&s->wd.idle, 0, memory_order_relaxed);
+        evt__wd_tick(&s->wd_ticks);
+        if (rc < 0)
             deadlock(s);
         expire_timers(s);
         if (s->runq_head)
@@ -417,7 +426,7 @@ static void co_entry(void *p)
 
 static void release(evt__sched_t *s, evt_co_t *co)
 {
-    s->live--;
+    atomic_store_explicit(&s->wd.live, --s->live, memory_order_relaxed);
     evt__san_co_fini(co);
     if (co->shared) {
         if (s->shared_owner == co)
@@ -508,7 +517,7 @@ evt_co_t *evt_spawn_attr(evt_fn fn, void *arg, const evt_co_attr_t *attr)
     co->cancelled = 0;
     co->detached = 0;
     evt__san_co_init(co, 0);
-    s->live++;
+    atomic_store_explicit(&s->wd.live, ++s->live, memory_order_relaxed);
     evt__runq_push(s, co);
     return co;
 }
