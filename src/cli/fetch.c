@@ -259,8 +259,8 @@ static int run(void)
     }
     if (!fo.quiet)
         report((double)(evt_now() - t0) / 1000.0, skipped);
-    if (rep.signal)
-        return 128 + rep.signal;
+    if (rep.signal) /* as the job runner: a SIGINT or SIGTERM is 255 */
+        return CLI_EXIT_ERROR;
     return st.failed > 101 ? 101 : (int)st.failed;
 }
 

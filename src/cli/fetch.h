@@ -22,7 +22,7 @@ struct fetch_opts {
     int64_t connect_ms;      /* --connect-timeout; 0 = libcurl's */
     long retries;            /* --retries: attempts after the first */
     int follow;              /* -L */
-    int http2;               /* --http2 */
+    int http2;               /* --http2: 1, --http2-prior-knowledge: 2 */
     const char *outdir;      /* -o DIR */
     const char *name_tmpl;   /* --name TEMPLATE, default "{#}" */
     int jsonl;               /* --jsonl */

@@ -37,6 +37,9 @@ static const char help_text[] =
 "  -L, --location        follow redirects (up to 20)\n"
 "      --http2           ask for HTTP/2 (ALPN over TLS, an upgrade on\n"
 "                        http://); refused where libcurl has no HTTP/2\n"
+"      --http2-prior-knowledge\n"
+"                        HTTP/2 on http:// without the upgrade (a server\n"
+"                        that speaks only HTTP/2, as nghttpd --no-tls)\n"
 "      --timeout SECS    give up an attempt after SECS (default: never)\n"
 "      --connect-timeout SECS\n"
 "                        give up connecting after SECS\n"
@@ -88,11 +91,12 @@ static const char help_text[] =
 "A URL fails when it got no response (a transport error: no such host,\n"
 "connection refused, a timeout, a malformed URL...) or its last response\n"
 "has a status of 400 or more; an invalid URL fails its line only, with a\n"
-"line on standard error naming it. SIGINT or SIGTERM stops starting URLs\n"
-"and lets those running finish (a second one stops them too).\n"
+"line on standard error naming it (other transport errors too, unless\n"
+"--jsonl or -q). SIGINT or SIGTERM stops starting URLs and lets those\n"
+"running finish (a second one stops them too); the exit status is then 255.\n"
 "\n"
 "Exit status: 0 when every URL succeeded, else the number of failed URLs\n"
-"(at most 101); 255 for bad usage or an unreadable list.\n"
+"(at most 101); 255 for bad usage, an unreadable list, or a signal.\n"
 "\n"
 "Examples:\n"
 "  eventor fetch -o pages :::: urls.txt\n"
@@ -108,7 +112,7 @@ void fetch_help(FILE *f)
 enum {
     F_X = 1, F_D, F_H, F_L, F_HTTP2, F_TIMEOUT, F_CONNECT, F_RETRIES, F_J,
     F_P, F_RATE, F_PERHOST, F_K, F_O, F_NAME, F_JSONL, F_BODY, F_JOBLOG,
-    F_RESUME, F_RESUME_FAILED, F_BAR, F_ETA, F_Q, F_A, F_HELP,
+    F_RESUME, F_RESUME_FAILED, F_BAR, F_ETA, F_Q, F_A, F_HELP, F_H2PK,
 };
 
 static const struct fopt {
@@ -120,6 +124,7 @@ static const struct fopt {
     {"request", 'X', 1, F_X},     {"data", 'd', 1, F_D},
     {"header", 'H', 1, F_H},      {"location", 'L', 0, F_L},
     {"http2", 0, 0, F_HTTP2},     {"timeout", 0, 1, F_TIMEOUT},
+    {"http2-prior-knowledge", 0, 0, F_H2PK},
     {"connect-timeout", 0, 1, F_CONNECT}, {"retries", 0, 1, F_RETRIES},
     {"jobs", 'j', 1, F_J},        {"procs", 'P', 1, F_P},
     {"rate", 0, 1, F_RATE},       {"per-host", 0, 1, F_PERHOST},
@@ -234,11 +239,12 @@ static int apply(struct fetch_opts *o, int id, const char *name,
         break;
     case F_L: o->follow = 1; break;
     case F_HTTP2:
+    case F_H2PK:
         if (!fetch_have_http2()) {
-            fetch_error("--http2: this libcurl has no HTTP/2 support");
+            fetch_error("%s: this libcurl has no HTTP/2 support", name);
             return -1;
         }
-        o->http2 = 1;
+        o->http2 = id == F_H2PK ? 2 : 1;
         break;
     case F_TIMEOUT:
         if (optval_secs(val, &o->timeout_ms) < 0)

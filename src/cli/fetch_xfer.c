@@ -106,7 +106,9 @@ static CURL *make_easy(const struct fetch_opts *o, const char *url,
     if (o->connect_ms)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_ms);
     if (o->http2) {
-        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                         o->http2 > 1 ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                                      : (long)CURL_HTTP_VERSION_2_0);
         curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     }
     *hdrs = NULL;
@@ -139,6 +141,7 @@ static void say(struct fetch_res *r, int err, const char *what)
                        : err == ECONNREFUSED ? "connection refused"
                        : err == ETIMEDOUT    ? "timeout"
                        : err == EINVAL       ? "invalid URL"
+                       : err == EPROTO       ? "not an HTTP answer"
                                              : "transfer failed";
     snprintf(r->msg, sizeof r->msg, "%s: %s", kind, what);
 }
@@ -166,6 +169,10 @@ static long attempt(const struct fetch_opts *o, CURL *e, struct sink *s,
         snprintf(r->msg, sizeof r->msg, "cannot write the body: %s",
                  strerror(s->err));
     } else if (err) {
+        char *ip = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip);
+        if (err == EINVAL && ip && *ip)
+            err = r->err = EPROTO; /* connected: the peer spoke nonsense */
         say(r, err, curl_easy_strerror((CURLcode)evt_curl_result()));
     } else if (status >= 400) {
         snprintf(r->msg, sizeof r->msg, "HTTP status %ld", status);
