@@ -210,6 +210,24 @@ static int bad_value(const char *name, const char *val)
     return -1;
 }
 
+/* -d DATA or -d @FILE. */
+static int set_data(struct fetch_opts *o, const char *val)
+{
+    free(o->data);
+    o->have_data = 1;
+    if (val[0] == '@') {
+        if (!(o->data = slurp(val + 1, &o->data_len))) {
+            fetch_error("cannot read %s: %s", val + 1, strerror(errno));
+            return -1;
+        }
+    } else if (!(o->data = strdup(val))) {
+        return -1;
+    } else {
+        o->data_len = strlen(val);
+    }
+    return 0;
+}
+
 /* Apply option id with its value val (NULL when it takes none). */
 static int apply(struct fetch_opts *o, int id, const char *name,
                  const char *val, struct strv *lists)
@@ -217,20 +235,7 @@ static int apply(struct fetch_opts *o, int id, const char *name,
     char *end, *s;
     switch (id) {
     case F_X: o->method = val; break;
-    case F_D:
-        free(o->data);
-        o->have_data = 1;
-        if (val[0] == '@') {
-            if (!(o->data = slurp(val + 1, &o->data_len))) {
-                fetch_error("cannot read %s: %s", val + 1, strerror(errno));
-                return -1;
-            }
-        } else if (!(o->data = strdup(val))) {
-            return -1;
-        } else {
-            o->data_len = strlen(val);
-        }
-        break;
+    case F_D: return set_data(o, val);
     case F_H:
         if (!strchr(val, ':'))
             return bad_value(name, val);
