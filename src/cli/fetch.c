@@ -19,6 +19,7 @@ static struct {
     uint64_t cls[6];    /* 0: transport errors, 2..5: by status class */
     uint64_t other;     /* 1xx, or no status at all */
     uint64_t failed, done;
+    uint64_t requests;  /* attempts, retries included */
     long long bytes;
     double *lat;        /* seconds per URL */
     size_t nlat;
@@ -132,6 +133,7 @@ static void tally(const struct fetch_res *r, int failed)
         st.other++;
     st.failed += (uint64_t)failed;
     st.done++;
+    st.requests += (uint64_t)r->attempts;
     st.bytes += r->bytes;
     st.lat[st.nlat++] = r->secs;
 }
@@ -205,7 +207,8 @@ static void report(double secs, uint64_t skipped)
                 (unsigned long long)skipped);
     fprintf(stderr, "; %lld bytes in %.3f s, %.0f requests/s; latency "
             "p50 %.1f ms, p99 %.1f ms\n", st.bytes, secs,
-            secs > 0 ? (double)st.done / secs : 0.0, pct(0.50), pct(0.99));
+            secs > 0 ? (double)st.requests / secs : 0.0, pct(0.50),
+            pct(0.99));
 }
 
 /* Resume's joblog and the progress bar, through the job runner's code. */

@@ -88,6 +88,10 @@ static CURL *make_easy(const struct fetch_opts *o, const char *url,
         return NULL;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "eventor-fetch/" EVT_VERSION);
+    /* HTTP only: a list line file:///etc/shadow, or a redirect to it, is
+     * an invalid URL here, not a read. */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (o->follow) {
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(e, CURLOPT_MAXREDIRS, 20L);

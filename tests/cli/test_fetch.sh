@@ -79,6 +79,10 @@ EOF
 grep -q '2xx 1, 3xx 0, 4xx 1, 5xx 1, errors 3' err || fail "report: $(cat err)"
 grep -q 'p50 .* ms, p99 .* ms' err || fail "report latency: $(cat err)"
 
+# HTTP only: a file:// line is an invalid URL, never read.
+"$E" fetch -q file:///etc/hostname >out 2>err
+[ $? = 1 ] && [ ! -s out ] && grep -q 'invalid URL' err || fail "file:// was read"
+
 # Retries: 429 with Retry-After (1 s honoured, over the 100 ms backoff),
 # 503 without, and a 404 that is not retried; --body JSON-escaped.
 "$E" fetch --jsonl --body --retries 3 "$U/flaky/1/429/1" "$U/flaky/2/503/-" \
