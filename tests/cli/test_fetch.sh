@@ -155,6 +155,24 @@ cat first second | sort | uniq -d >both
 [ "$(tail -n +2 jl | wc -l)" = 40 ] || fail "joblog after resume"
 [ "$(ls rpages | wc -l)" = 40 ] || fail "files after resume: $(ls rpages | wc -l)"
 
+# SIGTERM: nothing new starts, the running transfers finish and are
+# logged, exit 255; --resume then fetches the rest.
+i=1
+while [ $i -le 20 ]; do echo "$U/slow/300/t$i"; i=$((i + 1)); done >tlist
+"$E" fetch -q -j 2 --joblog tl -o tpages -a tlist >/dev/null 2>&1 &
+fp=$!
+wait_for '[ "$(cat tl 2>/dev/null | wc -l)" -ge 2 ]' || fail "no first line"
+kill -TERM $fp
+wait $fp
+rc=$?
+[ $rc = 255 ] || fail "exit $rc after SIGTERM"
+n=$(tail -n +2 tl | wc -l)
+[ "$n" -lt 20 ] && [ "$(ls tpages | wc -l)" = "$n" ] ||
+    fail "after SIGTERM: $n logged, $(ls tpages | wc -l) files"
+"$E" fetch -q -j 4 --joblog tl --resume -o tpages -a tlist >/dev/null 2>&1
+[ "$(ls tpages | wc -l)" = 20 ] && [ "$(tail -n +2 tl | wc -l)" = 20 ] ||
+    fail "resume after SIGTERM"
+
 # Exit status caps at 101; bulk against bench_http_server, counted there.
 i=0
 while [ $i -lt 120 ]; do echo "http://127.0.0.1:1/$i"; i=$((i + 1)); done >bad
