@@ -107,6 +107,10 @@ if [ -x "$bin/bench_hook_pq" ]; then
   fi
 fi
 
+# `eventor fetch` against the shell's alternatives (issue 14's benchmark
+# 3), same server: time per URL, so the ratios read as above.
+"$here/bench_fetch.sh" "$build" "$port" | grep '_us_per_url ' | tee -a "$out"
+
 # Peers that need no runtime of the list above.
 $py "$here/peers/procpool_bench.py" | emit multiprocessing
 $py "$here/peers/threadpool_bench.py" | emit threadpool_executor

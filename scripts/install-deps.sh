@@ -10,6 +10,9 @@ pkgs="$pkgs libcurl4-openssl-dev nginx-light"
 # The hook layer's proofs: libcurl easy, hiredis against redis-server,
 # libpq against PostgreSQL.
 pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"
+# eventor fetch's tests: a scripted HTTP server and JSON checks in python3;
+# its benchmark's peers run the curl command.
+pkgs="$pkgs python3 curl"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""

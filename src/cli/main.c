@@ -2,6 +2,7 @@
  * main() sets the process up (limits, the supervisor, signals), checks
  * every input before anything is written, and hands over to run.c. */
 #include "cli.h"
+#include "fetch.h"
 
 #include <errno.h>
 #include <eventor.h>
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
     }
     if (plugin_requested(argc, argv))
         return plugin_main(argc, argv);
+    if (fetch_requested(argc, argv))
+        return fetch_main(argc, argv);
     static struct opts o;
     int rc = opts_parse(&o, argc, argv);
     if (rc) {
