@@ -25,6 +25,10 @@ done
 [ -f "$libdir/cmake/eventor/eventorConfig.cmake" ] || fail "no CMake package"
 man -l "$p/share/man/man1/eventor.1" 2>/dev/null | grep -q -- '--keep-order' ||
   fail "man page lacks the options of --help"
+if "$p/bin/eventor" fetch --help >/dev/null 2>&1; then
+  man -l "$p/share/man/man1/eventor.1" 2>/dev/null | grep -q 'EVENTOR FETCH' ||
+    fail "man page lacks eventor fetch"
+fi
 [ -z "$(find /usr/local -newer "$tmp/log" -name 'eventor*' 2>/dev/null)" ] ||
   fail "make install PREFIX wrote to /usr/local"
 
