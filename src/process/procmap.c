@@ -10,7 +10,6 @@
 #include <string.h>
 
 #define MAX_CHUNK 4096
-#define DEFAULT_MAX_RESULT (64 * 1024)
 #define MAX_BYTES (UINT32_MAX - 4096u)
 
 /* --- apply ------------------------------------------------------------- */
@@ -127,9 +126,9 @@ static void async_done(evt__job_t *j, const unsigned char *res, int err)
     /* A future cancelled by its owner gets no callback. */
     if (!evt_future_done(a->future)) {
         if (!err && a->callback)
-            a->callback(a->user, 0, a->out, len);
+            a->callback(0, a->out, len, a->user);
         else if (err && a->error_callback)
-            a->error_callback(a->user, err, NULL, 0);
+            a->error_callback(err, NULL, 0, a->user);
     }
     evt__future_complete(a->future, err, err ? NULL : (void *)(uintptr_t)len);
     free(a);
@@ -332,7 +331,7 @@ static evt__job_t *take_stream(batch_t *b)
     for (; k < b->chunk; k++) {
         const void *item;
         size_t ilen;
-        if (b->next(b->user, &item, &ilen) <= 0)
+        if (b->next(&item, &ilen, b->user) <= 0)
             break;
         if (ilen > MAX_BYTES || len + 4 + ilen > MAX_BYTES) {
             errno = EINVAL;
@@ -389,7 +388,7 @@ static void report(batch_t *b)
                 memcpy(&it, q, sizeof it);
                 q += sizeof it;
             }
-            if (b->cb(b->user, j->first + i, it.err, q, it.len)) {
+            if (b->cb(j->first + i, it.err, q, it.len, b->user)) {
                 b->err = ECANCELED;
                 b->ended = 1;
             }
@@ -502,7 +501,7 @@ static int imap(evt_procpool_t *pool, evt_proc_fn fn, evt_proc_next_fn next,
     size_t max = evt__pool_max_result(pool);
     batch_t b = {.pool = pool, .fn = fn, .next = next, .user = user,
                  .cb = cb, .ordered = ordered,
-                 .out_cap = (uint32_t)(max ? max : DEFAULT_MAX_RESULT)};
+                 .out_cap = (uint32_t)(max ? max : EVT_MAX_RESULT_DEFAULT)};
     return run(&b, chunksize ? chunksize : 1);
 }
 
