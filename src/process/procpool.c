@@ -324,12 +324,7 @@ int evt__pool_submit(evt_procpool_t *p, evt__job_t *j)
                                        : p->broken;
         return -1;
     }
-    j->next = NULL;
-    if (p->qtail)
-        p->qtail->next = j;
-    else
-        p->qhead = j;
-    p->qtail = j;
+    EVT__FIFO_PUSH(p->qhead, p->qtail, j);
     evt__pool_kick(p);
     return 0;
 }

@@ -154,12 +154,7 @@ static void *task_main(void *arg)
         /* imap reports in the caller's coroutine, which may block. */
         t->result = r;
         t->err = err;
-        t->next = NULL;
-        if (b->done_tail)
-            b->done_tail->next = t;
-        else
-            b->done_head = t;
-        b->done_tail = t;
+        EVT__FIFO_PUSH(b->done_head, b->done_tail, t);
     } else {
         if (b->results)
             b->results[t->index] = r;
