@@ -25,7 +25,7 @@ typedef struct counter {
     long at, n;
 } counter_t;
 
-static int next_item(void *src, const void **item, size_t *len)
+static int next_item(const void **item, size_t *len, void *src)
 {
     counter_t *c = src;
     if (c->at == c->n)

@@ -20,7 +20,7 @@ static ssize_t foo(const void *in, size_t len, void *out, size_t cap)
 
 static int done[10], ndone;
 
-static void bar(void *user, int err, void *out, size_t len)
+static void bar(int err, void *out, size_t len, void *user)
 {
     (void)user, (void)err, (void)len;
     memcpy(&done[ndone++], out, sizeof(int));

@@ -13,18 +13,24 @@
  *  - coroutines and the objects of the sync layer belong to the thread that
  *    created them: use them from coroutines of that thread only.
  *
- * Contents (search for the title to jump to a section):
+ *  - callbacks take the caller's user pointer last (fn(..., void *user));
+ *  - every evt_*_free accepts NULL; it returns int (0, or -1 and errno with
+ *    nothing freed: EBUSY, EDEADLK) where freeing can be refused, and void
+ *    where it cannot.
+ *
+ * Contents (search for the title to jump to a section), in the order of
+ * DESIGN.md's layers: a section uses only the sections above it.
  *   Time                      evt_now, deadlines
  *   Coroutines                spawn, join, cancel, yield, sleep, stacks
  *   Reactor                   waiting for fds, evt_poll, posts from threads
+ *   Futures and thread pool   concurrent.futures: submit, wait, as_completed
  *   Cooperative IO            read/write/connect/accept with deadlines, TCP, DNS
  *   Hooks                     libeventor-hook: plain blocking calls park
  *   Synchronisation           channels, events, semaphores, mutexes, wait
  *                             groups, groups (joinall), coroutine pools
- *   Futures and thread pool   concurrent.futures: submit, wait, as_completed
+ *   Interprocess communication  shared queues, pipes, locks, values, dict, list
  *   Processes and process pool  multiprocessing: Process, Pool (apply, map,
  *                             imap); task errors and evt_strerror
- *   Interprocess communication  shared queues, pipes, locks, values, dict, list
  *   Batch engine              evt_batch_run*: the Eventor layer
  *   HTTP on the reactor       evt_curl_perform, evt_http_request
  */
@@ -202,6 +208,121 @@ int evt_close(int fd);
  * and errors are reported whatever events asked for, as poll does. */
 struct pollfd;
 int evt_poll(struct pollfd *fds, size_t n, int64_t deadline);
+
+/* ------------------------------------------------------------------------ */
+/* Futures and thread pool (src/thread)                                     */
+/* ------------------------------------------------------------------------ */
+
+/* A future: the outcome of a task that runs elsewhere (a pool thread, a
+ * worker process). It is pending, then running, then done with an error
+ * code and a result. Unlike the sync layer, futures may be used from any
+ * thread: waiting parks only the calling coroutine, and a thread that uses
+ * no coroutines simply blocks (its main coroutine parks). */
+typedef struct evt_future evt_future_t;
+/* A task for a pool: returns 0, or -1 with errno set to say why it failed
+ * (0 counts as EIO), like every user callback that runs work (process
+ * tasks, batch functions); its result goes to *result (NULL unless set). */
+typedef int (*evt_task_fn)(void *arg, void **result);
+/* A done callback; see evt_future_on_done. */
+typedef void (*evt_future_cb)(evt_future_t *f, void *user);
+
+/* Wait until f is done. Returns 0; or -1 and ETIMEDOUT, ECANCELED (the
+ * waiting coroutine was cancelled), EINVAL (f NULL), ENOMEM. */
+int evt_future_wait(evt_future_t *f, int64_t deadline);
+/* 1 when f is done, else 0. Never waits. */
+int evt_future_done(const evt_future_t *f);
+/* Once f is done: 0, the task's own code, ECANCELED (cancelled before it
+ * started), or an error the pool gives (e.g. a process pool's worker
+ * died). EINPROGRESS while not done. */
+int evt_future_err(const evt_future_t *f);
+/* Once f is done: the task's result (NULL if it failed or was cancelled,
+ * unless the task set one). NULL while not done. */
+void *evt_future_result(const evt_future_t *f);
+/* Cancel f if its task has not started: then f is done with ECANCELED and
+ * the task never runs. Returns 0; or -1 and EBUSY (the task is running: it
+ * cannot be stopped from outside), EALREADY (f is done), EINVAL. */
+int evt_future_cancel(evt_future_t *f);
+/* Have cb(f, user) called exactly once when f is done: on the thread that
+ * completes f, right after waiters are woken (there in the task's own
+ * coroutine, so a callback may block cooperatively; it delays only that
+ * one pool slot), or at once in the caller when f is done already.
+ * Callbacks run in the order they were added. Returns 0, or -1 and EINVAL
+ * (f or cb NULL), ENOMEM. */
+int evt_future_on_done(evt_future_t *f, evt_future_cb cb, void *user);
+/* Report each of fs[0..n) as it becomes done: cb(index, fs[index], user)
+ * once per index (cb may be NULL), in the caller's coroutine, those done
+ * already first in index order, then in completion order (Python's
+ * as_completed). Returns 0 when all are done and reported; or -1 and errno:
+ * ETIMEDOUT at the deadline (Python's TimeoutError) or ECANCELED, with
+ * *unfinished (if not NULL) set to how many were not done then (0 on
+ * success); EINVAL (fs NULL with n > 0, or a NULL future), ENOMEM. The
+ * futures stay the caller's, and must not be freed while this runs. */
+int evt_as_completed(evt_future_t *const *fs, size_t n, int64_t deadline,
+                     void (*cb)(size_t index, evt_future_t *f, void *user),
+                     void *user, size_t *unfinished);
+/* Give up the caller's future (NULL is fine). Freeing a pending or
+ * running future lets the task run and drops its result (a result that
+ * owns memory leaks: free such futures only once done, or cancel first).
+ * No one may wait on f while it is freed. */
+void evt_future_free(evt_future_t *f);
+
+/* Thread pool (concurrent.futures.ThreadPoolExecutor): tasks run on a
+ * fixed set of threads, each task inside a coroutine of its worker
+ * thread's scheduler, so a task may itself use evt_sleep, evt_read,
+ * evt_tcp_connect... With coroutines per thread C > 1, a thread runs up to
+ * C tasks at once (threads x coroutines), switching when one parks. Threads
+ * are started when work first needs them, not by evt_threadpool_new. A
+ * pool may be used from any thread; in a forked child, pools of the parent
+ * are unusable (their threads do not exist there). */
+typedef struct evt_threadpool evt_threadpool_t;
+/* How to run a pool. Zero-initialise, then set what you need. */
+typedef struct evt_threadpool_opts {
+    size_t coroutines; /* tasks one thread runs at once; 0 = 1 */
+    size_t queue_max;  /* tasks waiting for a free slot at most: a submit
+                          beyond fails with EAGAIN; 0 = unbounded */
+    size_t stack_size; /* usable stack of task coroutines past the first of
+                          each thread (which runs on the thread's own
+                          stack); 0 = the default (64 KiB) */
+} evt_threadpool_opts_t;
+/* A pool of `threads` threads (at least 1) with opts (NULL: defaults;
+ * copied). The caller owns it and frees it with evt_threadpool_free. NULL
+ * and EINVAL (threads 0), ENOMEM. */
+evt_threadpool_t *evt_threadpool_new(size_t threads,
+                                     const evt_threadpool_opts_t *opts);
+/* Queue fn(arg, &result) and return its future, which the caller owns
+ * (evt_future_free). Tasks start in submission order. NULL and errno:
+ * EINVAL (pool or fn NULL), EPIPE (the pool is shut down), EAGAIN (the
+ * queue is at queue_max, or no thread could be started), ENOMEM; then fn
+ * never runs and arg stays the caller's. */
+evt_future_t *evt_threadpool_submit(evt_threadpool_t *pool, evt_task_fn fn,
+                                    void *arg);
+/* Run fn(args[i], &result) for i in [0, n) (args NULL: fn(NULL, ...)) on
+ * the pool, at most a bounded window of items (twice the pool's slots)
+ * submitted ahead of the oldest unfinished one, and store results[i] and
+ * errs[i] in input order (either array may be NULL; both stay the
+ * caller's). Returns 0 when every item ran (its own failure is in errs);
+ * or -1 and errno: ETIMEDOUT at the deadline or ECANCELED (the caller was
+ * cancelled): items not yet started are cancelled, running ones finish on
+ * their own with their results dropped, and every item without an outcome
+ * gets that errno as status and a NULL result; EPIPE, ENOMEM, EAGAIN (a
+ * submit failed with nothing of this map left to wait for; items not
+ * submitted get that status); EINVAL. */
+int evt_threadpool_map(evt_threadpool_t *pool, evt_task_fn fn,
+                       void *const *args, void **results, int *errs, size_t n,
+                       int64_t deadline);
+/* Refuse new tasks (EPIPE), cancel the queued ones when cancel_pending is
+ * 1 (their futures are done with ECANCELED) or let them run when 0, and
+ * wait until every task has finished and the threads are gone; the wait
+ * parks only the caller and is not cut short by a cancel. Returns 0, or -1
+ * and EDEADLK (called from a task of the pool: nothing is done), EINVAL.
+ * Calling it again does nothing more. */
+int evt_threadpool_shutdown(evt_threadpool_t *pool, int cancel_pending);
+/* evt_threadpool_shutdown(pool, 0) if not done yet, then free the pool
+ * (NULL is fine). Futures it gave out stay valid, and their owners free
+ * them. Returns 0, or -1 and EDEADLK (called from a task of the pool:
+ * nothing is done). */
+int evt_threadpool_free(evt_threadpool_t *pool);
+
 
 /* ------------------------------------------------------------------------ */
 /* Cooperative IO (src/io)                                                  */
@@ -493,338 +614,6 @@ uint64_t evt_copool_failed(const evt_copool_t *pool);
 int evt_copool_free(evt_copool_t *pool);
 
 /* ------------------------------------------------------------------------ */
-/* Futures and thread pool (src/thread)                                     */
-/* ------------------------------------------------------------------------ */
-
-/* A future: the outcome of a task that runs elsewhere (a pool thread, a
- * worker process). It is pending, then running, then done with an error
- * code and a result. Unlike the sync layer, futures may be used from any
- * thread: waiting parks only the calling coroutine, and a thread that uses
- * no coroutines simply blocks (its main coroutine parks). */
-typedef struct evt_future evt_future_t;
-/* A task for a pool: returns 0, or -1 with errno set to say why it failed
- * (0 counts as EIO), like every user callback that runs work (process
- * tasks, batch functions); its result goes to *result (NULL unless set). */
-typedef int (*evt_task_fn)(void *arg, void **result);
-/* A done callback; see evt_future_on_done. */
-typedef void (*evt_future_cb)(evt_future_t *f, void *user);
-
-/* Wait until f is done. Returns 0; or -1 and ETIMEDOUT, ECANCELED (the
- * waiting coroutine was cancelled), EINVAL (f NULL), ENOMEM. */
-int evt_future_wait(evt_future_t *f, int64_t deadline);
-/* 1 when f is done, else 0. Never waits. */
-int evt_future_done(const evt_future_t *f);
-/* Once f is done: 0, the task's own code, ECANCELED (cancelled before it
- * started), or an error the pool gives (e.g. a process pool's worker
- * died). EINPROGRESS while not done. */
-int evt_future_err(const evt_future_t *f);
-/* Once f is done: the task's result (NULL if it failed or was cancelled,
- * unless the task set one). NULL while not done. */
-void *evt_future_result(const evt_future_t *f);
-/* Cancel f if its task has not started: then f is done with ECANCELED and
- * the task never runs. Returns 0; or -1 and EBUSY (the task is running: it
- * cannot be stopped from outside), EALREADY (f is done), EINVAL. */
-int evt_future_cancel(evt_future_t *f);
-/* Have cb(f, user) called exactly once when f is done: on the thread that
- * completes f, right after waiters are woken (there in the task's own
- * coroutine, so a callback may block cooperatively; it delays only that
- * one pool slot), or at once in the caller when f is done already.
- * Callbacks run in the order they were added. Returns 0, or -1 and EINVAL
- * (f or cb NULL), ENOMEM. */
-int evt_future_on_done(evt_future_t *f, evt_future_cb cb, void *user);
-/* Report each of fs[0..n) as it becomes done: cb(index, fs[index], user)
- * once per index (cb may be NULL), in the caller's coroutine, those done
- * already first in index order, then in completion order (Python's
- * as_completed). Returns 0 when all are done and reported; or -1 and errno:
- * ETIMEDOUT at the deadline (Python's TimeoutError) or ECANCELED, with
- * *unfinished (if not NULL) set to how many were not done then (0 on
- * success); EINVAL (fs NULL with n > 0, or a NULL future), ENOMEM. The
- * futures stay the caller's, and must not be freed while this runs. */
-int evt_as_completed(evt_future_t *const *fs, size_t n, int64_t deadline,
-                     void (*cb)(size_t index, evt_future_t *f, void *user),
-                     void *user, size_t *unfinished);
-/* Give up the caller's future (NULL is fine). Freeing a pending or
- * running future lets the task run and drops its result (a result that
- * owns memory leaks: free such futures only once done, or cancel first).
- * No one may wait on f while it is freed. */
-void evt_future_free(evt_future_t *f);
-
-/* Thread pool (concurrent.futures.ThreadPoolExecutor): tasks run on a
- * fixed set of threads, each task inside a coroutine of its worker
- * thread's scheduler, so a task may itself use evt_sleep, evt_read,
- * evt_tcp_connect... With coroutines per thread C > 1, a thread runs up to
- * C tasks at once (threads x coroutines), switching when one parks. Threads
- * are started when work first needs them, not by evt_threadpool_new. A
- * pool may be used from any thread; in a forked child, pools of the parent
- * are unusable (their threads do not exist there). */
-typedef struct evt_threadpool evt_threadpool_t;
-/* How to run a pool. Zero-initialise, then set what you need. */
-typedef struct evt_threadpool_opts {
-    size_t coroutines; /* tasks one thread runs at once; 0 = 1 */
-    size_t queue_max;  /* tasks waiting for a free slot at most: a submit
-                          beyond fails with EAGAIN; 0 = unbounded */
-    size_t stack_size; /* usable stack of task coroutines past the first of
-                          each thread (which runs on the thread's own
-                          stack); 0 = the default (64 KiB) */
-} evt_threadpool_opts_t;
-/* A pool of `threads` threads (at least 1) with opts (NULL: defaults;
- * copied). The caller owns it and frees it with evt_threadpool_free. NULL
- * and EINVAL (threads 0), ENOMEM. */
-evt_threadpool_t *evt_threadpool_new(size_t threads,
-                                     const evt_threadpool_opts_t *opts);
-/* Queue fn(arg, &result) and return its future, which the caller owns
- * (evt_future_free). Tasks start in submission order. NULL and errno:
- * EINVAL (pool or fn NULL), EPIPE (the pool is shut down), EAGAIN (the
- * queue is at queue_max, or no thread could be started), ENOMEM; then fn
- * never runs and arg stays the caller's. */
-evt_future_t *evt_threadpool_submit(evt_threadpool_t *pool, evt_task_fn fn,
-                                    void *arg);
-/* Run fn(args[i], &result) for i in [0, n) (args NULL: fn(NULL, ...)) on
- * the pool, at most a bounded window of items (twice the pool's slots)
- * submitted ahead of the oldest unfinished one, and store results[i] and
- * errs[i] in input order (either array may be NULL; both stay the
- * caller's). Returns 0 when every item ran (its own failure is in errs);
- * or -1 and errno: ETIMEDOUT at the deadline or ECANCELED (the caller was
- * cancelled): items not yet started are cancelled, running ones finish on
- * their own with their results dropped, and every item without an outcome
- * gets that errno as status and a NULL result; EPIPE, ENOMEM, EAGAIN (a
- * submit failed with nothing of this map left to wait for; items not
- * submitted get that status); EINVAL. */
-int evt_threadpool_map(evt_threadpool_t *pool, evt_task_fn fn,
-                       void *const *args, void **results, int *errs, size_t n,
-                       int64_t deadline);
-/* Refuse new tasks (EPIPE), cancel the queued ones when cancel_pending is
- * 1 (their futures are done with ECANCELED) or let them run when 0, and
- * wait until every task has finished and the threads are gone; the wait
- * parks only the caller and is not cut short by a cancel. Returns 0, or -1
- * and EDEADLK (called from a task of the pool: nothing is done), EINVAL.
- * Calling it again does nothing more. */
-int evt_threadpool_shutdown(evt_threadpool_t *pool, int cancel_pending);
-/* evt_threadpool_shutdown(pool, 0) if not done yet, then free the pool
- * (NULL is fine). Futures it gave out stay valid, and their owners free
- * them. Returns 0, or -1 and EDEADLK (called from a task of the pool:
- * nothing is done). */
-int evt_threadpool_free(evt_threadpool_t *pool);
-
-
-/* ------------------------------------------------------------------------ */
-/* Processes and process pool (src/process)                                 */
-/* ------------------------------------------------------------------------ */
-
-/* Children are forked by a fork server: a process forked from this one at
- * the first evt_process_start or evt_procpool_new, or by
- * evt_forkserver_start, or by itself just before eventor starts a thread
- * of its own (a thread pool's, or the offload pool's at a first name
- * lookup or file read), which forks every child on request. Children thus
- * come from a single-threaded process whatever threads run here later;
- * they start with a fresh eventor runtime, default signal dispositions,
- * stdin/stdout/stderr and no other fd of this process, and die with the
- * server, which dies with this process. Globals and heap are those of this
- * process when the server started. The children are the server's, so
- * they never show up in this process's waitpid; the server itself is a
- * child of this process, reaped by no one while it lives. */
-
-/* Start the fork server now, while this process is single-threaded: call
- * it early in main() in a program that starts threads of its own before
- * its first process or pool (eventor's own threads need no call: the
- * server starts before them). Idempotent; a pool worker or evt_process
- * child may call it to fork children of its own. Returns 0, or -1 and
- * errno: EDEADLK (other threads run already: forking now could copy a lock
- * they hold), EMFILE, EAGAIN. */
-int evt_forkserver_start(void);
-
-/* A task run in a child: reads in_len bytes at in and writes at most
- * out_cap bytes of result at out (out is NULL when out_cap is 0). Returns
- * the result's length, or -1 with errno set to say why the task failed (0
- * counts as EIO). The function crosses as a plain pointer: children run
- * the same binary at the same addresses. It runs on a coroutine with an
- * 8 MiB stack of the child's own scheduler: it may spawn coroutines, sleep
- * and do cooperative IO (the seed's process + coroutine template). */
-typedef ssize_t (*evt_proc_fn)(const void *in, size_t in_len, void *out,
-                               size_t out_cap);
-
-/* Task errors that are not errno values: the worker process running the
- * task died of signal sig, or exited with code (the task called exit or
- * _exit). EVT_IS_SIGNALED(err) and EVT_IS_EXITED(err) tell them apart,
- * EVT_ERR_CODE(err) gives back the signal or the code. */
-#define EVT_ESIGNALED(sig) (0x10000 | (sig))
-#define EVT_EEXITED(code) (0x20000 | (code))
-#define EVT_IS_SIGNALED(err) (((err) & 0x30000) == 0x10000)
-#define EVT_IS_EXITED(err) (((err) & 0x30000) == 0x20000)
-#define EVT_ERR_CODE(err) ((err) & 0xffff)
-/* A message for any error code eventor hands back: errno values (as
- * strerror) and its own, "worker killed by signal 9 (SIGKILL)" and "worker
- * exited with code 3". The string is static or in a buffer of the calling
- * thread, valid until its next call; never NULL. */
-const char *evt_strerror(int err);
-
-/* A child process (multiprocessing.Process). */
-typedef struct evt_process evt_process_t;
-/* Run fn(arg, arg_len, NULL, 0) in a new child; arg is copied (the caller
- * keeps it). The child exits with 0 when fn returns >= 0, 1 when it
- * returns -1, or as fn makes it exit; its stdio is flushed. Parks the
- * caller until the child runs. The caller owns the handle
- * (evt_process_free). NULL and EINVAL (fn NULL, arg NULL with arg_len,
- * arg_len over 4 GiB), EDEADLK (see evt_forkserver_start), ENOMEM, EAGAIN,
- * EPIPE (the fork server is gone). */
-evt_process_t *evt_process_start(evt_proc_fn fn, const void *arg,
-                                 size_t arg_len);
-/* evt_process_start, also handing the child its own copy of each of the n
- * pipe ends in conns (up to EVT_PROCESS_MAX_CONNS; see evt_ipc_pipe), as
- * Python passes a Connection in Process args. The child gets them as
- * evt_process_conn(0) to (n - 1). The caller's ends stay open: close those
- * it no longer needs, so that the child sees EPIPE once the last other
- * holder is gone. Errors as evt_process_start, and EINVAL (conns NULL with
- * n, a NULL end, n too large). */
-#define EVT_PROCESS_MAX_CONNS 16
-typedef struct evt_ipc_conn evt_ipc_conn_t;
-evt_process_t *evt_process_start_conns(evt_proc_fn fn, const void *arg,
-                                       size_t arg_len,
-                                       evt_ipc_conn_t *const *conns,
-                                       size_t n);
-/* In a child started by evt_process_start_conns: the i-th pipe end it was
- * given (the child's to use and close), or NULL and EINVAL. */
-evt_ipc_conn_t *evt_process_conn(size_t i);
-/* Wait until the child has exited. Returns 0, or -1 and ETIMEDOUT,
- * ECANCELED, EINVAL. */
-int evt_process_join(evt_process_t *p, int64_t deadline);
-/* Python's Process.exitcode once joined: the exit code (0..255) or minus
- * the signal that ended it; EVT_EXITCODE_NONE before. */
-#define EVT_EXITCODE_NONE (-1000)
-int evt_process_exitcode(const evt_process_t *p);
-/* The child's pid; stays its own until joined. */
-pid_t evt_process_pid(const evt_process_t *p);
-/* 1 while the child runs, else 0. */
-int evt_process_alive(const evt_process_t *p);
-/* Send SIGTERM or SIGKILL, unless the child has exited (then nothing is
- * sent: a pidfd keeps the signal off a recycled pid). Returns 0, or -1 and
- * EINVAL. */
-int evt_process_terminate(evt_process_t *p);
-int evt_process_kill(evt_process_t *p);
-/* Release the handle (NULL is fine). A child still running goes on; its
- * status is dropped. */
-void evt_process_free(evt_process_t *p);
-
-/* Process pool (multiprocessing.Pool, ProcessPoolExecutor): worker
- * processes run tasks sent to them as bytes and send back bytes. The pool
- * and its calls belong to the thread that created it (it runs coroutines
- * there: one per worker to replace it, and a reader and a writer). A
- * worker that dies is seen at once (pidfd): the task it was running fails
- * with EVT_ESIGNALED(sig) or EVT_EEXITED(code) (or runs again on another
- * worker while it has retries left), the tasks it had not started go to
- * other workers, and a new worker takes its place; nothing waits forever
- * on a dead worker. A task running past task_timeout_ms fails with
- * ETIMEDOUT (see the option). Task errors are those: the errno of a
- * task that returned -1, EMSGSIZE (a result longer than allowed),
- * ECANCELED (the pool was terminated first). */
-typedef struct evt_procpool evt_procpool_t;
-/* How to run a pool. Zero-initialise, then set what you need. */
-typedef struct evt_procpool_opts {
-    uint64_t max_tasks_per_child; /* a worker that has run this many jobs
-                                     (a map chunk counts as one) exits and
-                                     is replaced; 0 = never */
-    size_t coroutines;            /* jobs a worker runs at once, each on a
-                                     coroutine of its own (the seed's
-                                     process + coroutine template): tasks
-                                     that wait (evt_sleep, evt_read...) let
-                                     the others run; 0 = 1, at most 65536 */
-    int64_t task_timeout_ms;      /* a task running longer fails with
-                                     ETIMEDOUT; 0 = no limit. With
-                                     coroutines 1 its worker is killed
-                                     (which stops any task); with more, the
-                                     worker cancels the task's coroutine
-                                     (its eventor calls fail with
-                                     ECANCELED), so a task that never waits
-                                     cannot be stopped */
-    unsigned retries;             /* times a task whose worker died under
-                                     it (or timed out) is run again */
-    size_t max_result;            /* imap: most bytes of a task's result;
-                                     0 = 64 KiB */
-} evt_procpool_opts_t;
-/* A pool of nproc workers (0 = one per CPU) with opts (NULL: defaults;
- * copied). Workers start as the caller's thread runs its coroutines. The
- * caller owns the pool and frees it with evt_procpool_free. NULL and
- * EINVAL (task_timeout_ms < 0), EDEADLK (see evt_forkserver_start),
- * ENOMEM. */
-evt_procpool_t *evt_procpool_new(size_t nproc,
-                                 const evt_procpool_opts_t *opts);
-/* Run fn(in) in a worker and wait for it: the result goes to out (at most
- * out_cap bytes, at most 4 GiB). Returns the result's length, or -1 and
- * errno: the task's error (see above), ETIMEDOUT (the deadline passed; the
- * task, if started, runs on and its result is dropped), ECANCELED, EPIPE
- * (the pool is closed), EINVAL. */
-ssize_t evt_procpool_apply(evt_procpool_t *pool, evt_proc_fn fn,
-                           const void *in, size_t in_len, void *out,
-                           size_t out_cap, int64_t deadline);
-/* Told the outcome of an apply_async task: err 0 and len bytes of result
- * at out (the caller's buffer), or a task error (out NULL, len 0). */
-typedef void (*evt_proc_done_fn)(void *user, int err, void *out, size_t len);
-/* Pool.apply_async: queue fn(in) (in is copied) and return its future,
- * which the caller owns (evt_future_free). The result is written to out
- * (at most out_cap bytes), which must stay valid until the future is done;
- * the future's result is then the result's length, as
- * (void *)(uintptr_t)len, and its error the task's error. callback (on
- * success) or error_callback (on failure) runs first, in the pool's
- * thread, with user; neither runs for a future cancelled before its task
- * was sent (evt_future_cancel; a task sent to a worker counts as running).
- * NULL and errno: EPIPE (closed), ECANCELED (terminated), EINVAL, ENOMEM;
- * then no callback runs. */
-evt_future_t *evt_procpool_apply_async(evt_procpool_t *pool, evt_proc_fn fn,
-                                       const void *in, size_t in_len,
-                                       void *out, size_t out_cap,
-                                       evt_proc_done_fn callback,
-                                       evt_proc_done_fn error_callback,
-                                       void *user);
-/* Told one result of a map: item index, its error (0 or a task error) and,
- * when 0, len bytes of result at out (valid during the call). Returning
- * non-zero stops the map: items not yet started are dropped, and the map
- * returns -1 and ECANCELED once the items started are back. */
-typedef int (*evt_proc_result_fn)(void *user, size_t index, int err,
-                                  const void *out, size_t len);
-/* Gives a map its next item: sets *in and *in_len (the bytes must stay
- * valid until the next call) and returns 1, or returns 0 at the end. */
-typedef int (*evt_proc_next_fn)(void *user, const void **in, size_t *in_len);
-/* Pool.map on arrays: item i is in_size bytes at in + i * in_size; its
- * result goes to out + i * out_size (at most out_size bytes), its length
- * to out_lens[i] and its error to errs[i] (0 or a task error; either array
- * may be NULL). Items travel in chunks of chunksize (0 = Python's choice,
- * n / (4 x workers) rounded up, at most 4096); a chunk is one job to one
- * worker and fails whole when its worker dies. At most a few chunks per
- * worker are in flight. Returns 0 when every item ran (failures are in
- * errs), or -1 and errno: ECANCELED (the caller was cancelled or the pool
- * terminated: items not run get ECANCELED), EPIPE (the pool is closed),
- * EINVAL. */
-int evt_procpool_map(evt_procpool_t *pool, evt_proc_fn fn, const void *in,
-                     size_t in_size, size_t n, void *out, size_t out_size,
-                     size_t *out_lens, int *errs, size_t chunksize);
-/* Pool.imap: items come from next (called in the caller, a window of
- * chunks ahead of the results: the input is streamed, never read whole)
- * and cb gets each result in input order, in the caller's coroutine. A
- * result may take opts.max_result bytes. chunksize 0 means 1. Returns as
- * evt_procpool_map. */
-int evt_procpool_imap(evt_procpool_t *pool, evt_proc_fn fn,
-                      evt_proc_next_fn next, evt_proc_result_fn cb,
-                      void *user, size_t chunksize);
-/* Pool.imap_unordered: as evt_procpool_imap, results as they come. */
-int evt_procpool_imap_unordered(evt_procpool_t *pool, evt_proc_fn fn,
-                                evt_proc_next_fn next, evt_proc_result_fn cb,
-                                void *user, size_t chunksize);
-/* No more tasks: workers exit once the queued tasks are done. Returns 0,
- * or -1 and EINVAL. */
-int evt_procpool_close(evt_procpool_t *pool);
-/* Fail every task not yet done with ECANCELED and kill the workers
- * (SIGKILL). Returns 0, or -1 and EINVAL. */
-int evt_procpool_terminate(evt_procpool_t *pool);
-/* Wait until every worker has exited, after close or terminate. Returns 0,
- * or -1 and ETIMEDOUT, ECANCELED, EINVAL (the pool is still open). */
-int evt_procpool_join(evt_procpool_t *pool, int64_t deadline);
-/* Terminate, wait for the workers (even when the caller is cancelled) and
- * free the pool (NULL is fine). Returns 0, or -1 and EBUSY while a map
- * runs on it (nothing is done). */
-int evt_procpool_free(evt_procpool_t *pool);
-
-
-/* ------------------------------------------------------------------------ */
 /* Interprocess communication (src/ipc)                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -1058,6 +847,226 @@ void evt_ipc_list_free(evt_ipc_list_t *l);
 
 
 /* ------------------------------------------------------------------------ */
+/* Processes and process pool (src/process)                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Children are forked by a fork server: a process forked from this one at
+ * the first evt_process_start or evt_procpool_new, or by
+ * evt_forkserver_start, or by itself just before eventor starts a thread
+ * of its own (a thread pool's, or the offload pool's at a first name
+ * lookup or file read), which forks every child on request. Children thus
+ * come from a single-threaded process whatever threads run here later;
+ * they start with a fresh eventor runtime, default signal dispositions,
+ * stdin/stdout/stderr and no other fd of this process, and die with the
+ * server, which dies with this process. Globals and heap are those of this
+ * process when the server started. The children are the server's, so
+ * they never show up in this process's waitpid; the server itself is a
+ * child of this process, reaped by no one while it lives. */
+
+/* Start the fork server now, while this process is single-threaded: call
+ * it early in main() in a program that starts threads of its own before
+ * its first process or pool (eventor's own threads need no call: the
+ * server starts before them). Idempotent; a pool worker or evt_process
+ * child may call it to fork children of its own. Returns 0, or -1 and
+ * errno: EDEADLK (other threads run already: forking now could copy a lock
+ * they hold), EMFILE, EAGAIN. */
+int evt_forkserver_start(void);
+
+/* A task run in a child: reads in_len bytes at in and writes at most
+ * out_cap bytes of result at out (out is NULL when out_cap is 0). Returns
+ * the result's length, or -1 with errno set to say why the task failed (0
+ * counts as EIO). The function crosses as a plain pointer: children run
+ * the same binary at the same addresses. It runs on a coroutine with an
+ * 8 MiB stack of the child's own scheduler: it may spawn coroutines, sleep
+ * and do cooperative IO (the seed's process + coroutine template). */
+typedef ssize_t (*evt_proc_fn)(const void *in, size_t in_len, void *out,
+                               size_t out_cap);
+
+/* Task errors that are not errno values: the worker process running the
+ * task died of signal sig, or exited with code (the task called exit or
+ * _exit). EVT_IS_SIGNALED(err) and EVT_IS_EXITED(err) tell them apart,
+ * EVT_ERR_CODE(err) gives back the signal or the code. */
+#define EVT_ESIGNALED(sig) (0x10000 | (sig))
+#define EVT_EEXITED(code) (0x20000 | (code))
+#define EVT_IS_SIGNALED(err) (((err) & 0x30000) == 0x10000)
+#define EVT_IS_EXITED(err) (((err) & 0x30000) == 0x20000)
+#define EVT_ERR_CODE(err) ((err) & 0xffff)
+/* A message for any error code eventor hands back: errno values (as
+ * strerror) and its own, "worker killed by signal 9 (SIGKILL)" and "worker
+ * exited with code 3". The string is static or in a buffer of the calling
+ * thread, valid until its next call; never NULL. */
+const char *evt_strerror(int err);
+
+/* A child process (multiprocessing.Process). */
+typedef struct evt_process evt_process_t;
+/* Run fn(arg, arg_len, NULL, 0) in a new child; arg is copied (the caller
+ * keeps it). The child exits with 0 when fn returns >= 0, 1 when it
+ * returns -1, or as fn makes it exit; its stdio is flushed. Parks the
+ * caller until the child runs. The caller owns the handle
+ * (evt_process_free). NULL and EINVAL (fn NULL, arg NULL with arg_len,
+ * arg_len over 4 GiB), EDEADLK (see evt_forkserver_start), ENOMEM, EAGAIN,
+ * EPIPE (the fork server is gone). */
+evt_process_t *evt_process_start(evt_proc_fn fn, const void *arg,
+                                 size_t arg_len);
+/* evt_process_start, also handing the child its own copy of each of the n
+ * pipe ends in conns (up to EVT_PROCESS_MAX_CONNS; see evt_ipc_pipe), as
+ * Python passes a Connection in Process args. The child gets them as
+ * evt_process_conn(0) to (n - 1). The caller's ends stay open: close those
+ * it no longer needs, so that the child sees EPIPE once the last other
+ * holder is gone. Errors as evt_process_start, and EINVAL (conns NULL with
+ * n, a NULL end, n too large). */
+#define EVT_PROCESS_MAX_CONNS 16
+evt_process_t *evt_process_start_conns(evt_proc_fn fn, const void *arg,
+                                       size_t arg_len,
+                                       evt_ipc_conn_t *const *conns,
+                                       size_t n);
+/* In a child started by evt_process_start_conns: the i-th pipe end it was
+ * given (the child's to use and close), or NULL and EINVAL. */
+evt_ipc_conn_t *evt_process_conn(size_t i);
+/* Wait until the child has exited. Returns 0, or -1 and ETIMEDOUT,
+ * ECANCELED, EINVAL. */
+int evt_process_join(evt_process_t *p, int64_t deadline);
+/* Python's Process.exitcode once joined: the exit code (0..255) or minus
+ * the signal that ended it; EVT_EXITCODE_NONE before. */
+#define EVT_EXITCODE_NONE (-1000)
+int evt_process_exitcode(const evt_process_t *p);
+/* The child's pid; stays its own until joined. */
+pid_t evt_process_pid(const evt_process_t *p);
+/* 1 while the child runs, else 0. */
+int evt_process_alive(const evt_process_t *p);
+/* Send SIGTERM or SIGKILL, unless the child has exited (then nothing is
+ * sent: a pidfd keeps the signal off a recycled pid). Returns 0, or -1 and
+ * EINVAL. */
+int evt_process_terminate(evt_process_t *p);
+int evt_process_kill(evt_process_t *p);
+/* Release the handle (NULL is fine). A child still running goes on; its
+ * status is dropped. */
+void evt_process_free(evt_process_t *p);
+
+/* Process pool (multiprocessing.Pool, ProcessPoolExecutor): worker
+ * processes run tasks sent to them as bytes and send back bytes. The pool
+ * and its calls belong to the thread that created it (it runs coroutines
+ * there: one per worker to replace it, and a reader and a writer). A
+ * worker that dies is seen at once (pidfd): the task it was running fails
+ * with EVT_ESIGNALED(sig) or EVT_EEXITED(code) (or runs again on another
+ * worker while it has retries left), the tasks it had not started go to
+ * other workers, and a new worker takes its place; nothing waits forever
+ * on a dead worker. A task running past task_timeout_ms fails with
+ * ETIMEDOUT (see the option). Task errors are those: the errno of a
+ * task that returned -1, EMSGSIZE (a result longer than allowed),
+ * ECANCELED (the pool was terminated first). */
+typedef struct evt_procpool evt_procpool_t;
+/* The cap of one result where options leave max_result 0, in the process
+ * pool's imap and in the batch engine alike (a batch keeps one buffer of
+ * that size per task running at once). */
+#define EVT_MAX_RESULT_DEFAULT 4096
+/* How to run a pool. Zero-initialise, then set what you need. */
+typedef struct evt_procpool_opts {
+    uint64_t max_tasks_per_child; /* a worker that has run this many jobs
+                                     (a map chunk counts as one) exits and
+                                     is replaced; 0 = never */
+    size_t coroutines;            /* jobs a worker runs at once, each on a
+                                     coroutine of its own (the seed's
+                                     process + coroutine template): tasks
+                                     that wait (evt_sleep, evt_read...) let
+                                     the others run; 0 = 1, at most 65536 */
+    int64_t task_timeout_ms;      /* a task running longer fails with
+                                     ETIMEDOUT; 0 = no limit. With
+                                     coroutines 1 its worker is killed
+                                     (which stops any task); with more, the
+                                     worker cancels the task's coroutine
+                                     (its eventor calls fail with
+                                     ECANCELED), so a task that never waits
+                                     cannot be stopped */
+    unsigned retries;             /* times a task whose worker died under
+                                     it (or timed out) is run again */
+    size_t max_result;            /* imap: most bytes of a task's result;
+                                     0 = EVT_MAX_RESULT_DEFAULT */
+} evt_procpool_opts_t;
+/* A pool of nproc workers (0 = one per CPU) with opts (NULL: defaults;
+ * copied). Workers start as the caller's thread runs its coroutines. The
+ * caller owns the pool and frees it with evt_procpool_free. NULL and
+ * EINVAL (task_timeout_ms < 0), EDEADLK (see evt_forkserver_start),
+ * ENOMEM. */
+evt_procpool_t *evt_procpool_new(size_t nproc,
+                                 const evt_procpool_opts_t *opts);
+/* Run fn(in) in a worker and wait for it: the result goes to out (at most
+ * out_cap bytes, at most 4 GiB). Returns the result's length, or -1 and
+ * errno: the task's error (see above), ETIMEDOUT (the deadline passed; the
+ * task, if started, runs on and its result is dropped), ECANCELED, EPIPE
+ * (the pool is closed), EINVAL. */
+ssize_t evt_procpool_apply(evt_procpool_t *pool, evt_proc_fn fn,
+                           const void *in, size_t in_len, void *out,
+                           size_t out_cap, int64_t deadline);
+/* Told the outcome of an apply_async task: err 0 and len bytes of result
+ * at out (the caller's buffer), or a task error (out NULL, len 0). */
+typedef void (*evt_proc_done_fn)(int err, void *out, size_t len, void *user);
+/* Pool.apply_async: queue fn(in) (in is copied) and return its future,
+ * which the caller owns (evt_future_free). The result is written to out
+ * (at most out_cap bytes), which must stay valid until the future is done;
+ * the future's result is then the result's length, as
+ * (void *)(uintptr_t)len, and its error the task's error. callback (on
+ * success) or error_callback (on failure) runs first, in the pool's
+ * thread, with user; neither runs for a future cancelled before its task
+ * was sent (evt_future_cancel; a task sent to a worker counts as running).
+ * NULL and errno: EPIPE (closed), ECANCELED (terminated), EINVAL, ENOMEM;
+ * then no callback runs. */
+evt_future_t *evt_procpool_apply_async(evt_procpool_t *pool, evt_proc_fn fn,
+                                       const void *in, size_t in_len,
+                                       void *out, size_t out_cap,
+                                       evt_proc_done_fn callback,
+                                       evt_proc_done_fn error_callback,
+                                       void *user);
+/* Told one result of a map: item index, its error (0 or a task error) and,
+ * when 0, len bytes of result at out (valid during the call). Returning
+ * non-zero stops the map: items not yet started are dropped, and the map
+ * returns -1 and ECANCELED once the items started are back. */
+typedef int (*evt_proc_result_fn)(size_t index, int err, const void *out,
+                                  size_t len, void *user);
+/* Gives a map its next item: sets *in and *in_len (the bytes must stay
+ * valid until the next call) and returns 1, or returns 0 at the end. */
+typedef int (*evt_proc_next_fn)(const void **in, size_t *in_len, void *user);
+/* Pool.map on arrays: item i is in_size bytes at in + i * in_size; its
+ * result goes to out + i * out_size (at most out_size bytes), its length
+ * to out_lens[i] and its error to errs[i] (0 or a task error; either array
+ * may be NULL). Items travel in chunks of chunksize (0 = Python's choice,
+ * n / (4 x workers) rounded up, at most 4096); a chunk is one job to one
+ * worker and fails whole when its worker dies. At most a few chunks per
+ * worker are in flight. Returns 0 when every item ran (failures are in
+ * errs), or -1 and errno: ECANCELED (the caller was cancelled or the pool
+ * terminated: items not run get ECANCELED), EPIPE (the pool is closed),
+ * EINVAL. */
+int evt_procpool_map(evt_procpool_t *pool, evt_proc_fn fn, const void *in,
+                     size_t in_size, size_t n, void *out, size_t out_size,
+                     size_t *out_lens, int *errs, size_t chunksize);
+/* Pool.imap: items come from next (called in the caller, a window of
+ * chunks ahead of the results: the input is streamed, never read whole)
+ * and cb gets each result in input order, in the caller's coroutine. A
+ * result may take opts.max_result bytes. chunksize 0 means 1. Returns as
+ * evt_procpool_map. */
+int evt_procpool_imap(evt_procpool_t *pool, evt_proc_fn fn,
+                      evt_proc_next_fn next, evt_proc_result_fn cb,
+                      void *user, size_t chunksize);
+/* Pool.imap_unordered: as evt_procpool_imap, results as they come. */
+int evt_procpool_imap_unordered(evt_procpool_t *pool, evt_proc_fn fn,
+                                evt_proc_next_fn next, evt_proc_result_fn cb,
+                                void *user, size_t chunksize);
+/* No more tasks: workers exit once the queued tasks are done. Returns 0,
+ * or -1 and EINVAL. */
+int evt_procpool_close(evt_procpool_t *pool);
+/* Fail every task not yet done with ECANCELED and kill the workers
+ * (SIGKILL). Returns 0, or -1 and EINVAL. */
+int evt_procpool_terminate(evt_procpool_t *pool);
+/* Wait until every worker has exited, after close or terminate. Returns 0,
+ * or -1 and ETIMEDOUT, ECANCELED, EINVAL (the pool is still open). */
+int evt_procpool_join(evt_procpool_t *pool, int64_t deadline);
+/* Terminate, wait for the workers (even when the caller is cancelled) and
+ * free the pool (NULL is fine). Returns 0, or -1 and EBUSY while a map
+ * runs on it (nothing is done). */
+int evt_procpool_free(evt_procpool_t *pool);
+
+
+/* ------------------------------------------------------------------------ */
 /* Batch engine (src/batch) and its sources (src/broker)                    */
 /* ------------------------------------------------------------------------ */
 
@@ -1148,7 +1157,8 @@ typedef struct evt_batch_opts {
     int ordered;            /* 1: on_result in input order (a window of at
                                most 64 items per attempt at once is kept); 0: as
                                they finish */
-    size_t max_result;      /* cap of a result, bytes; 0 = 4096 */
+    size_t max_result;      /* cap of a result, bytes; 0 =
+                               EVT_MAX_RESULT_DEFAULT */
     int progress;           /* 1: report progress on progress_fd: a bar on a
                                terminal, a line a second otherwise, and a
                                final report line */
@@ -1180,7 +1190,7 @@ typedef struct evt_batch_report {
 /* A source: put the next item in *item / *len and return 1; return 0 at
  * the end, or -1 and errno on an error (the batch stops, as halt soon). The
  * item must stay valid until the next call. */
-typedef int (*evt_batch_next_fn)(void *src, const void **item, size_t *len);
+typedef int (*evt_batch_next_fn)(const void **item, size_t *len, void *user);
 
 /* Run fn over every item next(src) yields, on the calling thread's
  * scheduler, and return when every item read has been reported. Returns 0

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_MAX_RESULT 4096
 #define DEFAULT_BACKOFF_MAX 60000
 #define DEFAULT_GRACE 10000
 #define WINDOW_PER_SLOT 64
@@ -196,7 +195,7 @@ static void defaults(evt_batch_opts_t *o)
     if (!o->coroutines)
         o->coroutines = 1;
     if (!o->max_result)
-        o->max_result = DEFAULT_MAX_RESULT;
+        o->max_result = EVT_MAX_RESULT_DEFAULT;
     if (!o->backoff_max_ms)
         o->backoff_max_ms = DEFAULT_BACKOFF_MAX;
     if (!o->halt_after)

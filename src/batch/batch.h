@@ -27,6 +27,10 @@ void evt__hist_merge(evt__hist_t *h, const evt__hist_t *from);
 /* The q-quantile (0 < q <= 1) in milliseconds; 0 when empty. */
 double evt__hist_quantile(const evt__hist_t *h, double q);
 
+/* A source's next item: as evt_batch_next_fn, with the source's state
+ * first (self). */
+typedef int (*evt__next_fn)(void *self, const void **item, size_t *len);
+
 /* A running batch, as its source's sink sees it. */
 typedef struct evt__ctl evt__ctl_t;
 
@@ -44,7 +48,7 @@ typedef void (*evt__sink_fn)(void *self, evt__ctl_t *b,
  * sink, stores or acknowledges what came of them. */
 typedef struct evt__source {
     void *self;             /* the source's state, for next and sink */
-    evt_batch_next_fn next; /* the next item, copied at once by the
+    evt__next_fn next;      /* the next item, copied at once by the
                                controller: 1, 0 at the end, -1 and errno */
     int waits;              /* next may park (a pipe, a queue): it is read
                                in a reader coroutine, a few items ahead, so

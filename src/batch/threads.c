@@ -14,7 +14,7 @@
 
 /* One attempt handed to a thread. It lives on the stack of the controller
  * coroutine that waits for it, which returns only once `back` has run. */
-typedef struct call {
+typedef struct tcall {
     evt__post_t go;             /* to the worker thread: start it */
     evt__post_t back;           /* to the controller's thread: it ended */
     evt__threads_t *ts;
@@ -26,31 +26,31 @@ typedef struct call {
     size_t len;                 /* what fn set */
     void *user;
     int rc;                     /* what fn returned */
-    struct call *next;          /* in its worker's queue of waiting calls */
+    struct tcall *next;          /* in its worker's queue of waiting calls */
     evt__sched_t *home;         /* the controller's thread */
     evt_co_t *waiter;           /* the coroutine parked in evt__threads_run */
     int returned;               /* back has run (home thread only) */
-} call_t;
+} tcall_t;
 
 /* One worker thread. */
-typedef struct worker {
+typedef struct wthread {
     evt__threads_t *ts;
     evt__sched_t *sched;        /* its scheduler, set before `ready` */
     evt_co_t *host;             /* the host task, parked until quit */
     evt_group_t *attempts;      /* the calls running there */
     size_t active;              /* how many (its thread only) */
-    call_t *queued, **queued_tail; /* calls waiting for one to end */
+    tcall_t *queued, **queued_tail; /* calls waiting for one to end */
     evt__post_t cancel;         /* cancels what want_cancel asks for */
     atomic_int cancel_posted;   /* `cancel` is in the inbox, not yet run */
     evt__post_t quit;
     int quitting;               /* quit has run (its thread only) */
     evt_future_t *ready;        /* done when sched is set, or it failed */
-} worker_t;
+} wthread_t;
 
 struct evt__threads {
     evt_threadpool_t *pool;     /* where the host tasks run */
     evt_future_t **hosts;       /* their futures */
-    worker_t *w;
+    wthread_t *w;
     size_t n;                   /* threads; slot s runs on thread s % n */
     size_t slots;
     size_t limit;               /* calls at once on a thread, 0 = slots */
@@ -64,13 +64,13 @@ struct evt__threads {
 static void *attempt(void *arg);
 
 /* End c with rc without running it (any more). */
-static void send_back(call_t *c, int rc)
+static void send_back(tcall_t *c, int rc)
 {
     c->rc = rc;
     evt__post(c->home, &c->back); /* c is not ours after this */
 }
 
-static void start_call(worker_t *w, call_t *c)
+static void start_call(wthread_t *w, tcall_t *c)
 {
     evt_co_t *co = evt_group_spawn(w->attempts, attempt, c);
     if (!co) {
@@ -83,9 +83,9 @@ static void start_call(worker_t *w, call_t *c)
 
 static void *attempt(void *arg)
 {
-    call_t *c = arg;
+    tcall_t *c = arg;
     evt__threads_t *ts = c->ts;
-    worker_t *w = &ts->w[c->slot % ts->n];
+    wthread_t *w = &ts->w[c->slot % ts->n];
     errno = 0; /* fn fails with -1 and errno, read here: it is per thread */
     int rc = c->fn(c->task, c->out, c->cap, &c->len, c->user);
     if (rc != 0)
@@ -93,7 +93,7 @@ static void *attempt(void *arg)
     ts->running[c->slot] = NULL;
     w->active--;
     send_back(c, rc);
-    call_t *next = w->queued;
+    tcall_t *next = w->queued;
     if (next) {
         if (!(w->queued = next->next))
             w->queued_tail = &w->queued;
@@ -104,8 +104,8 @@ static void *attempt(void *arg)
 
 static void go(void *arg)
 {
-    call_t *c = arg;
-    worker_t *w = &c->ts->w[c->slot % c->ts->n];
+    tcall_t *c = arg;
+    wthread_t *w = &c->ts->w[c->slot % c->ts->n];
     if (c->ts->limit && w->active >= c->ts->limit) {
         c->next = NULL;
         *w->queued_tail = c;
@@ -122,12 +122,12 @@ static void go(void *arg)
  * node, and posts from one thread run in order. */
 static void cancel_slots(void *arg)
 {
-    worker_t *w = arg;
+    wthread_t *w = arg;
     evt__threads_t *ts = w->ts;
     atomic_store(&w->cancel_posted, 0);
     /* A queued call is ended here, as fn cancelled before it ran. */
-    for (call_t **p = &w->queued; *p;) {
-        call_t *c = *p;
+    for (tcall_t **p = &w->queued; *p;) {
+        tcall_t *c = *p;
         if (atomic_exchange(&ts->want_cancel[c->slot], 0)) {
             if (!(*p = c->next))
                 w->queued_tail = p;
@@ -143,7 +143,7 @@ static void cancel_slots(void *arg)
 
 static void quit(void *arg)
 {
-    worker_t *w = arg;
+    wthread_t *w = arg;
     w->quitting = 1;
     evt__loop_unhold(w->sched->loop);
     evt__unpark(w->host, 0);
@@ -152,7 +152,7 @@ static void quit(void *arg)
 static int host(void *arg, void **result)
 {
     (void)result;
-    worker_t *w = arg;
+    wthread_t *w = arg;
     w->attempts = evt_group_new();
     if (!w->attempts) {
         evt__future_complete(w->ready, ENOMEM, NULL);
@@ -175,7 +175,7 @@ static int host(void *arg, void **result)
 
 static void call_back(void *arg)
 {
-    call_t *c = arg;
+    tcall_t *c = arg;
     c->returned = 1;
     evt__loop_unhold(c->home->loop);
     evt__unpark(c->waiter, 0);
@@ -183,7 +183,7 @@ static void call_back(void *arg)
 
 static void ask_cancel(evt__threads_t *ts, size_t slot)
 {
-    worker_t *w = &ts->w[slot % ts->n];
+    wthread_t *w = &ts->w[slot % ts->n];
     atomic_store(&ts->want_cancel[slot], 1);
     if (!atomic_exchange(&w->cancel_posted, 1))
         evt__post(w->sched, &w->cancel);
@@ -193,7 +193,7 @@ int evt__threads_run(evt__threads_t *ts, size_t slot, evt_batch_fn fn,
                      const evt_batch_task_t *task, void *out, size_t cap,
                      size_t *len, void *user)
 {
-    call_t c = {.ts = ts, .slot = slot, .fn = fn, .task = task, .out = out,
+    tcall_t c = {.ts = ts, .slot = slot, .fn = fn, .task = task, .out = out,
                 .cap = cap, .user = user, .home = evt__tls_sched};
     c.waiter = c.home->current;
     c.go = (evt__post_t){NULL, go, &c};
@@ -260,7 +260,7 @@ evt__threads_t *evt__threads_new(size_t threads, size_t slots, size_t limit)
         goto fail;
     int err = 0;
     for (size_t i = 0; i < threads && !err; i++) {
-        worker_t *w = &ts->w[i];
+        wthread_t *w = &ts->w[i];
         w->ts = ts;
         w->queued_tail = &w->queued;
         w->cancel = (evt__post_t){NULL, cancel_slots, w};

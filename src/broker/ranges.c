@@ -368,7 +368,7 @@ static evt_batch_opts_t inner_opts(const evt_batch_opts_t *o)
 {
     evt_batch_opts_t in = *o;
     if (!in.max_result)
-        in.max_result = 4096;
+        in.max_result = EVT_MAX_RESULT_DEFAULT;
     in.processes = 0;
     in.threads = 0;
     in.progress = 0;

@@ -13,11 +13,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
-                  evt_batch_next_fn next, void *src, evt_batch_report_t *rep)
+/* The caller's iterator and its user pointer (the public callback takes
+ * user last, the controller's sources take their state first). */
+typedef struct iter_src {
+    evt_batch_next_fn next;
+    void *user;
+} iter_src_t;
+
+static int iter_next(void *p, const void **item, size_t *len)
 {
+    iter_src_t *it = p;
+    return it->next(item, len, it->user);
+}
+
+int evt_batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                  evt_batch_next_fn next, void *user, evt_batch_report_t *rep)
+{
+    if (!next) {
+        errno = EINVAL;
+        return -1;
+    }
+    iter_src_t it = {next, user};
     /* Any iterator may wait (on a socket, a queue...): read it apart. */
-    evt__source_t s = {.self = src, .next = next, .waits = 1};
+    evt__source_t s = {.self = &it, .next = iter_next, .waits = 1};
     return evt__batch_run(opts, fn, &s, rep, NULL);
 }
 

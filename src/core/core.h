@@ -147,16 +147,24 @@ int evt__wait(int64_t deadline);
  * not parked (it was woken already). */
 void evt__unpark(evt_co_t *co, int rc);
 
+/* Append x to the singly linked FIFO head..tail (linked through next),
+ * for every such queue of records in the layers (head and tail are
+ * lvalues, evaluated more than once). */
+#define EVT__FIFO_PUSH(head, tail, x)                                        \
+    do {                                                                     \
+        (x)->next = NULL;                                                    \
+        if (tail)                                                            \
+            (tail)->next = (x);                                              \
+        else                                                                 \
+            (head) = (x);                                                    \
+        (tail) = (x);                                                        \
+    } while (0)
+
 /* Put a ready coroutine in the run queue. */
 static inline void evt__runq_push(evt__sched_t *s, evt_co_t *co)
 {
     co->state = EVT__READY;
-    co->next = NULL;
-    if (s->runq_tail)
-        s->runq_tail->next = co;
-    else
-        s->runq_head = co;
-    s->runq_tail = co;
+    EVT__FIFO_PUSH(s->runq_head, s->runq_tail, co);
 }
 
 #endif

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #if defined(EVT_ASAN)
@@ -40,13 +39,6 @@ _Thread_local evt__sched_t *evt__tls_sched;
 static atomic_uint_fast64_t id_blocks;
 static pthread_key_t sched_key;
 static pthread_once_t sched_key_once = PTHREAD_ONCE_INIT;
-
-int64_t evt_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t page_round(size_t n)
 {

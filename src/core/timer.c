@@ -1,5 +1,6 @@
 /* Hierarchical timing wheel of parked coroutines (see timer.h), and the
- * sleep of a thread that has only timers to wait for. */
+ * sleep of a thread that has only timers to wait for, and evt_now, the
+ * clock they run on. */
 #define _GNU_SOURCE
 #include "timer.h"
 #include "core.h"
@@ -10,6 +11,14 @@
 #include <unistd.h>
 
 #define BITS 6 /* log2(EVT__WHEEL_SLOTS) */
+
+/* The clock every deadline is on. */
+int64_t evt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void push(evt__timers_t *t, size_t list, evt_co_t *co)
 {

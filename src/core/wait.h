@@ -11,6 +11,16 @@
 #include <errno.h>
 #include <stdlib.h>
 
+/* calloc(1, size) for the constructors of objects coroutines wait on: NULL
+ * and ENOMEM. */
+static inline void *evt__zalloc(size_t size)
+{
+    void *p = calloc(1, size);
+    if (!p)
+        errno = ENOMEM;
+    return p;
+}
+
 typedef struct evt__waitq evt__waitq_t;
 
 /* One parked coroutine. Lives on its coroutine's stack. */
@@ -142,6 +152,14 @@ static inline int evt__wait_unless(int done, evt__waitq_t *q, int64_t deadline)
 {
     return done ? 0 : evt__wait_on(q, NULL, deadline);
 }
+
+/* The public wait of an object obj whose waiters park on its field
+ * waiters: -1 and EINVAL when obj is NULL, else evt__wait_unless(done...)
+ * (done is read only then). */
+#define EVT__WAIT_OBJ(obj, done, deadline)                                   \
+    (evt__unlikely(!(obj))                                                   \
+         ? (errno = EINVAL, -1)                                              \
+         : evt__wait_unless((done), &(obj)->waiters, (deadline)))
 
 /* For the frees of objects coroutines wait on: 0 when nobody is parked on
  * q, else -1 and EBUSY (see evt__waitq_busy). */

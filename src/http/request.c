@@ -40,16 +40,16 @@ static int buf_add(buf_t *b, const void *p, size_t n)
     return 0;
 }
 
-typedef struct call {
+typedef struct req {
     evt_http_resp_t *resp;
     buf_t body, heads; /* heads: "name\0value\0" of the last response */
     size_t nheads, max_body;
     int too_big, no_mem;
-} call_t;
+} req_t;
 
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
-    call_t *c = user;
+    req_t *c = user;
     size_t len = size * n;
     if (c->body.len + len > c->max_body) {
         c->too_big = 1;
@@ -66,7 +66,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *user)
  * a status line starts over, so the last response's headers stay. */
 static size_t on_header(char *p, size_t size, size_t n, void *user)
 {
-    call_t *c = user;
+    req_t *c = user;
     size_t len = size * n, end = len;
     if (len >= 5 && !memcmp(p, "HTTP/", 5)) {
         c->heads.len = 0;
@@ -149,7 +149,7 @@ const char *evt_http_error_name(int error)
 }
 
 /* Configure e for req; 0, or -1 when libcurl lacks memory for it. */
-static int setup(CURL *e, const evt_http_req_t *req, call_t *c,
+static int setup(CURL *e, const evt_http_req_t *req, req_t *c,
                  struct curl_slist **hl)
 {
     curl_easy_setopt(e, CURLOPT_URL, req->url);
@@ -182,7 +182,7 @@ static int setup(CURL *e, const evt_http_req_t *req, call_t *c,
 }
 
 /* Fill resp after the transfer; returns what evt_http_request returns. */
-static int conclude(CURL *e, call_t *c, int rc, int err)
+static int conclude(CURL *e, req_t *c, int rc, int err)
 {
     evt_http_resp_t *r = c->resp;
     long status = 0, redirects = 0;
@@ -232,7 +232,7 @@ int evt_http_request(const evt_http_req_t *req, evt_http_resp_t *resp,
         errno = EINVAL;
         return -1;
     }
-    call_t c = {.resp = resp,
+    req_t c = {.resp = resp,
                 .max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY};
     CURL *e = curl_easy_init();
     struct curl_slist *hl = NULL;

@@ -52,8 +52,12 @@ int evt__ipc_mutex_init(pthread_mutex_t *m)
     return rc;
 }
 
-void *evt__ipc_alloc_locked(size_t size, size_t lock_off)
+void *evt__ipc_alloc_locked(int valid, size_t size, size_t lock_off)
 {
+    if (!valid) {
+        errno = EINVAL;
+        return NULL;
+    }
     unsigned char *p = evt__ipc_alloc(size);
     if (!p)
         return NULL;

@@ -20,14 +20,9 @@ struct evt_ipc_barrier {
 
 evt_ipc_barrier_t *evt_ipc_barrier_new(unsigned parties)
 {
-    if (parties == 0) {
-        errno = EINVAL;
-        return NULL;
-    }
-    evt_ipc_barrier_t *b = evt__ipc_alloc_locked(sizeof *b, offsetof(evt_ipc_barrier_t, lock));
-    if (!b)
-        return NULL;
-    b->parties = parties;
+    evt_ipc_barrier_t *b = EVT__IPC_NEW(parties > 0, evt_ipc_barrier_t, lock);
+    if (b)
+        b->parties = parties;
     return b;
 }
 

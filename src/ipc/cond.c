@@ -19,14 +19,9 @@ struct evt_ipc_cond {
 
 evt_ipc_cond_t *evt_ipc_cond_new(evt_ipc_lock_t *l)
 {
-    if (!l) {
-        errno = EINVAL;
-        return NULL;
-    }
-    evt_ipc_cond_t *c = evt__ipc_alloc_locked(sizeof *c, offsetof(evt_ipc_cond_t, lock));
-    if (!c)
-        return NULL;
-    c->l = l;
+    evt_ipc_cond_t *c = EVT__IPC_NEW(l != NULL, evt_ipc_cond_t, lock);
+    if (c)
+        c->l = l;
     return c;
 }
 

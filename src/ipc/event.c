@@ -15,10 +15,7 @@ struct evt_ipc_event {
 
 evt_ipc_event_t *evt_ipc_event_new(void)
 {
-    evt_ipc_event_t *ev = evt__ipc_alloc_locked(sizeof *ev, offsetof(evt_ipc_event_t, lock));
-    if (!ev)
-        return NULL;
-    return ev;
+    return EVT__IPC_NEW(1, evt_ipc_event_t, lock);
 }
 
 void evt_ipc_event_set(evt_ipc_event_t *ev)

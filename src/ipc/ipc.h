@@ -7,6 +7,7 @@
 #include "../core/core.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -34,8 +35,13 @@ size_t evt__ipc_size(const void *p);
  * the next locker simply goes on. */
 int evt__ipc_mutex_init(pthread_mutex_t *m);
 /* The start of every IPC object: zeroed shared memory of size bytes whose
- * short lock, lock_off bytes in, is ready. NULL and errno. */
-void *evt__ipc_alloc_locked(size_t size, size_t lock_off);
+ * short lock, lock_off bytes in, is ready. NULL and errno: EINVAL when the
+ * constructor's arguments are not valid (nothing is allocated), ENOMEM... */
+void *evt__ipc_alloc_locked(int valid, size_t size, size_t lock_off);
+/* evt__ipc_alloc_locked for an object of type whose lock is its field
+ * lock. */
+#define EVT__IPC_NEW(valid, type, lock)                                      \
+    ((type *)evt__ipc_alloc_locked((valid), sizeof(type), offsetof(type, lock)))
 /* 0, or an errno value (EDEADLK: this thread holds it already). */
 int evt__ipc_mutex_lock(pthread_mutex_t *m);
 void evt__ipc_mutex_unlock(pthread_mutex_t *m);

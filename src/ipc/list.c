@@ -27,10 +27,7 @@ struct evt_ipc_list {
 
 evt_ipc_list_t *evt_ipc_list_new(void)
 {
-    evt_ipc_list_t *l = evt__ipc_alloc_locked(sizeof *l, offsetof(evt_ipc_list_t, lock));
-    if (!l)
-        return NULL;
-    return l;
+    return EVT__IPC_NEW(1, evt_ipc_list_t, lock);
 }
 
 static item_t *item_new(const void *val, size_t len)

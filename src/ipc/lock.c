@@ -48,10 +48,9 @@ static int32_t my_tid(void)
 
 static evt_ipc_lock_t *lock_new(int recursive)
 {
-    evt_ipc_lock_t *l = evt__ipc_alloc_locked(sizeof *l, offsetof(evt_ipc_lock_t, m));
-    if (!l)
-        return NULL;
-    l->recursive = recursive;
+    evt_ipc_lock_t *l = EVT__IPC_NEW(1, evt_ipc_lock_t, m);
+    if (l)
+        l->recursive = recursive;
     return l;
 }
 

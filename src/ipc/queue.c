@@ -24,12 +24,12 @@ struct evt_ipc_queue {
 evt_ipc_queue_t *evt_ipc_queue_new(size_t capacity, size_t msg_max)
 {
     size_t slot = (sizeof(uint64_t) + msg_max + 15) & ~(size_t)15;
-    if (capacity == 0 || msg_max == 0 || msg_max > ((size_t)1 << 30) ||
-        capacity > ((size_t)1 << 32) || slot > (((size_t)1 << 38) / capacity)) {
-        errno = EINVAL;
-        return NULL;
-    }
-    evt_ipc_queue_t *q = evt__ipc_alloc_locked(sizeof *q + capacity * slot, offsetof(evt_ipc_queue_t, lock));
+    int valid = capacity > 0 && msg_max > 0 && msg_max <= ((size_t)1 << 30) &&
+                capacity <= ((size_t)1 << 32) &&
+                slot <= (((size_t)1 << 38) / capacity);
+    evt_ipc_queue_t *q = evt__ipc_alloc_locked(
+        valid, sizeof *q + (valid ? capacity * slot : 0),
+        offsetof(evt_ipc_queue_t, lock));
     if (!q)
         return NULL;
     q->cap = capacity;

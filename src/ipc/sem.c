@@ -15,10 +15,9 @@ struct evt_ipc_sem {
 
 evt_ipc_sem_t *evt_ipc_sem_new(unsigned value)
 {
-    evt_ipc_sem_t *s = evt__ipc_alloc_locked(sizeof *s, offsetof(evt_ipc_sem_t, lock));
-    if (!s)
-        return NULL;
-    s->value = value;
+    evt_ipc_sem_t *s = EVT__IPC_NEW(1, evt_ipc_sem_t, lock);
+    if (s)
+        s->value = value;
     return s;
 }
 

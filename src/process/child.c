@@ -31,7 +31,7 @@ typedef struct child {
     evt__frame_buf_t wr;      /* results being written */
     int writing;              /* a coroutine is writing them */
     int broken;               /* a write failed: the parent is gone */
-    evt_sem_t *slots;         /* coroutines > 1: free job slots */
+    evt_sem_t *room;          /* coroutines > 1: jobs that may start now */
     evt_group_t *jobs;        /* coroutines > 1: the running jobs */
     int code;                 /* exit code */
 } child_t;
@@ -115,7 +115,7 @@ static void job_done(child_t *c, const unsigned char *f, int in_ring)
 
 /* One task on a coroutine of its own, so that it can be cancelled at its
  * deadline without touching the job around it. */
-typedef struct task {
+typedef struct taskrun {
     evt_proc_fn fn;
     const void *in;
     size_t len;
@@ -123,11 +123,11 @@ typedef struct task {
     size_t cap;
     ssize_t r;
     int err;
-} task_t;
+} taskrun_t;
 
 static void *task_main(void *arg)
 {
-    task_t *t = arg;
+    taskrun_t *t = arg;
     errno = 0;
     t->r = t->fn(t->in, t->len, t->out, t->cap);
     t->err = errno;
@@ -141,7 +141,7 @@ static void call(child_t *c, evt_proc_fn fn, const void *in, size_t len,
     ssize_t r;
     int err;
     if (c->coroutines > 1 && c->timeout_ms > 0) {
-        task_t t = {fn, in, len, out, cap, -1, 0};
+        taskrun_t t = {fn, in, len, out, cap, -1, 0};
         evt_co_t *co = evt_spawn(task_main, &t);
         if (!co) {
             *it = (evt__res_item_t){errno ? errno : ENOMEM, 0};
@@ -266,16 +266,16 @@ static void started(child_t *c, uint64_t seq)
 }
 
 /* A job running beside others: its own copy of the frame and results. */
-typedef struct job {
+typedef struct jobrun {
     child_t *c;
     uint64_t seq;
     evt__frame_buf_t res;
     unsigned char frame[];
-} job_t;
+} jobrun_t;
 
 static void *job_main(void *arg)
 {
-    job_t *j = arg;
+    jobrun_t *j = arg;
     child_t *c = j->c;
     /* Jobs start in the order they were spawned (the run queue is FIFO),
      * so started only grows. */
@@ -290,28 +290,28 @@ static void *job_main(void *arg)
     }
     free(j->res.p);
     free(j);
-    evt_sem_release(c->slots);
+    evt_sem_release(c->room);
     return NULL;
 }
 
-/* Start the job frame f on a coroutine of its own, once one of the slots
- * is free. */
+/* Start the job frame f on a coroutine of its own, once there is room
+ * (a free coroutine of the c->coroutines). */
 static int spawn_job(child_t *c, const unsigned char *f, uint64_t seq)
 {
     uint32_t flen;
     memcpy(&flen, f, 4);
-    if (evt_sem_acquire(c->slots, -1) < 0)
+    if (evt_sem_acquire(c->room, -1) < 0)
         return -1;
-    job_t *j = malloc(sizeof *j + 4 + (size_t)flen);
+    jobrun_t *j = malloc(sizeof *j + 4 + (size_t)flen);
     if (!j) {
-        evt_sem_release(c->slots);
+        evt_sem_release(c->room);
         return -1;
     }
-    *j = (job_t){.c = c, .seq = seq};
+    *j = (jobrun_t){.c = c, .seq = seq};
     memcpy(j->frame, f, 4 + (size_t)flen);
     if (!evt_group_spawn(c->jobs, job_main, j)) {
         free(j);
-        evt_sem_release(c->slots);
+        evt_sem_release(c->room);
         return -1;
     }
     return 0;
@@ -391,9 +391,9 @@ _Noreturn void evt__child_main(int kind, int sock, int memfd)
         if (c.page->coroutines > 1) {
             c.coroutines = c.page->coroutines;
             c.timeout_ms = c.page->timeout_ms;
-            c.slots = evt_sem_new((unsigned)c.coroutines);
+            c.room = evt_sem_new((unsigned)c.coroutines);
             c.jobs = evt_group_new();
-            if (!c.slots || !c.jobs)
+            if (!c.room || !c.jobs)
                 _exit(1);
         }
     }

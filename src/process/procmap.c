@@ -10,23 +10,22 @@
 #include <string.h>
 
 #define MAX_CHUNK 4096
-#define DEFAULT_MAX_RESULT (64 * 1024)
 #define MAX_BYTES (UINT32_MAX - 4096u)
 
 /* --- apply ------------------------------------------------------------- */
 
-typedef struct call {
+typedef struct apply {
     void *out;       /* the caller's buffer */
     ssize_t len;     /* the result's length */
     int err;         /* the task's error */
     int done;        /* told */
     evt_co_t *caller;
     int parked;      /* the caller waits for done */
-} call_t;
+} apply_t;
 
 static void apply_done(evt__job_t *j, const unsigned char *res, int err)
 {
-    call_t *c = j->owner;
+    apply_t *c = j->owner;
     if (!err) {
         evt__res_item_t it;
         memcpy(&it, res, sizeof it);
@@ -73,7 +72,7 @@ ssize_t evt_procpool_apply(evt_procpool_t *pool, evt_proc_fn fn,
     evt__sched_t *s = evt__sched();
     if (!s)
         return -1;
-    call_t c = {.out = out, .caller = s->current};
+    apply_t c = {.out = out, .caller = s->current};
     evt__job_t *j = job_one(fn, in, in_len, out_cap);
     if (!j)
         return -1;
@@ -127,9 +126,9 @@ static void async_done(evt__job_t *j, const unsigned char *res, int err)
     /* A future cancelled by its owner gets no callback. */
     if (!evt_future_done(a->future)) {
         if (!err && a->callback)
-            a->callback(a->user, 0, a->out, len);
+            a->callback(0, a->out, len, a->user);
         else if (err && a->error_callback)
-            a->error_callback(a->user, err, NULL, 0);
+            a->error_callback(err, NULL, 0, a->user);
     }
     evt__future_complete(a->future, err, err ? NULL : (void *)(uintptr_t)len);
     free(a);
@@ -174,7 +173,7 @@ evt_future_t *evt_procpool_apply_async(evt_procpool_t *pool, evt_proc_fn fn,
 
 /* --- map and imap ------------------------------------------------------ */
 
-typedef struct batch {
+typedef struct pmap {
     evt_procpool_t *pool;
     evt_proc_fn fn;
     const unsigned char *in;  /* map: the items, in_size bytes each */
@@ -200,9 +199,9 @@ typedef struct batch {
     int parked;               /* the caller waits for a job */
     int ended;                /* no more input will be taken */
     int err;                  /* why the map stops early, or 0 */
-} batch_t;
+} pmap_t;
 
-static void wake(batch_t *b)
+static void wake(pmap_t *b)
 {
     b->jobs--;
     if (b->parked) {
@@ -230,7 +229,7 @@ static inline void copy_result(void *to, const void *from, size_t len)
 /* map: write each item's outcome into the caller's arrays. */
 static void map_done(evt__job_t *j, const unsigned char *res, int err)
 {
-    batch_t *b = j->owner;
+    pmap_t *b = j->owner;
     for (uint32_t i = 0; i < j->nitems; i++) {
         size_t k = j->first + i;
         evt__res_item_t it = {err, 0};
@@ -253,7 +252,7 @@ static void map_done(evt__job_t *j, const unsigned char *res, int err)
 /* imap: keep the results in the job until the caller reports them. */
 static void imap_done(evt__job_t *j, const unsigned char *res, int err)
 {
-    batch_t *b = j->owner;
+    pmap_t *b = j->owner;
     free(j->args);
     j->args = NULL;
     j->args_len = 0;
@@ -284,7 +283,7 @@ static void imap_done(evt__job_t *j, const unsigned char *res, int err)
 }
 
 /* Make j the job of the k items from the source's next, in place of b. */
-static evt__job_t *taken(batch_t *b, evt__job_t *j, size_t k)
+static evt__job_t *taken(pmap_t *b, evt__job_t *j, size_t k)
 {
     j->fn = b->fn;
     j->nitems = (uint32_t)k;
@@ -298,7 +297,7 @@ static evt__job_t *taken(batch_t *b, evt__job_t *j, size_t k)
 
 /* map: the next chunk of the array as a job of fixed-size items; NULL at
  * the end (ended set) or on error (errno). */
-static evt__job_t *take_array(batch_t *b)
+static evt__job_t *take_array(pmap_t *b)
 {
     size_t k = b->n - b->taken < b->chunk ? b->n - b->taken : b->chunk;
     if (k < b->chunk)
@@ -325,14 +324,14 @@ static evt__job_t *take_array(batch_t *b)
 
 /* imap: the next chunk from the source as a job; NULL at the end of input
  * (ended set) or on error (errno). */
-static evt__job_t *take_stream(batch_t *b)
+static evt__job_t *take_stream(pmap_t *b)
 {
     size_t k = 0, cap = 0, len = 0;
     unsigned char *args = NULL;
     for (; k < b->chunk; k++) {
         const void *item;
         size_t ilen;
-        if (b->next(b->user, &item, &ilen) <= 0)
+        if (b->next(&item, &ilen, b->user) <= 0)
             break;
         if (ilen > MAX_BYTES || len + 4 + ilen > MAX_BYTES) {
             errno = EINVAL;
@@ -376,7 +375,7 @@ fail:
 }
 
 /* Report the jobs that are ready (in order when ordered). */
-static void report(batch_t *b)
+static void report(pmap_t *b)
 {
     evt__job_t *j;
     while ((j = b->ready) != NULL &&
@@ -389,7 +388,7 @@ static void report(batch_t *b)
                 memcpy(&it, q, sizeof it);
                 q += sizeof it;
             }
-            if (b->cb(b->user, j->first + i, it.err, q, it.len)) {
+            if (b->cb(j->first + i, it.err, q, it.len, b->user)) {
                 b->err = ECANCELED;
                 b->ended = 1;
             }
@@ -400,7 +399,7 @@ static void report(batch_t *b)
     }
 }
 
-static void drop_ready(batch_t *b)
+static void drop_ready(pmap_t *b)
 {
     evt__job_t *j;
     while ((j = b->ready) != NULL) {
@@ -409,7 +408,7 @@ static void drop_ready(batch_t *b)
     }
 }
 
-static int run(batch_t *b, size_t chunk)
+static int run(pmap_t *b, size_t chunk)
 {
     evt__sched_t *s = evt__sched();
     if (!s)
@@ -484,7 +483,7 @@ int evt_procpool_map(evt_procpool_t *pool, evt_proc_fn fn, const void *in,
         if (chunksize == 0)
             chunksize = 1;
     }
-    batch_t b = {.pool = pool, .fn = fn, .in = in, .in_size = in_size,
+    pmap_t b = {.pool = pool, .fn = fn, .in = in, .in_size = in_size,
                  .n = n, .out = out, .out_size = out_size,
                  .out_lens = out_lens, .errs = errs,
                  .out_cap = (uint32_t)out_size};
@@ -500,9 +499,9 @@ static int imap(evt_procpool_t *pool, evt_proc_fn fn, evt_proc_next_fn next,
         return -1;
     }
     size_t max = evt__pool_max_result(pool);
-    batch_t b = {.pool = pool, .fn = fn, .next = next, .user = user,
+    pmap_t b = {.pool = pool, .fn = fn, .next = next, .user = user,
                  .cb = cb, .ordered = ordered,
-                 .out_cap = (uint32_t)(max ? max : DEFAULT_MAX_RESULT)};
+                 .out_cap = (uint32_t)(max ? max : EVT_MAX_RESULT_DEFAULT)};
     return run(&b, chunksize ? chunksize : 1);
 }
 

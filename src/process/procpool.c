@@ -1,92 +1,21 @@
-/* The process pool's engine: one slot coroutine per worker process that
- * starts it through the fork server and replaces it when it dies or
- * retires, a reader and a writer coroutine per worker, a FIFO of jobs
- * handed out a few at a time (and up to opts.coroutines more to a worker
- * that runs that many at once), and the rules for a dead worker's jobs
- * (those it was running fail or are retried, those it never started go
- * back to the queue). Everything runs on the creator's thread. */
+/* The process pool: one keeper coroutine per worker process that starts it
+ * through the fork server and replaces it when it dies or retires, the
+ * rules for a dead worker's jobs (those it was running fail or are
+ * retried, those it never started go back to the queue), the task-timeout
+ * watchdog, and the pool's calls. Handing jobs out and taking results
+ * back is procdispatch.c's. Everything runs on the creator's thread. */
 #define _GNU_SOURCE
-#include "procpool.h"
-#include "../core/wait.h"
+#include "procengine.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Sent ahead to a worker that runs one job at a time: MIN_AHEAD jobs, or
- * once it has said how fast it goes, as many items as it runs in about
- * AHEAD_NS, up to MAX_AHEAD jobs: enough to keep it busy between two
- * rounds of ours, few enough that the load stays even (a job may wait
- * behind a long one for AHEAD_NS, or behind MIN_AHEAD - 1 long ones). A
- * worker that runs several at once gets no more than that many, so that
- * all the workers' coroutines are busy before any job waits in a worker. */
-#define MIN_AHEAD 2
-#define MAX_AHEAD 1024
-#define AHEAD_NS 1000000u
-
-enum { RUN, CLOSED, TERMINATED };
-
-
-typedef struct worker {
-    evt_procpool_t *pool;
-    evt__child_t c;             /* the process */
-    evt__worker_page_t *page;   /* what it runs since when */
-    evt__job_t **sent_jobs;     /* jobs sent and not yet back, by their
-                                   slot number (NULL: a free slot) */
-    uint32_t *free_slots;       /* stack of free slot numbers */
-    size_t nfree;
-    size_t inflight_items;      /* items of the jobs sent, not yet back */
-    uint64_t sent;              /* jobs sent so far (the last one's seq) */
-    uint64_t done;              /* results received so far */
-    uint64_t timed_out;         /* seq of the job killed for its timeout */
-    evt__frame_buf_t out;       /* frames waiting for the writer */
-    evt__frame_buf_t wr;        /* frames being written */
-    evt__frame_buf_t in;        /* bytes read, not yet a whole frame */
-    evt_co_t *reader, *writer;
-    int writer_parked;          /* the writer waits for frames */
-    int quit;                   /* no more jobs: end its input */
-} worker_t;
-
-/* Where a slot coroutine keeps its worker. */
-typedef struct slot {
-    evt_procpool_t *pool;
-    size_t index; /* in pool->workers */
-} slot_t;
-
-struct evt_procpool {
-    size_t size;               /* worker processes */
-    worker_t **workers;        /* per slot, NULL while being replaced */
-    slot_t *slotv;             /* the slot coroutines' arguments */
-    evt_procpool_opts_t opts;  /* copy of the options */
-    evt__job_t *qhead, *qtail; /* jobs not yet sent */
-    int state;                 /* RUN, CLOSED, TERMINATED */
-    int broken;                /* errno that stops workers from starting */
-    size_t slots;              /* slot coroutines still running */
-    size_t batches;            /* maps in progress */
-    evt__waitq_t joinq;        /* parked in evt_procpool_join */
-    evt_co_t *watchdog;        /* enforces task_timeout_ms (detached), or
-                                  NULL once it has returned */
-    size_t watching;           /* 1 while the watchdog runs */
-};
-
 /* --- jobs -------------------------------------------------------------- */
-
-/* Jobs one worker may have been sent and not yet answered. */
-static size_t table_size(const evt_procpool_t *p)
-{
-    return p->opts.coroutines > 1 ? p->opts.coroutines : MAX_AHEAD;
-}
-
-/* Jobs w has been sent and not yet answered. */
-static size_t inflight(const worker_t *w)
-{
-    return table_size(w->pool) - w->nfree;
-}
 
 evt__job_t *evt__job_new(size_t args_len)
 {
@@ -115,260 +44,6 @@ static void orphan_done(evt__job_t *j, const unsigned char *res, int err)
     evt__job_free(j);
 }
 
-/* --- handing out jobs -------------------------------------------------- */
-
-static void wake_writer(worker_t *w)
-{
-    if (w->writer_parked) {
-        w->writer_parked = 0;
-        evt__unpark(w->writer, 0);
-    }
-}
-
-/* Append a frame made of a (alen bytes) and b (blen) to w's output; -1
- * when out of memory. */
-static int append(worker_t *w, const void *a, size_t alen, const void *b,
-                  size_t blen)
-{
-    if (evt__frame_buf_reserve(&w->out, alen + blen) < 0)
-        return -1;
-    memcpy(w->out.p + w->out.len, a, alen);
-    if (blen)
-        memcpy(w->out.p + w->out.len + alen, b, blen);
-    w->out.len += alen + blen;
-    return 0;
-}
-
-/* Send j to w as its job number seq: through the ring when it fits, else
- * by the writer (the worker takes jobs in order of seq from either); wake
- * the worker when it sleeps. -1 when out of memory. */
-static int frame(worker_t *w, evt__job_t *j, uint64_t seq)
-{
-    static const uint32_t wake_frame = 0;
-    evt__job_hdr_t h = {
-        .len = (uint32_t)(sizeof h - 4 + j->args_len),
-        .nitems = j->nitems,
-        .out_cap = j->out_cap,
-        .stamp = w->pool->watchdog != NULL,
-        .slot = j->slot,
-        .seq = (uint32_t)seq,
-        .fixed = (uint32_t)j->fixed,
-        .item_size = j->item_size,
-        .fn = (uint64_t)(uintptr_t)j->fn,
-    };
-    switch (evt__ring_put(w->page, EVT__JOBS, &h, sizeof h, j->args,
-                          j->args_len)) {
-    case 0:
-        return 0;
-    case 1:
-        return append(w, &wake_frame, sizeof wake_frame, NULL, 0);
-    default:
-        return append(w, &h, sizeof h, j->args, j->args_len);
-    }
-}
-
-/* Items to keep sent ahead to w (see AHEAD_NS). */
-static size_t items_ahead(const worker_t *w)
-{
-    uint32_t ns = atomic_load_explicit(&w->page->item_ns,
-                                       memory_order_relaxed);
-    return ns ? AHEAD_NS / ns : 0;
-}
-
-/* 1 when w may be sent another job now. */
-static int has_room(const worker_t *w)
-{
-    const evt_procpool_t *p = w->pool;
-    uint64_t max = p->opts.max_tasks_per_child;
-    return !w->quit && w->nfree && (!max || w->sent < max) &&
-           (p->opts.coroutines > 1 || inflight(w) < MIN_AHEAD ||
-            w->inflight_items < items_ahead(w));
-}
-
-/* Send w the job at the head of the queue (or drop it, when its future was
- * cancelled while queued). -1 when out of memory. */
-static int send_one(worker_t *w)
-{
-    evt_procpool_t *p = w->pool;
-    evt__job_t *j = p->qhead;
-    int cancelled = j->future && evt__future_start(j->future) < 0;
-    if (!cancelled) {
-        j->slot = w->free_slots[w->nfree - 1];
-        if (frame(w, j, w->sent + 1) < 0)
-            return -1;
-    }
-    p->qhead = j->next;
-    if (!p->qhead)
-        p->qtail = NULL;
-    j->next = NULL;
-    if (cancelled) {
-        j->done(j, NULL, ECANCELED);
-        return 0;
-    }
-    /* Started once: sent again after a death, it is running still. */
-    j->future = NULL;
-    j->seq = ++w->sent;
-    w->sent_jobs[j->slot] = j;
-    w->nfree--;
-    w->inflight_items += j->nitems;
-    return 0;
-}
-
-/* Hand the queue out, each job to the worker with the fewest in flight (so
- * that long jobs spread over every worker instead of waiting at the first
- * one); end a worker's input once it has nothing left to do and will get
- * nothing more. */
-static void kick(evt_procpool_t *p)
-{
-    while (p->qhead) {
-        worker_t *best = NULL;
-        for (size_t i = 0; i < p->size; i++) {
-            worker_t *w = p->workers[i];
-            if (w && has_room(w) && (!best || inflight(w) < inflight(best)))
-                best = w;
-        }
-        if (!best || send_one(best) < 0)
-            break;
-    }
-    uint64_t max = p->opts.max_tasks_per_child;
-    for (size_t i = 0; i < p->size; i++) {
-        worker_t *w = p->workers[i];
-        if (!w)
-            continue;
-        if (inflight(w) == 0 &&
-            ((max && w->sent >= max) || (p->state != RUN && !p->qhead)))
-            w->quit = 1;
-        if (w->out.len || w->quit)
-            wake_writer(w);
-    }
-}
-
-/* --- a worker's coroutines ---------------------------------------------- */
-
-/* Write frames as they come; after the last, end the worker's input. */
-static void *writer_main(void *arg)
-{
-    worker_t *w = arg;
-    for (;;) {
-        while (!w->out.len) {
-            if (w->quit) {
-                shutdown(w->c.sock, SHUT_WR);
-                return NULL;
-            }
-            w->writer_parked = 1;
-            if (evt__wait(-1) == ECANCELED) {
-                w->writer_parked = 0;
-                return NULL;
-            }
-        }
-        evt__frame_buf_t t = w->wr;
-        w->wr = w->out;
-        w->out = t;
-        ssize_t n = evt_write(w->c.sock, w->wr.p, w->wr.len, -1);
-        w->wr.len = 0;
-        if (n < 0)
-            return NULL; /* dead or cancelled: the slot sorts it out */
-    }
-}
-
-/* Hand the result frame at f to its job; -1 when there is no such job
- * (this worker is not ours). */
-static int result(worker_t *w, const unsigned char *f)
-{
-    evt__res_hdr_t h;
-    memcpy(&h, f, sizeof h);
-    evt__job_t *j = h.slot < table_size(w->pool) ? w->sent_jobs[h.slot] : NULL;
-    if (!j || j->seq != h.seq)
-        return -1;
-    w->sent_jobs[h.slot] = NULL;
-    w->free_slots[w->nfree++] = h.slot;
-    w->inflight_items -= j->nitems;
-    w->done++;
-    j->next = NULL;
-    j->done(j, f + sizeof(evt__res_hdr_t), 0);
-    return 0;
-}
-
-/* Hand over the results in w's ring. 1 when there were some, 0 when none,
- * -1 when the ring holds something else. */
-static int take_ring(worker_t *w)
-{
-    int bad, some = 0;
-    const unsigned char *f;
-    while ((f = evt__ring_peek(w->page, EVT__RESULTS, &bad)) != NULL) {
-        uint32_t flen;
-        memcpy(&flen, f, 4);
-        if (flen < sizeof(evt__res_hdr_t) - 4 || result(w, f) < 0)
-            return -1;
-        evt__ring_done(w->page, EVT__RESULTS, f);
-        some = 1;
-    }
-    return bad ? -1 : some;
-}
-
-/* Hand over the whole result frames read from the socket (those that did
- * not fit the ring), skipping wake-ups (empty frames). -1 when one is not
- * a result of ours. */
-static int take_read(worker_t *w)
-{
-    evt__frame_buf_t *b = &w->in;
-    size_t off = 0;
-    uint32_t flen;
-    int rc = 0;
-    while (b->len - off >= 4) {
-        memcpy(&flen, b->p + off, 4);
-        if (b->len - off < 4 + (size_t)flen) {
-            rc = evt__frame_buf_reserve(b, 4 + (size_t)flen);
-            break;
-        }
-        if (flen && (flen < sizeof(evt__res_hdr_t) - 4 ||
-                     result(w, b->p + off) < 0)) {
-            rc = -1;
-            break;
-        }
-        off += 4 + (size_t)flen;
-    }
-    memmove(b->p, b->p + off, b->len - off);
-    b->len -= off;
-    return rc;
-}
-
-/* Take results from the ring while there are some, then sleep on the
- * socket until the worker puts more in the ring, sends a result too large
- * for it, or dies; then read what it left. A result nobody asked for
- * means this worker is not ours: it is killed. */
-static void *reader_main(void *arg)
-{
-    worker_t *w = arg;
-    evt__frame_buf_t *b = &w->in;
-    for (;;) {
-        int r = take_ring(w);
-        if (r < 0)
-            break;
-        if (r > 0) {
-            kick(w->pool);
-            evt_yield(); /* let the map take more before the next round */
-            continue;
-        }
-        if (!evt__ring_sleep(w->page, EVT__RESULTS))
-            continue;
-        if (evt__frame_buf_reserve(b, 65536) < 0)
-            break;
-        ssize_t n = evt_read(w->c.sock, b->p + b->len, b->cap - b->len, -1);
-        if (n <= 0) {
-            /* The worker is gone; what it put in the ring is still there. */
-            take_ring(w);
-            return NULL;
-        }
-        b->len += (size_t)n;
-        if (take_read(w) < 0)
-            break;
-        kick(w->pool);
-    }
-    evt__child_signal(&w->c, SIGKILL);
-    return NULL;
-}
-
 /* --- deaths ------------------------------------------------------------ */
 
 /* The task error for jobs lost with a worker that ended with status. */
@@ -388,7 +63,7 @@ static int by_seq(const void *a, const void *b)
 /* Settle the jobs w still had: those it was running fail (or go back to
  * the queue while they have retries left), those it never started go back
  * to the front of the queue in their order. */
-static void bury(worker_t *w)
+static void bury(procworker_t *w)
 {
     evt_procpool_t *p = w->pool;
     uint64_t started = w->page ? atomic_load_explicit(&w->page->started,
@@ -430,7 +105,7 @@ static void bury(worker_t *w)
     }
 }
 
-static void worker_free(worker_t *w)
+static void worker_free(procworker_t *w)
 {
     evt__child_close(&w->c);
     if (w->page)
@@ -444,9 +119,9 @@ static void worker_free(worker_t *w)
 }
 
 /* Start a worker for p; NULL and errno. */
-static worker_t *worker_start(evt_procpool_t *p)
+static procworker_t *worker_start(evt_procpool_t *p)
 {
-    worker_t *w = calloc(1, sizeof *w);
+    procworker_t *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->pool = p;
@@ -475,9 +150,9 @@ static worker_t *worker_start(evt_procpool_t *p)
         goto fail;
     close(memfd);
     memfd = -1;
-    if (!(w->reader = evt_spawn(reader_main, w)))
+    if (!(w->reader = evt_spawn(evt__pool_reader_main, w)))
         goto fail;
-    if (!(w->writer = evt_spawn(writer_main, w))) {
+    if (!(w->writer = evt_spawn(evt__pool_writer_main, w))) {
         evt_cancel(w->reader);
         evt_join(w->reader, -1, NULL);
         goto fail;
@@ -506,20 +181,21 @@ static void fail_queue(evt_procpool_t *p, int err)
     p->qtail = NULL;
 }
 
-/* Keep one worker alive in slot i for as long as the pool needs one. */
-static void *slot_main(void *arg)
+/* Keep one worker alive at pool->workers[index] for as long as the pool
+ * needs one. */
+static void *keeper_main(void *arg)
 {
-    slot_t *s = arg;
+    keeper_t *s = arg;
     evt_procpool_t *p = s->pool;
     while (p->state == RUN || (p->state == CLOSED && p->qhead)) {
-        worker_t *w = worker_start(p);
+        procworker_t *w = worker_start(p);
         if (!w) {
             p->broken = errno;
             fail_queue(p, p->broken);
             break;
         }
         p->workers[s->index] = w;
-        kick(p);
+        evt__pool_kick(p);
         /* Death shows at once on the pidfd; then the results it managed
          * to write are read before its jobs are settled. */
         evt_wait_fd(w->c.pidfd, EVT_IN, -1);
@@ -530,9 +206,9 @@ static void *slot_main(void *arg)
         p->workers[s->index] = NULL;
         bury(w);
         worker_free(w);
-        kick(p);
+        evt__pool_kick(p);
     }
-    if (--p->slots == 0)
+    if (--p->nkeepers == 0)
         evt__waitq_wake_all(&p->joinq, 0);
     return NULL;
 }
@@ -547,7 +223,7 @@ static void *watchdog_main(void *arg)
     for (;;) {
         int64_t now = evt_now(), next = now + limit;
         for (size_t i = 0; i < p->size; i++) {
-            worker_t *w = p->workers[i];
+            procworker_t *w = p->workers[i];
             if (!w || !inflight(w))
                 continue;
             uint64_t s1 = atomic_load_explicit(&w->page->started,
@@ -601,7 +277,7 @@ evt_procpool_t *evt_procpool_new(size_t nproc,
         return NULL;
     evt_procpool_t *p = calloc(1, sizeof *p);
     if (!p || !(p->workers = calloc(nproc, sizeof *p->workers)) ||
-        !(p->slotv = calloc(nproc, sizeof *p->slotv)))
+        !(p->keepers = calloc(nproc, sizeof *p->keepers)))
         goto fail;
     p->size = nproc;
     if (opts)
@@ -617,23 +293,23 @@ evt_procpool_t *evt_procpool_new(size_t nproc,
         p->watching = 1;
     }
     for (size_t i = 0; i < nproc; i++) {
-        p->slotv[i] = (slot_t){p, i};
-        evt_co_t *co = evt_spawn(slot_main, &p->slotv[i]);
+        p->keepers[i] = (keeper_t){p, i};
+        evt_co_t *co = evt_spawn(keeper_main, &p->keepers[i]);
         if (!co) {
-            /* The slots started see the pool terminated and end. */
+            /* The keepers started see the pool terminated and end. */
             evt_procpool_terminate(p);
             evt_procpool_join(p, -1);
             goto fail;
         }
         evt_detach(co);
-        p->slots++;
+        p->nkeepers++;
     }
     return p;
 fail:
     if (p) {
         stop_watchdog(p);
         free(p->workers);
-        free(p->slotv);
+        free(p->keepers);
         free(p);
     }
     errno = ENOMEM;
@@ -648,13 +324,8 @@ int evt__pool_submit(evt_procpool_t *p, evt__job_t *j)
                                        : p->broken;
         return -1;
     }
-    j->next = NULL;
-    if (p->qtail)
-        p->qtail->next = j;
-    else
-        p->qhead = j;
-    p->qtail = j;
-    kick(p);
+    EVT__FIFO_PUSH(p->qhead, p->qtail, j);
+    evt__pool_kick(p);
     return 0;
 }
 
@@ -711,7 +382,7 @@ int evt_procpool_close(evt_procpool_t *p)
     }
     if (p->state == RUN)
         p->state = CLOSED;
-    kick(p);
+    evt__pool_kick(p);
     return 0;
 }
 
@@ -735,7 +406,7 @@ int evt_procpool_join(evt_procpool_t *p, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    while (p->slots)
+    while (p->nkeepers)
         if (evt__wait_on(&p->joinq, NULL, deadline) < 0)
             return -1;
     return 0;
@@ -750,10 +421,10 @@ int evt_procpool_free(evt_procpool_t *p)
         return -1;
     }
     evt_procpool_terminate(p);
-    evt__waitq_drain(&p->joinq, &p->slots);
+    evt__waitq_drain(&p->joinq, &p->nkeepers);
     stop_watchdog(p);
     free(p->workers);
-    free(p->slotv);
+    free(p->keepers);
     free(p);
     return 0;
 }

@@ -9,27 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-struct batch;
+struct comap;
 
 /* A started task; recycled through the pool's spare list. */
-typedef struct task {
-    struct task *next;    /* younger running task; or next on a done or
+typedef struct cotask {
+    struct cotask *next;    /* younger running task; or next on a done or
                              spare list */
-    struct task *prev;    /* older running task */
+    struct cotask *prev;    /* older running task */
     evt_copool_t *pool;   /* its pool */
     evt_co_t *co;         /* its coroutine, valid while it is listed */
     evt_fn fn;            /* body */
     void *arg;            /* its argument */
-    struct batch *batch;  /* the map or imap it belongs to, or NULL */
+    struct comap *batch;  /* the map or imap it belongs to, or NULL */
     size_t index;         /* its item in the batch */
     int64_t deadline;     /* start + max_task_ms */
     void *result;         /* imap: fn's result, while on the done list */
     int err;              /* imap: its status, likewise */
     int timed_out;        /* the watchdog cancelled it */
-} task_t;
+} cotask_t;
 
 /* One call of map or imap; lives on the caller's stack. */
-typedef struct batch {
+typedef struct comap {
     evt_fn fn;                /* body of every task */
     void *const *args;        /* n arguments, or NULL */
     size_t n;                 /* items */
@@ -38,23 +38,23 @@ typedef struct batch {
     evt_copool_result_fn cb;  /* imap: reports each item, or NULL for map */
     void *user;               /* imap: cb's argument */
     size_t pending;           /* tasks started and not finished */
-    task_t *done_head;        /* imap: finished tasks not yet reported */
-    task_t *done_tail;
+    cotask_t *done_head;        /* imap: finished tasks not yet reported */
+    cotask_t *done_tail;
     evt_co_t *caller;         /* who called map or imap */
     uint64_t epoch;           /* the pool's kill count at the start */
     int parked;               /* the caller is parked in a batch wait, where a
                                  finishing task may wake it */
-} batch_t;
+} comap_t;
 
 struct evt_copool {
     size_t size;            /* most tasks at once */
     size_t running;         /* slots taken: running tasks, plus slots handed
                                to spawners that have not started theirs */
-    task_t *head;           /* running tasks, oldest first */
-    task_t *tail;
-    task_t *cursor;         /* oldest running task not yet timed out; the
+    cotask_t *head;           /* running tasks, oldest first */
+    cotask_t *tail;
+    cotask_t *cursor;         /* oldest running task not yet timed out; the
                                ones before it all are */
-    task_t *spare;          /* free task records */
+    cotask_t *spare;          /* free task records */
     evt__waitq_t slotq;     /* spawners parked for a slot; only while every
                                slot is taken */
     evt__waitq_t joinq;     /* parked until running is 0 */
@@ -113,7 +113,7 @@ static void slot_put(evt_copool_t *p)
 
 /* --- tasks ------------------------------------------------------------- */
 
-static inline void task_recycle(evt_copool_t *p, task_t *t)
+static inline void task_recycle(evt_copool_t *p, cotask_t *t)
 {
     t->next = p->spare;
     p->spare = t;
@@ -130,7 +130,7 @@ static void progress_default(uint64_t done, uint64_t failed, void *user)
  * before the coroutine finishes (it is detached and releases itself). */
 static void *task_main(void *arg)
 {
-    task_t *t = arg;
+    cotask_t *t = arg;
     void *r = t->fn(t->arg);
     evt_copool_t *p = t->pool;
     int err = t->timed_out ? ETIMEDOUT : t->co->cancelled ? ECANCELED : 0;
@@ -147,19 +147,14 @@ static void *task_main(void *arg)
     p->done++;
     if (err)
         p->failed++;
-    batch_t *b = t->batch;
+    comap_t *b = t->batch;
     if (!b) {
         task_recycle(p, t);
     } else if (b->cb) {
         /* imap reports in the caller's coroutine, which may block. */
         t->result = r;
         t->err = err;
-        t->next = NULL;
-        if (b->done_tail)
-            b->done_tail->next = t;
-        else
-            b->done_head = t;
-        b->done_tail = t;
+        EVT__FIFO_PUSH(b->done_head, b->done_tail, t);
     } else {
         if (b->results)
             b->results[t->index] = r;
@@ -184,10 +179,10 @@ static void *task_main(void *arg)
 
 /* Start fn(arg) in a slot the caller holds. 0, or an errno value (then the
  * caller still holds the slot). */
-static int task_start(evt_copool_t *p, evt_fn fn, void *arg, batch_t *b,
+static int task_start(evt_copool_t *p, evt_fn fn, void *arg, comap_t *b,
                       size_t index)
 {
-    task_t *t = p->spare;
+    cotask_t *t = p->spare;
     if (evt__likely(t != NULL))
         p->spare = t->next;
     else if (!(t = malloc(sizeof *t)))
@@ -234,7 +229,7 @@ static void *watchdog_main(void *arg)
             return NULL;
         p->wd_parked = 0;
         int64_t now = evt_now();
-        task_t *t;
+        cotask_t *t;
         while ((t = p->cursor) != NULL && t->deadline <= now) {
             t->timed_out = 1;
             p->cursor = t->next;
@@ -290,9 +285,9 @@ int evt_copool_spawn(evt_copool_t *p, evt_fn fn, void *arg, int64_t deadline)
 /* --- map and imap ------------------------------------------------------ */
 
 /* imap: report the finished tasks, in the caller's coroutine. */
-static void batch_drain(evt_copool_t *p, batch_t *b)
+static void batch_drain(evt_copool_t *p, comap_t *b)
 {
-    task_t *t;
+    cotask_t *t;
     while ((t = b->done_head) != NULL) {
         b->done_head = t->next;
         if (!b->done_head)
@@ -308,7 +303,7 @@ static void batch_drain(evt_copool_t *p, batch_t *b)
 /* Take a slot for the next item of b, reporting finished items while
  * waiting. 0, or an errno value (ECANCELED: the caller was cancelled or the
  * pool killed). */
-static int batch_slot(evt_copool_t *p, batch_t *b)
+static int batch_slot(evt_copool_t *p, comap_t *b)
 {
     for (;;) {
         if (b->cb)
@@ -341,7 +336,7 @@ static int batch_slot(evt_copool_t *p, batch_t *b)
     }
 }
 
-static void batch_report(batch_t *b, size_t i, int err)
+static void batch_report(comap_t *b, size_t i, int err)
 {
     if (b->cb) {
         b->cb(i, NULL, err, b->user);
@@ -353,14 +348,14 @@ static void batch_report(batch_t *b, size_t i, int err)
         b->errs[i] = err;
 }
 
-static void batch_cancel(evt_copool_t *p, batch_t *b)
+static void batch_cancel(evt_copool_t *p, comap_t *b)
 {
-    for (task_t *t = p->head; t; t = t->next)
+    for (cotask_t *t = p->head; t; t = t->next)
         if (t->batch == b)
             evt_cancel(t->co);
 }
 
-static int batch_run(evt_copool_t *p, batch_t *b)
+static int batch_run(evt_copool_t *p, comap_t *b)
 {
     evt__sched_t *s = evt__sched();
     if (!s)
@@ -423,7 +418,7 @@ int evt_copool_map(evt_copool_t *p, evt_fn fn, void *const *args,
 {
     if (can_start(p, fn != NULL) < 0)
         return -1;
-    batch_t b = {.fn = fn, .args = args, .n = n, .results = results,
+    comap_t b = {.fn = fn, .args = args, .n = n, .results = results,
                  .errs = errs};
     return batch_run(p, &b);
 }
@@ -433,7 +428,7 @@ int evt_copool_imap_unordered(evt_copool_t *p, evt_fn fn, void *const *args,
 {
     if (can_start(p, fn && cb) < 0)
         return -1;
-    batch_t b = {.fn = fn, .args = args, .n = n, .cb = cb, .user = user};
+    comap_t b = {.fn = fn, .args = args, .n = n, .cb = cb, .user = user};
     return batch_run(p, &b);
 }
 
@@ -453,7 +448,7 @@ void evt_copool_kill(evt_copool_t *p)
     if (!p)
         return;
     p->kills++;
-    for (task_t *t = p->head; t; t = t->next)
+    for (cotask_t *t = p->head; t; t = t->next)
         evt_cancel(t->co);
     evt__waitq_wake_all(&p->slotq, ECANCELED);
 }
@@ -485,7 +480,7 @@ int evt_copool_free(evt_copool_t *p)
         return -1;
     }
     evt_co_t *self = s->current;
-    for (task_t *t = p->head; t; t = t->next) {
+    for (cotask_t *t = p->head; t; t = t->next) {
         if (t->co == self) {
             errno = EDEADLK; /* it would wait for itself */
             return -1;
@@ -498,7 +493,7 @@ int evt_copool_free(evt_copool_t *p)
     evt__waitq_wake_all(&p->slotq, ECANCELED);
     if (p->watchdog)
         evt_cancel(p->watchdog);
-    task_t *t, *next;
+    cotask_t *t, *next;
     for (t = p->spare; t; t = next) {
         next = t->next;
         free(t);

@@ -12,10 +12,7 @@ struct evt_event {
 
 evt_event_t *evt_event_new(void)
 {
-    evt_event_t *ev = calloc(1, sizeof *ev);
-    if (!ev)
-        errno = ENOMEM;
-    return ev;
+    return evt__zalloc(sizeof(evt_event_t));
 }
 
 void evt_event_set(evt_event_t *ev)
@@ -39,11 +36,7 @@ int evt_event_is_set(const evt_event_t *ev)
 
 int evt_event_wait(evt_event_t *ev, int64_t deadline)
 {
-    if (evt__unlikely(!ev)) {
-        errno = EINVAL;
-        return -1;
-    }
-    return evt__wait_unless(ev->set, &ev->waiters, deadline);
+    return EVT__WAIT_OBJ(ev, ev->set, deadline);
 }
 
 int evt_event_free(evt_event_t *ev)

@@ -12,10 +12,7 @@ struct evt_mutex {
 
 evt_mutex_t *evt_mutex_new(void)
 {
-    evt_mutex_t *m = calloc(1, sizeof *m);
-    if (!m)
-        errno = ENOMEM;
-    return m;
+    return evt__zalloc(sizeof(evt_mutex_t));
 }
 
 /* The calling coroutine, or NULL and errno (EINVAL: no m; ENOMEM). */

@@ -12,10 +12,7 @@ struct evt_wg {
 
 evt_wg_t *evt_wg_new(void)
 {
-    evt_wg_t *wg = calloc(1, sizeof *wg);
-    if (!wg)
-        errno = ENOMEM;
-    return wg;
+    return evt__zalloc(sizeof(evt_wg_t));
 }
 
 int evt_wg_add(evt_wg_t *wg, int n)
@@ -42,11 +39,7 @@ int64_t evt_wg_count(const evt_wg_t *wg)
 
 int evt_wg_wait(evt_wg_t *wg, int64_t deadline)
 {
-    if (evt__unlikely(!wg)) {
-        errno = EINVAL;
-        return -1;
-    }
-    return evt__wait_unless(wg->count == 0, &wg->waiters, deadline);
+    return EVT__WAIT_OBJ(wg, wg->count == 0, deadline);
 }
 
 int evt_wg_free(evt_wg_t *wg)

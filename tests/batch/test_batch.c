@@ -329,7 +329,7 @@ Test(batch, caller_cancelled)
         cr_assert_eq(s.reported[i], 1);
 }
 
-static int failing_source(void *src, const void **item, size_t *len)
+static int failing_source(const void **item, size_t *len, void *src)
 {
     int *n = src;
     if (*n == 5) {

@@ -143,7 +143,7 @@ typedef struct stream {
     int stop_at;
 } stream_t;
 
-static int next_int(void *user, const void **in, size_t *len)
+static int next_int(const void **in, size_t *len, void *user)
 {
     stream_t *s = user;
     if (s->next == s->n)
@@ -154,8 +154,8 @@ static int next_int(void *user, const void **in, size_t *len)
     return 1;
 }
 
-static int got(void *user, size_t index, int err, const void *out,
-               size_t len)
+static int got(size_t index, int err, const void *out, size_t len,
+               void *user)
 {
     stream_t *s = user;
     cr_assert_eq(err, 0);
@@ -168,12 +168,12 @@ static int got(void *user, size_t index, int err, const void *out,
     return (int)index == s->stop_at;
 }
 
-static int in_order(void *user, size_t index, int err, const void *out,
-                    size_t len)
+static int in_order(size_t index, int err, const void *out, size_t len,
+                    void *user)
 {
     stream_t *s = user;
     cr_assert_eq((int)index, s->last + 1);
-    return got(user, index, err, out, len);
+    return got(index, err, out, len, user);
 }
 
 Test(procpool, imap_ordered_and_unordered)
@@ -438,14 +438,14 @@ Test(procpool, tasks_run_coroutines_and_threads_are_fine)
     close(fds[1]);
 }
 
-static int never(void *user, const void **in, size_t *len)
+static int never(const void **in, size_t *len, void *user)
 {
     (void)user, (void)in, (void)len;
     return 0;
 }
 
-static int ignore(void *user, size_t index, int err, const void *out,
-                  size_t len)
+static int ignore(size_t index, int err, const void *out, size_t len,
+                  void *user)
 {
     (void)user, (void)index, (void)err, (void)out, (void)len;
     return 0;
@@ -485,7 +485,7 @@ typedef struct tally {
     int sum;
 } tally_t;
 
-static void on_ok(void *user, int err, void *out, size_t len)
+static void on_ok(int err, void *out, size_t len, void *user)
 {
     tally_t *t = user;
     cr_assert_eq(err, 0);
@@ -496,7 +496,7 @@ static void on_ok(void *user, int err, void *out, size_t len)
     t->ok++;
 }
 
-static void on_err(void *user, int err, void *out, size_t len)
+static void on_err(int err, void *out, size_t len, void *user)
 {
     tally_t *t = user;
     cr_assert_null(out);
