@@ -60,7 +60,7 @@ struct src {
     size_t cap;
 };
 
-static int next_url(void *arg, const void **item, size_t *len)
+static int next_url(const void **item, size_t *len, void *arg)
 {
     struct src *s = arg;
     while (s->next < fo.urls.n && joblog_skip(s->next + 1))
