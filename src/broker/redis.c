@@ -59,6 +59,7 @@ typedef struct rsrc {
     char consumer[128];
     char count[24], vis[24], maxd[24];
     int64_t vis_ms, cmd_ms, down_ms, poll_ms;
+    int64_t next_claim; /* XAUTOCLAIM again from then (or when idle) */
     redisReply *batch;  /* entries being handed out (owned) */
     redisReply **ents;  /* their array */
     size_t nents, at;
@@ -193,9 +194,17 @@ static int redis_next(void *p, const void **item, size_t *len)
             *len = f->elements >= 2 ? f->element[1]->len : 0;
             return 1;
         }
-        int got = fetch_claimed(s);
+        /* Idle items are looked for every poll_ms, not before every
+         * read: new ones are read in between at one round trip each. */
+        int got = 0;
+        if (evt_now() >= s->next_claim) {
+            got = fetch_claimed(s);
+            s->next_claim = evt_now() + s->poll_ms;
+        }
         if (got == 0)
             got = fetch_new(s);
+        if (got == 0)
+            got = fetch_claimed(s);
         if (got < 0)
             return -1;
         if (got)

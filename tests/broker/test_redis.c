@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 
 enum { N = 3000 };
-static char bufs[N][16];
+static char bufs[N][24];
 static const void *items[N];
 static _Atomic unsigned *effects; /* side effects by item, shared memory */
 
