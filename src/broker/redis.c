@@ -32,10 +32,12 @@ static const char CLAIM_LUA[] =
 /* Store results (first one wins) and acknowledge them: ARGV[1] the group,
  * then id, result pairs. */
 static const char STORE_LUA[] =
+    "local ids = {}\n"
     "for i = 2, #ARGV, 2 do\n"
     "  redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])\n"
-    "  redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])\n"
+    "  ids[#ids + 1] = ARGV[i]\n"
     "end\n"
+    "redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))\n"
     "return 0\n";
 
 #define STORE_MAX 512
