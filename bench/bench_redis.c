@@ -77,7 +77,18 @@ int main(int argc, char **argv)
     srv_t s;
     if (srv_new(&s, "bench") < 0)
         return 1;
-    double a = raw(&s, items, n), b = ours(&s, items, n);
+    /* Alternated, the best of three each: the machine's noise (and the
+     * server's growing AOF) weigh on both alike. */
+    double a = 0, b = 0;
+    for (int k = 0; k < 3; k++) {
+        double x = raw(&s, items, n);
+        double y = ours(&s, items, n);
+        if (x < 0 || y < 0)
+            return 1;
+        a = x > a ? x : a;
+        b = y > b ? y : b;
+        srv_int(&s, "FLUSHALL");
+    }
     srv_free(&s);
     if (a <= 0 || b <= 0)
         return 1;
