@@ -219,3 +219,42 @@ Test(redis, workers_ride_out_a_redis_restart)
     expect_all_done(&s, N);
     srv_free(&s);
 }
+
+Test(redis, a_key_of_another_type_is_an_error_not_a_hang)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "wrong"), 0);
+    redisContext *c = srv_conn(&s);
+    freeReplyObject(redisCommand(c, "SET eventor:{wrong}:items x"));
+    redisFree(c);
+    evt_batch_opts_t o = {.coroutines = 2};
+    evt_batch_report_t rep;
+    errno = 0;
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, NULL, &rep), -1);
+    cr_assert_eq(errno, EPROTO);
+    make_items(3);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, 3), -1);
+    cr_assert_eq(errno, EPROTO);
+    srv_free(&s);
+}
+
+Test(redis, a_pause_beyond_the_command_deadline_is_ridden_out)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "pause"), 0);
+    make_items(500);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, 500), 0);
+    /* Writes are held 1 s, ten times a command's deadline: each command
+     * gives up, its connection is made again, and the batch goes on. */
+    redisContext *c = srv_conn(&s);
+    redisReply *p = redisCommand(c, "CLIENT PAUSE 1000 WRITE");
+    cr_assert(p && p->type == REDIS_REPLY_STATUS);
+    freeReplyObject(p);
+    redisFree(c);
+    evt_batch_opts_t o = {.coroutines = 8};
+    evt_redis_opts_t ro = {.command_ms = 100, .down_ms = 20000};
+    evt_batch_report_t rep;
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, &ro, &rep), 0);
+    expect_all_done(&s, 500);
+    srv_free(&s);
+}
