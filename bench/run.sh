@@ -32,6 +32,7 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_procpool" | emit eventor
 "$bin/bench_threadpool" | emit eventor
 [ -x "$bin/bench_hook" ] && "$bin/bench_hook" | emit eventor
+[ -x "$bin/bench_redis" ] && "$bin/bench_redis" | emit eventor
 # noop_job is built on x86-64 and aarch64 only (see CMakeLists.txt).
 jobs=true
 [ -x "$bin/noop_job" ] && jobs="true noop"

@@ -32,6 +32,7 @@
  *   Processes and process pool  multiprocessing: Process, Pool (apply, map,
  *                             imap); task errors and evt_strerror
  *   Batch engine              evt_batch_run*: the Eventor layer
+ *   Redis Streams broker      evt_redis_submit, evt_batch_run_redis
  *   HTTP on the reactor       evt_curl_perform, evt_http_request
  */
 #ifndef EVENTOR_H
@@ -1232,6 +1233,98 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
  * and an attempt whose worker dies runs again on another one. */
 int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
                         evt_ipc_queue_t *q, evt_batch_report_t *rep);
+
+/* ------------------------------------------------------------------------ */
+/* Redis Streams broker (src/broker/redis*)                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Built into libeventor when hiredis was found at build time (then hiredis
+ * is a private link dependency: eventor.pc says Requires.private). A batch
+ * beyond one machine: items in a Redis stream, read by any number of
+ * workers (each an evt_batch_run_redis, in any process on any host)
+ * through one consumer group, results stored back once per item.
+ *
+ * A batch is named by its URL, redis://HOST:PORT/NAME (HOST 127.0.0.1 and
+ * PORT 6379 when left out; NAME "default"). Its keys, all under one hash
+ * tag so that they stay together:
+ *   eventor:{NAME}:items    stream of items, field "i" = the item's bytes
+ *                           (consumer group "eventor")
+ *   eventor:{NAME}:results  hash: item's stream id -> its result's bytes
+ *   eventor:{NAME}:dead     stream of items delivered more than
+ *                           max_deliveries times: fields "id", "i",
+ *                           "deliveries"
+ * Delivery is at least once; results are stored once per item id (the
+ * first one stored stays), so each item has exactly one result. Every
+ * call below bounds each command by its own deadline, and connects again
+ * with a backoff (10 ms doubling to 1 s) while Redis is away. */
+
+/* How workers take items. Zero-initialise, then set what you need. */
+typedef struct evt_redis_opts {
+    const char *consumer;    /* this worker's name in the group (copied);
+                                NULL: "HOSTNAME-PID" */
+    size_t count;            /* XREADGROUP COUNT; 0 = 64 */
+    int64_t visibility_ms;   /* an item not finished, and its lease not
+                                renewed, for this long is taken by another
+                                worker (XAUTOCLAIM); a live worker renews
+                                its items' leases every third of it;
+                                0 = 30000 */
+    unsigned max_deliveries; /* an item delivered more times moves to the
+                                dead-letter stream, atomically; 0 = 5 */
+    int64_t command_ms;      /* deadline of each command; past it the
+                                connection is dropped and made again;
+                                0 = 5000 */
+    int64_t down_ms;         /* fail (ETIMEDOUT or the connection's errno)
+                                when Redis stays unreachable this long;
+                                0 = wait for it forever */
+} evt_redis_opts_t;
+
+/* Append n items (items[i] of lens[i] bytes; lens NULL: NUL-terminated
+ * strings) to the batch at url, pipelined, creating the stream and its
+ * group when they are missing. Returns 0, or -1 and errno (EINVAL: a bad
+ * URL; EPROTO: Redis answered an error, e.g. a key of another type); on
+ * failure some of the items may have been added. Does not retry. */
+int evt_redis_submit(const char *url, const void *const *items,
+                     const size_t *lens, size_t n);
+
+/* Run fn over the items of the batch at url, as evt_batch_run with opts
+ * (every control of the engine: processes, threads, coroutines, rate,
+ * deadlines, retries, halt, progress, signals), until the stream is
+ * drained and no item of the group is pending: any number of workers may
+ * run at once, and each returns when the whole batch is done. An item's
+ * result is stored when fn succeeds, and then acknowledged; an item that
+ * failed (after its retries) is not acknowledged, so that it is delivered
+ * again after visibility_ms, here or to another worker, until it moves to
+ * the dead-letter stream. The report counts deliveries (an item delivered
+ * twice is read twice). on_result is called before the result is stored:
+ * a worker that dies just then leaves the item to another one. Returns 0,
+ * or -1 and errno: as evt_batch_run, EINVAL (url), EPROTO (Redis answered
+ * an error), or what down_ms gave up on. ro may be NULL (defaults). */
+int evt_batch_run_redis(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                        const char *url, const evt_redis_opts_t *ro,
+                        evt_batch_report_t *rep);
+
+/* Counts of a batch. */
+typedef struct evt_redis_stat {
+    uint64_t items;   /* items in the stream */
+    uint64_t results; /* items with a result */
+    uint64_t pending; /* delivered and not acknowledged (in flight) */
+    uint64_t dead;    /* moved to the dead-letter stream */
+} evt_redis_stat_t;
+/* Fill st; 0, or -1 and errno. */
+int evt_redis_stat(const char *url, evt_redis_stat_t *st);
+
+/* Told each item of a batch in input order: its position, bytes, and its
+ * result (NULL when it has none: not done yet, or dead). All valid during
+ * the call only. Returns 0 to go on, anything else to stop. */
+typedef int (*evt_redis_result_fn)(uint64_t index, const void *item,
+                                   size_t len, const void *result,
+                                   size_t rlen, void *user);
+/* Walk the batch at url with fn, 1000 items per round trip. Returns 0, or
+ * -1 and errno. */
+int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user);
+
+/* Delete the batch's keys. 0, or -1 and errno. */
+int evt_redis_drop(const char *url);
 
 /* ------------------------------------------------------------------------ */
 /* HTTP on the reactor: libcurl (src/http)                                  */

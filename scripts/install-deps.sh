@@ -7,7 +7,8 @@ what=${1:-test}
 pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel"
 # libcurl for src/http; nginx serves the HTTP tests' large and chunked bodies.
 pkgs="$pkgs libcurl4-openssl-dev nginx-light"
-# The hook layer's proofs: libcurl easy, hiredis against redis-server,
+# The Redis broker (hiredis, redis-server in its tests); the hook layer's
+# proofs: libcurl easy, hiredis against redis-server,
 # libpq against PostgreSQL.
 pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"
 # eventor fetch's tests: a scripted HTTP server and JSON checks in python3;

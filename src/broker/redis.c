@@ -1,0 +1,454 @@
+/* The Redis Streams source and sink of the batch controller: items come
+ * through one consumer group (XREADGROUP, XAUTOCLAIM of idle ones, dead
+ * letters past N deliveries), results are stored once per item id and
+ * acknowledged in batches by a writer coroutine, and a lease coroutine
+ * keeps this worker's items from looking idle. */
+#define _GNU_SOURCE
+#include "redis.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Claim idle entries, moving those delivered more than ARGV[5] times to
+ * the dead-letter stream in the same step (so no item is both). */
+static const char CLAIM_LUA[] =
+    "local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3],"
+    " '0-0', 'COUNT', ARGV[4])\n"
+    "local out = {}\n"
+    "for _, e in ipairs(r[2]) do\n"
+    "  local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)\n"
+    "  local n = p[1] and p[1][4] or 0\n"
+    "  if n > tonumber(ARGV[5]) then\n"
+    "    redis.call('XADD', KEYS[2], '*', 'id', e[1], 'i', e[2][2],"
+    " 'deliveries', n)\n"
+    "    redis.call('XACK', KEYS[1], ARGV[1], e[1])\n"
+    "  else out[#out + 1] = e end\n"
+    "end\n"
+    "return out\n";
+
+/* Store results (first one wins) and acknowledge them: ARGV[1] the group,
+ * then id, result pairs. */
+static const char STORE_LUA[] =
+    "local ids = {}\n"
+    "for i = 2, #ARGV, 2 do\n"
+    "  redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])\n"
+    "  ids[#ids + 1] = ARGV[i]\n"
+    "end\n"
+    "redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))\n"
+    "return 0\n";
+
+#define STORE_MAX 512
+
+/* An item read, by its task index. */
+typedef struct slot {
+    char id[44];         /* its stream id */
+    unsigned char state; /* LEASED, then DONE or LET_GO */
+} slot_t;
+enum { LEASED, DONE, LET_GO };
+
+typedef struct stored {
+    char id[44];
+    char *res; /* malloc'd */
+    size_t len;
+} stored_t;
+
+typedef struct rsrc {
+    evt__redis_keys_t k;
+    evt__redis_t *rd, *wr, *ls; /* reader, writer, lease connections */
+    char consumer[128];
+    char count[24], vis[24], maxd[24];
+    int64_t vis_ms, cmd_ms, down_ms, poll_ms;
+    int64_t next_claim; /* XAUTOCLAIM again from then (or when idle) */
+    redisReply *batch;  /* entries being handed out (owned) */
+    redisReply **ents;  /* their array */
+    size_t nents, at;
+    slot_t *slots;      /* by task index */
+    size_t nslots, cap, lo; /* lo: below it every slot is finished */
+    stored_t *q;        /* results waiting for the writer */
+    size_t nq, qcap;
+    evt_event_t *wake;  /* the writer has work, or should stop */
+    int stop;
+    int err;            /* first error of the writer or lease, 0 */
+} rsrc_t;
+
+static int64_t give_up(const rsrc_t *s)
+{
+    return s->down_ms > 0 ? evt_now() + s->down_ms : -1;
+}
+
+static redisReply *call(rsrc_t *s, evt__redis_t *r, int argc,
+                        const char **argv, const size_t *al)
+{
+    return evt__redis_retry(r, s->cmd_ms, give_up(s), argc, argv, al);
+}
+
+static redisReply *call_v(rsrc_t *s, evt__redis_t *r, int argc,
+                          const char **argv)
+{
+    size_t al[16];
+    for (int i = 0; i < argc; i++)
+        al[i] = strlen(argv[i]);
+    return call(s, r, argc, argv, al);
+}
+
+/* Take rep's entries as the ones to hand out next (rep: an array of
+ * [id, [field, value...]]); 1 when there are some. */
+static int take(rsrc_t *s, redisReply *rep, redisReply **ents, size_t n)
+{
+    if (s->batch)
+        freeReplyObject(s->batch);
+    s->batch = rep, s->ents = ents, s->nents = n, s->at = 0;
+    return n > 0;
+}
+
+static int fetch_claimed(rsrc_t *s)
+{
+    const char *argv[] = {"EVAL", CLAIM_LUA, "2", s->k.items, s->k.dead,
+                          EVT__REDIS_GROUP, s->consumer, s->vis, s->count,
+                          s->maxd};
+    redisReply *rep = call_v(s, s->rd, 10, argv);
+    if (!rep)
+        return -1;
+    if (rep->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        errno = EPROTO;
+        return -1;
+    }
+    return take(s, rep, rep->element, rep->elements);
+}
+
+static int fetch_new(rsrc_t *s)
+{
+    const char *argv[] = {"XREADGROUP", "GROUP", EVT__REDIS_GROUP,
+                          s->consumer, "COUNT", s->count, "STREAMS",
+                          s->k.items, ">"};
+    redisReply *rep = call_v(s, s->rd, 9, argv);
+    if (!rep)
+        return -1;
+    if (rep->type == REDIS_REPLY_NIL)
+        return take(s, rep, NULL, 0);
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1) {
+        freeReplyObject(rep);
+        errno = EPROTO;
+        return -1;
+    }
+    redisReply *st = rep->element[0]->element[1];
+    return take(s, rep, st->element, st->elements);
+}
+
+/* Items of the group delivered and not acknowledged, by anyone. */
+static long long pending(rsrc_t *s)
+{
+    const char *argv[] = {"XPENDING", s->k.items, EVT__REDIS_GROUP};
+    redisReply *rep = call_v(s, s->rd, 3, argv);
+    if (!rep)
+        return -1;
+    long long n = -1;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
+        rep->element[0]->type == REDIS_REPLY_INTEGER)
+        n = rep->element[0]->integer;
+    else
+        errno = EPROTO;
+    freeReplyObject(rep);
+    return n;
+}
+
+static int add_slot(rsrc_t *s, const redisReply *id)
+{
+    if (s->nslots == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        slot_t *n = realloc(s->slots, cap * sizeof *n);
+        if (!n) {
+            errno = ENOMEM;
+            return -1;
+        }
+        s->slots = n, s->cap = cap;
+    }
+    slot_t *sl = &s->slots[s->nslots++];
+    snprintf(sl->id, sizeof sl->id, "%.*s", (int)id->len, id->str);
+    sl->state = LEASED;
+    return 0;
+}
+
+/* The next entry, in read order (the controller numbers items as they are
+ * read, so slot i is task index i). Waits while other items are pending:
+ * they may come back to us, and the batch is done only when none is. */
+static int redis_next(void *p, const void **item, size_t *len)
+{
+    rsrc_t *s = p;
+    for (;;) {
+        if (s->err) {
+            errno = s->err;
+            return -1;
+        }
+        if (s->at < s->nents) {
+            redisReply *e = s->ents[s->at++];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
+                e->element[1]->type != REDIS_REPLY_ARRAY)
+                continue; /* deleted meanwhile */
+            redisReply *f = e->element[1];
+            if (add_slot(s, e->element[0]) < 0)
+                return -1;
+            *item = f->elements >= 2 ? f->element[1]->str : "";
+            *len = f->elements >= 2 ? f->element[1]->len : 0;
+            return 1;
+        }
+        /* Idle items are looked for every poll_ms, not before every
+         * read: new ones are read in between at one round trip each. */
+        int got = 0;
+        if (evt_now() >= s->next_claim) {
+            got = fetch_claimed(s);
+            s->next_claim = evt_now() + s->poll_ms;
+        }
+        if (got == 0)
+            got = fetch_new(s);
+        if (got == 0)
+            got = fetch_claimed(s);
+        if (got < 0)
+            return -1;
+        if (got)
+            continue;
+        long long n = pending(s);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        if (evt_sleep(evt_now() + s->poll_ms) < 0)
+            return -1;
+    }
+}
+
+static void advance_lo(rsrc_t *s)
+{
+    while (s->lo < s->nslots && s->slots[s->lo].state != LEASED)
+        s->lo++;
+}
+
+/* Runs in the controller's coroutine: queue the result for the writer
+ * (never wait here), let a failed item's lease lapse so that it is
+ * delivered again, and report the outcome. */
+static void redis_sink(void *self, evt__ctl_t *b, const evt_batch_task_t *t,
+                       int status, const void *res, size_t len)
+{
+    rsrc_t *s = self;
+    slot_t *sl = &s->slots[t->index];
+    if (status == 0 && s->nq == s->qcap) {
+        size_t cap = s->qcap ? s->qcap * 2 : 256;
+        stored_t *n = realloc(s->q, cap * sizeof *n);
+        if (n)
+            s->q = n, s->qcap = cap;
+    }
+    char *copy = status == 0 && s->nq < s->qcap ? malloc(len ? len : 1)
+                                                : NULL;
+    if (copy) {
+        memcpy(copy, res, len);
+        stored_t *q = &s->q[s->nq++];
+        memcpy(q->id, sl->id, sizeof q->id);
+        q->res = copy, q->len = len;
+        sl->state = DONE;
+        evt_event_set(s->wake);
+    } else {
+        sl->state = LET_GO; /* failed, or no memory to keep its result */
+    }
+    advance_lo(s);
+    evt__batch_result(b, t, status, res, len);
+}
+
+/* Store and acknowledge what the sink queued, STORE_MAX per script call:
+ * results that finish while one call is out go together in the next. */
+static void *writer(void *p)
+{
+    rsrc_t *s = p;
+    stored_t *mine = NULL;
+    for (;;) {
+        if (s->nq == 0) {
+            if (s->stop)
+                break;
+            evt_event_clear(s->wake);
+            evt_event_wait(s->wake, -1);
+            continue;
+        }
+        size_t n = s->nq < STORE_MAX ? s->nq : STORE_MAX;
+        free(mine);
+        mine = malloc(n * sizeof *mine);
+        const char **argv = malloc((2 * n + 6) * sizeof *argv);
+        size_t *al = malloc((2 * n + 6) * sizeof *al);
+        if (!mine || !argv || !al) {
+            free(argv), free(al);
+            s->err = ENOMEM;
+            break;
+        }
+        memcpy(mine, s->q, n * sizeof *mine);
+        memmove(s->q, s->q + n, (s->nq - n) * sizeof *s->q);
+        s->nq -= n;
+        argv[0] = "EVAL", argv[1] = STORE_LUA, argv[2] = "2";
+        argv[3] = s->k.items, argv[4] = s->k.results;
+        argv[5] = EVT__REDIS_GROUP;
+        for (int i = 0; i < 6; i++)
+            al[i] = strlen(argv[i]);
+        for (size_t i = 0; i < n; i++) {
+            argv[6 + 2 * i] = mine[i].id, al[6 + 2 * i] = strlen(mine[i].id);
+            argv[7 + 2 * i] = mine[i].res, al[7 + 2 * i] = mine[i].len;
+        }
+        redisReply *rep = call(s, s->wr, (int)(2 * n + 6), argv, al);
+        free(argv), free(al);
+        for (size_t i = 0; i < n; i++)
+            free(mine[i].res);
+        if (!rep || rep->type == REDIS_REPLY_ERROR)
+            s->err = rep ? EPROTO : errno;
+        if (rep)
+            freeReplyObject(rep);
+        if (s->err)
+            break;
+    }
+    free(mine);
+    return NULL;
+}
+
+/* Renew the leases of ids[0..n) (XCLAIM JUSTID resets their idle time and
+ * leaves their delivery counts alone). */
+static int renew(rsrc_t *s, const char **ids, size_t n)
+{
+    const char *argv[STORE_MAX + 8] = {"XCLAIM", s->k.items,
+                                       EVT__REDIS_GROUP, s->consumer, "0"};
+    size_t al[STORE_MAX + 8];
+    for (size_t i = 0; i < n; i++)
+        argv[5 + i] = ids[i];
+    argv[5 + n] = "JUSTID";
+    for (size_t i = 0; i < n + 6; i++)
+        al[i] = strlen(argv[i]);
+    redisReply *rep = call(s, s->ls, (int)n + 6, argv, al);
+    if (!rep)
+        return -1;
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* Every third of the visibility timeout, renew the leases of the items
+ * read and not finished, and of those fetched and not yet handed out. */
+static void *leaser(void *p)
+{
+    rsrc_t *s = p;
+    const char *ids[STORE_MAX];
+    while (evt_sleep(evt_now() + s->vis_ms / 3) == 0) {
+        size_t n = 0;
+        for (size_t i = s->lo; i < s->nslots; i++) {
+            if (s->slots[i].state == LEASED)
+                ids[n++] = s->slots[i].id;
+            if (n == STORE_MAX) {
+                if (renew(s, ids, n) < 0)
+                    return NULL;
+                n = 0;
+            }
+        }
+        for (size_t i = s->at; i < s->nents && n < STORE_MAX; i++)
+            if (s->ents[i]->type == REDIS_REPLY_ARRAY &&
+                s->ents[i]->elements >= 1)
+                ids[n++] = s->ents[i]->element[0]->str;
+        if (n && renew(s, ids, n) < 0)
+            return NULL;
+    }
+    return NULL;
+}
+
+static int setup(rsrc_t *s, const char *url, const evt_redis_opts_t *ro)
+{
+    evt_redis_opts_t d = {0};
+    if (!ro)
+        ro = &d;
+    s->vis_ms = ro->visibility_ms > 0 ? ro->visibility_ms : 30000;
+    s->cmd_ms = ro->command_ms > 0 ? ro->command_ms : 5000;
+    s->down_ms = ro->down_ms;
+    s->poll_ms = s->vis_ms / 10 < 5 ? 5 : s->vis_ms / 10 > 200 ? 200
+                                                            : s->vis_ms / 10;
+    snprintf(s->count, sizeof s->count, "%zu", ro->count ? ro->count : 64);
+    snprintf(s->vis, sizeof s->vis, "%lld", (long long)s->vis_ms);
+    snprintf(s->maxd, sizeof s->maxd, "%u",
+             ro->max_deliveries ? ro->max_deliveries : 5);
+    if (ro->consumer) {
+        snprintf(s->consumer, sizeof s->consumer, "%s", ro->consumer);
+    } else {
+        char host[64] = "host";
+        gethostname(host, sizeof host - 1);
+        snprintf(s->consumer, sizeof s->consumer, "%s-%d", host,
+                 (int)getpid());
+    }
+    s->rd = evt__redis_batch_open(url, &s->k);
+    if (!s->rd)
+        return -1;
+    s->wr = evt__redis_open(url, NULL);
+    s->ls = evt__redis_open(url, NULL);
+    s->wake = evt_event_new();
+    if (!s->wr || !s->ls || !s->wake) {
+        errno = ENOMEM;
+        return -1;
+    }
+    const char *argv[] = {"XGROUP", "CREATE", s->k.items, EVT__REDIS_GROUP,
+                          "0", "MKSTREAM"};
+    redisReply *rep = call_v(s, s->rd, 6, argv);
+    if (!rep)
+        return -1;
+    int bad = rep->type == REDIS_REPLY_ERROR &&
+              strncmp(rep->str, "BUSYGROUP", 9) != 0;
+    freeReplyObject(rep);
+    if (bad)
+        errno = EPROTO;
+    return bad ? -1 : 0;
+}
+
+static void teardown(rsrc_t *s)
+{
+    for (size_t i = 0; i < s->nq; i++)
+        free(s->q[i].res);
+    free(s->q);
+    free(s->slots);
+    if (s->batch)
+        freeReplyObject(s->batch);
+    if (s->wake)
+        evt_event_free(s->wake);
+    evt__redis_close(s->wr);
+    evt__redis_close(s->ls);
+    evt__redis_batch_close(s->rd, &s->k);
+}
+
+int evt_batch_run_redis(const evt_batch_opts_t *opts, evt_batch_fn fn,
+                        const char *url, const evt_redis_opts_t *ro,
+                        evt_batch_report_t *rep)
+{
+    if (!evt__batch_valid(opts, fn)) {
+        errno = EINVAL;
+        return -1;
+    }
+    rsrc_t s = {0};
+    int rc = setup(&s, url, ro);
+    evt_co_t *w = NULL, *l = NULL;
+    if (rc == 0 && (!(w = evt_spawn(writer, &s)) ||
+                    !(l = evt_spawn(leaser, &s))))
+        rc = -1;
+    if (rc == 0) {
+        evt__source_t src = {.self = &s, .next = redis_next, .waits = 1,
+                             .sink = redis_sink};
+        rc = evt__batch_run(opts, fn, &src, rep, NULL);
+    }
+    int err = errno;
+    if (l) {
+        evt_cancel(l);
+        evt_join(l, -1, NULL);
+    }
+    if (w) {
+        /* The last results and acks go out before we return. */
+        s.stop = 1;
+        evt_event_set(s.wake);
+        evt_join(w, -1, NULL);
+    }
+    if (rc == 0 && s.err) {
+        rc = -1;
+        err = s.err;
+    }
+    teardown(&s);
+    errno = err;
+    return rc;
+}

@@ -1,0 +1,224 @@
+/* The Redis broker's calls outside a running batch: submitting items
+ * (pipelined XADD), counts, walking the results in input order, and
+ * dropping a batch; and the keys every call shares. */
+#define _GNU_SOURCE
+#include "redis.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD_MS 5000
+
+evt__redis_t *evt__redis_batch_open(const char *url, evt__redis_keys_t *k)
+{
+    char *name = NULL;
+    memset(k, 0, sizeof *k);
+    evt__redis_t *r = evt__redis_open(url, &name);
+    if (!r)
+        return NULL;
+    const char *n = name ? name : "default";
+    if (asprintf(&k->items, "eventor:{%s}:items", n) < 0)
+        k->items = NULL;
+    if (asprintf(&k->results, "eventor:{%s}:results", n) < 0)
+        k->results = NULL;
+    if (asprintf(&k->dead, "eventor:{%s}:dead", n) < 0)
+        k->dead = NULL;
+    free(name);
+    if (!k->items || !k->results || !k->dead) {
+        evt__redis_batch_close(r, k);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return r;
+}
+
+void evt__redis_batch_close(evt__redis_t *r, evt__redis_keys_t *k)
+{
+    evt__redis_close(r);
+    free(k->items);
+    free(k->results);
+    free(k->dead);
+    memset(k, 0, sizeof *k);
+}
+
+/* 0 for a reply that is not an error, else -1 and EPROTO (and frees it). */
+static int check(redisReply *rep)
+{
+    if (!rep)
+        return -1;
+    int bad = rep->type == REDIS_REPLY_ERROR;
+    freeReplyObject(rep);
+    if (bad)
+        errno = EPROTO;
+    return bad ? -1 : 0;
+}
+
+int evt__redis_group(evt__redis_t *r, const evt__redis_keys_t *k,
+                     int64_t deadline)
+{
+    redisReply *rep = evt__redis_command(r, deadline,
+        "XGROUP CREATE %s " EVT__REDIS_GROUP " 0 MKSTREAM", k->items);
+    if (rep && rep->type == REDIS_REPLY_ERROR &&
+        strncmp(rep->str, "BUSYGROUP", 9) == 0) {
+        freeReplyObject(rep);
+        return 0;
+    }
+    return check(rep);
+}
+
+/* XADD pipelined by windows of 1000: the replies of one window are taken
+ * while the next one is built. */
+int evt_redis_submit(const char *url, const void *const *items,
+                     const size_t *lens, size_t n)
+{
+    evt__redis_keys_t k;
+    evt__redis_t *r = evt__redis_batch_open(url, &k);
+    if (!r)
+        return -1;
+    int rc = evt__redis_group(r, &k, evt_now() + CMD_MS);
+    for (size_t at = 0; rc == 0 && at < n; at += 1000) {
+        size_t m = n - at < 1000 ? n - at : 1000;
+        for (size_t i = at; rc == 0 && i < at + m; i++) {
+            const char *argv[] = {"XADD", k.items, "*", "i", items[i]};
+            size_t al[] = {4, strlen(k.items), 1, 1,
+                           lens ? lens[i] : strlen(items[i])};
+            rc = evt__redis_append(r, 5, argv, al);
+        }
+        while (rc == 0 && r->inflight)
+            rc = check(evt__redis_reply(r, evt_now() + CMD_MS));
+    }
+    int err = errno;
+    evt__redis_batch_close(r, &k);
+    errno = err;
+    return rc;
+}
+
+/* fmt: a command with one %s, the key. */
+static uint64_t count_of(evt__redis_t *r, const char *fmt, const char *key,
+                         int *rc)
+{
+    redisReply *rep = evt__redis_command(r, evt_now() + CMD_MS, fmt, key);
+    uint64_t v = 0;
+    if (rep && rep->type == REDIS_REPLY_INTEGER)
+        v = (uint64_t)rep->integer;
+    else if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+             rep->element[0]->type == REDIS_REPLY_INTEGER)
+        v = (uint64_t)rep->element[0]->integer; /* XPENDING's summary */
+    else if (*rc == 0) {
+        *rc = -1;
+        errno = rep ? EPROTO : errno;
+    }
+    if (rep)
+        freeReplyObject(rep);
+    return v;
+}
+
+int evt_redis_stat(const char *url, evt_redis_stat_t *st)
+{
+    evt__redis_keys_t k;
+    evt__redis_t *r = evt__redis_batch_open(url, &k);
+    if (!r)
+        return -1;
+    int rc = evt__redis_group(r, &k, evt_now() + CMD_MS);
+    memset(st, 0, sizeof *st);
+    st->items = count_of(r, "XLEN %s", k.items, &rc);
+    st->results = count_of(r, "HLEN %s", k.results, &rc);
+    st->dead = count_of(r, "XLEN %s", k.dead, &rc);
+    st->pending = count_of(r, "XPENDING %s " EVT__REDIS_GROUP, k.items, &rc);
+    int err = errno;
+    evt__redis_batch_close(r, &k);
+    errno = err;
+    return rc;
+}
+
+/* One page of the walk: HMGET the results of the entries in page. */
+static int walk_page(evt__redis_t *r, const evt__redis_keys_t *k,
+                     redisReply *page, uint64_t *index,
+                     evt_redis_result_fn fn, void *user)
+{
+    size_t n = page->elements;
+    const char **argv = malloc((n + 2) * sizeof *argv);
+    size_t *al = malloc((n + 2) * sizeof *al);
+    if (!argv || !al) {
+        free(argv);
+        free(al);
+        errno = ENOMEM;
+        return -1;
+    }
+    argv[0] = "HMGET", al[0] = 5;
+    argv[1] = k->results, al[1] = strlen(k->results);
+    for (size_t i = 0; i < n; i++) {
+        redisReply *id = page->element[i]->element[0];
+        argv[i + 2] = id->str, al[i + 2] = id->len;
+    }
+    redisReply *res = NULL;
+    if (evt__redis_append(r, (int)n + 2, argv, al) == 0)
+        res = evt__redis_reply(r, evt_now() + CMD_MS);
+    free(argv);
+    free(al);
+    if (!res || res->type != REDIS_REPLY_ARRAY || res->elements != n) {
+        if (res)
+            freeReplyObject(res);
+        errno = res ? EPROTO : errno;
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        redisReply *e = page->element[i]->element[1], *v = res->element[i];
+        const char *it = e->elements >= 2 ? e->element[1]->str : "";
+        size_t il = e->elements >= 2 ? e->element[1]->len : 0;
+        int has = v->type == REDIS_REPLY_STRING;
+        rc = fn((*index)++, it, il, has ? v->str : NULL, has ? v->len : 0,
+                user) ? 1 : 0;
+    }
+    freeReplyObject(res);
+    return rc;
+}
+
+int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
+{
+    evt__redis_keys_t k;
+    evt__redis_t *r = evt__redis_batch_open(url, &k);
+    if (!r)
+        return -1;
+    char from[64] = "-";
+    uint64_t index = 0;
+    int rc = 0;
+    while (rc == 0) {
+        redisReply *page = evt__redis_command(r, evt_now() + CMD_MS,
+            "XRANGE %s %s + COUNT 1000", k.items, from);
+        if (!page || page->type != REDIS_REPLY_ARRAY) {
+            rc = -1;
+            errno = page ? EPROTO : errno;
+        } else if (page->elements == 0) {
+            freeReplyObject(page);
+            break;
+        } else {
+            rc = walk_page(r, &k, page, &index, fn, user);
+            redisReply *last = page->element[page->elements - 1]->element[0];
+            snprintf(from, sizeof from, "(%s", last->str);
+        }
+        if (page)
+            freeReplyObject(page);
+    }
+    int err = errno;
+    evt__redis_batch_close(r, &k);
+    errno = err;
+    return rc < 0 ? -1 : 0;
+}
+
+int evt_redis_drop(const char *url)
+{
+    evt__redis_keys_t k;
+    evt__redis_t *r = evt__redis_batch_open(url, &k);
+    if (!r)
+        return -1;
+    int rc = check(evt__redis_command(r, evt_now() + CMD_MS, "DEL %s %s %s",
+                                      k.items, k.results, k.dead));
+    int err = errno;
+    evt__redis_batch_close(r, &k);
+    errno = err;
+    return rc;
+}

@@ -1,0 +1,260 @@
+/* The Redis Streams source and sink of the batch engine: every item gets
+ * exactly one result on coroutines and on worker processes; a SIGKILLed
+ * worker's items are taken by the others; workers ride out a restart of
+ * redis-server; a poison item ends in the dead-letter stream. */
+#include "../common/workers.h"
+#include "redis_server.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdatomic.h>
+
+enum { N = 3000 };
+static char bufs[N][24];
+static const void *items[N];
+static _Atomic unsigned *effects; /* side effects by item, shared memory */
+
+static void make_items(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf(bufs[i], sizeof bufs[i], "%zu", i);
+        items[i] = bufs[i];
+    }
+}
+
+/* The result of item "k" is "r<k>", and each run is counted. */
+static int work(const evt_batch_task_t *t, void *out, size_t cap,
+                size_t *len, void *user)
+{
+    int64_t *pause_ms = user;
+    unsigned k = (unsigned)atoi(t->item);
+    if (effects)
+        effects[k]++;
+    if (pause_ms && *pause_ms && evt_sleep(evt_now() + *pause_ms) < 0)
+        return -1;
+    if (t->len == 6 && memcmp(t->item, "poison", 6) == 0) {
+        errno = EIO;
+        return -1;
+    }
+    *len = (size_t)snprintf(out, cap, "r%.*s", (int)t->len,
+                            (const char *)t->item);
+    return 0;
+}
+
+typedef struct check {
+    uint64_t seen, with, bad;
+} check_t;
+
+static int check_one(uint64_t index, const void *item, size_t len,
+                     const void *res, size_t rlen, void *user)
+{
+    check_t *c = user;
+    char want[32];
+    int wl = snprintf(want, sizeof want, "r%.*s", (int)len,
+                      (const char *)item);
+    c->seen++;
+    if (res) {
+        c->with++;
+        if (rlen != (size_t)wl || memcmp(res, want, rlen) != 0 ||
+            index != (uint64_t)atoi(item))
+            c->bad++;
+    }
+    return 0;
+}
+
+static void expect_all_done(const srv_t *s, size_t n)
+{
+    evt_redis_stat_t st;
+    cr_assert_eq(evt_redis_stat(s->url, &st), 0);
+    cr_assert_eq(st.items, n);
+    cr_assert_eq(st.results, n);
+    cr_assert_eq(st.pending, 0);
+    cr_assert_eq(st.dead, 0);
+    check_t c = {0};
+    cr_assert_eq(evt_redis_results(s->url, check_one, &c), 0);
+    cr_assert_eq(c.seen, n);
+    cr_assert_eq(c.with, n);
+    cr_assert_eq(c.bad, 0);
+}
+
+Test(redis, every_item_one_result_on_coroutines)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "co"), 0);
+    make_items(N);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, N), 0);
+    evt_batch_opts_t o = {.coroutines = 32};
+    evt_redis_opts_t ro = {.count = 100};
+    evt_batch_report_t rep;
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, &ro, &rep), 0);
+    cr_assert_eq(rep.ok, N);
+    cr_assert_eq(rep.failed, 0);
+    expect_all_done(&s, N);
+    /* A drained batch returns at once. */
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, &ro, &rep), 0);
+    cr_assert_eq(rep.read, 0);
+    cr_assert_eq(evt_redis_drop(s.url), 0);
+    evt_redis_stat_t st;
+    cr_assert_eq(evt_redis_stat(s.url, &st), 0);
+    cr_assert_eq(st.items, 0);
+    srv_free(&s);
+}
+
+Test(redis, every_item_one_result_on_worker_processes)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "procs"), 0);
+    make_items(1000);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, 1000), 0);
+    evt_batch_opts_t o = {.coroutines = 8, .processes = 3};
+    evt_batch_report_t rep;
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, NULL, &rep), 0,
+                 "%s", strerror(errno));
+    cr_assert_eq(rep.ok, 1000);
+    expect_all_done(&s, 1000);
+    srv_free(&s);
+}
+
+Test(redis, poison_item_goes_to_the_dead_letters)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "poison"), 0);
+    make_items(50);
+    items[17] = "poison";
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, 50), 0);
+    evt_batch_opts_t o = {.coroutines = 4, .retries = 1};
+    evt_redis_opts_t ro = {.visibility_ms = 100, .max_deliveries = 3};
+    evt_batch_report_t rep;
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, &ro, &rep), 0);
+    cr_assert_eq(rep.ok, 49);
+    cr_assert_eq(rep.failed, 3, "delivered max_deliveries times");
+    evt_redis_stat_t st;
+    cr_assert_eq(evt_redis_stat(s.url, &st), 0);
+    cr_assert_eq(st.results, 49);
+    cr_assert_eq(st.dead, 1);
+    cr_assert_eq(st.pending, 0);
+    srv_free(&s);
+}
+
+/* K workers, each its own process and consumer; run until done. */
+static pid_t start_worker(const srv_t *s, int64_t pause_ms, int k)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    static int64_t p;
+    p = pause_ms;
+    char name[16];
+    snprintf(name, sizeof name, "w%d", k);
+    evt_batch_opts_t o = {.coroutines = 8, .user = &p};
+    evt_redis_opts_t ro = {.consumer = name, .visibility_ms = 300,
+                           .count = 16, .down_ms = 30000};
+    evt_batch_report_t rep;
+    _exit(evt_batch_run_redis(&o, work, s->url, &ro, &rep) == 0 ? 0 : 1);
+}
+
+/* Wait (with a deadline) until at least n results are stored. */
+static void wait_results(const srv_t *s, long long n)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "HLEN eventor:{%s}:results",
+             strrchr(s->url, '/') + 1);
+    int64_t deadline = evt_now() + 30000;
+    while (srv_int(s, cmd) < n && evt_now() < deadline)
+        nanosleep(&(struct timespec){0, 5 * 1000000}, NULL); /* poll */
+    cr_assert_geq(srv_int(s, cmd), n);
+}
+
+static void join_worker(pid_t pid)
+{
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "worker status %d", st);
+}
+
+Test(redis, sigkilled_worker_items_are_reclaimed)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "kill"), 0);
+    enum { M = 1500 };
+    make_items(M);
+    effects = evt_ipc_array_new(M, sizeof *effects);
+    cr_assert_not_null(effects);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, M), 0);
+    pid_t w[3];
+    for (int k = 0; k < 3; k++)
+        w[k] = start_worker(&s, 2, k);
+    wait_results(&s, 200);
+    kill(w[0], SIGKILL);
+    waitpid(w[0], NULL, 0);
+    join_worker(w[1]);
+    join_worker(w[2]);
+    expect_all_done(&s, M);
+    unsigned twice = 0;
+    for (int i = 0; i < M; i++) {
+        cr_assert_geq(effects[i], 1, "item %d never ran", i);
+        twice += effects[i] - 1;
+    }
+    /* Only what the dead worker had taken may have run twice. */
+    cr_assert_leq(twice, 16 * 2 + 8);
+    evt_ipc_array_free(effects);
+    effects = NULL;
+    srv_free(&s);
+}
+
+Test(redis, workers_ride_out_a_redis_restart)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "restart"), 0);
+    make_items(N);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, N), 0);
+    pid_t w[2];
+    for (int k = 0; k < 2; k++)
+        w[k] = start_worker(&s, 1, k);
+    wait_results(&s, 300);
+    srv_stop(&s);
+    cr_assert_eq(srv_start(&s), 0);
+    join_worker(w[0]);
+    join_worker(w[1]);
+    expect_all_done(&s, N);
+    srv_free(&s);
+}
+
+Test(redis, a_key_of_another_type_is_an_error_not_a_hang)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "wrong"), 0);
+    redisContext *c = srv_conn(&s);
+    freeReplyObject(redisCommand(c, "SET eventor:{wrong}:items x"));
+    redisFree(c);
+    evt_batch_opts_t o = {.coroutines = 2};
+    evt_batch_report_t rep;
+    errno = 0;
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, NULL, &rep), -1);
+    cr_assert_eq(errno, EPROTO);
+    make_items(3);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, 3), -1);
+    cr_assert_eq(errno, EPROTO);
+    srv_free(&s);
+}
+
+Test(redis, a_pause_beyond_the_command_deadline_is_ridden_out)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "pause"), 0);
+    make_items(500);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, 500), 0);
+    /* Writes are held 1 s, ten times a command's deadline: each command
+     * gives up, its connection is made again, and the batch goes on. */
+    redisContext *c = srv_conn(&s);
+    redisReply *p = redisCommand(c, "CLIENT PAUSE 1000 WRITE");
+    cr_assert(p && p->type == REDIS_REPLY_STATUS);
+    freeReplyObject(p);
+    redisFree(c);
+    evt_batch_opts_t o = {.coroutines = 8};
+    evt_redis_opts_t ro = {.command_ms = 100, .down_ms = 20000};
+    evt_batch_report_t rep;
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, &ro, &rep), 0);
+    expect_all_done(&s, 500);
+    srv_free(&s);
+}
