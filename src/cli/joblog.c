@@ -113,9 +113,9 @@ void joblog_write(const struct job *j)
     if (log_fd < 0)
         return;
     char head[256];
-    int hl = snprintf(head, sizeof head, "%llu\t:\t%.3f\t%10.3f\t0\t%lld\t%d\t%d\t",
+    int hl = snprintf(head, sizeof head, "%llu\t:\t%.3f\t%10.3f\t%zu\t%lld\t%d\t%d\t",
                       (unsigned long long)j->seq, j->start, j->runtime,
-                      j->out_bytes, j->exitval, j->sig);
+                      j->block_len, j->out_bytes, j->exitval, j->sig);
     size_t cl = strlen(j->cmd);
     char *line = malloc((size_t)hl + cl + 1);
     if (!line)

@@ -75,7 +75,8 @@ static _Noreturn void child(const struct spawn_args *a)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != self_pid) /* eventor died before the prctl */
         _exit(127);
-    if ((devnull >= 0 ? dup2(devnull, 0) : close(0)) < 0 ||
+    int in = a->p->in_fd > 0 ? a->p->in_fd : devnull; /* --pipe's */
+    if ((in >= 0 ? dup2(in, 0) : close(0)) < 0 ||
         dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0)
         _exit(127);
     sigprocmask(SIG_SETMASK, &child_mask, NULL);
