@@ -115,7 +115,8 @@ void joblog_write(const struct job *j)
     char head[256];
     int hl = snprintf(head, sizeof head, "%llu\t:\t%.3f\t%10.3f\t%zu\t%lld\t%d\t%d\t",
                       (unsigned long long)j->seq, j->start, j->runtime,
-                      j->block_len, j->out_bytes, j->exitval, j->sig);
+                      j->in.part_len ? 0 : j->in.len, /* --pipepart: 0 */
+                      j->out_bytes, j->exitval, j->sig);
     size_t cl = strlen(j->cmd);
     char *line = malloc((size_t)hl + cl + 1);
     if (!line)

@@ -270,7 +270,7 @@ static const struct optdef {
     {"env", 0, 1, O_ENV},               {"verbose", 'v', 0, O_VERBOSE},
     {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
     {"tag-string", 0, 1, O_TAGSTRING},
-    {"pipe", 0, 0, O_PIPE + PIPE_OPT_PIPE}, {"spreadstdin", 0, 0, O_PIPE},
+    {"pipe", 0, 0, O_PIPE + PIPE_OPT_PIPE}, {"pipepart", 0, 0, O_PIPE + 5},
     {"block", 0, 1, O_PIPE + PIPE_OPT_BLOCK}, {"recstart", 0, 1, O_PIPE + 2},
     {"block-size", 0, 1, O_PIPE + 1},   {"blocksize", 0, 1, O_PIPE + 1},
     {"recend", 0, 1, O_PIPE + 3},       {"header", 0, 1, O_PIPE + 4},

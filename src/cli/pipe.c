@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TWO_GB 2147483647L /* GNU parallel's largest block */
@@ -23,6 +25,8 @@ static struct {
     char *header;       /* --header's match, repeated to every block */
     size_t header_len;
     int eof, done;
+    int64_t size;       /* --pipepart: the file's, */
+    int64_t cur, probe; /* the next part's start, where to seek its end */
     int in_round;       /* a read_block's chunks are being handed out */
     int passed;         /* without -N: this round's one cut is done */
     int written;        /* a chunk was handed out this round */
@@ -80,7 +84,12 @@ int pipe_option(struct opts *o, int which, const char *val)
 {
     switch (which) {
     case PIPE_OPT_PIPE: o->pipe = 1; return 0;
-    case PIPE_OPT_BLOCK: return block_size(val, &o->block);
+    case PIPE_OPT_PIPEPART: o->pipe = 2; return 0;
+    case PIPE_OPT_BLOCK: /* -N: --pipepart's N blocks a job slot */
+        if (block_size(val + (*val == '-'), &o->block) < 0)
+            return -1;
+        o->block *= *val == '-' ? -1 : 1;
+        return 0;
     case PIPE_OPT_RECSTART: o->recstart = val; return 0;
     case PIPE_OPT_RECEND: o->recend = val; return 0;
     case PIPE_OPT_HEADER: o->header = val; return *val ? 0 : -1;
@@ -101,7 +110,16 @@ int pipe_check(struct opts *o)
         cli_error("--pipe needs a command to feed");
         return -1;
     }
-    if (o->nsrc) { /* GNU's --pipe reads stdin whatever -a says */
+    if (o->pipe == 2 && (o->nsrc != 1 || !o->src[0].is_file ||
+                         !strcmp(o->src[0].path, "-"))) {
+        cli_error("--pipepart needs one -a FILE (a regular file)");
+        return -1;
+    }
+    if (o->pipe == 1 && o->block < 0) {
+        cli_error("--block -N is only for --pipepart");
+        return -1;
+    }
+    if (o->nsrc && o->pipe == 1) { /* GNU's reads stdin whatever -a says */
         cli_error("--pipe reads standard input (use < FILE, not ::: :::: "
                   "or -a)");
         return -1;
@@ -116,7 +134,7 @@ int pipe_check(struct opts *o)
         return -1;
     }
     if (!o->block)
-        o->block = 1024 * 1024;
+        o->block = o->pipe == 2 ? -10 : 1024 * 1024;
     return 0;
 }
 
@@ -132,6 +150,10 @@ void pipe_help(FILE *f)
 "  -N RECORDS          RECORDS records a job instead of --block's bytes\n"
 "  --header REGEX      the match at the start (':' the first line, N: N\n"
 "                      lines) goes before every block\n"
+"  --pipepart -a FILE  a regular FILE cut into byte ranges at record\n"
+"                      boundaries, each sent to a job's stdin from the file\n"
+"                      (sendfile); --block -N: N ranges a job slot (default\n"
+"                      -10)\n"
 "  e.g. seq 100000 | eventor --pipe --block 100k -k wc -l\n", f);
 }
 
@@ -248,9 +270,33 @@ static int find_header(const struct opts *o)
     return 0;
 }
 
+/* --pipepart's file: regular, its size, and the block size (-N: N blocks
+ * a job slot, as GNU's 1 + size / slots / N). */
+static int part_open(const struct opts *o)
+{
+    const char *path = o->src[0].path;
+    struct stat st;
+    if ((S.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(S.fd, &st)) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cli_error("--pipepart only works on seekable files, not streams/"
+                  "pipes: %s", path);
+        return -1;
+    }
+    S.size = st.st_size;
+    if (o->block < 0)
+        S.bs = 1 + (long)(S.size / o->jobs / -o->block);
+    return 0;
+}
+
 int pipe_open(const struct opts *o)
 {
     S.fd = 0;
+    S.bs = o->block;
+    if (o->pipe == 2 && part_open(o) < 0)
+        return -1;
     size_t start_len = 0;
     char *end = rec_escapes(o->recend ? o->recend : o->recstart ? "" : "\\n",
                             &S.end_len);
@@ -267,8 +313,57 @@ int pipe_open(const struct opts *o)
     S.sep_len = S.end_len + start_len;
     free(end);
     free(start);
-    S.bs = o->block;
-    return o->header ? find_header(o) : 0;
+    if (o->header && find_header(o) < 0)
+        return -1;
+    S.cur = (int64_t)S.header_len;
+    S.probe = S.cur + S.bs;
+    return 0;
+}
+
+/* Where the first separator at or after from ends in the file (GNU's
+ * find_split_positions, 128 KiB reads at a time); -1 if none, -2. */
+static int64_t part_find(int64_t from)
+{
+    S.len = 0;
+    for (;;) {
+        if (reserve(S.len + 131072) < 0)
+            return -2;
+        ssize_t r = pread(S.fd, S.buf + S.len, 131072, from + (off_t)S.len);
+        if (r < 0) {
+            cli_error("cannot read the --pipepart file: %s", strerror(errno));
+            return -2;
+        }
+        if (r == 0)
+            return -1;
+        S.len += (size_t)r;
+        char *p = memmem(S.buf, S.len, S.sep, S.sep_len);
+        if (p)
+            return from + (p - S.buf) + (int64_t)S.end_len;
+    }
+}
+
+/* --pipepart's next part: the header, then a range of the file. */
+static int part_next(struct pipe_block *blk)
+{
+    if (S.cur >= S.size)
+        return 0;
+    int64_t end = S.size;
+    if (S.probe < S.size) {
+        int64_t at = S.sep_len ? part_find(S.probe) : S.probe;
+        if (at < -1)
+            return -1;
+        end = at >= 0 ? at : S.size;
+        S.probe = at >= 0 ? at + S.bs : S.size;
+    }
+    char *h = malloc(S.header_len + 1);
+    if (!h) {
+        cli_error("out of memory");
+        return -1;
+    }
+    memcpy(h, S.header, S.header_len);
+    *blk = (struct pipe_block){h, S.header_len, S.cur, (size_t)(end - S.cur)};
+    S.cur = end;
+    return 1;
 }
 
 void pipe_close(void)
@@ -283,7 +378,7 @@ void pipe_close(void)
 }
 
 /* The first chunk of len bytes, the header before it: *blk (malloc'd). */
-static int cut(size_t len, char **blk, size_t *blk_len)
+static int cut(size_t len, struct pipe_block *blk)
 {
     char *b = malloc(S.header_len + len);
     if (!b) {
@@ -294,8 +389,7 @@ static int cut(size_t len, char **blk, size_t *blk_len)
     memcpy(b + S.header_len, S.buf, len);
     memmove(S.buf, S.buf + len, S.len - len + 1);
     S.len -= len;
-    *blk = b;
-    *blk_len = S.header_len + len;
+    *blk = (struct pipe_block){b, S.header_len + len, 0, 0};
     S.written = 1;
     return 1;
 }
@@ -325,9 +419,11 @@ static long rindex_sep(void)
     return -1;
 }
 
-int pipe_next(const struct opts *o, char **blk, size_t *blk_len)
+int pipe_next(const struct opts *o, struct pipe_block *blk)
 {
     long n = o->max_args;
+    if (o->pipe == 2)
+        return part_next(blk);
     while (!S.done) {
         if (!S.in_round) {
             S.in_round = 1;
@@ -343,12 +439,12 @@ int pipe_next(const struct opts *o, char **blk, size_t *blk_len)
             i = rindex_sep();
         }
         if (i >= 0 && i + (long)S.end_len > 0)
-            return cut((size_t)i + S.end_len, blk, blk_len);
+            return cut((size_t)i + S.end_len, blk);
         S.in_round = 0;
         if (S.eof) {
             S.done = 1;
             if (S.len)
-                return cut(S.len, blk, blk_len);
+                return cut(S.len, blk);
             break;
         }
         if (!S.written && S.bs < TWO_GB) {
@@ -390,8 +486,20 @@ int pipe_feed(int fd, const struct job *j, int64_t deadline)
      * reported as killed by SIGPIPE, as GNU parallel's writer is; less than
      * that, GNU's write lands in the buffer before the job can exit, so
      * the job's own status counts whatever the race here. */
-    ssize_t n = evt_write(fd, j->block, j->block_len, deadline);
-    int broken = n < 0 && errno == EPIPE && j->block_len > 65536;
+    const struct pipe_block *b = &j->in;
+    ssize_t n = b->len ? evt_write(fd, b->data, b->len, deadline) : 0;
+    off_t off = b->part_off;
+    size_t left = b->part_len;
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    while (n >= 0 && left) { /* the file's range, not through eventor */
+        n = sendfile(fd, S.fd, &off, left);
+        if (n > 0)
+            left -= (size_t)n;
+        else if (n == 0 || errno != EAGAIN ||
+                 (n = evt_wait_fd(fd, EVT_OUT, deadline)) < 0)
+            break;
+    }
+    int broken = n < 0 && errno == EPIPE && b->len + b->part_len > 65536;
     evt_close(fd);
     return broken ? -1 : 0;
 }

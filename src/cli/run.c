@@ -55,7 +55,7 @@ void job_free(struct job *j)
     free(j->cmd);
     argv_free(j->argv);
     free(j->tag);
-    free(j->block);
+    free(j->in.data);
     free(j);
 }
 
@@ -376,18 +376,16 @@ static void *produce(void *arg)
     uint64_t seq = 0;
     int64_t last_start = 0;
     (void)arg;
-    char *blk = NULL;
-    size_t blk_len = 0;
+    struct pipe_block blk = {0};
     int prc = 0;
-    while (!R.stop && (o->pipe ? (prc = pipe_next(o, &blk, &blk_len)) > 0
+    while (!R.stop && (o->pipe ? (prc = pipe_next(o, &blk)) > 0
                                : (n = fill_line(&recs, &cap)) > 0)) {
         seq++;
         struct job *j = calloc(1, sizeof *j);
         if (!j)
             goto nomem;
-        j->block = blk; /* --pipe's, or NULL */
-        j->block_len = blk_len;
-        blk = NULL;
+        j->in = blk; /* --pipe's, or nothing */
+        blk.data = NULL;
         j->seq = seq;
         j->out_fd = j->err_fd = -1;
         if (o->joblog && joblog_skip(seq)) {
@@ -457,6 +455,7 @@ out: /* records of a line not started, and the look-ahead */
         record_free(&held[k]);
     free(held);
     free(recs);
+    free(blk.data);
     return NULL;
 }
 

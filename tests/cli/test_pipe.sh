@@ -100,12 +100,23 @@ same_in 'h1\nh2\nx\ny\nz\n' --pipe --header 'h[0-9]\n' -N2 -k cat
 same_in '1\n2\n3\n4\n' --pipe -N1 -k 'cat; exit 1'
 same_in '1\n2\n3\n4\n' --pipe -N1 -k -j1 'echo {#} {%}; cat'
 same_in '1\n2\n3\n' --pipe --block 2 -k 'cat >/dev/null'
+# --pipepart: byte ranges of a regular file, cut as GNU's
+# find_split_positions cuts them (--block -N: N parts a job slot)
+(echo hdr; seq 1 5000) >h5k.txt
+same_file /dev/null --pipepart -a s300k.txt -k wc -l
+same_file /dev/null --pipepart -a s3k.txt --block 1k -k md5sum
+same_file /dev/null --pipepart -a s300k.txt --block -3 -j2 -k wc -c
+same_file /dev/null --pipepart -a s3k.txt --block 1k --recend 7 -k md5sum
+same_file /dev/null --pipepart -a s3k.txt --block 1k --recstart 2 -k md5sum
+same_file /dev/null --pipepart -a h5k.txt --header : --block 2k -k md5sum
 settle
 
 # refused with one line and 255, never run as something else
 for args in "--pipe echo ::: a" "--pipe -L 2 cat" "--header : echo" \
     "--pipe --block 0 cat" "--pipe --block 1x cat" "--pipe" \
-    "--pipe -a s3k.txt cat" "--recend x echo"; do
+    "--pipe -a s3k.txt cat" "--recend x echo" "--pipepart -a - cat" \
+    "--pipepart -a missing.txt cat" "--pipepart -a /dev/null cat" \
+    "--pipe --block -2 cat"; do
     # shellcheck disable=SC2086
     "$E" $args </dev/null >out 2>err
     rc=$?
