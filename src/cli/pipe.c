@@ -360,7 +360,8 @@ static int part_next(struct pipe_block *blk)
         cli_error("out of memory");
         return -1;
     }
-    memcpy(h, S.header, S.header_len);
+    if (S.header_len)
+        memcpy(h, S.header, S.header_len);
     *blk = (struct pipe_block){h, S.header_len, S.cur, (size_t)(end - S.cur)};
     S.cur = end;
     return 1;
@@ -385,7 +386,8 @@ static int cut(size_t len, struct pipe_block *blk)
         cli_error("out of memory");
         return -1;
     }
-    memcpy(b, S.header, S.header_len);
+    if (S.header_len) /* S.header is NULL without --header */
+        memcpy(b, S.header, S.header_len);
     memcpy(b + S.header_len, S.buf, len);
     memmove(S.buf, S.buf + len, S.len - len + 1);
     S.len -= len;
