@@ -77,6 +77,12 @@ struct opts {
     int link;              /* --link: zip every source */
     const char *tmpdir;    /* --tmpdir or $TMPDIR or /tmp */
     const char *shell;     /* $PARALLEL_SHELL or /bin/sh */
+    int pipe;              /* --pipe: blocks of input on each job's stdin;
+                              2: --pipepart */
+    long block;            /* --block bytes (0: not given; -N: --pipepart's
+                              N blocks a job slot) */
+    const char *recstart, *recend; /* --recstart, --recend (argv's) */
+    const char *header;    /* --header REGEX, ':' or N (argv's) */
     struct strv cmd;       /* the command template's words (borrowed) */
     struct source *src;    /* input sources in command-line order */
     size_t nsrc;
@@ -184,6 +190,7 @@ struct proc {
     int pid;
     int pidfd;
     char **envp; /* the job's environment (jobenv_build), NULL: eventor's */
+    int in_fd;   /* the job's stdin; 0: /dev/null */
 };
 int proc_start(struct proc *p, char **argv, const char *cmd,
                const char *shell, int out_fd, int err_fd);
@@ -204,6 +211,15 @@ int spawn_init(long jobs);
 int jobenv_init(void);
 char **jobenv_build(uint64_t seq, int slot);
 
+/* --pipe's input of one job: data (owned: the block, or --pipepart's
+ * header), then part_len bytes of the file from part_off. */
+struct pipe_block {
+    char *data;
+    size_t len;
+    int64_t part_off;
+    size_t part_len;
+};
+
 /* A job: one command line, from start to its output being written. */
 struct job {
     uint64_t seq;        /* {#}, joblog Seq */
@@ -222,8 +238,27 @@ struct job {
     uint64_t spool_epoch; /* output_spool_epoch() when its try started */
     int spool_lost;      /* its spool hit a full --tmpdir: output lost */
     struct proc proc;    /* while running */
+    struct pipe_block in; /* --pipe: what goes to its stdin */
 };
 void job_free(struct job *j);
+
+/* pipe.c: --pipe. pipe_option applies one of its options (-1: bad value),
+ * pipe_check refuses what --pipe cannot do (after an error line). */
+enum { PIPE_OPT_PIPE, PIPE_OPT_BLOCK, PIPE_OPT_RECSTART, PIPE_OPT_RECEND,
+       PIPE_OPT_HEADER, PIPE_OPT_PIPEPART };
+int pipe_option(struct opts *o, int which, const char *val);
+int pipe_check(struct opts *o);
+void pipe_help(FILE *f);
+/* Opens the input and reads the --header (-1 after an error line). */
+int pipe_open(const struct opts *o);
+/* The next job's input into *b: 1, 0 at end, -1. */
+int pipe_next(const struct opts *o, struct pipe_block *b);
+void pipe_close(void);
+/* proc_start with the job's stdin a pipe; *feed its write end. */
+int pipe_start(struct job *j, const char *shell, int *feed);
+/* Write j's block into feed (until deadline), then close it; -1 when the
+ * job must count as killed by SIGPIPE (GNU's). */
+int pipe_feed(int feed, const struct job *j, int64_t deadline);
 
 /* output.c: temp files and grouped output, in input order with -k. */
 int output_init(const struct opts *o);

@@ -63,16 +63,18 @@ int main(int argc, char **argv)
     stdin_flags = fcntl(0, F_GETFL);
     atexit(restore_stdin);
 
-    struct input *in = input_open(&o);
-    struct tmpl *t = in ? tmpl_compile(&o) : NULL;
+    struct input *in = NULL; /* --pipe: pipe.c reads the input */
+    int ok = o.pipe ? pipe_open(&o) == 0 : (in = input_open(&o)) != NULL;
+    struct tmpl *t = ok ? tmpl_compile(&o) : NULL;
     rc = CLI_EXIT_ERROR;
-    if (in && !t)
+    if (ok && !t)
         cli_error("out of memory");
-    else if (in && joblog_open(&o) == 0 && output_init(&o) == 0)
+    else if (ok && joblog_open(&o) == 0 && output_init(&o) == 0)
         rc = run_all(&o, in, t, sigfd);
     output_finish();
     joblog_close();
     tmpl_free(t);
+    pipe_close();
     input_close(in);
     opts_free(&o);
     return rc;

@@ -235,6 +235,7 @@ static const char help_text[] =
 void opts_help(FILE *f)
 {
     fputs(help_text, f);
+    pipe_help(f);
 }
 
 enum {
@@ -243,7 +244,7 @@ enum {
     O_HALT, O_BAR, O_ETA, O_LINK, O_TMPDIR, O_CITE, O_HELP, O_VERSION,
     O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
     O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_ENV, O_VERBOSE, O_UNGROUP,
-    O_TAGSTRING,
+    O_TAGSTRING, O_PIPE, /* then pipe.c's, in PIPE_OPT_* order */
 };
 
 static const struct optdef {
@@ -275,6 +276,10 @@ static const struct optdef {
     {"env", 0, 1, O_ENV},               {"verbose", 'v', 0, O_VERBOSE},
     {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
     {"tag-string", 0, 1, O_TAGSTRING},
+    {"pipe", 0, 0, O_PIPE + PIPE_OPT_PIPE}, {"pipepart", 0, 0, O_PIPE + 5},
+    {"block", 0, 1, O_PIPE + PIPE_OPT_BLOCK}, {"recstart", 0, 1, O_PIPE + 2},
+    {"block-size", 0, 1, O_PIPE + 1},   {"blocksize", 0, 1, O_PIPE + 1},
+    {"recend", 0, 1, O_PIPE + 3},       {"header", 0, 1, O_PIPE + 4},
     /* GNU parallel's other spellings */
     {"dryrun", 0, 0, O_DRY},            {"keeporder", 0, 0, O_KEEP},
     {"maxprocs", 0, 1, O_JOBS},         {"maxargs", 0, 1, O_MAXARGS},
@@ -425,6 +430,10 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
     case O_ARGFILE:
         if (add_source(o, 1, val, 0) < 0)
             return -1;
+        break;
+    default:
+        if (d->id >= O_PIPE && pipe_option(o, d->id - O_PIPE, val) < 0)
+            goto bad;
         break;
     }
     return 0;
@@ -582,7 +591,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
         o->xmode = 'm';
     if (o->shellquote)
         o->dry_run = 1; /* it prints the quoted command lines */
-    return 0;
+    return pipe_check(o);
 nomem:
     cli_error("out of memory");
     return -1;

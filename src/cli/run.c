@@ -58,6 +58,7 @@ void job_free(struct job *j)
     free(j->cmd);
     argv_free(j->argv);
     free(j->tag);
+    free(j->in.data);
     free(j);
 }
 
@@ -220,8 +221,10 @@ static void *job_main(void *arg)
         j->start = wall_now();
         if (R.o->verbose) /* -v: the command line with its output */
             dprintf(j->out_fd, "%s\n", j->cmd);
-        if (proc_start(&j->proc, j->argv, j->cmd, R.o->shell, j->out_fd,
-                       j->err_fd) < 0) {
+        int feed = -1;
+        if ((R.o->pipe ? pipe_start(j, R.o->shell, &feed)
+                       : proc_start(&j->proc, j->argv, j->cmd, R.o->shell,
+                                    j->out_fd, j->err_fd)) < 0) {
             int e = errno;
             if (wait_limit(e, &limit_tries) == 0) {
                 try--;
@@ -239,6 +242,7 @@ static void *job_main(void *arg)
             kill(-j->proc.pid, SIGTERM);
         }
         int64_t deadline = R.o->timeout_ms ? t0 + R.o->timeout_ms : -1;
+        int broken = feed >= 0 && pipe_feed(feed, j, deadline) < 0;
         int timed_out = proc_wait(&j->proc, deadline) < 0;
         if (timed_out) {
             fprintf(stderr, "eventor: Warning: This job was killed because "
@@ -249,6 +253,10 @@ static void *job_main(void *arg)
         proc_reap(&j->proc, &j->exitval, &j->sig);
         evt_event_set(R.ended);
         j->spool_lost = output_spool_lost(j);
+        if (broken) { /* --pipe: its input left unread */
+            j->exitval = 0;
+            j->sig = SIGPIPE;
+        }
         if (timed_out)
             j->exitval = -1;
         j->runtime = (evt_now() - t0) / 1000.0;
@@ -419,11 +427,16 @@ static void *produce(void *arg)
     uint64_t seq = 0;
     int64_t last_start = 0;
     (void)arg;
-    while (!R.stop && (n = fill_line(&recs, &cap)) > 0) {
+    struct pipe_block blk = {0};
+    int prc = 0;
+    while (!R.stop && (o->pipe ? (prc = pipe_next(o, &blk)) > 0
+                               : (n = fill_line(&recs, &cap)) > 0)) {
         seq++;
         struct job *j = calloc(1, sizeof *j);
         if (!j)
             goto nomem;
+        j->in = blk; /* --pipe's, or nothing */
+        blk.data = NULL;
         j->seq = seq;
         j->out_fd = j->err_fd = -1;
         if (seq == (uint64_t)o->jobs + 1)
@@ -491,6 +504,8 @@ static void *produce(void *arg)
         }
         evt_detach(co);
     }
+    if (prc < 0) /* --pipe's input: already reported */
+        R.input_error = 1;
     goto out;
 nomem:
     cli_error("out of memory");
@@ -503,6 +518,7 @@ out: /* records of a line not started, and the look-ahead */
         record_free(&held[k]);
     free(held);
     free(recs);
+    free(blk.data);
     return NULL;
 }
 
@@ -561,7 +577,7 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    if (o->bar || o->eta || o->halt_pct) {
+    if (!o->pipe && (o->bar || o->eta || o->halt_pct)) {
         R.total = input_count_all(in);
         if (R.total < 0)
             return CLI_EXIT_ERROR;

@@ -85,7 +85,8 @@ static _Noreturn void child(const struct spawn_args *a)
         int32_t me = (int32_t)getpid();
         (void)!send(sup_fd, &me, sizeof me, MSG_NOSIGNAL);
     }
-    if ((devnull >= 0 ? dup2(devnull, 0) : close(0)) < 0 ||
+    int in = a->p->in_fd > 0 ? a->p->in_fd : devnull; /* --pipe's */
+    if ((in >= 0 ? dup2(in, 0) : close(0)) < 0 ||
         dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0)
         _exit(127);
     sigprocmask(SIG_SETMASK, &child_mask, NULL);

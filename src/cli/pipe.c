@@ -1,0 +1,507 @@
+/* --pipe: standard input cut into blocks at record
+ * boundaries exactly as GNU parallel's spreadstdin cuts it, each block (with
+ * the --header repeated) written into one job's stdin through a pipe with
+ * backpressure (evt_write), so memory stays near (-j + 1) blocks. */
+#include "cli.h"
+
+#include <errno.h>
+#include <eventor.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TWO_GB 2147483647L /* GNU parallel's largest block */
+
+static struct {
+    int fd;
+    char *buf;          /* read, not yet passed to a job */
+    size_t len, cap;
+    long bs;            /* the block size, grown for long records */
+    char *sep;          /* recend then recstart */
+    size_t sep_len, end_len;
+    char *header;       /* --header's match, repeated to every block */
+    size_t header_len;
+    int eof, done;
+    int64_t size;       /* --pipepart: the file's, */
+    int64_t cur, probe; /* the next part's start, where to seek its end */
+    int in_round;       /* a read_block's chunks are being handed out */
+    int passed;         /* without -N: this round's one cut is done */
+    int written;        /* a chunk was handed out this round */
+} S = {.fd = -1};
+
+/* --block's value: GNU parallel's multiply_binary_prefix (K M G T 1024^n,
+ * k m g t 1000^n, Ki/ki... 1024^n), then int. */
+static int block_size(const char *s, long *v)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || end == s || !(d >= 0) || (*s != '.' && (*s < '0' || *s > '9')))
+        return -1;
+    static const char units[] = "KMGT", lower[] = "kmgt";
+    if (*end) {
+        const char *u = strchr(units, *end), *l = strchr(lower, *end);
+        if (!*end || (!u && !l))
+            return -1;
+        int pow = (int)(u ? u - units : l - lower) + 1;
+        double base = u || end[1] == 'i' || end[1] == 'I' ? 1024 : 1000;
+        end += 1 + (end[1] == 'i' || end[1] == 'I');
+        if (*end)
+            return -1;
+        while (pow--)
+            d *= base;
+    }
+    if (d < 1 || d > TWO_GB)
+        return -1;
+    *v = (long)d;
+    return 0;
+}
+
+/* --recstart/--recend's escapes, as GNU's: \0 \r \n \t \' \" \\ only. */
+static char *rec_escapes(const char *s, size_t *len)
+{
+    char *out = malloc(strlen(s) + 1), *p = out;
+    if (!out)
+        return NULL;
+    for (; *s; s++) {
+        const char *e = s[0] == '\\' && s[1] ? strchr("0rnt'\"\\", s[1]) : NULL;
+        if (!e) {
+            *p++ = *s;
+            continue;
+        }
+        static const char to[] = {'\0', '\r', '\n', '\t', '\'', '"', '\\'};
+        *p++ = to[e - "0rnt'\"\\"];
+        s++;
+    }
+    *len = (size_t)(p - out);
+    return out;
+}
+
+int pipe_option(struct opts *o, int which, const char *val)
+{
+    switch (which) {
+    case PIPE_OPT_PIPE: o->pipe = 1; return 0;
+    case PIPE_OPT_PIPEPART: o->pipe = 2; return 0;
+    case PIPE_OPT_BLOCK: /* -N: --pipepart's N blocks a job slot */
+        if (block_size(val + (*val == '-'), &o->block) < 0)
+            return -1;
+        o->block *= *val == '-' ? -1 : 1;
+        return 0;
+    case PIPE_OPT_RECSTART: o->recstart = val; return 0;
+    case PIPE_OPT_RECEND: o->recend = val; return 0;
+    case PIPE_OPT_HEADER: o->header = val; return *val ? 0 : -1;
+    }
+    return -1;
+}
+
+int pipe_check(struct opts *o)
+{
+    if (!o->pipe) {
+        const char *what = o->header ? "--header" : o->recstart ? "--recstart"
+                         : o->recend ? "--recend" : o->block ? "--block" : NULL;
+        if (what)
+            cli_error("%s is supported only with --pipe", what);
+        return what ? -1 : 0;
+    }
+    if (!o->cmd.n) {
+        cli_error("--pipe needs a command to feed");
+        return -1;
+    }
+    if (o->pipe == 2 && (o->nsrc != 1 || !o->src[0].is_file ||
+                         !strcmp(o->src[0].path, "-"))) {
+        cli_error("--pipepart needs one -a FILE (a regular file)");
+        return -1;
+    }
+    if (o->pipe == 1 && o->block < 0) {
+        cli_error("--block -N is only for --pipepart");
+        return -1;
+    }
+    if (o->nsrc && o->pipe == 1) { /* GNU's reads stdin whatever -a says */
+        cli_error("--pipe reads standard input (use < FILE, not ::: :::: "
+                  "or -a)");
+        return -1;
+    }
+    if (o->line_continues || o->no_args || o->xargs ||
+        (o->xmode == 'X' && o->context != 2)) {
+        cli_error("--pipe supports -N RECORDS, not -L, -N0, -X, -m or --xargs");
+        return -1;
+    }
+    if (o->bar || o->eta || o->halt_pct) {
+        cli_error("--bar, --eta and --halt N%% are not supported with --pipe");
+        return -1;
+    }
+    if (!o->block)
+        o->block = o->pipe == 2 ? -10 : 1024 * 1024;
+    return 0;
+}
+
+void pipe_help(FILE *f)
+{
+    fputs("\n--pipe mode (GNU parallel's): standard input cut at record\n"
+"boundaries into blocks, each fed to one job's stdin:\n"
+"  --pipe              split the input instead of inserting arguments\n"
+"  --block SIZE        bytes a block (default 1M; K M G T: 1024^n, k m g t:\n"
+"                      1000^n); a longer record grows it, with a warning\n"
+"  --recend STR        a record ends with STR (default \\n); \\0 \\t \\n \\r\n"
+"  --recstart STR      a record starts with STR\n"
+"  -N RECORDS          RECORDS records a job instead of --block's bytes\n"
+"  --header REGEX      the match at the start (':' the first line, N: N\n"
+"                      lines) goes before every block\n"
+"  --pipepart -a FILE  a regular FILE cut into byte ranges at record\n"
+"                      boundaries, each sent to a job's stdin from the file\n"
+"                      (sendfile); --block -N: N ranges a job slot (default\n"
+"                      -10)\n"
+"  e.g. seq 100000 | eventor --pipe --block 100k -k wc -l\n", f);
+}
+
+/* Grow the buffer to hold want bytes. */
+static int reserve(size_t want)
+{
+    if (want <= S.cap)
+        return 0;
+    size_t cap = S.cap ? S.cap : 65536;
+    while (cap < want)
+        cap *= 2;
+    char *b = realloc(S.buf, cap + 1);
+    if (!b)
+        return -1;
+    S.buf = b;
+    S.cap = cap;
+    return 0;
+}
+
+/* Append up to n bytes; the count read, 0 at end, -1 on an error. */
+static ssize_t read_some(size_t n)
+{
+    if (reserve(S.len + n) < 0) {
+        cli_error("out of memory");
+        return -1;
+    }
+    ssize_t r = evt_read(S.fd, S.buf + S.len, n, -1);
+    if (r < 0) {
+        cli_error("cannot read the --pipe input: %s", strerror(errno));
+        return -1;
+    }
+    S.len += (size_t)r;
+    S.buf[S.len] = 0;
+    return r;
+}
+
+/* GNU's read_block: fill the buffer up to the next multiple of --block. */
+static int read_block(void)
+{
+    size_t want = (size_t)S.bs - S.len % (size_t)S.bs;
+    ssize_t r;
+    do {
+        if ((r = read_some(want)) < 0)
+            return -1;
+        want -= (size_t)r;
+    } while (want && r);
+    S.eof = r == 0;
+    return 0;
+}
+
+/* --header's regular expression (POSIX extended, with Perl's \n \t \r
+ * and '.' not matching a newline, as GNU parallel's Perl reads it). */
+static int header_regex(regex_t *re, const char *s)
+{
+    char *p = malloc(strlen(s) + 1), *q = p;
+    if (!p) {
+        cli_error("out of memory");
+        return -1;
+    }
+    for (const char *c = s; *c; c++) {
+        const char *e = c[0] == '\\' && c[1] ? strchr("ntr", c[1]) : NULL;
+        *q++ = e ? "\n\t\r"[e - "ntr"] : *c;
+        c += e != NULL;
+    }
+    *q = 0;
+    int rc = regcomp(re, p, REG_EXTENDED | REG_NEWLINE);
+    free(p);
+    if (rc)
+        cli_error("--header %s: not a valid regular expression", s);
+    return rc ? -1 : 0;
+}
+
+/* GNU's find_header: read --block at a time until the header matches. */
+static int find_header(const struct opts *o)
+{
+    long lines = 0;
+    regex_t re;
+    if (!strcmp(o->header, ":"))
+        lines = 1;
+    else if (optval_digits(o->header))
+        lines = atol(o->header);
+    else if (header_regex(&re, o->header) < 0)
+        return -1;
+    size_t hlen = 0;
+    int found = 0;
+    while (!found) {
+        ssize_t r = read_some((size_t)S.bs);
+        if (r <= 0) {
+            if (!lines)
+                regfree(&re);
+            return (int)r;
+        }
+        if (lines) {
+            char *p = S.buf;
+            long k = 0;
+            while (k < lines && (p = memchr(p, '\n', S.len - (size_t)(p - S.buf))))
+                p++, k++;
+            if ((found = k == lines))
+                hlen = (size_t)(p - S.buf);
+        } else {
+            regmatch_t m;
+            found = !regexec(&re, S.buf, 1, &m, 0) && m.rm_so == 0;
+            hlen = found ? (size_t)m.rm_eo : 0;
+        }
+    }
+    if (!lines)
+        regfree(&re);
+    if (!(S.header = malloc(hlen ? hlen : 1)))
+        return -1;
+    memcpy(S.header, S.buf, hlen);
+    S.header_len = hlen;
+    memmove(S.buf, S.buf + hlen, S.len - hlen + 1);
+    S.len -= hlen;
+    return 0;
+}
+
+/* --pipepart's file: regular, its size, and the block size (-N: N blocks
+ * a job slot, as GNU's 1 + size / slots / N). */
+static int part_open(const struct opts *o)
+{
+    const char *path = o->src[0].path;
+    struct stat st;
+    if ((S.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(S.fd, &st)) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cli_error("--pipepart only works on seekable files, not streams/"
+                  "pipes: %s", path);
+        return -1;
+    }
+    S.size = st.st_size;
+    if (o->block < 0)
+        S.bs = 1 + (long)(S.size / o->jobs / -o->block);
+    return 0;
+}
+
+int pipe_open(const struct opts *o)
+{
+    S.fd = 0;
+    S.bs = o->block;
+    if (o->pipe == 2 && part_open(o) < 0)
+        return -1;
+    size_t start_len = 0;
+    char *end = rec_escapes(o->recend ? o->recend : o->recstart ? "" : "\\n",
+                            &S.end_len);
+    char *start = rec_escapes(o->recstart ? o->recstart : "", &start_len);
+    S.sep = malloc(S.end_len + start_len + 1);
+    if (!end || !start || !S.sep) {
+        free(end);
+        free(start);
+        cli_error("out of memory");
+        return -1;
+    }
+    memcpy(S.sep, end, S.end_len);
+    memcpy(S.sep + S.end_len, start, start_len);
+    S.sep_len = S.end_len + start_len;
+    free(end);
+    free(start);
+    if (o->header && find_header(o) < 0)
+        return -1;
+    S.cur = (int64_t)S.header_len;
+    S.probe = S.cur + S.bs;
+    return 0;
+}
+
+/* Where the first separator at or after from ends in the file (GNU's
+ * find_split_positions, 128 KiB reads at a time); -1 if none, -2. */
+static int64_t part_find(int64_t from)
+{
+    S.len = 0;
+    for (;;) {
+        if (reserve(S.len + 131072) < 0)
+            return -2;
+        ssize_t r = pread(S.fd, S.buf + S.len, 131072, from + (off_t)S.len);
+        if (r < 0) {
+            cli_error("cannot read the --pipepart file: %s", strerror(errno));
+            return -2;
+        }
+        if (r == 0)
+            return -1;
+        S.len += (size_t)r;
+        char *p = memmem(S.buf, S.len, S.sep, S.sep_len);
+        if (p)
+            return from + (p - S.buf) + (int64_t)S.end_len;
+    }
+}
+
+/* --pipepart's next part: the header, then a range of the file. */
+static int part_next(struct pipe_block *blk)
+{
+    if (S.cur >= S.size)
+        return 0;
+    int64_t end = S.size;
+    if (S.probe < S.size) {
+        int64_t at = S.sep_len ? part_find(S.probe) : S.probe;
+        if (at < -1)
+            return -1;
+        end = at >= 0 ? at : S.size;
+        S.probe = at >= 0 ? at + S.bs : S.size;
+    }
+    char *h = malloc(S.header_len + 1);
+    if (!h) {
+        cli_error("out of memory");
+        return -1;
+    }
+    if (S.header_len)
+        memcpy(h, S.header, S.header_len);
+    *blk = (struct pipe_block){h, S.header_len, S.cur, (size_t)(end - S.cur)};
+    S.cur = end;
+    return 1;
+}
+
+void pipe_close(void)
+{
+    if (S.fd > 0)
+        close(S.fd);
+    free(S.buf);
+    free(S.sep);
+    free(S.header);
+    memset(&S, 0, sizeof S);
+    S.fd = -1;
+}
+
+/* The first chunk of len bytes, the header before it: *blk (malloc'd). */
+static int cut(size_t len, struct pipe_block *blk)
+{
+    char *b = malloc(S.header_len + len);
+    if (!b) {
+        cli_error("out of memory");
+        return -1;
+    }
+    if (S.header_len) /* S.header is NULL without --header */
+        memcpy(b, S.header, S.header_len);
+    memcpy(b + S.header_len, S.buf, len);
+    memmove(S.buf, S.buf + len, S.len - len + 1);
+    S.len -= len;
+    *blk = (struct pipe_block){b, S.header_len + len, 0, 0};
+    S.written = 1;
+    return 1;
+}
+
+/* Position of the n-th separator, each searched from one past the last
+ * (GNU's nindex); -1 if fewer. */
+static long nindex(long n)
+{
+    long i = 0;
+    for (long k = 0; k < n; k++) {
+        if ((size_t)i + 1 > S.len)
+            return -1;
+        char *p = memmem(S.buf + i + 1, S.len - (size_t)i - 1, S.sep, S.sep_len);
+        if (!p)
+            return -1;
+        i = p - S.buf;
+    }
+    return i;
+}
+
+/* Position of the last separator (GNU's rindex64), or -1. */
+static long rindex_sep(void)
+{
+    for (size_t i = S.len; i >= S.sep_len && S.sep_len; i--)
+        if (!memcmp(S.buf + i - S.sep_len, S.sep, S.sep_len))
+            return (long)(i - S.sep_len);
+    return -1;
+}
+
+int pipe_next(const struct opts *o, struct pipe_block *blk)
+{
+    long n = o->max_args;
+    if (o->pipe == 2)
+        return part_next(blk);
+    while (!S.done) {
+        if (!S.in_round) {
+            S.in_round = 1;
+            S.passed = S.written = 0;
+            if (read_block() < 0)
+                return -1;
+        }
+        long i = -1;
+        if (n)
+            i = S.len ? nindex(n) : -1;
+        else if (!S.eof && !S.passed) {
+            S.passed = 1;
+            i = rindex_sep();
+        }
+        if (i >= 0 && i + (long)S.end_len > 0)
+            return cut((size_t)i + S.end_len, blk);
+        S.in_round = 0;
+        if (S.eof) {
+            S.done = 1;
+            if (S.len)
+                return cut(S.len, blk);
+            break;
+        }
+        if (!S.written && S.bs < TWO_GB) {
+            long old = S.bs;
+            double grown = (double)S.bs * 1.3 + 1;
+            S.bs = (long)grown + ((double)(long)grown < grown);
+            if (S.bs > TWO_GB)
+                S.bs = TWO_GB;
+            fprintf(stderr, "eventor: Warning: A record was longer than %ld. "
+                            "Increasing to --blocksize %ld.\n", old, S.bs);
+        }
+    }
+    return 0;
+}
+
+int pipe_start(struct job *j, const char *shell, int *feed)
+{
+    int fds[2];
+    *feed = -1;
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -1;
+    j->proc.in_fd = fds[0];
+    int rc = proc_start(&j->proc, j->argv, j->cmd, shell, j->out_fd, j->err_fd);
+    int e = errno;
+    close(fds[0]);
+    j->proc.in_fd = 0;
+    if (rc < 0) {
+        close(fds[1]);
+        errno = e;
+        return -1;
+    }
+    *feed = fds[1];
+    return 0;
+}
+
+int pipe_feed(int fd, const struct job *j, int64_t deadline)
+{
+    /* A job that leaves more than a pipe's buffer (64 KiB) unread is
+     * reported as killed by SIGPIPE, as GNU parallel's writer is; less than
+     * that, GNU's write lands in the buffer before the job can exit, so
+     * the job's own status counts whatever the race here. */
+    const struct pipe_block *b = &j->in;
+    ssize_t n = b->len ? evt_write(fd, b->data, b->len, deadline) : 0;
+    off_t off = b->part_off;
+    size_t left = b->part_len;
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    while (n >= 0 && left) { /* the file's range, not through eventor */
+        n = sendfile(fd, S.fd, &off, left);
+        if (n > 0)
+            left -= (size_t)n;
+        else if (n == 0 || errno != EAGAIN ||
+                 (n = evt_wait_fd(fd, EVT_OUT, deadline)) < 0)
+            break;
+    }
+    int broken = n < 0 && errno == EPIPE && b->len + b->part_len > 65536;
+    evt_close(fd);
+    return broken ? -1 : 0;
+}

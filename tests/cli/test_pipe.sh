@@ -1,0 +1,139 @@
+#!/bin/sh
+# Differential tests of eventor --pipe against GNU parallel --pipe: the same
+# input file on stdin (or -a), the same arguments; the same stdout, stderr
+# (prefix aside), exit status and joblog (without its timing columns) are
+# expected. Per-job wc/md5sum outputs with -k show where blocks were cut.
+# Usage: tests/cli/test_pipe.sh PATH/TO/eventor
+set -u
+E=${1:?usage: test_pipe.sh EVENTOR}
+case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+P="parallel --will-cite"
+TSAN_OPTIONS="atexit_sleep_ms=0 ${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS
+command -v parallel >/dev/null || { echo "GNU parallel is missing (scripts/install-deps.sh test)"; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+fails=0
+n=0
+running=0
+
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+
+# check K FILE ARGS...: both tools with FILE on stdin; logs into logK.
+check() {
+    k=$1 f=$2
+    shift 2
+    $P --joblog p$k.log "$@" <"$f" >p$k.out 2>p$k.err; prc=$?
+    "$E" --joblog e$k.log "$@" <"$f" >e$k.out 2>e$k.err; erc=$?
+    sed 's/^parallel:/eventor:/' p$k.err >p$k.err2
+    {
+        cmp -s p$k.out e$k.out || { echo "FAIL: stdout differs for: $* <$f"; diff p$k.out e$k.out | head -10; }
+        [ "$prc" = "$erc" ] || echo "FAIL: exit $erc, GNU parallel $prc, for: $* <$f"
+        cmp -s p$k.err2 e$k.err || { echo "FAIL: stderr differs for: $* <$f"; diff p$k.err2 e$k.err | head -5; }
+        cut -f1,2,5-9 p$k.log | sort -n >p$k.lc
+        cut -f1,2,5-9 e$k.log | sort -n >e$k.lc
+        cmp -s p$k.lc e$k.lc || { echo "FAIL: joblog differs for: $* <$f"; diff p$k.lc e$k.lc | head -5; }
+    } >log$k 2>&1
+    rm -f p$k.* e$k.*
+}
+same_file() { # FILE ARGS...
+    n=$((n + 1))
+    check $n "$@" &
+    running=$((running + 1))
+    [ $running -lt 4 ] || settle
+}
+same_in() { # INPUT(printf format) ARGS...
+    n=$((n + 1))
+    printf "$1" >in$n.txt
+    shift
+    check $n in$n.txt "$@" &
+    running=$((running + 1))
+    [ $running -lt 4 ] || settle
+}
+settle() {
+    wait
+    running=0
+    for f in log*; do
+        [ -s "$f" ] || continue
+        cat "$f"
+        fails=$((fails + $(grep -c '^FAIL' "$f")))
+    done
+    rm -f log*
+}
+
+seq 1 3000 >s3k.txt
+seq 1 300000 >s300k.txt
+# --block: cut at the last record end in each block, sizes with suffixes
+same_file s300k.txt --pipe -k wc -l
+same_file s300k.txt --pipe --block 100k -k wc -l
+same_file s300k.txt --pipe --block 0.5M -k -j3 md5sum
+seq 1 300 >s300.txt
+same_file s300.txt --pipe --block 10 -k wc -c
+same_file s3k.txt --pipe --block 1k -j2 -k md5sum
+same_file s3k.txt --pipe --block 1Ki -k wc -c
+same_in '' --pipe -k wc -l
+same_in 'no newline at the end' --pipe --block 5 -k wc -c
+same_in 'abcdefghijklmnopqrstuvwxyz\n1\n' --pipe --block 5 -k wc -c
+# -N records a job
+same_file s3k.txt --pipe -N 7 -k wc -l
+same_file s3k.txt --pipe -N 1000 --block 1k -k md5sum
+same_in '\n\n1\n\n2\n' --pipe -N1 -k 'echo x; cat'
+# --recend, --recstart
+same_file s3k.txt --pipe --block 1k --recend 5 -k wc -c
+same_file s3k.txt --pipe --block 1k --recstart 1 -k md5sum
+same_file s3k.txt --pipe --recstart 9 --recend 0 -k --block 2k md5sum
+same_in 'a\0b\0c\0' --pipe --recend '\0' --block 2 -k od -c
+same_in '>a\nxx\n>b\nyy\n>c\n' --pipe --recstart '>' -N1 -k 'echo {#}; cat'
+same_in '>a\nxx\n>b\nyy\n>c\n' --pipe --recstart '>' --block 3 -k 'echo {#}; cat'
+# --header before every block
+same_file s3k.txt --pipe --header : --block 1k -k 'head -2'
+same_file s3k.txt --pipe --header 2 -N 300 -k cat
+same_in 'h\n' --pipe --header : -k cat
+same_in 'h\na\nb' --pipe --header : --block 2 -k cat
+same_in 'h1\nh2\nx\ny\nz\n' --pipe --header 'h.\nh.\n' -N2 -k cat
+same_in 'h1\nh2\nx\ny\nz\n' --pipe --header 'h[0-9]\n' -N2 -k cat
+# exit status, {#}
+same_in '1\n2\n3\n4\n' --pipe -N1 -k 'cat; exit 1'
+same_in '1\n2\n3\n4\n' --pipe -N1 -k -j1 'echo {#} {%}; cat'
+same_in '1\n2\n3\n' --pipe --block 2 -k 'cat >/dev/null'
+# --pipepart: byte ranges of a regular file, cut as GNU's
+# find_split_positions cuts them (--block -N: N parts a job slot)
+(echo hdr; seq 1 5000) >h5k.txt
+same_file /dev/null --pipepart -a s300k.txt -k wc -l
+same_file /dev/null --pipepart -a s3k.txt --block 1k -k md5sum
+same_file /dev/null --pipepart -a s300k.txt --block -3 -j2 -k wc -c
+same_file /dev/null --pipepart -a s3k.txt --block 1k --recend 7 -k md5sum
+same_file /dev/null --pipepart -a s3k.txt --block 1k --recstart 2 -k md5sum
+same_file /dev/null --pipepart -a h5k.txt --header : --block 2k -k md5sum
+settle
+
+# refused with one line and 255, never run as something else
+for args in "--pipe echo ::: a" "--pipe -L 2 cat" "--header : echo" \
+    "--pipe --block 0 cat" "--pipe --block 1x cat" "--pipe" \
+    "--pipe -a s3k.txt cat" "--recend x echo" "--pipepart -a - cat" \
+    "--pipepart -a missing.txt cat" "--pipepart -a /dev/null cat" \
+    "--pipe --block -2 cat"; do
+    # shellcheck disable=SC2086
+    "$E" $args </dev/null >out 2>err
+    rc=$?
+    [ "$rc" = 255 ] || fail "exit $rc for eventor $args"
+    [ "$(wc -l <err)" = 1 ] || fail "not one error line for eventor $args: $(cat err)"
+    [ -s out ] && fail "output for eventor $args"
+done
+
+# a block longer than the pipe is fed with backpressure: a slow reader
+# gets all of it, in order
+seq 1 2000000 >s2m.txt
+"$E" --pipe --block 4M -j2 -k 'sleep 0.1; md5sum' <s2m.txt >e.out
+$P --pipe --block 4M -j2 -k 'md5sum' <s2m.txt >p.out
+cmp -s e.out p.out || fail "slow readers of 4M blocks"
+
+if [ $fails -gt 0 ]; then
+    echo "$fails failure(s)"
+    exit 1
+fi
+echo "all $n differential checks passed"
