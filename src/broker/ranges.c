@@ -145,14 +145,42 @@ typedef struct worker_ctx {
     uint64_t line;        /* the next line's number in the chunk */
     uint64_t first;       /* the file's index of the batch's first line */
     uint64_t solo_end;    /* lines before this one run alone */
+    size_t reserved;      /* bytes of the spool given space (fallocate) */
+    int err;              /* ENOSPC: the spool's disk is full */
     spool_head_t *head;   /* the spool's head, and its bytes a line: */
     uint8_t *started, *crashes, *kills;
     evt__hist_t hist;     /* attempt times, sent back as the job's result */
 } worker_ctx_t;
 
+/* Give the spool's disk space to its bytes up to need before they are
+ * written: a write into a shared mapping of a file whose disk is full
+ * (a small tmpfs as $TMPDIR) is a SIGBUS, not an error. 0, or ENOSPC in
+ * w->err, and then no line more runs. */
+#define RESERVE_STEP ((size_t)1 << 20)
+static int reserve(worker_ctx_t *w, size_t need)
+{
+    if (need <= w->reserved)
+        return 0;
+    size_t to = need + RESERVE_STEP < w->cap ? need + RESERVE_STEP : w->cap;
+    int rc = posix_fallocate(w->sfd, (off_t)w->reserved,
+                             (off_t)(to - w->reserved));
+    if (rc == ENOSPC && to > need) /* (the step is more than is left) */
+        rc = posix_fallocate(w->sfd, (off_t)w->reserved,
+                             (off_t)((to = need) - w->reserved));
+    if (rc == EINVAL || rc == EOPNOTSUPP)
+        rc = 0; /* (no fallocate here: a file system that allocates as
+                   it writes, or not at all, as before) */
+    if (rc)
+        return w->err = rc, -1;
+    w->reserved = to;
+    return 0;
+}
+
 static void put_record(worker_ctx_t *w, int status, unsigned attempt,
                        const void *res, size_t len)
 {
+    if (w->err || reserve(w, w->used + record_size(len)) < 0)
+        return;
     /* cap has room for every line's record of max_result bytes. */
     record_t *r = (record_t *)(w->spool + w->used);
     if (len) /* (a failed line has no result: res is NULL) */
@@ -245,6 +273,8 @@ static int run_line(const evt_batch_task_t *t, void *out, size_t cap,
                     size_t *len, void *user)
 {
     worker_ctx_t *w = user;
+    if (w->err) /* (its result could not be kept) */
+        return errno = w->err, -1;
     uint64_t i = w->first - w->a->first + t->index; /* in the chunk */
     w->started[i] = 1;
     if (i < w->solo_end)
@@ -273,6 +303,8 @@ static int open_spool(worker_ctx_t *w, const char *spool)
         return -1;
     }
     w->sfd = sfd;
+    if (reserve(w, head_size(w->a->lines)) < 0)
+        return errno = w->err, -1;
     w->head = (spool_head_t *)w->spool;
     w->started = w->spool + sizeof(spool_head_t);
     w->crashes = w->started + w->a->lines;
@@ -283,6 +315,8 @@ static int open_spool(worker_ctx_t *w, const char *spool)
         w->used += record_size(r->len);
         w->line++;
     }
+    if (w->reserved < w->used)
+        w->reserved = w->used; /* (records a dead worker wrote have room) */
     isolate(w);
     return 0;
 }
@@ -361,6 +395,8 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     crash_head = w.head;
     if (!err && (run_lines(&w, path) < 0 || ftruncate(w.sfd, (off_t)w.used) < 0))
         err = errno ? errno : EIO;
+    if (!err && w.err)
+        err = w.err;
     crash_head = NULL;
     if (w.spool)
         munmap(w.spool, w.cap ? w.cap : 1);

@@ -132,6 +132,19 @@ if [ $mounted = 1 ]; then
         [ $rc = 255 ] || fail "plugin $shape, full stdout: exit $rc"
         [ "$(grep -c 'cannot write to standard output' err)" = 1 ] || { fail "plugin $shape, full stdout: message"; cat err; }
     done
+
+    # -P with $TMPDIR on the full tmpfs: the spools' space is reserved
+    # before it is written (a shared mapping of a full tmpfs is a SIGBUS):
+    # lines whose results find no room fail with ENOSPC, none is lost.
+    remount
+    seq 1000000 >many.txt
+    n=$((n + 1))
+    TMPDIR=$MNT "$E" --plugin "$PLUGIN:add_ten" -P 2 many.txt >pout 2>err
+    rc=$?
+    [ $rc != 0 ] && [ $rc -lt 128 ] || fail "plugin -P, full \$TMPDIR: exit $rc"
+    grep -q 'No space left on device' err || fail "plugin -P, full \$TMPDIR: no ENOSPC"
+    [ $(($(wc -l <pout) + $(grep -c 'No space left on device' err))) = 1000000 ] ||
+        fail "plugin -P, full \$TMPDIR: lines lost ($(wc -l <pout) out)"
 fi
 
 # --- low limits: the slots are capped, every job runs ------------------
