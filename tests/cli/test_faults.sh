@@ -58,7 +58,14 @@ else
     echo "SKIP: full-disk cases on a tmpfs (needs root and mount; got uid $(id -u))"
 fi
 remount() {
-    umount "$MNT" && mount -t tmpfs -o size=1m tmpfs "$MNT"
+    # (a worker of the last run may still hold a file there for a moment:
+    # poll for the unmount, against a deadline)
+    deadline=$(($(date +%s) + 20))
+    until umount "$MNT" 2>/dev/null; do
+        [ "$(date +%s)" -lt $deadline ] || { umount "$MNT"; return 1; }
+        sleep 0.05
+    done
+    mount -t tmpfs -o size=1m tmpfs "$MNT"
 }
 
 # the seqs in joblog $1 (sorted)
