@@ -28,10 +28,7 @@
 #define CHUNK_MAX ((uint64_t)4 << 20)
 #define CHUNKS_PER_WORKER 16 /* a file this many chunks per worker or more */
 #define AHEAD 2              /* chunks in flight per worker */
-/* A line that killed its worker by SIGKILL (or any death but a crash it
- * raised) while running alone runs again this many times more than its
- * retries: a kill from outside is not its fault, one that comes every time
- * is. */
+/* Deaths but crashes while a line runs alone spared beyond its retries. */
 #define KILLS_SPARED 3
 
 /* --- what travels to a worker ------------------------------------------ */
@@ -198,14 +195,12 @@ static void spool_record(const evt_batch_task_t *t, int status,
 }
 
 /* --- isolate: which line killed its worker -------------------------------
- * The rule: a worker that dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE or
- * SIGILL raised by a line (the handler below sees it, in the crashing
- * thread) was killed by that line; any other death (SIGKILL, SIGTERM, an
- * exit) came from outside. Either way, the next worker on the chunk runs
- * the lines the dead one had started one at a time: a death while a line
- * runs alone is that line's. A crash counts as one of its attempts (it
- * fails with the signal after its retries); a kill from outside does not,
- * up to KILLS_SPARED times. Every other line runs once more at most. */
+ * A worker that dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE or SIGILL raised
+ * by a line (the handler below notes it) was killed by that line; any
+ * other death (SIGKILL, SIGTERM, an exit) came from outside. The next
+ * worker runs the lines the dead one had started one at a time: a death
+ * while a line runs alone is that line's. A crash is one of its attempts;
+ * a kill from outside is not, up to KILLS_SPARED times (README). */
 
 static _Thread_local spool_head_t *crash_head; /* the chunk running here */
 static const int crash_sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
@@ -264,8 +259,7 @@ static void isolate(worker_ctx_t *w)
     for (i = w->line; i < w->a->lines; i++)
         if (w->started[i])
             w->solo_end = i + 1;
-    /* (the marks stay: a line started in a dead worker stays suspect until
-     * it has a record, whichever worker dies next) */
+    /* (marks stay: a line started in a dead worker is suspect till done) */
 }
 
 /* The caller's fn, told the line's index in the file. */
