@@ -165,8 +165,7 @@ static int reserve(worker_ctx_t *w, size_t need)
         rc = posix_fallocate(w->sfd, (off_t)w->reserved,
                              (off_t)((to = need) - w->reserved));
     if (rc == EINVAL || rc == EOPNOTSUPP)
-        rc = 0; /* (no fallocate here: a file system that allocates as
-                   it writes, or not at all, as before) */
+        rc = 0; /* (no fallocate here: it allocates as it writes) */
     if (rc)
         return w->err = rc, -1;
     w->reserved = to;
