@@ -115,9 +115,15 @@ static int64_t backoff(const evt__ctl_t *b, unsigned attempt)
     return d < b->o.backoff_max_ms ? d : b->o.backoff_max_ms;
 }
 
+/* A chunk runs again after its worker died up to this many times a retry
+ * (and once more): its source isolates the line that killed the worker,
+ * which takes a few deaths a bad line (ranges.c), while a kill from outside
+ * is not the lines' fault. */
+#define CHUNK_DEATHS 16
+
 /* 1 when j's failed attempt runs again. A chunk's tasks have their own
  * retries where they run: the chunk runs again only for a worker that died
- * (what it reported stays), retries + 1 times. */
+ * (what it reported stays), (retries + 1) * CHUNK_DEATHS times. */
 static int again(const evt__ctl_t *b, const evt__item_t *j)
 {
     if (j->status == 0 || j->status == ECANCELED || b->stop != EVT__RUN)
@@ -125,7 +131,7 @@ static int again(const evt__ctl_t *b, const evt__item_t *j)
     if (!b->src.chunk_ahead)
         return j->task.attempt < b->o.retries;
     return (EVT_IS_SIGNALED(j->status) || EVT_IS_EXITED(j->status))
-           && j->task.attempt <= b->o.retries;
+           && j->task.attempt < (b->o.retries + 1) * CHUNK_DEATHS;
 }
 
 /* Look at the attempts that finished: retry them or finish them. */

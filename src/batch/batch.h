@@ -65,8 +65,10 @@ typedef struct evt__source {
                                chunks are reported in order, chunk_ahead
                                of them are in flight per worker, a worker
                                runs one at a time, a chunk runs again only
-                               when its worker died (up to retries + 1
-                               times; its tasks' own retries and deadlines
+                               when its worker died (up to (retries + 1)
+                               * 16 times, so that its source can isolate
+                               a line that kills workers; its tasks' own
+                               retries and deadlines
                                are the chunk's business), and the sink
                                reports each task with evt__batch_result */
 } evt__source_t;

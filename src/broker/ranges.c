@@ -6,13 +6,16 @@
  * result, in order, to a spool file of the chunk; the sink hands the
  * spooled results to the controller in input order. A worker process that
  * dies leaves its spool behind: the controller runs the chunk again, from
- * the first line without a result, on another worker. Threads run the same
- * chunks and spools: one way to run a chunk, whatever runs it. */
+ * the first line without a result, on another worker, which first runs
+ * alone, one at a time, the lines the dead one had started: a line that
+ * kills a worker while alone is the culprit (isolate, below). Threads run
+ * the same chunks and spools: one way to run a chunk, whatever runs it. */
 #define _GNU_SOURCE
 #include "broker.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,8 @@
 #define CHUNK_MAX ((uint64_t)4 << 20)
 #define CHUNKS_PER_WORKER 16 /* a file this many chunks per worker or more */
 #define AHEAD 2              /* chunks in flight per worker */
+/* Deaths but crashes while a line runs alone spared beyond its retries. */
+#define KILLS_SPARED 3
 
 /* --- what travels to a worker ------------------------------------------ */
 
@@ -61,11 +66,26 @@ static size_t record_size(size_t len)
     return sizeof(record_t) + ((len + 7) & ~(size_t)7);
 }
 
+/* A spool opens with this head, then three bytes a line (started: begun in
+ * some worker on the chunk; crashes and kills: deaths of a worker that
+ * ran the line alone, by a crash signal the line raised or by anything
+ * else), then the records. The worker's crash handler writes crash. */
+typedef struct spool_head {
+    volatile sig_atomic_t crash; /* the signal a line raised, 0 */
+    int32_t pad;
+    volatile uint64_t solo;      /* 1 + the line running alone, 0 */
+} spool_head_t;
+
+static size_t head_size(uint64_t lines)
+{
+    return (sizeof(spool_head_t) + 3 * (size_t)lines + 7) & ~(size_t)7;
+}
+
 /* The record for line i at spool + at, or NULL when there is none. */
 static const record_t *record_at(const unsigned char *spool, size_t size,
                                  size_t at, uint64_t i)
 {
-    if (size - at < sizeof(record_t))
+    if (at > size || size - at < sizeof(record_t))
         return NULL;
     const record_t *r = (const record_t *)(spool + at);
     if (r->magic != RECORD_MAGIC || r->line != i
@@ -121,21 +141,124 @@ typedef struct worker_ctx {
     int sfd;              /* the spool's descriptor */
     uint64_t line;        /* the next line's number in the chunk */
     uint64_t first;       /* the file's index of the batch's first line */
+    uint64_t solo_end;    /* lines before this one run alone */
+    size_t reserved;      /* bytes of the spool given space (fallocate) */
+    int err;              /* ENOSPC: the spool's disk is full */
+    spool_head_t *head;   /* the spool's head, and its bytes a line: */
+    uint8_t *started, *crashes, *kills;
     evt__hist_t hist;     /* attempt times, sent back as the job's result */
 } worker_ctx_t;
 
-static void spool_record(const evt_batch_task_t *t, int status,
-                         const void *res, size_t len, void *user)
+/* Give the spool's disk space to its bytes up to need before they are
+ * written: a write into a shared mapping of a file whose disk is full
+ * (a small tmpfs as $TMPDIR) is a SIGBUS, not an error. 0, or ENOSPC in
+ * w->err, and then no line more runs. */
+#define RESERVE_STEP ((size_t)1 << 20)
+static int reserve(worker_ctx_t *w, size_t need)
 {
-    worker_ctx_t *w = user;
+    if (need <= w->reserved)
+        return 0;
+    size_t to = need + RESERVE_STEP < w->cap ? need + RESERVE_STEP : w->cap;
+    int rc = posix_fallocate(w->sfd, (off_t)w->reserved,
+                             (off_t)(to - w->reserved));
+    if (rc == ENOSPC && to > need) /* (the step is more than is left) */
+        rc = posix_fallocate(w->sfd, (off_t)w->reserved,
+                             (off_t)((to = need) - w->reserved));
+    if (rc == EINVAL || rc == EOPNOTSUPP)
+        rc = 0; /* (no fallocate here: it allocates as it writes) */
+    if (rc)
+        return w->err = rc, -1;
+    w->reserved = to;
+    return 0;
+}
+
+static void put_record(worker_ctx_t *w, int status, unsigned attempt,
+                       const void *res, size_t len)
+{
+    if (w->err || reserve(w, w->used + record_size(len)) < 0)
+        return;
     /* cap has room for every line's record of max_result bytes. */
     record_t *r = (record_t *)(w->spool + w->used);
     if (len) /* (a failed line has no result: res is NULL) */
         memcpy(r + 1, res, len);
-    *r = (record_t){0, status, t->attempt, (uint32_t)len, w->line++};
+    *r = (record_t){0, status, attempt, (uint32_t)len, w->line++};
     atomic_signal_fence(memory_order_release);
     r->magic = RECORD_MAGIC;
     w->used += record_size(len);
+}
+
+static void spool_record(const evt_batch_task_t *t, int status,
+                         const void *res, size_t len, void *user)
+{
+    put_record(user, status, t->attempt, res, len);
+}
+
+/* --- isolate: which line killed its worker -------------------------------
+ * A worker that dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE or SIGILL raised
+ * by a line (the handler below notes it) was killed by that line; any
+ * other death (SIGKILL, SIGTERM, an exit) came from outside. The next
+ * worker runs the lines the dead one had started one at a time: a death
+ * while a line runs alone is that line's. A crash is one of its attempts;
+ * a kill from outside is not, up to KILLS_SPARED times (README). */
+
+static _Thread_local spool_head_t *crash_head; /* the chunk running here */
+static const int crash_sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+static struct sigaction crash_prev[sizeof crash_sigs / sizeof *crash_sigs];
+
+/* Note the signal in the spool, let the handler that was there run (the
+ * core's stack overflow report), then die of the signal. */
+static void on_crash(int sig, siginfo_t *si, void *uc)
+{
+    spool_head_t *h = crash_head;
+    if (h)
+        h->crash = sig;
+    size_t k = 0;
+    while (crash_sigs[k] != sig)
+        k++;
+    struct sigaction *p = &crash_prev[k];
+    if (p->sa_flags & SA_SIGINFO)
+        p->sa_sigaction(sig, si, uc);
+    else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN)
+        p->sa_handler(sig);
+    signal(sig, SIG_DFL);
+    raise(sig); /* (blocked until this returns: then it kills) */
+}
+
+static void install_crash_handler(void)
+{
+    static atomic_int installed;
+    if (atomic_exchange(&installed, 1))
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_crash;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < sizeof crash_sigs / sizeof *crash_sigs; k++)
+        sigaction(crash_sigs[k], &sa, &crash_prev[k]);
+}
+
+/* After the records a dead worker left: blame the line it ran alone, if
+ * it died so, and mark the lines it had started to run alone. */
+static void isolate(worker_ctx_t *w)
+{
+    spool_head_t *h = w->head;
+    int sig = h->crash;
+    unsigned retries = w->a->o.retries;
+    uint64_t i = w->line;
+    h->crash = 0;
+    if (i < w->a->lines && h->solo == i + 1) {
+        if (sig && ++w->crashes[i] > retries)
+            put_record(w, EVT_ESIGNALED(sig), w->crashes[i] - 1, NULL, 0);
+        else if (!sig && ++w->kills[i] > retries + KILLS_SPARED)
+            put_record(w, EVT_ESIGNALED(SIGKILL), w->kills[i] - 1, NULL, 0);
+    }
+    h->solo = 0;
+    w->solo_end = w->line;
+    for (i = w->line; i < w->a->lines; i++)
+        if (w->started[i])
+            w->solo_end = i + 1;
+    /* (marks stay: a line started in a dead worker is suspect till done) */
 }
 
 /* The caller's fn, told the line's index in the file. */
@@ -143,13 +266,19 @@ static int run_line(const evt_batch_task_t *t, void *out, size_t cap,
                     size_t *len, void *user)
 {
     worker_ctx_t *w = user;
+    if (w->err) /* (its result could not be kept) */
+        return errno = w->err, -1;
+    uint64_t i = w->first - w->a->first + t->index; /* in the chunk */
+    w->started[i] = 1;
+    if (i < w->solo_end)
+        w->head->solo = i + 1;
     evt_batch_task_t u = *t;
     u.index += w->first;
     return w->a->fn(&u, out, cap, len, w->a->o.user);
 }
 
-/* Map the spool of w's chunk (made on the first run) and skip the whole
- * records a dead worker left there. 0, or -1 and errno. */
+/* Map the spool of w's chunk (made on the first run), skip the whole
+ * records a dead worker left there and isolate. 0, or -1 and errno. */
 static int open_spool(worker_ctx_t *w, const char *spool)
 {
     int sfd = open(spool, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -167,16 +296,45 @@ static int open_spool(worker_ctx_t *w, const char *spool)
         return -1;
     }
     w->sfd = sfd;
+    if (reserve(w, head_size(w->a->lines)) < 0)
+        return errno = w->err, -1;
+    w->head = (spool_head_t *)w->spool;
+    w->started = w->spool + sizeof(spool_head_t);
+    w->crashes = w->started + w->a->lines;
+    w->kills = w->crashes + w->a->lines;
+    w->used = head_size(w->a->lines);
     const record_t *r;
     while ((r = record_at(w->spool, w->cap, w->used, w->line)) != NULL) {
         w->used += record_size(r->len);
         w->line++;
     }
+    if (w->reserved < w->used)
+        w->reserved = w->used; /* (records a dead worker wrote have room) */
+    isolate(w);
     return 0;
 }
 
-/* Run the lines of w's chunk that have no record yet through a batch on
- * this worker's coroutines. 0, or -1 and errno. */
+/* Run the lines of l up to end through a batch on this worker's
+ * coroutines, or one at a time (solo). 0, or -1 and errno. */
+static int run_some(worker_ctx_t *w, lines_t *l, const char *end, int solo)
+{
+    evt_batch_opts_t o = w->a->o;
+    o.on_result = spool_record;
+    o.user = w;
+    if (solo)
+        o.coroutines = 1;
+    w->first = w->a->first + w->line;
+    lines_t part = {l->p, end};
+    evt__source_t src = {.self = &part, .next = next_line};
+    evt_batch_report_t rep;
+    int rc = evt__batch_run(&o, run_line, &src, &rep, &w->hist);
+    l->p = end;
+    return rc;
+}
+
+/* Run the lines of w's chunk that have no record yet: those a dead worker
+ * had started one at a time, then the others on this worker's coroutines.
+ * 0, or -1 and errno. */
 static int run_lines(worker_ctx_t *w, const char *path)
 {
     const chunk_arg_t *a = w->a;
@@ -194,13 +352,14 @@ static int run_lines(worker_ctx_t *w, const char *path)
     size_t ilen;
     for (uint64_t i = 0; i < w->line; i++)
         next_line(&l, &item, &ilen);
-    w->first = a->first + w->line;
-    evt_batch_opts_t o = a->o;
-    o.on_result = spool_record;
-    o.user = w;
-    evt__source_t src = {.self = &l, .next = next_line};
-    evt_batch_report_t rep;
-    int rc = evt__batch_run(&o, run_line, &src, &rep, &w->hist);
+    lines_t solo = l;
+    for (uint64_t i = w->line; i < w->solo_end; i++)
+        next_line(&solo, &item, &ilen);
+    int rc = 0;
+    if (w->solo_end > w->line)
+        rc = run_some(w, &l, solo.p, 1);
+    if (rc == 0)
+        rc = run_some(w, &l, l.end, 0);
     int err = errno;
     munmap(m, maplen);
     errno = err;
@@ -221,11 +380,17 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     if (spool >= (const char *)t->item + t->len || cap < sizeof(evt__hist_t))
         return errno = EINVAL, -1;
     worker_ctx_t w = {.a = &a, .sfd = -1};
-    w.cap = (size_t)a.lines * record_size(a.o.max_result);
+    w.cap = head_size(a.lines) + (size_t)a.lines * record_size(a.o.max_result);
+    install_crash_handler();
     int err = 0;
-    if (open_spool(&w, spool) < 0 || run_lines(&w, path) < 0
-        || ftruncate(w.sfd, (off_t)w.used) < 0)
+    if (open_spool(&w, spool) < 0)
         err = errno ? errno : EIO;
+    crash_head = w.head;
+    if (!err && (run_lines(&w, path) < 0 || ftruncate(w.sfd, (off_t)w.used) < 0))
+        err = errno ? errno : EIO;
+    if (!err && w.err)
+        err = w.err;
+    crash_head = NULL;
     if (w.spool)
         munmap(w.spool, w.cap ? w.cap : 1);
     if (w.sfd >= 0)
@@ -342,7 +507,7 @@ static void report_chunk(void *self, evt__ctl_t *b,
         close(sfd);
     unlink(spool);
     lines_t l = {c.at, c.at + c.len};
-    size_t used = 0;
+    size_t used = head_size(c.lines);
     int records = sp != NULL; /* the records so far were whole */
     for (uint64_t i = 0; i < c.lines; i++) {
         evt_batch_task_t t = {c.first + i, NULL, 0, 0};

@@ -3,8 +3,11 @@
  * order (empty lines, CRLF and a last line without a newline included);
  * halt now on threads cancels the chunks running there; a worker
  * killed mid-chunk costs a rerun of the lines it had not reported only, a
- * line that kills every worker fails with the signal after the retries, and
- * a file that cannot be split is read line by line; a signal stops new
+ * line that kills every worker fails with the signal after the retries,
+ * lines that crash their worker (SIGSEGV, abort) fail alone, after their
+ * retries, and cost no other line, worker SIGKILLed from outside cost no
+ * line even without retries, and a file that cannot be split is read line
+ * by line; a signal stops new
  * chunks and every line read is still reported. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -29,7 +32,7 @@
  * waits (ctl[GATE], -1: none) until the test opens the gate (ctl[OPEN]). */
 static _Atomic uint32_t *consumed;
 static _Atomic int *ctl;
-enum { KILL, ALWAYS, KILLED, FAIL, GATE, OPEN, NCTL };
+enum { KILL, ALWAYS, KILLED, FAIL, GATE, OPEN, CRASH, NCTL };
 
 __attribute__((constructor(200))) static void make_shared(void)
 {
@@ -64,12 +67,34 @@ static void write_file(void)
     fclose(f);
 }
 
+/* Lines that crash their worker every time: SIGSEGV on odd ones, abort on
+ * even ones (set by the test, before the fork server's workers run). */
+#define CRASHES 8
+static const int crash_at[CRASHES] = {11, 6012, 6013, 17777, 30001, 44444,
+                                      51234, N - 1};
+
+static int crashes(int i)
+{
+    for (int k = 0; k < CRASHES; k++)
+        if (crash_at[k] == i)
+            return 1;
+    return 0;
+}
+
 static int work(const evt_batch_task_t *t, void *out, size_t cap,
                 size_t *len, void *user)
 {
     (void)user;
     int i = (int)t->index;
-    if (i == ctl[KILL] && (ctl[ALWAYS] || atomic_exchange(&ctl[KILLED], 1) == 0))
+    if (ctl[CRASH] && crashes(i)) {
+        atomic_fetch_add(&consumed[i], 1);
+        if (i % 2)
+            raise(SIGSEGV);
+        abort();
+    }
+    /* (ctl[KILLED]: how many times it killed its worker) */
+    if (i == ctl[KILL] && (ctl[ALWAYS] ? atomic_fetch_add(&ctl[KILLED], 1) >= 0
+                                       : atomic_exchange(&ctl[KILLED], 1) == 0))
         raise(SIGKILL);
     if (i == ctl[FAIL])
         return errno = EIO, -1;
@@ -218,12 +243,103 @@ Test(broker_ranges, a_line_that_kills_every_worker_fails_with_the_signal)
     ctl[KILL] = K;
     run(&s, &r, 1);
     ctl[KILL] = -1;
+    ctl[ALWAYS] = 0;
     unlink(path);
     cr_assert_eq(s.status[K], EVT_ESIGNALED(SIGKILL));
-    for (int i = 0; i < K - C; i++)
-        cr_assert_eq(s.status[i], 0, "line %d", i);
-    cr_assert_geq(r.failed, 1);
-    cr_assert_eq(r.ok + r.failed, N);
+    for (int i = 0; i < N; i++)
+        cr_assert(i == K || s.status[i] == 0, "line %d", i);
+    cr_assert_eq(r.failed, 1);
+    cr_assert_eq(r.ok, N - 1);
+    /* It ran once beside others, then alone 1 + 1 retry + 3 kills spared
+     * (a kill from outside is not its fault, until it comes every time);
+     * the lines after it ran once. */
+    cr_assert_eq(ctl[KILLED], 6, "line %d ran %d times", K, ctl[KILLED]);
+    for (int i = K + 1; i < N; i++)
+        cr_assert_eq(consumed[i], 1, "line %d consumed %u times", i,
+                     consumed[i]);
+}
+
+/* The crashing lines fail with their signal, each after 1 + retries runs
+ * alone (and one beside others); every other line is ok, in order, and
+ * runs once but for those finished beside a crash and not yet spooled (at
+ * most C of them a crash). */
+static void crashing_lines_cost_themselves(unsigned retries)
+{
+    static seen_t s;
+    evt_batch_report_t r;
+    write_file();
+    ctl[CRASH] = 1;
+    run(&s, &r, retries);
+    ctl[CRASH] = 0;
+    unlink(path);
+    cr_assert_eq(r.failed, CRASHES);
+    cr_assert_eq(r.ok, N - CRASHES);
+    int twice = 0;
+    for (int i = 0; i < N; i++) {
+        if (crashes(i)) {
+            cr_assert_eq(s.status[i], EVT_ESIGNALED(i % 2 ? SIGSEGV : SIGABRT),
+                         "line %d: %s", i, evt_strerror(s.status[i]));
+            cr_assert_eq(consumed[i], retries + 2, "line %d ran %u times", i,
+                         consumed[i]);
+            continue;
+        }
+        cr_assert_eq(s.status[i], 0, "line %d: %s", i,
+                     evt_strerror(s.status[i]));
+        cr_assert_geq(consumed[i], 1, "line %d never ran", i);
+        cr_assert_leq(consumed[i], 2, "line %d ran %u times", i, consumed[i]);
+        twice += consumed[i] == 2;
+    }
+    cr_assert_leq(twice, CRASHES * C, "%d good lines ran twice", twice);
+    cr_assert_str_eq(evt_strerror(EVT_ESIGNALED(SIGSEGV)),
+                     "worker killed by signal 11 (SIGSEGV)");
+}
+
+/* As check, and SIGKILL the worker that sent the result of lines 10000,
+ * 20000, 30000 and 40000 (from here: from outside the worker). */
+static int killed;
+
+static void check_and_kill(const evt_batch_task_t *t, int status,
+                           const void *res, size_t len, void *user)
+{
+    check(t, status, res, len, user);
+    if (status != 0 || t->index % 10000 != 0 || t->index == 0
+        || t->index > 40000)
+        return;
+    const char *bar = memchr(res, '|', len);
+    if (bar && kill((pid_t)atol(bar + 1), SIGKILL) == 0)
+        killed++;
+}
+
+Test(broker_ranges, workers_killed_from_outside_cost_no_line)
+{
+    static seen_t s;
+    write_file();
+    memset(&s, 0, sizeof s);
+    for (int i = 0; i < N; i++)
+        consumed[i] = 0;
+    killed = 0;
+    evt_batch_opts_t o = {.processes = 2, .coroutines = C, .ordered = 1,
+                          .on_result = check_and_kill, .user = &s};
+    evt_batch_report_t r;
+    cr_assert_eq(evt_batch_run_file(&o, work, path, &r), 0);
+    unlink(path);
+    cr_assert_geq(killed, 1, "no worker was killed");
+    cr_assert_eq(s.next, N);
+    cr_assert_eq(s.bad, 0);
+    cr_assert_eq(r.ok, N, "%zu lines failed", (size_t)r.failed);
+    for (int i = 0; i < N; i++)
+        cr_assert(consumed[i] >= 1 && consumed[i] <= 2,
+                  "line %d consumed %u times", i, consumed[i]);
+}
+
+Test(broker_ranges, lines_that_crash_their_worker_fail_alone)
+{
+    crashing_lines_cost_themselves(0);
+}
+
+Test(broker_ranges, lines_that_crash_their_worker_fail_after_their_retries)
+{
+    crashing_lines_cost_themselves(2);
 }
 
 Test(broker_ranges, what_cannot_be_split_is_read_line_by_line)

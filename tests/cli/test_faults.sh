@@ -3,7 +3,8 @@
 # cannot be written (/dev/full, and a small tmpfs the test mounts when it
 # may: stdout, --tmpdir, the joblog filling mid-run, plugin stdout), low
 # `ulimit -n` / `ulimit -u` in a child shell, kill -9 of eventor while
-# jobs' own children run, NUL bytes in the input, `--`. Every wait is on an
+# jobs' own children run, lines that crash their plugin and workers killed
+# from outside in -P mode, NUL bytes in the input, `--`. Every wait is on an
 # event (a fifo) or a poll of /proc against a deadline, never a sleep.
 # Usage: tests/cli/test_faults.sh PATH/TO/eventor
 set -u
@@ -57,7 +58,14 @@ else
     echo "SKIP: full-disk cases on a tmpfs (needs root and mount; got uid $(id -u))"
 fi
 remount() {
-    umount "$MNT" && mount -t tmpfs -o size=1m tmpfs "$MNT"
+    # (a worker of the last run may still hold a file there for a moment:
+    # poll for the unmount, against a deadline)
+    deadline=$(($(date +%s) + 20))
+    until umount "$MNT" 2>/dev/null; do
+        [ "$(date +%s)" -lt $deadline ] || { umount "$MNT"; return 1; }
+        sleep 0.05
+    done
+    mount -t tmpfs -o size=1m tmpfs "$MNT"
 }
 
 # the seqs in joblog $1 (sorted)
@@ -131,6 +139,19 @@ if [ $mounted = 1 ]; then
         [ $rc = 255 ] || fail "plugin $shape, full stdout: exit $rc"
         [ "$(grep -c 'cannot write to standard output' err)" = 1 ] || { fail "plugin $shape, full stdout: message"; cat err; }
     done
+
+    # -P with $TMPDIR on the full tmpfs: the spools' space is reserved
+    # before it is written (a shared mapping of a full tmpfs is a SIGBUS):
+    # lines whose results find no room fail with ENOSPC, none is lost.
+    remount
+    seq 1000000 >many.txt
+    n=$((n + 1))
+    TMPDIR=$MNT "$E" --plugin "$PLUGIN:add_ten" -P 2 many.txt >pout 2>err
+    rc=$?
+    [ $rc != 0 ] && [ $rc -lt 128 ] || fail "plugin -P, full \$TMPDIR: exit $rc"
+    grep -q 'No space left on device' err || fail "plugin -P, full \$TMPDIR: no ENOSPC"
+    [ $(($(wc -l <pout) + $(grep -c 'No space left on device' err))) = 1000000 ] ||
+        fail "plugin -P, full \$TMPDIR: lines lost ($(wc -l <pout) out)"
 fi
 
 # --- low limits: the slots are capped, every job runs ------------------
@@ -213,6 +234,54 @@ wait $epid 2>/dev/null
 [ -n "$(ls sp)" ] || echo "note: the run ended before kill -9; nothing to sweep"
 TMPDIR=$T/sp "$E" --plugin "$PLUGIN:add_ten" -P 2 lines.txt >/dev/null
 [ -z "$(ls sp)" ] || fail "kill -9 in -P mode: the next run left $(ls sp)"
+
+# --- one bad line costs one line ----------------------------------------
+# 200k lines of which 8 crash their worker (SIGSEGV or abort): those 8 fail
+# with the signal, every other line comes back, in order, with or without
+# --retries. In process and on -T, a crash kills eventor: it names the line.
+CRASH=$(dirname "$E")/examples/crash_on.so
+seq 200000 | awk 'NR==6||NR==30001||NR==70001||NR==100000||NR==150001||NR==160001||NR==199991{print (NR%2?"segv":"abort");next} NR==30002{print "abort";next}{print}' >bad.txt
+grep -v 'segv\|abort' bad.txt >bad.want
+for retries in 0 2; do
+    n=$((n + 1))
+    "$E" --plugin "$CRASH:crash_on" -P 2 --retries $retries bad.txt >bad.out 2>bad.err
+    rc=$?
+    [ $rc = 8 ] || fail "-P 2 --retries $retries, 8 crashing lines: exit $rc"
+    cmp -s bad.out bad.want || fail "-P 2 --retries $retries: good lines lost or out of order ($(wc -l <bad.out) of 199992)"
+    [ "$(grep -c 'worker killed by signal' bad.err)" = 8 ] || { fail "-P 2 --retries $retries: not 8 failures"; head bad.err; }
+    grep -q '^eventor: line 30001: worker killed by signal 11 (SIGSEGV)$' bad.err || fail "-P 2: line 30001's signal"
+    grep -q '^eventor: line 30002: worker killed by signal 6 (SIGABRT)$' bad.err || fail "-P 2: line 30002's signal"
+done
+for shape in "" "-T 2"; do
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    "$E" --plugin "$CRASH:crash_on" $shape bad.txt >/dev/null 2>bad.err
+    rc=$?
+    [ $rc = 134 ] || fail "crash in process ($shape): exit $rc, not 134"
+    grep -q '^eventor: line 6 crashed the plugin (signal 6)$' bad.err || { fail "crash in process ($shape): line not named"; cat bad.err; }
+done
+# Four workers SIGKILLed from outside, 0.1 s apart: no line lost, without
+# --retries (the workers are the fork server's children, eventor's
+# grandchildren).
+SLEEP=$(dirname "$E")/examples/sleep_ms.so
+yes 2 | head -n 30000 >slow.txt
+n=$((n + 1))
+"$E" --plugin "$SLEEP:sleep_ms" -P 2 -c 20 slow.txt >slow.out 2>slow.err &
+epid=$!
+kills=0
+deadline=$(($(date +%s) + 20))
+while [ $kills -lt 4 ] && [ "$(date +%s)" -lt $deadline ] && kill -0 $epid 2>/dev/null; do
+    for fs in $(ps -o pid= --ppid $epid); do
+        w=$(ps -o pid= --ppid "$fs" | head -1)
+        [ -n "$w" ] && kill -9 $w 2>/dev/null && kills=$((kills + 1)) && sleep 0.1 # (the pace of the faults)
+    done
+done
+wait $epid
+rc=$?
+[ $kills -ge 1 ] || fail "no worker was killed"
+[ $rc = 0 ] || { fail "$kills workers killed: exit $rc"; head -3 slow.err; }
+[ "$(wc -l <slow.out)" = 30000 ] || fail "$kills workers killed: $(wc -l <slow.out) of 30000 lines"
+echo "note: $kills workers SIGKILLed, $(wc -l <slow.out) of 30000 lines back"
 
 # --- NUL in the input, and -- ------------------------------------------
 n=$((n + 1))
