@@ -4,19 +4,7 @@
 # columns) and exit status expected. Then bad input for every flag, resume
 # after kill -9, timeouts, and signals. Waits on fifos, never on sleeps.
 # Usage: tests/cli/test_cli.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_cli.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
-P="parallel --will-cite"
-# a TSan build would sleep a second in every exiting eventor
-TSAN_OPTIONS="atexit_sleep_ms=0 ${TSAN_OPTIONS:-}"
-export TSAN_OPTIONS
-command -v parallel >/dev/null || { echo "GNU parallel is missing (scripts/install-deps.sh test)"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
-n=0
+. "$(dirname "$0")/lib/parallel_diff.sh"
 
 fail() {
     echo "FAIL: $*"
@@ -27,7 +15,6 @@ fail() {
 # (same_err: and the same on stderr). GNU parallel spends most of its time
 # asleep, so the checks run in the background, four at a time, each with
 # files of its own, and report into log files; settle waits for them all.
-running=0
 cmp_err=0
 check() { # K INPUT ARGS...
     k=$1 in=$2
@@ -54,16 +41,6 @@ same_err() {
     cmp_err=1
     same "$@"
     cmp_err=0
-}
-settle() {
-    wait
-    running=0
-    for f in log*; do
-        [ -s "$f" ] || continue
-        cat "$f"
-        fails=$((fails + $(grep -c '^FAIL' "$f")))
-    done
-    rm -f log*
 }
 
 # Joblog without Starttime and JobRuntime, sorted by Seq.

@@ -4,19 +4,7 @@
 # (prefix aside), exit status and joblog (without its timing columns) are
 # expected. Per-job wc/md5sum outputs with -k show where blocks were cut.
 # Usage: tests/cli/test_pipe.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_pipe.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
-P="parallel --will-cite"
-TSAN_OPTIONS="atexit_sleep_ms=0 ${TSAN_OPTIONS:-}"
-export TSAN_OPTIONS
-command -v parallel >/dev/null || { echo "GNU parallel is missing (scripts/install-deps.sh test)"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
-n=0
-running=0
+. "$(dirname "$0")/lib/parallel_diff.sh"
 
 fail() {
     echo "FAIL: $*"
@@ -53,16 +41,6 @@ same_in() { # INPUT(printf format) ARGS...
     check $n in$n.txt "$@" &
     running=$((running + 1))
     [ $running -lt 4 ] || settle
-}
-settle() {
-    wait
-    running=0
-    for f in log*; do
-        [ -s "$f" ] || continue
-        cat "$f"
-        fails=$((fails + $(grep -c '^FAIL' "$f")))
-    done
-    rm -f log*
 }
 
 seq 1 3000 >s3k.txt
