@@ -11,7 +11,10 @@
 
 #define CLI_EXIT_ERROR 255 /* GNU parallel's code for bad usage and IO */
 #define CLI_JOBS_MAX 100000 /* -j 0: as many as possible, at most this */
-#define CLI_MAX_LINE 63664 /* GNU parallel's longest command line (run.c) */
+/* GNU parallel's usable length of one command line on Linux: half of what
+ * its probe finds below the 128 KiB a single argument (sh -c's) may have,
+ * less 3000 for its wrapping: (130329 - 3000) / 2. */
+#define CLI_MAX_LINE 63664
 #define CLI_SPAWNERS_MAX 4 /* spawner threads (spawn.c) */
 #define CLI_LIB_THREADS 8  /* the library's IO offload pool, at most */
 
@@ -149,6 +152,23 @@ int input_next(struct input *in, struct record *r);
 long input_count_all(struct input *in);
 void input_close(struct input *in);
 void record_free(struct record *r);
+
+/* lines.c: the records of the next command line. */
+enum { LINES_INPUT = 1, LINES_TOO_LONG }; /* lines.error */
+struct lines {
+    const struct opts *o;
+    struct input *in;
+    const struct tmpl *t;
+    const int *stop;       /* a signal stopped the input: no error */
+    int error;             /* LINES_*: what ended the input early */
+    struct record *held;   /* read, not yet used (the look-ahead) */
+    size_t nheld, held_cap;
+    int eof, spread_done;
+    long max_args;
+};
+/* The next line's records into *recs (grown as needed); 0 at the end. */
+size_t lines_fill(struct lines *l, struct record **recs, size_t *cap);
+void lines_free(struct lines *l);
 
 /* template.c: a command template compiled once, expanded per job. */
 struct tmpl;

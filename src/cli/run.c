@@ -16,11 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* GNU parallel's usable length of one command line on Linux: half of what
- * its probe finds below the 128 KiB a single argument (sh -c's) may have,
- * less 3000 for its wrapping: (130329 - 3000) / 2. */
-#define MAX_LINE CLI_MAX_LINE
-
 static struct run {
     struct opts *o;
     struct input *in;
@@ -284,108 +279,6 @@ static void *job_main(void *arg)
     return NULL;
 }
 
-/* Records read but not yet used (the -X/-m look-ahead). */
-static struct record *held;
-static size_t nheld, held_cap;
-static int input_eof;
-
-static int next_record(struct record *r)
-{
-    if (nheld) {
-        *r = held[0];
-        memmove(held, held + 1, --nheld * sizeof *held);
-        return 1;
-    }
-    if (input_eof)
-        return 0;
-    int rc = input_next(R.in, r);
-    if (rc < 0 && !R.stop) /* not an error when a signal stopped it */
-        R.input_error = 1;
-    if (rc <= 0)
-        input_eof = 1;
-    return rc > 0;
-}
-
-static int unget_record(struct record *r)
-{
-    if (nheld == held_cap) {
-        size_t cap = held_cap ? held_cap * 2 : 64;
-        struct record *h = realloc(held, cap * sizeof *h);
-        if (!h)
-            return -1;
-        held = h;
-        held_cap = cap;
-    }
-    memmove(held + 1, held, nheld * sizeof *held);
-    held[0] = *r;
-    nheld++;
-    return 0;
-}
-
-/* The records of the next command line into *recs (n of them). */
-static size_t fill_line(struct record **recs, size_t *cap)
-{
-    static int spread_done;
-    static long max_args;
-    const struct opts *o = R.o;
-    size_t n = 0, len = 0, limit = o->max_chars ? (size_t)o->max_chars
-                                                : MAX_LINE;
-    if (!max_args)
-        max_args = o->xmode ? o->max_args : 1;
-    for (;;) {
-        if (max_args && n >= (size_t)max_args)
-            break;
-        if (n == *cap) {
-            size_t c = *cap ? *cap * 2 : 16;
-            struct record *v = realloc(*recs, c * sizeof *v);
-            if (!v)
-                break;
-            *recs = v;
-            *cap = c;
-        }
-        if (!next_record(&(*recs)[n]))
-            break;
-        if (n == 0 && (o->xmode || o->max_chars)) {
-            len = tmpl_line_length(R.t, *recs, 1);
-            if (o->max_chars && len >= limit) { /* GNU parallel's error */
-                char *v = tmpl_tag(*recs, 1);
-                cli_error("Command line too long (%zu >= %zu) at input: %s",
-                          len, limit, v ? v : "");
-                free(v);
-                record_free(&(*recs)[0]);
-                R.input_error = 1;
-                R.stop = 1;
-                return 0;
-            }
-        } else if (n > 0) {
-            size_t add = tmpl_record_length(R.t, &(*recs)[n]);
-            if (len + add >= limit) {
-                unget_record(&(*recs)[n]);
-                break;
-            }
-            len += add;
-        }
-        n++;
-    }
-    /* -X/-m at end of input: spread what there is over the job slots. A
-     * full line looks one record ahead for the end, as GNU parallel's. */
-    if (o->spread && !spread_done && !input_eof && nheld == 0 && n > 1) {
-        struct record peek;
-        if (next_record(&peek))
-            unget_record(&peek);
-    }
-    if (o->spread && !spread_done && input_eof && nheld == 0 && n > 1) {
-        spread_done = 1;
-        long per = (long)((n + (size_t)o->jobs - 1) / (size_t)o->jobs);
-        if (!o->max_args || per < max_args)
-            max_args = per;
-        while (n > (size_t)max_args)
-            if (unget_record(&(*recs)[--n]) < 0)
-                break;
-    }
-    return n;
-}
-
 /* --tag and --tagstring: the job's tag (values unquoted). */
 static int job_tag(struct job *j, const struct record *recs, size_t n)
 {
@@ -419,104 +312,120 @@ static int job_files(struct job *j)
     return -1;
 }
 
+/* Give job j a slot and its command line: 0, or 1 when it is done without
+ * running (--resume, --dry-run), -1 when the run stops, -2 out of memory. */
+static int admit(struct job *j, const struct record *recs, size_t n,
+                 int64_t *last_start)
+{
+    const struct opts *o = R.o;
+    if (j->seq == (uint64_t)o->jobs + 1)
+        limits_more_jobs();
+    if (o->joblog && joblog_skip(j->seq)) {
+        j->skip = 1;
+        return 1;
+    }
+    if (output_wait_room(j->seq) < 0 || evt_sem_acquire(R.slots, -1) < 0)
+        return -1;
+    if (R.stop || (o->delay_ms && *last_start &&
+                   evt_sleep(*last_start + o->delay_ms) < 0)) {
+        evt_sem_release(R.slots);
+        return -1;
+    }
+    *last_start = evt_now();
+    j->slot = R.free_slot[--R.nfree];
+    if (tmpl_expand(R.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
+        job_tag(j, recs, n) < 0) {
+        R.free_slot[R.nfree++] = j->slot;
+        evt_sem_release(R.slots);
+        return -2;
+    }
+    if (!o->dry_run)
+        return 0;
+    R.free_slot[R.nfree++] = j->slot;
+    evt_sem_release(R.slots);
+    return 1;
+}
+
+/* Start admitted job j in a coroutine of its own: 0, -1 when its output
+ * files cannot be made (the run stops), -2 out of memory. */
+static int start(struct job *j)
+{
+    int tries = 0, rc, e = 0;
+    while ((rc = job_files(j)) < 0 && wait_limit(e = errno, &tries) == 0)
+        ;
+    j->spool_epoch = output_spool_epoch();
+    if (rc < 0) {
+        if (R.o->ungroup)
+            cli_error("cannot give a job eventor's stdout and stderr: %s",
+                      strerror(e));
+        else
+            cli_error("cannot create a temporary file in %s: %s",
+                      R.o->tmpdir, strerror(e));
+        R.input_error = 1;
+        R.free_slot[R.nfree++] = j->slot;
+        evt_sem_release(R.slots);
+        j->skip = 1;
+        output_done(j);
+        return -1;
+    }
+    evt_wg_add(R.jobs, 1);
+    R.started++;
+    evt_co_t *co = evt_spawn(job_main, j);
+    if (!co) {
+        evt_wg_done(R.jobs);
+        return -2;
+    }
+    evt_detach(co);
+    return 0;
+}
+
 static void *produce(void *arg)
 {
     const struct opts *o = R.o;
+    struct lines lines = {.o = o, .in = R.in, .t = R.t, .stop = &R.stop};
     struct record *recs = NULL;
     size_t cap = 0, n = 0;
     uint64_t seq = 0;
     int64_t last_start = 0;
-    (void)arg;
     struct pipe_block blk = {0};
-    int prc = 0;
+    int prc = 0, rc = 0;
+    (void)arg;
     while (!R.stop && (o->pipe ? (prc = pipe_next(o, &blk)) > 0
-                               : (n = fill_line(&recs, &cap)) > 0)) {
-        seq++;
+                               : (n = lines_fill(&lines, &recs, &cap)) > 0)) {
         struct job *j = calloc(1, sizeof *j);
-        if (!j)
-            goto nomem;
+        if (!j) {
+            rc = -2;
+            break;
+        }
         j->in = blk; /* --pipe's, or nothing */
         blk.data = NULL;
-        j->seq = seq;
+        j->seq = ++seq;
         j->out_fd = j->err_fd = -1;
-        if (seq == (uint64_t)o->jobs + 1)
-            limits_more_jobs();
-        if (o->joblog && joblog_skip(seq)) {
-            j->skip = 1;
-        } else if (output_wait_room(seq) < 0 ||
-                   evt_sem_acquire(R.slots, -1) < 0) {
-            job_free(j);
-            break;
-        } else if (R.stop) {
-            evt_sem_release(R.slots);
-            job_free(j);
-            break;
-        } else {
-            if (o->delay_ms && last_start &&
-                evt_sleep(last_start + o->delay_ms) < 0) {
-                evt_sem_release(R.slots);
-                job_free(j);
-                break;
-            }
-            last_start = evt_now();
-            j->slot = R.free_slot[--R.nfree];
-            if (tmpl_expand(R.t, recs, n, seq, j->slot, &j->cmd, &j->argv) < 0 ||
-                job_tag(j, recs, n) < 0) {
-                job_free(j);
-                goto nomem;
-            }
-        }
+        rc = admit(j, recs, n, &last_start);
         for (size_t k = 0; k < n; k++)
             record_free(&recs[k]);
         n = 0;
-        if (j->skip || o->dry_run) {
-            if (!j->skip) {
-                R.free_slot[R.nfree++] = j->slot;
-                evt_sem_release(R.slots);
-            }
-            output_done(j);
-            continue;
-        }
-        int tries = 0, rc, e = 0;
-        while ((rc = job_files(j)) < 0 && wait_limit(e = errno, &tries) == 0)
-            ;
-        j->spool_epoch = output_spool_epoch();
         if (rc < 0) {
-            if (o->ungroup)
-                cli_error("cannot give a job eventor's stdout and stderr: %s",
-                          strerror(e));
-            else
-                cli_error("cannot create a temporary file in %s: %s",
-                          o->tmpdir, strerror(e));
-            R.input_error = 1;
-            R.free_slot[R.nfree++] = j->slot;
-            evt_sem_release(R.slots);
-            j->skip = 1;
-            output_done(j);
+            job_free(j);
             break;
         }
-        evt_wg_add(R.jobs, 1);
-        R.started++;
-        evt_co_t *co = evt_spawn(job_main, j);
-        if (!co) {
-            evt_wg_done(R.jobs);
-            goto nomem;
-        }
-        evt_detach(co);
+        if (rc == 1)
+            output_done(j);
+        else if ((rc = start(j)) < 0)
+            break;
     }
-    if (prc < 0) /* --pipe's input: already reported */
+    if (prc < 0 || lines.error) /* already reported */
         R.input_error = 1;
-    goto out;
-nomem:
-    cli_error("out of memory");
-    R.input_error = 1;
-    R.stop = 1;
-out: /* records of a line not started, and the look-ahead */
-    for (size_t k = 0; k < n; k++)
+    if (lines.error == LINES_TOO_LONG)
+        R.stop = 1;
+    if (rc == -2) {
+        cli_error("out of memory");
+        R.input_error = 1;
+        R.stop = 1;
+    }
+    for (size_t k = 0; k < n; k++) /* a line not started */
         record_free(&recs[k]);
-    for (size_t k = 0; k < nheld; k++)
-        record_free(&held[k]);
-    free(held);
+    lines_free(&lines);
     free(recs);
     free(blk.data);
     return NULL;

@@ -147,6 +147,9 @@ int evt__wait(int64_t deadline);
  * not parked (it was woken already). */
 void evt__unpark(evt_co_t *co, int rc);
 
+/* Give a finished coroutine's stack back (to s's pool) and forget it. */
+void evt__co_release(evt__sched_t *s, evt_co_t *co);
+
 /* Append x to the singly linked FIFO head..tail (linked through next),
  * for every such queue of records in the layers (head and tail are
  * lvalues, evaluated more than once). */

@@ -1,5 +1,5 @@
 /* The per-thread scheduler and the life of a coroutine: spawn, switch,
- * park and unpark, join, cancel. Switches go straight from one coroutine to
+ * park and unpark (join and cancel are in coroutine.c). Switches go straight from one coroutine to
  * the next; only shared-stack coroutines pass through the switcher, a small
  * context that copies their stacks while none of them runs. */
 #define _GNU_SOURCE
@@ -134,7 +134,7 @@ int evt_set_stack_size(size_t bytes)
     bytes = page_round(bytes);
     if (bytes == s->stacks.size)
         return 0;
-    /* Stacks of the old size in use go back unpooled; see release(). */
+    /* Stacks of the old size in use go back unpooled; see evt__co_release(). */
     if (s->stacks.free_count == 0 && s->stacks.slabs == NULL) {
         s->stacks.size = bytes;
         return 0;
@@ -158,7 +158,6 @@ static inline void check_stack(evt_co_t *self)
     }
 }
 
-static void release(evt__sched_t *s, evt_co_t *co);
 static void co_entry(void *p);
 
 /* Work left by the coroutine that switched to us. */
@@ -168,7 +167,7 @@ static inline void after_switch(evt__sched_t *s, evt_co_t *self)
     if (evt__unlikely(s->release != NULL)) {
         evt_co_t *dead = s->release;
         s->release = NULL;
-        release(s, dead);
+        evt__co_release(s, dead);
     }
 }
 
@@ -416,7 +415,7 @@ static void co_entry(void *p)
     abort(); /* a finished coroutine is never resumed */
 }
 
-static void release(evt__sched_t *s, evt_co_t *co)
+void evt__co_release(evt__sched_t *s, evt_co_t *co)
 {
     atomic_store_explicit(&s->wd.live, --s->live, memory_order_relaxed);
     evt__san_co_fini(co);
@@ -517,89 +516,4 @@ evt_co_t *evt_spawn_attr(evt_fn fn, void *arg, const evt_co_attr_t *attr)
 evt_co_t *evt_spawn(evt_fn fn, void *arg)
 {
     return evt_spawn_attr(fn, arg, NULL);
-}
-
-int evt_join(evt_co_t *co, int64_t deadline, void **result)
-{
-    evt__sched_t *s = evt__sched();
-    if (!s)
-        return -1;
-    evt_co_t *self = s->current;
-    if (!co || co->sched != s || co == &s->main || co->detached) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (co == self) {
-        errno = EDEADLK;
-        return -1;
-    }
-    if (co->state != EVT__DONE) {
-        if (co->joiner && co->joiner != self) {
-            errno = EINVAL;
-            return -1;
-        }
-        co->joiner = self;
-        int rc;
-        do
-            rc = evt__wait(deadline);
-        while (rc == 0 && co->state != EVT__DONE);
-        co->joiner = NULL;
-        if (rc) {
-            errno = rc;
-            return -1;
-        }
-    }
-    if (result)
-        *result = co->result;
-    release(s, co);
-    return 0;
-}
-
-void evt_detach(evt_co_t *co)
-{
-    if (!co || co->detached)
-        return;
-    if (co->state == EVT__DONE) {
-        release(co->sched, co);
-        return;
-    }
-    co->detached = 1;
-}
-
-int evt_cancel(evt_co_t *co)
-{
-    if (!co || co->state == EVT__DONE) {
-        errno = EINVAL;
-        return -1;
-    }
-    co->cancelled = 1;
-    evt__unpark(co, ECANCELED);
-    return 0;
-}
-
-int evt_sched_active(void)
-{
-    return evt__tls_sched != NULL;
-}
-
-evt_co_t *evt_self(void)
-{
-    evt__sched_t *s = evt__sched();
-    return s ? s->current : NULL;
-}
-
-uint64_t evt_co_id(const evt_co_t *co)
-{
-    return co->id;
-}
-
-int evt_co_done(const evt_co_t *co)
-{
-    return co->state == EVT__DONE;
-}
-
-int evt_cancelled(void)
-{
-    evt__sched_t *s = evt__sched();
-    return s && s->current->cancelled;
 }
