@@ -5,6 +5,7 @@
  * everything else. */
 #define _GNU_SOURCE
 #include "ctl.h"
+#include "../core/crash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -63,14 +64,40 @@ static int keep_result(evt__item_t *j, const void *out, size_t len)
     return 0;
 }
 
-/* One attempt in this coroutine: 0 or the function's error. */
-static int run_here(evt__ctl_t *b, evt__item_t *j, void *out, size_t cap,
-                    size_t *len)
+/* A crash while the batch function runs names the item it ran (on this
+ * process's stderr, async-signal-safe) before the process dies of it. */
+static int item_note(int sig, const siginfo_t *si)
 {
-    errno = 0; /* fn fails with -1 and errno, 0 meaning EIO */
-    if (b->fn(&j->task, out, cap, len, b->o.user) == 0)
+    (void)si;
+    uint64_t item = evt__crash_item();
+    if (!item)
         return 0;
-    return errno ? errno : EIO;
+    static const char a[] = "eventor: item ", b[] = " crashed (signal ";
+    char msg[96];
+    size_t n = sizeof a - 1;
+    memcpy(msg, a, n);
+    n += evt__crash_fmt_u64(msg + n, item);
+    memcpy(msg + n, b, sizeof b - 1);
+    n += sizeof b - 1;
+    n += evt__crash_fmt_u64(msg + n, (uint64_t)sig);
+    memcpy(msg + n, ")\n", 2);
+    evt__crash_write(msg, n + 2);
+    return 0;
+}
+
+void evt__batch_crash_watch(void)
+{
+    evt__crash_note(item_note);
+}
+
+int evt__batch_call(evt_batch_fn fn, const evt_batch_task_t *t, void *out,
+                    size_t cap, size_t *len, void *user)
+{
+    evt__crash_set_item(t->index + 1);
+    errno = 0; /* fn fails with -1 and errno, 0 meaning EIO */
+    int rc = fn(t, out, cap, len, user);
+    evt__crash_set_item(0);
+    return rc == 0 ? 0 : errno ? errno : EIO;
 }
 
 static void *attempt_main(void *arg)
@@ -83,7 +110,8 @@ static void *attempt_main(void *arg)
              : b->threads ? evt__threads_run(b->threads, j->slot, b->fn,
                                              &j->task, out, cap, &len,
                                              b->o.user)
-                          : run_here(b, j, out, cap, &len);
+                          : evt__batch_call(b->fn, &j->task, out, cap, &len,
+                                            b->o.user);
     if (rc == 0 && len > cap) /* a result cut short would pass for whole */
         rc = EMSGSIZE;
     if (!b->src.chunk_ahead) /* (a chunk's tasks are timed where they run) */

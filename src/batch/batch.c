@@ -238,6 +238,7 @@ static int init(evt__ctl_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn,
         b->o = *opts;
     defaults(&b->o);
     b->fn = fn;
+    evt__batch_crash_watch(); /* a crashing item is named */
     b->src = *src;
     if (src->chunk_ahead) {
         /* A chunk's tasks are reported in order; its result is their

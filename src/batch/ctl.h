@@ -179,6 +179,13 @@ void evt__ctl_workers_free(evt__ctl_t *b);
 /* Start j's attempt in a free slot; now_us: the time, read once for a
  * round of starts. 0, or -1 and errno (j is not started). */
 int evt__ctl_start(evt__ctl_t *b, evt__item_t *j, int64_t now_us);
+
+/* Call the batch function on t here (attempt.c): 0, or its error (errno
+ * it set, EIO when none). A crash meanwhile names t's item on stderr once
+ * evt__batch_crash_watch has been called in this process. */
+int evt__batch_call(evt_batch_fn fn, const evt_batch_task_t *t, void *out,
+                    size_t cap, size_t *len, void *user);
+void evt__batch_crash_watch(void);
 /* Cancel every running attempt. */
 void evt__ctl_cancel_running(evt__ctl_t *b);
 /* Cancel the attempts past their deadline; the earliest deadline left. */

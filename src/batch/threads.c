@@ -86,10 +86,8 @@ static void *attempt(void *arg)
     tcall_t *c = arg;
     evt__threads_t *ts = c->ts;
     wthread_t *w = &ts->w[c->slot % ts->n];
-    errno = 0; /* fn fails with -1 and errno, read here: it is per thread */
-    int rc = c->fn(c->task, c->out, c->cap, &c->len, c->user);
-    if (rc != 0)
-        rc = errno ? errno : EIO;
+    int rc = evt__batch_call(c->fn, c->task, c->out, c->cap, &c->len,
+                             c->user);
     ts->running[c->slot] = NULL;
     w->active--;
     send_back(c, rc);

@@ -12,6 +12,7 @@
  * the same chunks and spools: one way to run a chunk, whatever runs it. */
 #define _GNU_SOURCE
 #include "broker.h"
+#include "../core/crash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -202,40 +203,15 @@ static void spool_record(const evt_batch_task_t *t, int status,
  * a kill from outside is not, up to KILLS_SPARED times (README). */
 
 static _Thread_local spool_head_t *crash_head; /* the chunk running here */
-static const int crash_sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-static struct sigaction crash_prev[sizeof crash_sigs / sizeof *crash_sigs];
 
-/* Note the signal in the spool, let the handler that was there run (the
- * core's stack overflow report), then die of the signal. */
-static void on_crash(int sig, siginfo_t *si, void *uc)
+/* Note the signal in the chunk's spool for the parent to read. */
+static int crash_note(int sig, const siginfo_t *si)
 {
+    (void)si;
     spool_head_t *h = crash_head;
     if (h)
         h->crash = sig;
-    size_t k = 0;
-    while (crash_sigs[k] != sig)
-        k++;
-    struct sigaction *p = &crash_prev[k];
-    if (p->sa_flags & SA_SIGINFO)
-        p->sa_sigaction(sig, si, uc);
-    else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN)
-        p->sa_handler(sig);
-    signal(sig, SIG_DFL);
-    raise(sig); /* (blocked until this returns: then it kills) */
-}
-
-static void install_crash_handler(void)
-{
-    static atomic_int installed;
-    if (atomic_exchange(&installed, 1))
-        return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_crash;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    for (size_t k = 0; k < sizeof crash_sigs / sizeof *crash_sigs; k++)
-        sigaction(crash_sigs[k], &sa, &crash_prev[k]);
+    return 0;
 }
 
 /* After the records a dead worker left: blame the line it ran alone, if
@@ -381,7 +357,7 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
         return errno = EINVAL, -1;
     worker_ctx_t w = {.a = &a, .sfd = -1};
     w.cap = head_size(a.lines) + (size_t)a.lines * record_size(a.o.max_result);
-    install_crash_handler();
+    evt__crash_note(crash_note);
     int err = 0;
     if (open_spool(&w, spool) < 0)
         err = errno ? errno : EIO;

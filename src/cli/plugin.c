@@ -216,11 +216,6 @@ static void *run_batch(void *arg)
     return NULL;
 }
 
-/* fn, as a function that notes which line it runs, and a handler of the
- * crash signals that names that line on stderr before dying of it
- * (crashline.c). For plugins run in this process. */
-evt_batch_fn crashline_guard(evt_batch_fn fn);
-
 int plugin_requested(int argc, char **argv)
 {
     return argc > 1 && !strcmp(argv[1], "--plugin");
@@ -240,11 +235,9 @@ int plugin_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     evt_batch_report_t r;
     evt_co_t *flush_co = evt_spawn(flusher, &p); /* NULL: flushed at the end */
-    /* (after the first spawn: the core's overflow handler is in, and the
-     * crash handler chains to it) A worker process's crash is isolated
-     * and reported by the batch; here, it would kill us unnamed. */
-    if (!p.b.processes)
-        fn = crashline_guard(fn);
+    /* A line that crashes the plugin in this process kills us: the batch
+     * engine names it first ("eventor: item N crashed (signal S)"); in a
+     * worker process it is isolated and reported as failed. */
     struct run_args a = {&p, fn, &r, 0, 0};
     p.runner = evt_spawn(run_batch, &a);
     if (p.runner)

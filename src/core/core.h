@@ -76,6 +76,8 @@ struct evt_co {
     evt__stack_t stack;      /* its own stack; for shared-stack coroutines the
                                 shared stack while running */
     struct evt_co *joiner;   /* coroutine parked in evt_join on this one */
+    uint64_t crash_item;     /* the item it runs, from 1, named if it
+                                crashes (the batch engine's); 0 none */
     unsigned char fresh;     /* shared: has never run, no frame to restore */
     void *saved;             /* shared: copy of the used stack while parked */
     uint32_t saved_len;      /* shared: bytes in saved */

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "stack.h"
 #include "core.h"
+#include "crash.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -282,34 +283,7 @@ int evt__stack_in_guard(const evt__stack_t *st, const void *addr)
 
 /* --- overflow reports ---------------------------------------------------- */
 
-static struct sigaction prev_segv;
-static atomic_int handler_installed;
 static _Thread_local void *altstack;
-
-static void write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-/* Async-signal-safe decimal formatting. */
-static size_t fmt_u64(char *out, uint64_t v)
-{
-    char tmp[24];
-    size_t n = 0, i;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
 
 void evt__stack_overflow_report(const evt_co_t *co)
 {
@@ -321,33 +295,24 @@ void evt__stack_overflow_report(const evt_co_t *co)
                             "evt_co_attr_t.stack_size)\n";
     memcpy(msg + n, a, sizeof a - 1);
     n += sizeof a - 1;
-    n += fmt_u64(msg + n, co->id);
+    n += evt__crash_fmt_u64(msg + n, co->id);
     memcpy(msg + n, b, sizeof b - 1);
     n += sizeof b - 1;
-    n += fmt_u64(msg + n, co->stack.size);
-    write_all(2, msg, n);
-    write_all(2, c, sizeof c - 1);
+    n += evt__crash_fmt_u64(msg + n, co->stack.size);
+    evt__crash_write(msg, n);
+    evt__crash_write(c, sizeof c - 1);
 }
 
-static void on_segv(int sig, siginfo_t *si, void *uc)
+/* A fault in the guard page below the running coroutine's stack is an
+ * overflow: say so, and let the process die of the fault. */
+static int overflow_note(int sig, const siginfo_t *si)
 {
     evt__sched_t *s = evt__tls_sched;
-    if (s && s->current && evt__stack_in_guard(&s->current->stack,
-                                               si->si_addr)) {
-        evt__stack_overflow_report(s->current);
-        /* Die of the fault itself, so that waitpid sees SIGSEGV. */
-        signal(SIGSEGV, SIG_DFL);
-        return;
-    }
-    if (prev_segv.sa_flags & SA_SIGINFO) {
-        prev_segv.sa_sigaction(sig, si, uc);
-        return;
-    }
-    if (prev_segv.sa_handler == SIG_IGN || prev_segv.sa_handler == SIG_DFL) {
-        signal(SIGSEGV, SIG_DFL);
-        return; /* the fault repeats and kills the process */
-    }
-    prev_segv.sa_handler(sig);
+    if (sig != SIGSEGV || !s || !s->current ||
+        !evt__stack_in_guard(&s->current->stack, si->si_addr))
+        return 0;
+    evt__stack_overflow_report(s->current);
+    return 1;
 }
 
 void evt__stack_thread_init(void)
@@ -365,14 +330,7 @@ void evt__stack_thread_init(void)
                 munmap(p, len);
         }
     }
-    if (atomic_exchange(&handler_installed, 1) == 0) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = on_segv;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGSEGV, &sa, &prev_segv);
-    }
+    evt__crash_note(overflow_note);
 }
 
 void evt__stack_thread_fini(void)

@@ -258,7 +258,7 @@ for shape in "" "-T 2"; do
     "$E" --plugin "$CRASH:crash_on" $shape bad.txt >/dev/null 2>bad.err
     rc=$?
     [ $rc = 134 ] || fail "crash in process ($shape): exit $rc, not 134"
-    grep -q '^eventor: line 6 crashed the plugin (signal 6)$' bad.err || { fail "crash in process ($shape): line not named"; cat bad.err; }
+    grep -q '^eventor: item 6 crashed (signal 6)$' bad.err || { fail "crash in process ($shape): line not named"; cat bad.err; }
 done
 # Four workers SIGKILLed from outside, 0.1 s apart: no line lost, without
 # --retries (the workers are the fork server's children, eventor's
