@@ -9,7 +9,8 @@
 # so Celery gets N_CELERY and RQ N_RQ (8,000 each, ~15-30 s): each figure
 # is a rate. Prints `name value unit` lines: WHO.redis_*, and
 # ratio.redis_e2e_us_per_item.PEER and ratio.redis_latency_*.PEER (the
-# peer's time / ours). A peer that is missing is skipped with a line
+# peer's time / ours; with CELERY_RECOVER, ratio.redis_recover_vs_visibility
+# .celery). A peer that is missing is skipped with a line
 # saying so (stderr) and WHO.redis_skipped 1 flag.
 # Usage: bench/bench_redis.sh BUILD_DIR
 set -eu
@@ -56,6 +57,13 @@ else
   echo "bench_redis.sh: skip celery: python3-celery is missing" >&2
   echo "celery.redis_skipped 1 flag"
 fi
+# Celery's recovery of a SIGKILLed worker's items takes ~100 s (kombu
+# restores unacked messages on one 10 s tick in ten), so it runs only when
+# asked: CELERY_RECOVER=VIS_S (its visibility timeout; at or below a
+# worker's start-up, the waiting worker takes the live one's items).
+if [ -n "${CELERY_RECOVER:-}" ] && $py -c 'import celery' 2>/dev/null; then
+  $py "$here/peers/celery_redis.py" "$url/1" --recover "$CELERY_RECOVER" | emit celery
+fi
 if $py -c 'import rq' 2>/dev/null; then
   $py "$here/peers/rq_redis.py" "$url/2" -n "$N_RQ" --simple | emit rq
 else
@@ -66,7 +74,8 @@ fi
 awk '
   { split($1, k, "."); fig[k[1], k[2]] = $2; who[k[1]] = 1 }
   END {
-    split("redis_e2e_us_per_item redis_latency_p50_ms redis_latency_p99_ms", ns, " ")
+    split("redis_e2e_us_per_item redis_latency_p50_ms redis_latency_p99_ms" \
+          " redis_recover_vs_visibility", ns, " ")
     for (p in who) if (p != "eventor") for (i in ns) {
       n = ns[i]
       if ((p, n) in fig && fig["eventor", n] > 0)

@@ -5,10 +5,14 @@ Redis broker and result backend on the bench's redis-server. One worker
 starts) runs a trivial task (returns its argument) over N items: all
 submitted with delay(), then every result fetched (join_native: the
 backend's fast path); then the latency of one item at a time (delay, get).
+With --recover VIS_S instead: the time to recover a SIGKILLed worker's
+items (acks_late, the transport's visibility timeout VIS_S seconds).
 Prints `name value unit` lines. Usage: celery_redis.py URL [-n N] [-l L]
-[-P POOL] [-c CONC]   (URL: redis://127.0.0.1:PORT/DB, a database of its own)
+[-P POOL] [-c CONC] [--recover VIS_S]   (URL: redis://127.0.0.1:PORT/DB, a
+database of its own)
 """
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,15 +24,31 @@ from celery.result import ResultSet
 # (which imports this file as a module).
 if __name__ == "__main__" and len(sys.argv) > 1:
     os.environ["EVT_CELERY_URL"] = sys.argv.pop(1)
+    if "--recover" in sys.argv:
+        os.environ["EVT_CELERY_VIS"] = sys.argv[sys.argv.index("--recover") + 1]
 URL = os.environ.get("EVT_CELERY_URL", "redis://127.0.0.1:6379/1")
 app = Celery("celery_redis", broker=URL, backend=URL)
 app.conf.update(broker_connection_retry_on_startup=True,
                 worker_hijack_root_logger=False)
+# --recover VIS_S: Celery's way to a dead worker's items, acks_late and
+# the Redis transport's visibility timeout (read by the workers too).
+VIS = os.environ.get("EVT_CELERY_VIS")
+if VIS:
+    app.conf.update(task_acks_late=True, broker_transport_options={
+        "visibility_timeout": float(VIS)})
 
 
 # Named as the worker knows it (here it is __main__'s).
 @app.task(name="celery_redis.echo")
 def echo(x):
+    return x
+
+
+# Runs forever in the worker to be killed, returns in the others.
+@app.task(name="celery_redis.hang")
+def hang(x):
+    if os.environ.get("EVT_CELERY_HANG"):
+        time.sleep(1e6)
     return x
 
 
@@ -38,17 +58,20 @@ def arg(flag, default):
     return default
 
 
-def start_worker(pool, conc):
+def start_worker(pool, conc, name="w", hang=False):
     env = dict(os.environ, EVT_CELERY_URL=URL,
                PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
+    if hang:
+        env["EVT_CELERY_HANG"] = "1"
     cmd = [sys.executable, "-m", "celery", "-A", "celery_redis", "worker",
            "-P", pool, "-c", str(conc), "-l", "ERROR", "--without-gossip",
-           "--without-mingle", "--without-heartbeat"]
+           "--without-mingle", "--without-heartbeat", "-n", name + "@%h"]
     w = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+                         stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if app.control.ping(timeout=0.5):
+        if any(name + "@" in k for r in app.control.ping(timeout=0.5)
+               for k in r):
             return w
         if w.poll() is not None:
             break
@@ -61,12 +84,43 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(p * len(xs)))]
 
 
+def recover(k, conc):
+    """k items held by a worker (its prefetch: 4 x conc), a second worker
+    waiting, the first SIGKILLed with its pool: the time to the last of
+    their results, next to the visibility timeout."""
+    a = start_worker("prefork", conc, "hang", hang=True)
+    rs = [hang.delay(str(i)) for i in range(k)]
+    deadline = time.monotonic() + 30
+    while app.backend.client.hlen("unacked") < k:  # all reserved by a
+        assert time.monotonic() < deadline, "celery: items not reserved"
+        time.sleep(0.01)
+    b = start_worker("prefork", conc, "take")
+    os.killpg(a.pid, signal.SIGKILL)
+    a.wait()
+    t = time.perf_counter()
+    try:
+        got = ResultSet(rs).join_native(timeout=600)
+        ms = (time.perf_counter() - t) * 1e3
+        assert got == [str(i) for i in range(k)], "celery: wrong results"
+    finally:
+        b.terminate()
+        b.wait()
+        app.backend.client.flushdb()
+    # (Names of their own but the ratio's: the visibility differs.)
+    print(f"redis_recover_held {k} items")
+    print(f"redis_recover_vis_ms {float(VIS) * 1e3:.0f} ms")
+    print(f"redis_recover_wall_ms {ms:.1f} ms")
+    print(f"redis_recover_vs_visibility {ms / (float(VIS) * 1e3):.2f} ratio")
+
+
 def main():
     n = int(arg("-n", "3000"))
     lat_n = int(arg("-l", "200"))
     pool = arg("-P", "prefork")
     conc = int(arg("-c", str(os.cpu_count() or 2)))
     app.backend.client.flushdb()
+    if VIS:
+        return recover(4 * conc, conc)
     w = start_worker(pool, conc)
     try:
         t = time.perf_counter()
