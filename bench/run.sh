@@ -32,7 +32,6 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_procpool" | emit eventor
 "$bin/bench_threadpool" | emit eventor
 [ -x "$bin/bench_hook" ] && "$bin/bench_hook" | emit eventor
-[ -x "$bin/bench_redis" ] && "$bin/bench_redis" | emit eventor
 # noop_job is built on x86-64 and aarch64 only (see CMakeLists.txt).
 jobs=true
 [ -x "$bin/noop_job" ] && jobs="true noop"
@@ -112,6 +111,11 @@ fi
 # 3), same server: time per URL, so the ratios read as above.
 "$here/bench_fetch.sh" "$build" "$port" | grep '_us_per_url ' | tee -a "$out"
 
+# The Redis broker against the raw hiredis loop, Celery and RQ (issue
+# 18), on a redis-server of its own; ratios as above (the peer's time per
+# item, or latency, / ours), peers that are missing skipped with a line.
+"$here/bench_redis.sh" "$build" | grep -v '^ratio\.' | tee -a "$out"
+
 # Peers that need no runtime of the list above.
 $py "$here/peers/procpool_bench.py" | emit multiprocessing
 $py "$here/peers/threadpool_bench.py" | emit threadpool_executor
@@ -129,6 +133,7 @@ awk '
   { split($1, k, "."); fig[k[1], k[2]] = $2; names[k[2]] = 1; who[k[1]] = 1 }
   END {
     for (p in who) if (p != "eventor") for (n in names) {
+      if (n ~ /_(per_s|n)$/) continue # rates (see below) and sizes
       if ((p, n) in fig && ("eventor", n) in fig && fig["eventor", n] > 0)
         printf "ratio.%s.%s %.2f x\n", n, p, fig[p, n] / fig["eventor", n]
       s = n; sub(/^sleepers_/, "sleepers_shared_", s)

@@ -16,6 +16,8 @@ pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"
 pkgs="$pkgs python3 curl"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
+# The Redis broker's peers (bench/bench_redis.sh).
+[ "$what" = bench ] && pkgs="$pkgs python3-celery python3-rq"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -61,6 +61,8 @@ typedef struct rsrc {
     char consumer[128];
     char count[24], vis[24], maxd[24];
     int64_t vis_ms, cmd_ms, down_ms, poll_ms;
+    int64_t block_ms;   /* XREADGROUP BLOCK when idle: poll_ms, within
+                           half a command's deadline */
     int64_t next_claim; /* XAUTOCLAIM again from then (or when idle) */
     redisReply *batch;  /* entries being handed out (owned) */
     redisReply **ents;  /* their array */
@@ -120,12 +122,22 @@ static int fetch_claimed(rsrc_t *s)
     return take(s, rep, rep->element, rep->elements);
 }
 
-static int fetch_new(rsrc_t *s)
+/* New entries; block_ms > 0: waiting that long in Redis for some. */
+static int fetch_new(rsrc_t *s, int64_t block_ms)
 {
-    const char *argv[] = {"XREADGROUP", "GROUP", EVT__REDIS_GROUP,
-                          s->consumer, "COUNT", s->count, "STREAMS",
-                          s->k.items, ">"};
-    redisReply *rep = call_v(s, s->rd, 9, argv);
+    char blk[24];
+    snprintf(blk, sizeof blk, "%lld", (long long)block_ms);
+    const char *argv[11] = {"XREADGROUP", "GROUP", EVT__REDIS_GROUP,
+                            s->consumer, "COUNT", s->count};
+    int argc = 6;
+    if (block_ms > 0) {
+        argv[argc++] = "BLOCK";
+        argv[argc++] = blk;
+    }
+    argv[argc++] = "STREAMS";
+    argv[argc++] = s->k.items;
+    argv[argc++] = ">";
+    redisReply *rep = call_v(s, s->rd, argc, argv);
     if (!rep)
         return -1;
     if (rep->type == REDIS_REPLY_NIL)
@@ -204,7 +216,7 @@ static int redis_next(void *p, const void **item, size_t *len)
             s->next_claim = evt_now() + s->poll_ms;
         }
         if (got == 0)
-            got = fetch_new(s);
+            got = fetch_new(s, 0);
         if (got == 0)
             got = fetch_claimed(s);
         if (got < 0)
@@ -216,7 +228,9 @@ static int redis_next(void *p, const void **item, size_t *len)
             return -1;
         if (n == 0)
             return 0;
-        if (evt_sleep(evt_now() + s->poll_ms) < 0)
+        /* Others' items are in flight: wait for new ones in Redis, not in
+         * a sleep, so that one submitted now is handed out at once. */
+        if (fetch_new(s, s->block_ms) < 0)
             return -1;
     }
 }
@@ -364,6 +378,9 @@ static int setup(rsrc_t *s, const char *url, const evt_redis_opts_t *ro)
     s->down_ms = ro->down_ms;
     s->poll_ms = s->vis_ms / 10 < 5 ? 5 : s->vis_ms / 10 > 200 ? 200
                                                             : s->vis_ms / 10;
+    s->block_ms = s->poll_ms < s->cmd_ms / 2 ? s->poll_ms : s->cmd_ms / 2;
+    if (s->block_ms < 1)
+        s->block_ms = 1;
     snprintf(s->count, sizeof s->count, "%zu", ro->count ? ro->count : 64);
     snprintf(s->vis, sizeof s->vis, "%lld", (long long)s->vis_ms);
     snprintf(s->maxd, sizeof s->maxd, "%u",

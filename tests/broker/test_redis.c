@@ -13,6 +13,7 @@ enum { N = 3000 };
 static char bufs[N][24];
 static const void *items[N];
 static _Atomic unsigned *effects; /* side effects by item, shared memory */
+static int hold_fd = -1; /* the item "hold" runs until this is readable */
 
 static void make_items(size_t n)
 {
@@ -30,6 +31,8 @@ static int work(const evt_batch_task_t *t, void *out, size_t cap,
     unsigned k = (unsigned)atoi(t->item);
     if (effects)
         effects[k]++;
+    if (hold_fd >= 0 && t->len == 4 && memcmp(t->item, "hold", 4) == 0)
+        evt_wait_fd(hold_fd, EVT_IN, -1);
     if (pause_ms && *pause_ms && evt_sleep(evt_now() + *pause_ms) < 0)
         return -1;
     if (t->len == 6 && memcmp(t->item, "poison", 6) == 0) {
@@ -137,7 +140,8 @@ Test(redis, poison_item_goes_to_the_dead_letters)
 }
 
 /* K workers, each its own process and consumer; run until done. */
-static pid_t start_worker(const srv_t *s, int64_t pause_ms, int k)
+static pid_t start_worker_vis(const srv_t *s, int64_t pause_ms, int k,
+                              int64_t vis_ms)
 {
     pid_t pid = fork();
     if (pid != 0)
@@ -147,22 +151,33 @@ static pid_t start_worker(const srv_t *s, int64_t pause_ms, int k)
     char name[16];
     snprintf(name, sizeof name, "w%d", k);
     evt_batch_opts_t o = {.coroutines = 8, .user = &p};
-    evt_redis_opts_t ro = {.consumer = name, .visibility_ms = 300,
+    evt_redis_opts_t ro = {.consumer = name, .visibility_ms = vis_ms,
                            .count = 16, .down_ms = 30000};
     evt_batch_report_t rep;
     _exit(evt_batch_run_redis(&o, work, s->url, &ro, &rep) == 0 ? 0 : 1);
 }
 
-/* Wait (with a deadline) until at least n results are stored. */
-static void wait_results(const srv_t *s, long long n)
+static pid_t start_worker(const srv_t *s, int64_t pause_ms, int k)
+{
+    return start_worker_vis(s, pause_ms, k, 300);
+}
+
+/* Wait (with a deadline) until at least n results are stored, looking
+ * every poll_ms. */
+static void wait_results_every(const srv_t *s, long long n, long poll_ms)
 {
     char cmd[96];
     snprintf(cmd, sizeof cmd, "HLEN eventor:{%s}:results",
              strrchr(s->url, '/') + 1);
     int64_t deadline = evt_now() + 30000;
     while (srv_int(s, cmd) < n && evt_now() < deadline)
-        nanosleep(&(struct timespec){0, 5 * 1000000}, NULL); /* poll */
+        nanosleep(&(struct timespec){0, poll_ms * 1000000}, NULL); /* poll */
     cr_assert_geq(srv_int(s, cmd), n);
+}
+
+static void wait_results(const srv_t *s, long long n)
+{
+    wait_results_every(s, n, 5);
 }
 
 static void join_worker(pid_t pid)
@@ -256,5 +271,42 @@ Test(redis, a_pause_beyond_the_command_deadline_is_ridden_out)
     evt_batch_report_t rep;
     cr_assert_eq(evt_batch_run_redis(&o, work, s.url, &ro, &rep), 0);
     expect_all_done(&s, 500);
+    srv_free(&s);
+}
+
+Test(redis, an_item_submitted_to_a_waiting_worker_is_taken_at_once)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "wait"), 0);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    const void *hold[] = {"hold"};
+    cr_assert_eq(evt_redis_submit(s.url, hold, NULL, 1), 0);
+    hold_fd = p[0];
+    /* Visibility 30 s: the worker looks for idle items every 200 ms. */
+    pid_t w = start_worker_vis(&s, 0, 0, 30000);
+    hold_fd = -1;
+    close(p[0]);
+    /* The worker holds "hold" and waits for more, one item at a time:
+     * each is handed out when it comes, not at the worker's next look
+     * (which would take 20 x 200 ms at least). */
+    evt_redis_stat_t st = {0};
+    int64_t dl = evt_now() + 30000;
+    while (evt_redis_stat(s.url, &st) == 0 && st.pending < 1 &&
+           evt_now() < dl)
+        nanosleep(&(struct timespec){0, 1000000}, NULL); /* poll */
+    cr_assert_eq(st.pending, 1);
+    enum { M = 20 };
+    make_items(M + 1);
+    int64_t t0 = evt_now();
+    for (int i = 1; i <= M; i++) {
+        cr_assert_eq(evt_redis_submit(s.url, items + i, NULL, 1), 0);
+        wait_results_every(&s, i, 1);
+    }
+    cr_assert_lt(evt_now() - t0, M * 200 / 2);
+    cr_assert_eq(write(p[1], "x", 1), 1); /* "hold" may end */
+    close(p[1]);
+    join_worker(w);
+    expect_all_done(&s, M + 1);
     srv_free(&s);
 }
