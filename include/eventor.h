@@ -1382,6 +1382,16 @@ int evt_curl_result(void);
  * ENOMEM. */
 int evt_curl_set_max_transfers(size_t n);
 
+/* At most n connections of the calling thread's multi handle to any one
+ * host (libcurl's CURLMOPT_MAX_HOST_CONNECTIONS; 0, the default, is no
+ * limit). A transfer that finds its host's connections all busy waits
+ * inside libcurl for one (it is admitted: it counts in
+ * evt_curl_set_max_transfers, and libcurl's own CURLOPT_TIMEOUT_MS runs
+ * while it waits). HTTP/2 transfers multiplex on the connections there
+ * are. Other threads and forked children have their own multi handle and
+ * their own limit. Returns 0, or -1 and ENOMEM. */
+int evt_curl_set_max_host_connections(size_t n);
+
 /* Release the calling thread's multi handle and close the connections it
  * keeps open for reuse (a thread's exit does the same). The next call
  * makes a new one. Returns 0, or -1 and EBUSY while transfers of the thread

@@ -533,6 +533,19 @@ int evt_curl_set_max_transfers(size_t n)
     return kick(c);
 }
 
+int evt_curl_set_max_host_connections(size_t n)
+{
+    http_ctx_t *c = ctx_get();
+    if (!c)
+        return -1;
+    if (curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n)
+        != CURLM_OK) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
 int evt_curl_cleanup(void)
 {
     http_ctx_t *c = tls_ctx;
