@@ -1392,6 +1392,19 @@ int evt_curl_set_max_transfers(size_t n);
  * their own limit. Returns 0, or -1 and ENOMEM. */
 int evt_curl_set_max_host_connections(size_t n);
 
+/* Ask for HTTP/2 with prior knowledge on easy, whose URL is url (set it
+ * on easy too), for its next evt_curl_perform, which must follow at once
+ * on the same coroutine. As CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE with
+ * CURLOPT_PIPEWAIT, but transfers to one http:// origin multiplex on its
+ * connections: libcurl 7.88 fails every transfer that reuses a
+ * prior-knowledge connection ("Error in the HTTP2 framing layer"), so
+ * only the transfer that opens an origin's connection asks for prior
+ * knowledge and the others for HTTP/2 on the connection there is (one
+ * that finds none and is refused its upgrade is made again with prior
+ * knowledge). For https:// it only sets the two options. Returns 0, or -1
+ * and EINVAL (NULL), ENOMEM (more than 64 origins with connections open). */
+int evt_curl_h2c(void *easy, const char *url);
+
 /* Release the calling thread's multi handle and close the connections it
  * keeps open for reuse (a thread's exit does the same). The next call
  * makes a new one. Returns 0, or -1 and EBUSY while transfers of the thread

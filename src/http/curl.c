@@ -4,6 +4,7 @@
  * parks only its own coroutine until its transfer is done. */
 #define _GNU_SOURCE
 #include "../core/core.h"
+#include "h2c.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -165,11 +166,12 @@ static int on_timer(CURLM *m, long ms, void *userp)
 static curl_socket_t on_open(void *clientp, curlsocktype purpose,
                              struct curl_sockaddr *a)
 {
-    (void)clientp, (void)purpose;
+    (void)purpose;
     int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
     sock_t *k = fd >= 0 && tls_ctx ? sock_of(tls_ctx, fd) : NULL;
     if (k)
         *k = (sock_t){.ours = 1};
+    evt__h2c_opened(fd, (int)(intptr_t)clientp - 1); /* the h2c origin */
     return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
@@ -181,6 +183,7 @@ static int on_close(void *clientp, curl_socket_t fd)
         sock_del(tls_ctx, fd, k);
     if (k)
         k->ours = 0;
+    evt__h2c_closed(fd);
     evt_fd_forget(fd);
     return close(fd);
 }
@@ -197,6 +200,7 @@ static void ctx_release(http_ctx_t *c)
     free(c->socks);
     c->socks = NULL;
     c->nsocks = 0;
+    evt__h2c_reset();
     if (c->driver)
         c->orphan = 1;
     else
@@ -222,6 +226,7 @@ static void ctx_at_fork(void)
         close(tls_ctx->epfd);
         tls_ctx = NULL;
     }
+    evt__h2c_reset();
 }
 
 static void init_once(void)
@@ -472,6 +477,29 @@ static int fail(int err, int code)
     return -1;
 }
 
+/* One transfer of easy through the queue: 0 once DONE (the outcome in
+ * *x), the errno of the wait (withdrawn), or -1 and errno. */
+static int run(http_ctx_t *c, xfer_t *x, void *easy, evt_co_t *co,
+               int64_t deadline)
+{
+    *x = (xfer_t){.easy = easy, .co = co, .state = QUEUED};
+    list_push(&c->queue, x);
+    admit(c);
+    if (x->state != DONE && kick(c) < 0) {
+        int err = errno;
+        withdraw(c, x);
+        errno = err;
+        return -1;
+    }
+    int rc = 0;
+    while (x->state != DONE && rc == 0)
+        rc = evt__wait(deadline);
+    if (x->state == DONE)
+        return 0;
+    withdraw(c, x);
+    return rc;
+}
+
 int evt_curl_perform(void *easy, int64_t deadline)
 {
     evt__sched_t *s = evt__sched();
@@ -487,25 +515,20 @@ int evt_curl_perform(void *easy, int64_t deadline)
         return fail(EDEADLK, CURLE_RECURSIVE_API_CALL);
     if (deadline == 0)
         return fail(ETIMEDOUT, CURLE_OPERATION_TIMEDOUT);
+    int pk = 0, origin = evt__h2c_begin(easy, &pk);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, (void *)(intptr_t)(origin + 1));
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
-    xfer_t x = {.easy = easy, .co = s->current, .state = QUEUED};
-    list_push(&c->queue, &x);
-    admit(c);
-    if (x.state != DONE && kick(c) < 0) {
-        int err = errno;
-        withdraw(c, &x);
-        return fail(err, CURLE_OUT_OF_MEMORY);
-    }
-    int rc = 0;
-    while (x.state != DONE && rc == 0)
-        rc = evt__wait(deadline);
-    if (x.state != DONE) {
-        withdraw(c, &x);
-        return fail(rc, rc == ETIMEDOUT ? CURLE_OPERATION_TIMEDOUT
-                                        : CURLE_ABORTED_BY_CALLBACK);
-    }
+    xfer_t x;
+    int rc;
+    do
+        rc = run(c, &x, easy, s->current, deadline);
+    while (origin >= 0 && evt__h2c_end(easy, origin, &pk, rc ? 0 : x.code));
+    if (rc)
+        return rc < 0 ? fail(errno, CURLE_OUT_OF_MEMORY)
+                      : fail(rc, rc == ETIMEDOUT ? CURLE_OPERATION_TIMEDOUT
+                                                 : CURLE_ABORTED_BY_CALLBACK);
     if (x.err)
         return fail(x.err, x.code);
     tls_code = x.code;
