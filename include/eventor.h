@@ -1392,6 +1392,21 @@ int evt_curl_set_max_transfers(size_t n);
  * their own limit. Returns 0, or -1 and ENOMEM. */
 int evt_curl_set_max_host_connections(size_t n);
 
+/* Resolve url's host for easy's next evt_curl_perform, which must follow
+ * (evt_curl_h2c may come between): the name is looked up on the offload
+ * pool once per host and port per thread, kept 60 s (5 s after a failure;
+ * getaddrinfo tells no record TTL), and handed to libcurl with
+ * CURLOPT_RESOLVE, so libcurl starts no resolver thread of its own.
+ * Coroutines asking for one name at once share one lookup. Numeric hosts
+ * and URLs libcurl will refuse pass through untouched. Sets
+ * CURLOPT_RESOLVE on easy (evt_curl_perform clears it again); redirects
+ * to another host are resolved by libcurl. Returns 0, or -1 and errno:
+ * EADDRNOTAVAIL (the name does not resolve), EAGAIN (the name server
+ * failed for now), ETIMEDOUT, ECANCELED, ENOMEM, EINVAL (NULL), EPERM
+ * (not on a coroutine); evt_curl_result() then says
+ * CURLE_COULDNT_RESOLVE_HOST (or the timeout's or cancel's code). */
+int evt_curl_resolve(void *easy, const char *url, int64_t deadline);
+
 /* Ask for HTTP/2 with prior knowledge on easy, whose URL is url (set it
  * on easy too), for its next evt_curl_perform, which must follow at once
  * on the same coroutine. As CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE with

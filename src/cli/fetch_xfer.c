@@ -159,9 +159,12 @@ static long attempt(const struct fetch_opts *o, CURL *e, const char *url,
                      s->fd >= 0 || s->cap != (size_t)-1 ? on_data : discard);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
     int64_t deadline = o->timeout_ms ? evt_now() + o->timeout_ms + 1000 : -1;
-    if (o->http2 > 1) /* multiplexed despite libcurl 7.88 (eventor.h) */
+    /* The name once per host on the offload pool, not a thread each. */
+    int rc = evt_curl_resolve(e, url, deadline);
+    if (rc == 0 && o->http2 > 1) /* multiplexed despite libcurl 7.88 */
         evt_curl_h2c(e, url);
-    int rc = evt_curl_perform(e, deadline);
+    if (rc == 0)
+        rc = evt_curl_perform(e, deadline);
     int err = rc < 0 ? errno : 0;
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);

@@ -4,6 +4,7 @@
  * parks only its own coroutine until its transfer is done. */
 #define _GNU_SOURCE
 #include "../core/core.h"
+#include "dns.h"
 #include "h2c.h"
 
 #include <curl/curl.h>
@@ -201,6 +202,7 @@ static void ctx_release(http_ctx_t *c)
     c->socks = NULL;
     c->nsocks = 0;
     evt__h2c_reset();
+    evt__dns_forget(1);
     if (c->driver)
         c->orphan = 1;
     else
@@ -227,6 +229,7 @@ static void ctx_at_fork(void)
         tls_ctx = NULL;
     }
     evt__h2c_reset();
+    evt__dns_forget(0);
 }
 
 static void init_once(void)
@@ -500,10 +503,9 @@ static int run(http_ctx_t *c, xfer_t *x, void *easy, evt_co_t *co,
     return rc;
 }
 
-int evt_curl_perform(void *easy, int64_t deadline)
+/* What stops a transfer before it starts: 0, or fail()'s -1. */
+static int refuse(evt__sched_t *s, http_ctx_t *c, void *easy, int64_t deadline)
 {
-    evt__sched_t *s = evt__sched();
-    http_ctx_t *c = s ? ctx_get() : NULL;
     if (!c)
         return fail(errno, CURLE_FAILED_INIT);
     if (!easy)
@@ -515,6 +517,22 @@ int evt_curl_perform(void *easy, int64_t deadline)
         return fail(EDEADLK, CURLE_RECURSIVE_API_CALL);
     if (deadline == 0)
         return fail(ETIMEDOUT, CURLE_OPERATION_TIMEDOUT);
+    return 0;
+}
+
+int evt_curl_perform(void *easy, int64_t deadline)
+{
+    evt__sched_t *s = evt__sched();
+    http_ctx_t *c = s ? ctx_get() : NULL;
+    unsigned dgen = 0;
+    void *dent = NULL, *dlist = easy ? evt__dns_take(easy, &dgen, &dent) : NULL;
+    if (refuse(s, c, easy, deadline) < 0) {
+        int err = errno;
+        if (dlist)
+            evt__dns_done(easy, dlist, dent, dgen, 0);
+        errno = err;
+        return -1;
+    }
     int pk = 0, origin = evt__h2c_begin(easy, &pk);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open);
@@ -525,6 +543,10 @@ int evt_curl_perform(void *easy, int64_t deadline)
     do
         rc = run(c, &x, easy, s->current, deadline);
     while (origin >= 0 && evt__h2c_end(easy, origin, &pk, rc ? 0 : x.code));
+    int err = errno;
+    if (dlist) /* after a run, libcurl's DNS cache holds the answer */
+        evt__dns_done(easy, dlist, dent, dgen, rc == 0);
+    errno = err;
     if (rc)
         return rc < 0 ? fail(errno, CURLE_OUT_OF_MEMORY)
                       : fail(rc, rc == ETIMEDOUT ? CURLE_OPERATION_TIMEDOUT
@@ -532,10 +554,15 @@ int evt_curl_perform(void *easy, int64_t deadline)
     if (x.err)
         return fail(x.err, x.code);
     tls_code = x.code;
-    int err = code_errno(easy, x.code);
-    if (err)
-        return fail(err, x.code);
+    int e2 = code_errno(easy, x.code);
+    if (e2)
+        return fail(e2, x.code);
     return 0;
+}
+
+void evt__curl_set_result(int code)
+{
+    tls_code = code;
 }
 
 int evt_curl_result(void)

@@ -209,7 +209,10 @@ static int conclude(CURL *e, req_t *c, int rc, int err)
     } else if (r->error == EVT_HTTP_EREDIRECT) {
         err = ELOOP;
     }
-    if (err == ECANCELED || err == ETIMEDOUT) /* ours, not libcurl's */
+    if (r->error == EVT_HTTP_EDNS && !r->message[0])
+        snprintf(r->message, sizeof r->message, "could not resolve host "
+                 "(%s)", strerror(err));
+    else if (err == ECANCELED || err == ETIMEDOUT) /* ours, not libcurl's */
         snprintf(r->message, sizeof r->message, "%s", strerror(err));
     else if (!r->message[0])
         snprintf(r->message, sizeof r->message, "%s",
@@ -238,7 +241,8 @@ int evt_http_request(const evt_http_req_t *req, evt_http_resp_t *resp,
     struct curl_slist *hl = NULL;
     int rc = -1, err = ENOMEM;
     if (e && setup(e, req, &c, &hl) == 0) {
-        rc = evt_curl_perform(e, deadline);
+        rc = evt_curl_resolve(e, req->url, deadline) < 0
+                 ? -1 : evt_curl_perform(e, deadline);
         err = errno;
     } else {
         c.no_mem = 1;
