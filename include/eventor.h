@@ -1457,8 +1457,20 @@ typedef struct evt_http_req {
     const void *body;           /* request body of body_len bytes, or NULL */
     size_t body_len;
     int max_redirects;          /* Location: redirects followed; 0 none */
-    size_t max_body;            /* longest body accepted; 0 = 8 MiB */
+    size_t max_body;            /* longest body accepted; 0 = 8 MiB, or no
+                                   bound when the body is streamed */
     long connect_timeout_ms;    /* 0: only the deadline bounds connecting */
+    /* Streaming: with body_to_fd the body is written to body_fd (the
+     * caller's, left open, written from its current offset; a regular
+     * file or a blocking fd: EAGAIN fails the request), else with
+     * body_path to that file (created 0666 & ~umask, or truncated; closed
+     * by the call; removed again when the call fails). Either way the
+     * body never sits in memory: resp->body is "" and resp->body_len the
+     * bytes written. A failed write fails the request (EVT_HTTP_EOTHER,
+     * errno the write's). A redirect's own body is not written. */
+    int body_to_fd;
+    int body_fd;
+    const char *body_path;
 } evt_http_req_t;
 
 /* A response. Filled by evt_http_request whatever its outcome; the body
