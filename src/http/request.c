@@ -52,6 +52,7 @@ typedef struct req {
     int fd;            /* streaming: the body goes here, else -1 */
     int write_err;     /* errno of a failed write to fd */
     size_t written;    /* bytes written to fd */
+    const char *url;
 } req_t;
 
 static size_t to_fd(req_t *c, const char *p, size_t len)
@@ -241,7 +242,7 @@ static int conclude(CURL *e, req_t *c, int rc, int err)
     }
     if (r->error == EVT_HTTP_EDNS && !r->message[0])
         snprintf(r->message, sizeof r->message, "could not resolve host "
-                 "(%s)", strerror(err));
+                 "of %.200s", c->url);
     else if (err == ECANCELED || err == ETIMEDOUT) /* ours, not libcurl's */
         snprintf(r->message, sizeof r->message, "%s", strerror(err));
     else if (!r->message[0])
@@ -288,7 +289,7 @@ int evt_http_request(const evt_http_req_t *req, evt_http_resp_t *resp,
         return -1;
     }
     int stream = req->body_to_fd || req->body_path;
-    req_t c = {.resp = resp, .fd = -1,
+    req_t c = {.resp = resp, .fd = -1, .url = req->url,
                .max_body = req->max_body ? req->max_body
                            : stream      ? SIZE_MAX
                                          : DEFAULT_MAX_BODY};
