@@ -5,9 +5,9 @@
  *   bench_http_server --port P [--delay-ms 10] [--host 127.0.0.1]
  *
  * With --port 0 it prints `port <n>` once listening. On SIGTERM or SIGINT
- * it stops, prints `http_server_requests` and `http_server_delay_ms` (the
+ * it stops, prints `http_server_requests`, `http_server_delay_ms` (the
  * mean delay it really held answers back, as measured around evt_sleep) and
- * exits 0. */
+ * `http_server_max_conns` (the most connections open at once), and exits 0. */
 #include "bench_common.h"
 #include "eventor.h"
 
@@ -43,6 +43,7 @@ struct conn {
 };
 static struct conn *conns;
 static size_t nconns;
+static size_t max_conns; /* the most connections open at once */
 
 /* What the server needs of a request head. */
 struct req {
@@ -209,7 +210,8 @@ static void *acceptor(void *arg)
         if (conns)
             conns->prev = c;
         conns = c;
-        nconns++;
+        if (++nconns > max_conns)
+            max_conns = nconns;
     }
     return NULL;
 }
@@ -289,5 +291,6 @@ int main(int argc, char **argv)
     printf("http_server_requests %llu req\n", (unsigned long long)requests);
     bench_print("http_server_delay_ms",
                 requests ? delay_sum_s * 1000 / (double)requests : 0, "ms");
+    printf("http_server_max_conns %zu conns\n", max_conns);
     return 0;
 }

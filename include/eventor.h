@@ -1382,6 +1382,44 @@ int evt_curl_result(void);
  * ENOMEM. */
 int evt_curl_set_max_transfers(size_t n);
 
+/* At most n connections of the calling thread's multi handle to any one
+ * host (libcurl's CURLMOPT_MAX_HOST_CONNECTIONS; 0, the default, is no
+ * limit). A transfer that finds its host's connections all busy waits
+ * inside libcurl for one (it is admitted: it counts in
+ * evt_curl_set_max_transfers, and libcurl's own CURLOPT_TIMEOUT_MS runs
+ * while it waits). HTTP/2 transfers multiplex on the connections there
+ * are. Other threads and forked children have their own multi handle and
+ * their own limit. Returns 0, or -1 and ENOMEM. */
+int evt_curl_set_max_host_connections(size_t n);
+
+/* Resolve url's host for easy's next evt_curl_perform, which must follow
+ * (evt_curl_h2c may come between): the name is looked up on the offload
+ * pool once per host and port per thread, kept 60 s (5 s after a failure;
+ * getaddrinfo tells no record TTL), and handed to libcurl with
+ * CURLOPT_RESOLVE, so libcurl starts no resolver thread of its own.
+ * Coroutines asking for one name at once share one lookup. Numeric hosts
+ * and URLs libcurl will refuse pass through untouched. Sets
+ * CURLOPT_RESOLVE on easy (evt_curl_perform clears it again); redirects
+ * to another host are resolved by libcurl. Returns 0, or -1 and errno:
+ * EADDRNOTAVAIL (the name does not resolve), EAGAIN (the name server
+ * failed for now), ETIMEDOUT, ECANCELED, ENOMEM, EINVAL (NULL), EPERM
+ * (not on a coroutine); evt_curl_result() then says
+ * CURLE_COULDNT_RESOLVE_HOST (or the timeout's or cancel's code). */
+int evt_curl_resolve(void *easy, const char *url, int64_t deadline);
+
+/* Ask for HTTP/2 with prior knowledge on easy, whose URL is url (set it
+ * on easy too), for its next evt_curl_perform, which must follow at once
+ * on the same coroutine. As CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE with
+ * CURLOPT_PIPEWAIT, but transfers to one http:// origin multiplex on its
+ * connections: libcurl 7.88 fails every transfer that reuses a
+ * prior-knowledge connection ("Error in the HTTP2 framing layer"), so
+ * only the transfer that opens an origin's connection asks for prior
+ * knowledge and the others for HTTP/2 on the connection there is (one
+ * that finds none and is refused its upgrade is made again with prior
+ * knowledge). For https:// it only sets the two options. Returns 0, or -1
+ * and EINVAL (NULL), ENOMEM (more than 64 origins with connections open). */
+int evt_curl_h2c(void *easy, const char *url);
+
 /* Release the calling thread's multi handle and close the connections it
  * keeps open for reuse (a thread's exit does the same). The next call
  * makes a new one. Returns 0, or -1 and EBUSY while transfers of the thread
@@ -1419,8 +1457,20 @@ typedef struct evt_http_req {
     const void *body;           /* request body of body_len bytes, or NULL */
     size_t body_len;
     int max_redirects;          /* Location: redirects followed; 0 none */
-    size_t max_body;            /* longest body accepted; 0 = 8 MiB */
+    size_t max_body;            /* longest body accepted; 0 = 8 MiB, or no
+                                   bound when the body is streamed */
     long connect_timeout_ms;    /* 0: only the deadline bounds connecting */
+    /* Streaming: with body_to_fd the body is written to body_fd (the
+     * caller's, left open, written from its current offset; a regular
+     * file or a blocking fd: EAGAIN fails the request), else with
+     * body_path to that file (created 0666 & ~umask, or truncated; closed
+     * by the call; removed again when the call fails). Either way the
+     * body never sits in memory: resp->body is "" and resp->body_len the
+     * bytes written. A failed write fails the request (EVT_HTTP_EOTHER,
+     * errno the write's). A redirect's own body is not written. */
+    int body_to_fd;
+    int body_fd;
+    const char *body_path;
 } evt_http_req_t;
 
 /* A response. Filled by evt_http_request whatever its outcome; the body

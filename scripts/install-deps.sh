@@ -14,8 +14,10 @@ pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"
 # eventor fetch's tests: a scripted HTTP server and JSON checks in python3;
 # its benchmark's peers run the curl command.
 pkgs="$pkgs python3 curl"
+# nghttpd (an HTTP/2-only cleartext server) for fetch's HTTP/2 test.
+pkgs="$pkgs nghttp2-server"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
-[ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
+[ "$what" = bench ] && pkgs="$pkgs python3-gevent python3-urllib3 python3-aiohttp wrk golang-go libst-dev"
 # The Redis broker's peers (bench/bench_redis.sh).
 [ "$what" = bench ] && pkgs="$pkgs python3-celery python3-rq"
 missing=""

@@ -35,11 +35,24 @@ static int fetch_failed(const struct fetch_res *r)
     return r->err != 0 || r->status >= 400 || r->status == 0;
 }
 
+/* --per-host on the multi handle of the thread running the tasks (each
+ * worker process has its own: N is shared among them). */
+static void per_host_limit(void)
+{
+    static _Thread_local int done;
+    if (done || !fo.per_host)
+        return;
+    done = 1;
+    long n = fo.procs > 1 ? fo.per_host / fo.procs : fo.per_host;
+    evt_curl_set_max_host_connections((size_t)(n > 0 ? n : 1));
+}
+
 /* An item is its seq (8 bytes) and the URL, NUL-terminated. */
 static int fetch_task(const evt_batch_task_t *t, void *out, size_t cap,
                       size_t *out_len, void *user)
 {
     (void)user;
+    per_host_limit();
     uint64_t seq;
     memcpy(&seq, t->item, sizeof seq);
     struct fetch_res *r = out;

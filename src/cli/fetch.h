@@ -18,6 +18,7 @@ struct fetch_opts {
     long jobs;               /* -j: transfers at once */
     long procs;              /* -P: worker processes, 0 = none */
     double rate;             /* --rate: URLs started per second */
+    long per_host;           /* --per-host: connections per host, 0 = any */
     int64_t timeout_ms;      /* --timeout, per attempt; 0 = none */
     int64_t connect_ms;      /* --connect-timeout; 0 = libcurl's */
     long retries;            /* --retries: attempts after the first */

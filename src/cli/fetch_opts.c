@@ -52,7 +52,8 @@ static const char help_text[] =
 "  -j, --jobs N          transfers at once (default 100), in each process\n"
 "  -P, --procs N         run the transfers in N worker processes\n"
 "      --rate R          start at most R URLs a second (R may be a fraction)\n"
-"      --per-host N      not yet: refused with a message\n"
+"      --per-host N      at most N connections to any one host (with -P,\n"
+"                        N shared among the processes, at least 1 each)\n"
 "\n"
 "Output (one of):\n"
 "  (default)             the bodies on standard output, as they finish\n"
@@ -278,9 +279,9 @@ static int apply(struct fetch_opts *o, int id, const char *name,
             return bad_value(name, val);
         break;
     case F_PERHOST:
-        fetch_error("--per-host: not yet (the library has no per-host "
-                    "connection limit to drive)");
-        return -1;
+        if (optval_count(val, 1, &o->per_host) < 0 || o->per_host > 100000)
+            return bad_value(name, val);
+        break;
     case F_K: o->keep_order = 1; break;
     case F_O: o->outdir = val; break;
     case F_NAME: o->name_tmpl = val; break;

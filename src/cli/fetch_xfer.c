@@ -152,14 +152,19 @@ static void say(struct fetch_res *r, int err, const char *what)
 
 /* One attempt into s; fills r's status, err, bytes. Returns the wait the
  * server asked for before the next one (Retry-After, seconds), or 0. */
-static long attempt(const struct fetch_opts *o, CURL *e, struct sink *s,
-                    struct fetch_res *r)
+static long attempt(const struct fetch_opts *o, CURL *e, const char *url,
+                    struct sink *s, struct fetch_res *r)
 {
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
                      s->fd >= 0 || s->cap != (size_t)-1 ? on_data : discard);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
     int64_t deadline = o->timeout_ms ? evt_now() + o->timeout_ms + 1000 : -1;
-    int rc = evt_curl_perform(e, deadline);
+    /* The name once per host on the offload pool, not a thread each. */
+    int rc = evt_curl_resolve(e, url, deadline);
+    if (rc == 0 && o->http2 > 1) /* multiplexed despite libcurl 7.88 */
+        evt_curl_h2c(e, url);
+    if (rc == 0)
+        rc = evt_curl_perform(e, deadline);
     int err = rc < 0 ? errno : 0;
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
@@ -257,7 +262,7 @@ void fetch_one(const struct fetch_opts *o, uint64_t seq, const char *url,
     int64_t backoff = BACKOFF_FIRST_MS;
     for (;;) {
         r->attempts++;
-        long after = attempt(o, e, &s, r);
+        long after = attempt(o, e, url, &s, r);
         if (s.failed || (long)r->attempts > o->retries ||
             !retryable(r->err, r->status))
             break;

@@ -4,6 +4,8 @@
  * parks only its own coroutine until its transfer is done. */
 #define _GNU_SOURCE
 #include "../core/core.h"
+#include "dns.h"
+#include "h2c.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -165,11 +167,12 @@ static int on_timer(CURLM *m, long ms, void *userp)
 static curl_socket_t on_open(void *clientp, curlsocktype purpose,
                              struct curl_sockaddr *a)
 {
-    (void)clientp, (void)purpose;
+    (void)purpose;
     int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
     sock_t *k = fd >= 0 && tls_ctx ? sock_of(tls_ctx, fd) : NULL;
     if (k)
         *k = (sock_t){.ours = 1};
+    evt__h2c_opened(fd, (int)(intptr_t)clientp - 1); /* the h2c origin */
     return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
@@ -181,6 +184,7 @@ static int on_close(void *clientp, curl_socket_t fd)
         sock_del(tls_ctx, fd, k);
     if (k)
         k->ours = 0;
+    evt__h2c_closed(fd);
     evt_fd_forget(fd);
     return close(fd);
 }
@@ -197,6 +201,8 @@ static void ctx_release(http_ctx_t *c)
     free(c->socks);
     c->socks = NULL;
     c->nsocks = 0;
+    evt__h2c_reset();
+    evt__dns_forget(1);
     if (c->driver)
         c->orphan = 1;
     else
@@ -222,6 +228,8 @@ static void ctx_at_fork(void)
         close(tls_ctx->epfd);
         tls_ctx = NULL;
     }
+    evt__h2c_reset();
+    evt__dns_forget(0);
 }
 
 static void init_once(void)
@@ -472,10 +480,32 @@ static int fail(int err, int code)
     return -1;
 }
 
-int evt_curl_perform(void *easy, int64_t deadline)
+/* One transfer of easy through the queue: 0 once DONE (the outcome in
+ * *x), the errno of the wait (withdrawn), or -1 and errno. */
+static int run(http_ctx_t *c, xfer_t *x, void *easy, evt_co_t *co,
+               int64_t deadline)
 {
-    evt__sched_t *s = evt__sched();
-    http_ctx_t *c = s ? ctx_get() : NULL;
+    *x = (xfer_t){.easy = easy, .co = co, .state = QUEUED};
+    list_push(&c->queue, x);
+    admit(c);
+    if (x->state != DONE && kick(c) < 0) {
+        int err = errno;
+        withdraw(c, x);
+        errno = err;
+        return -1;
+    }
+    int rc = 0;
+    while (x->state != DONE && rc == 0)
+        rc = evt__wait(deadline);
+    if (x->state == DONE)
+        return 0;
+    withdraw(c, x);
+    return rc;
+}
+
+/* What stops a transfer before it starts: 0, or fail()'s -1. */
+static int refuse(evt__sched_t *s, http_ctx_t *c, void *easy, int64_t deadline)
+{
     if (!c)
         return fail(errno, CURLE_FAILED_INIT);
     if (!easy)
@@ -487,32 +517,52 @@ int evt_curl_perform(void *easy, int64_t deadline)
         return fail(EDEADLK, CURLE_RECURSIVE_API_CALL);
     if (deadline == 0)
         return fail(ETIMEDOUT, CURLE_OPERATION_TIMEDOUT);
+    return 0;
+}
+
+int evt_curl_perform(void *easy, int64_t deadline)
+{
+    evt__sched_t *s = evt__sched();
+    http_ctx_t *c = s ? ctx_get() : NULL;
+    unsigned dgen = 0;
+    void *dent = NULL, *dlist = easy ? evt__dns_take(easy, &dgen, &dent) : NULL;
+    if (refuse(s, c, easy, deadline) < 0) {
+        int err = errno;
+        if (dlist)
+            evt__dns_done(easy, dlist, dent, dgen, 0);
+        errno = err;
+        return -1;
+    }
+    int pk = 0, origin = evt__h2c_begin(easy, &pk);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, (void *)(intptr_t)(origin + 1));
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
-    xfer_t x = {.easy = easy, .co = s->current, .state = QUEUED};
-    list_push(&c->queue, &x);
-    admit(c);
-    if (x.state != DONE && kick(c) < 0) {
-        int err = errno;
-        withdraw(c, &x);
-        return fail(err, CURLE_OUT_OF_MEMORY);
-    }
-    int rc = 0;
-    while (x.state != DONE && rc == 0)
-        rc = evt__wait(deadline);
-    if (x.state != DONE) {
-        withdraw(c, &x);
-        return fail(rc, rc == ETIMEDOUT ? CURLE_OPERATION_TIMEDOUT
-                                        : CURLE_ABORTED_BY_CALLBACK);
-    }
+    xfer_t x;
+    int rc;
+    do
+        rc = run(c, &x, easy, s->current, deadline);
+    while (origin >= 0 && evt__h2c_end(easy, origin, &pk, rc ? 0 : x.code));
+    int err = errno;
+    if (dlist) /* after a run, libcurl's DNS cache holds the answer */
+        evt__dns_done(easy, dlist, dent, dgen, rc == 0);
+    errno = err;
+    if (rc)
+        return rc < 0 ? fail(errno, CURLE_OUT_OF_MEMORY)
+                      : fail(rc, rc == ETIMEDOUT ? CURLE_OPERATION_TIMEDOUT
+                                                 : CURLE_ABORTED_BY_CALLBACK);
     if (x.err)
         return fail(x.err, x.code);
     tls_code = x.code;
-    int err = code_errno(easy, x.code);
-    if (err)
-        return fail(err, x.code);
+    int e2 = code_errno(easy, x.code);
+    if (e2)
+        return fail(e2, x.code);
     return 0;
+}
+
+void evt__curl_set_result(int code)
+{
+    tls_code = code;
 }
 
 int evt_curl_result(void)
@@ -531,6 +581,19 @@ int evt_curl_set_max_transfers(size_t n)
     c->limit = n;
     admit(c);
     return kick(c);
+}
+
+int evt_curl_set_max_host_connections(size_t n)
+{
+    http_ctx_t *c = ctx_get();
+    if (!c)
+        return -1;
+    if (curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n)
+        != CURLM_OK) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
 }
 
 int evt_curl_cleanup(void)

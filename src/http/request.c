@@ -1,15 +1,19 @@
 /* The convenience API over evt_curl_perform: one call makes a request
  * (method, URL, headers, body) and fills a response (status, headers, a
- * bounded body) with an error that says what went wrong, by kind. */
+ * bounded body, or the body streamed to an fd or a file) with an error
+ * that says what went wrong, by kind. */
 #define _GNU_SOURCE
 #include "eventor.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_BODY (8u << 20)
 
@@ -45,16 +49,38 @@ typedef struct req {
     buf_t body, heads; /* heads: "name\0value\0" of the last response */
     size_t nheads, max_body;
     int too_big, no_mem;
+    int fd;            /* streaming: the body goes here, else -1 */
+    int write_err;     /* errno of a failed write to fd */
+    size_t written;    /* bytes written to fd */
+    const char *url;
 } req_t;
+
+static size_t to_fd(req_t *c, const char *p, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(c->fd, p + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            c->write_err = errno;
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    c->written += len;
+    return len;
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
     req_t *c = user;
     size_t len = size * n;
-    if (c->body.len + len > c->max_body) {
+    if ((c->fd >= 0 ? c->written : c->body.len) + len > c->max_body) {
         c->too_big = 1;
         return 0; /* libcurl stops with CURLE_WRITE_ERROR */
     }
+    if (c->fd >= 0)
+        return to_fd(c, p, len);
     if (buf_add(&c->body, p, len) < 0) {
         c->no_mem = 1;
         return 0;
@@ -192,7 +218,7 @@ static int conclude(CURL *e, req_t *c, int rc, int err)
     r->redirects = (int)redirects;
     r->curl_code = evt_curl_result();
     r->body = c->body.p ? c->body.p : calloc(1, 1);
-    r->body_len = c->body.len;
+    r->body_len = c->fd >= 0 ? c->written : c->body.len;
     r->headers = c->heads.p;
     r->headers_len = c->heads.len;
     r->nheaders = c->nheads;
@@ -206,16 +232,46 @@ static int conclude(CURL *e, req_t *c, int rc, int err)
                  c->max_body);
     } else if (c->no_mem) {
         err = ENOMEM;
+    } else if (c->write_err) {
+        r->error = EVT_HTTP_EOTHER;
+        err = c->write_err;
+        snprintf(r->message, sizeof r->message, "cannot write the body: %s",
+                 strerror(err));
     } else if (r->error == EVT_HTTP_EREDIRECT) {
         err = ELOOP;
     }
-    if (err == ECANCELED || err == ETIMEDOUT) /* ours, not libcurl's */
+    if (r->error == EVT_HTTP_EDNS && !r->message[0])
+        snprintf(r->message, sizeof r->message, "could not resolve host "
+                 "of %.200s", c->url);
+    else if (err == ECANCELED || err == ETIMEDOUT) /* ours, not libcurl's */
         snprintf(r->message, sizeof r->message, "%s", strerror(err));
     else if (!r->message[0])
         snprintf(r->message, sizeof r->message, "%s",
                  curl_easy_strerror((CURLcode)r->curl_code));
     errno = err;
     return -1;
+}
+
+/* Where a streamed body goes: the caller's fd, or body_path opened. */
+static int open_sink(const evt_http_req_t *req, req_t *c)
+{
+    if (req->body_to_fd) {
+        c->fd = req->body_fd;
+    } else if (req->body_path &&
+               (c->fd = open(req->body_path, O_WRONLY | O_CREAT | O_TRUNC |
+                             O_CLOEXEC, 0666)) < 0) {
+        c->resp->error = EVT_HTTP_EOTHER;
+        snprintf(c->resp->message, sizeof c->resp->message, "cannot open "
+                 "%s: %s", req->body_path, strerror(errno));
+        return -1;
+    }
+    if (req->body_to_fd && c->fd < 0) {
+        c->resp->error = EVT_HTTP_EOTHER;
+        snprintf(c->resp->message, sizeof c->resp->message, "bad body_fd");
+        errno = EBADF;
+        return -1;
+    }
+    return 0;
 }
 
 int evt_http_request(const evt_http_req_t *req, evt_http_resp_t *resp,
@@ -232,13 +288,19 @@ int evt_http_request(const evt_http_req_t *req, evt_http_resp_t *resp,
         errno = EINVAL;
         return -1;
     }
-    req_t c = {.resp = resp,
-                .max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY};
+    int stream = req->body_to_fd || req->body_path;
+    req_t c = {.resp = resp, .fd = -1, .url = req->url,
+               .max_body = req->max_body ? req->max_body
+                           : stream      ? SIZE_MAX
+                                         : DEFAULT_MAX_BODY};
+    if (open_sink(req, &c) < 0)
+        return -1;
     CURL *e = curl_easy_init();
     struct curl_slist *hl = NULL;
     int rc = -1, err = ENOMEM;
     if (e && setup(e, req, &c, &hl) == 0) {
-        rc = evt_curl_perform(e, deadline);
+        rc = evt_curl_resolve(e, req->url, deadline) < 0
+                 ? -1 : evt_curl_perform(e, deadline);
         err = errno;
     } else {
         c.no_mem = 1;
@@ -252,6 +314,13 @@ int evt_http_request(const evt_http_req_t *req, evt_http_resp_t *resp,
     curl_slist_free_all(hl);
     if (!e)
         snprintf(resp->message, sizeof resp->message, "out of memory");
+    if (req->body_path && !req->body_to_fd) {
+        int keep = errno;
+        close(c.fd);
+        if (rc < 0) /* no file that looks like a whole body */
+            unlink(req->body_path);
+        errno = keep;
+    }
     return rc;
 }
 

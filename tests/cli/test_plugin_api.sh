@@ -36,6 +36,38 @@ for shape in "" "-P 2" "-T 2"; do
     cmp -s lines.txt out || fail "output differs for '$shape'"
 done
 
+# examples/plugins/fetch_status.c: evt_http_get from a plugin, on two
+# worker processes, against bench_http_server (counted there): a status
+# per line, in order; a name that does not resolve fails its line alone.
+BULK=$(dirname "$E")/bench/bench_http_server
+FETCH=$(dirname "$E")/examples/fetch_status.so
+if [ -x "$BULK" ] && [ -f "$FETCH" ]; then
+    mkfifo p
+    "$BULK" --port 0 --delay-ms 5 >p &
+    bp=$!
+    exec 3<p
+    read -r _ port <&3
+    i=0
+    while [ $i -lt 300 ]; do
+        echo "http://127.0.0.1:$port/$i"
+        [ $i = 150 ] && echo "http://no-such-host.invalid/"
+        i=$((i + 1))
+    done >urls
+    timeout 60 "$E" --plugin "$FETCH:fetch_status" -P 2 -c 50 urls >out 2>err
+    rc=$?
+    [ "$rc" = 1 ] || fail "fetch_status: exit $rc: $(head -3 err)"
+    [ "$(grep -c '^200$' out)" = 300 ] && [ "$(wc -l <out)" = 300 ] ||
+        fail "fetch_status: $(sort out | uniq -c | head -5)"
+    grep -q 'no-such-host.invalid/: dns: could not resolve host' err &&
+        grep -q 'line 152' err || fail "fetch_status: the bad line: $(cat err)"
+    kill -TERM $bp
+    reqs=$(grep http_server_requests <&3 | cut -d' ' -f2)
+    wait $bp
+    [ "$reqs" = 300 ] || fail "fetch_status: the server saw $reqs requests"
+else
+    echo "skip: no $BULK or $FETCH"
+fi
+
 [ "$fails" = 0 ] && echo "plugin_api: all passed" && exit 0
 echo "plugin_api: $fails failed"
 exit 1
