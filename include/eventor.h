@@ -1352,8 +1352,10 @@ int evt_redis_consumers(const char *url, evt_redis_consumer_t *out,
 int evt_redis_expire(const char *url, int64_t secs);
 
 /* Told each item of a batch in input order: its position, bytes, and its
- * result (NULL when it has none: not done yet, or dead). All valid during
- * the call only. Returns 0 to go on, anything else to stop. */
+ * result (NULL when it has none; rlen is then EVT_REDIS_DEAD when the item
+ * was moved to the dead-letter stream, 0 when it is not done yet). All
+ * valid during the call only. Returns 0 to go on, anything else to stop. */
+#define EVT_REDIS_DEAD ((size_t)-1)
 typedef int (*evt_redis_result_fn)(uint64_t index, const void *item,
                                    size_t len, const void *result,
                                    size_t rlen, void *user);

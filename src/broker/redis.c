@@ -448,7 +448,8 @@ static int setup(rsrc_t *s, const char *url, const evt_redis_opts_t *ro)
 
 /* Leaving: the items this worker holds and has not finished (read ahead
  * when a signal stopped the batch, or failed) are made idle past the
- * visibility timeout (XCLAIM ... IDLE, JUSTID: their delivery counts stay),
+ * visibility timeout of any worker (XCLAIM ... IDLE, JUSTID: their
+ * delivery counts stay),
  * so that the other workers take them at once; then this consumer leaves
  * the group if it holds nothing. Best effort, one try each: what is not
  * released is taken after visibility_ms anyway. */
@@ -458,7 +459,8 @@ static void release_ids(rsrc_t *s, const char **ids, size_t n)
                                         EVT__REDIS_GROUP, s->consumer, "0"};
     size_t al[STORE_MAX + 10];
     memcpy(argv + 5, ids, n * sizeof *ids);
-    argv[5 + n] = "IDLE", argv[6 + n] = s->vis, argv[7 + n] = "JUSTID";
+    /* (idle for 100 days: past any worker's visibility timeout) */
+    argv[5 + n] = "IDLE", argv[6 + n] = "8640000000", argv[7 + n] = "JUSTID";
     for (size_t k = 0; k < n + 8; k++)
         al[k] = strlen(argv[k]);
     redisReply *rep = evt__redis_retry(s->ls, s->cmd_ms, evt_now() + s->cmd_ms,
@@ -467,24 +469,41 @@ static void release_ids(rsrc_t *s, const char **ids, size_t n)
         freeReplyObject(rep);
 }
 
+/* What Redis says this consumer holds, a page at a time. */
 static void release(rsrc_t *s)
 {
-    const char *ids[STORE_MAX];
-    size_t n = 0;
-    for (size_t i = s->lo; i < s->nslots; i++) {
-        if (s->slots[i].state != DONE)
-            ids[n++] = s->slots[i].id;
-        if (n == STORE_MAX)
-            release_ids(s, ids, n), n = 0;
+    char from[48] = "-", count[16];
+    snprintf(count, sizeof count, "%d", STORE_MAX);
+    for (;;) {
+        const char *argv[] = {"XPENDING", s->k.items, EVT__REDIS_GROUP, from,
+                              "+", count, s->consumer};
+        size_t al[7];
+        for (int k = 0; k < 7; k++)
+            al[k] = strlen(argv[k]);
+        redisReply *rep = evt__redis_retry(s->ls, s->cmd_ms,
+                                           evt_now() + s->cmd_ms, 7, argv, al);
+        if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+            if (rep)
+                freeReplyObject(rep);
+            break;
+        }
+        const char *ids[STORE_MAX];
+        size_t n = 0;
+        for (size_t i = 0; i < rep->elements && n < STORE_MAX; i++) {
+            redisReply *e = rep->element[i];
+            if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
+                e->element[0]->type == REDIS_REPLY_STRING)
+                ids[n++] = e->element[0]->str;
+        }
+        if (n)
+            release_ids(s, ids, n);
+        if (n)
+            snprintf(from, sizeof from, "(%s", ids[n - 1]);
+        size_t got = rep->elements;
+        freeReplyObject(rep);
+        if (n == 0 || got < STORE_MAX)
+            break;
     }
-    for (size_t i = s->at; i < s->nents; i++) {
-        if (s->ents[i]->type == REDIS_REPLY_ARRAY && s->ents[i]->elements)
-            ids[n++] = s->ents[i]->element[0]->str;
-        if (n == STORE_MAX)
-            release_ids(s, ids, n), n = 0;
-    }
-    if (n)
-        release_ids(s, ids, n);
     const char *cv[] = {"1", s->k.items, EVT__REDIS_GROUP, s->consumer,
                         s->vis};
     size_t cl[5];

@@ -179,9 +179,87 @@ int evt_redis_stat(const char *url, evt_redis_stat_t *st)
     return rc;
 }
 
+/* A stream id as two numbers, to sort and search the dead letters. */
+typedef struct sid {
+    unsigned long long ms, seq;
+} sid_t;
+
+static sid_t sid_of(const char *s)
+{
+    sid_t v = {0, 0};
+    sscanf(s, "%llu-%llu", &v.ms, &v.seq);
+    return v;
+}
+
+static int sid_cmp(const void *a, const void *b)
+{
+    const sid_t *x = a, *y = b;
+    return x->ms != y->ms ? (x->ms > y->ms) - (x->ms < y->ms)
+                          : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+typedef struct deadset {
+    sid_t *v;
+    size_t n, cap;
+} deadset_t;
+
+static int dead_add(deadset_t *d, const redisReply *e)
+{
+    const redisReply *f = e->type == REDIS_REPLY_ARRAY && e->elements >= 2
+                              ? e->element[1] : NULL;
+    for (size_t i = 0; f && i + 1 < f->elements; i += 2) {
+        if (strcmp(f->element[i]->str, "id") != 0)
+            continue;
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? d->cap * 2 : 64;
+            sid_t *v = realloc(d->v, cap * sizeof *v);
+            if (!v) {
+                errno = ENOMEM;
+                return -1;
+            }
+            d->v = v, d->cap = cap;
+        }
+        d->v[d->n++] = sid_of(f->element[i + 1]->str);
+    }
+    return 0;
+}
+
+/* The item ids of the dead-letter stream, sorted. */
+static int dead_load(evt__redis_t *r, const evt__redis_keys_t *k,
+                     deadset_t *d)
+{
+    char from[64] = "-";
+    for (;;) {
+        redisReply *page = evt__redis_command(r, evt_now() + CMD_MS,
+            "XRANGE %s %s + COUNT 1000", k->dead, from);
+        if (!page || page->type != REDIS_REPLY_ARRAY)
+            return unexpected(page);
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < page->elements; i++)
+            rc = dead_add(d, page->element[i]);
+        size_t n = page->elements;
+        if (n)
+            snprintf(from, sizeof from, "(%s",
+                     page->element[n - 1]->element[0]->str);
+        freeReplyObject(page);
+        if (rc < 0)
+            return -1;
+        if (n == 0)
+            break;
+    }
+    qsort(d->v, d->n, sizeof *d->v, sid_cmp);
+    return 0;
+}
+
+static int is_dead(const deadset_t *d, const char *id)
+{
+    sid_t v = sid_of(id);
+    return d->n && bsearch(&v, d->v, d->n, sizeof v, sid_cmp) != NULL;
+}
+
 /* One page of the walk: HMGET the results of the entries in page. */
 static int walk_page(evt__redis_t *r, const evt__redis_keys_t *k,
-                     redisReply *page, uint64_t *index,
+                     redisReply *page, uint64_t *index, const deadset_t *d,
                      evt_redis_result_fn fn, void *user)
 {
     size_t n = page->elements;
@@ -212,8 +290,10 @@ static int walk_page(evt__redis_t *r, const evt__redis_keys_t *k,
         const char *it = e->elements >= 2 ? e->element[1]->str : "";
         size_t il = e->elements >= 2 ? e->element[1]->len : 0;
         int has = v->type == REDIS_REPLY_STRING;
-        rc = fn((*index)++, it, il, has ? v->str : NULL, has ? v->len : 0,
-                user) ? 1 : 0;
+        size_t rl = has ? v->len
+                        : is_dead(d, page->element[i]->element[0]->str)
+                              ? EVT_REDIS_DEAD : 0;
+        rc = fn((*index)++, it, il, has ? v->str : NULL, rl, user) ? 1 : 0;
     }
     freeReplyObject(res);
     return rc;
@@ -227,7 +307,8 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
         return -1;
     char from[64] = "-";
     uint64_t index = 0;
-    int rc = 0;
+    deadset_t d = {0};
+    int rc = dead_load(r, &k, &d);
     while (rc == 0) {
         redisReply *page = evt__redis_command(r, evt_now() + CMD_MS,
             "XRANGE %s %s + COUNT 1000", k.items, from);
@@ -238,7 +319,7 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
             freeReplyObject(page);
             break;
         } else {
-            rc = walk_page(r, &k, page, &index, fn, user);
+            rc = walk_page(r, &k, page, &index, &d, fn, user);
             redisReply *last = page->element[page->elements - 1]->element[0];
             snprintf(from, sizeof from, "(%s", last->str);
         }
@@ -246,6 +327,7 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
             freeReplyObject(page);
     }
     int err = errno;
+    free(d.v);
     evt__redis_batch_close(r, &k);
     errno = err;
     return rc < 0 ? -1 : 0;
