@@ -34,7 +34,7 @@ evt__redis_t *evt__redis_open(const char *url, char **name)
         return NULL;
     }
     p += 8;
-    const char *at = memchr(p, '@', strcspn(p, "/"));
+    const char *at = memrchr(p, '@', strcspn(p, "/"));
     const char *ui = p;
     if (at)
         p = at + 1;
