@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RESULT_MAX (1 << 20) /* a command's stdout kept as its result */
+#define RESULT_MAX (256 << 10) /* a command's stdout kept as its result */
 
 struct wopts {
     const char *url;
@@ -284,6 +284,20 @@ static int command_setup(struct wopts *w, int argc, char **argv,
     return 0;
 }
 
+/* A failed delivery, in one line (not the ones a signal stopped). */
+static void on_failed(const evt_batch_task_t *t, int status, const void *res,
+                      size_t len, void *user)
+{
+    (void)res, (void)len;
+    const struct wopts *w = user;
+    if (status == 0 || status == ECANCELED || w->quiet)
+        return;
+    fprintf(stderr, "eventor worker: item '%.*s': %s (delivered again "
+                    "later, or dead-lettered past --max-deliveries)\n",
+            (int)(t->len > 200 ? 200 : t->len), (const char *)t->item,
+            status == ETIMEDOUT ? "ran past --timeout" : evt_strerror(status));
+}
+
 static void report(const struct wopts *w, const evt_batch_report_t *r)
 {
     if (w->quiet)
@@ -318,6 +332,8 @@ int broker_worker(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     w.b.stop_on_signals = 1;
+    w.b.on_result = on_failed;
+    w.b.user = &w;
     evt_batch_report_t r;
     rc = evt_batch_run_redis(&w.b, fn, w.url, &w.ro, &r);
     int err = errno;
