@@ -247,7 +247,8 @@ static int dead_load(evt__redis_t *r, const evt__redis_keys_t *k,
         if (n == 0)
             break;
     }
-    qsort(d->v, d->n, sizeof *d->v, sid_cmp);
+    if (d->n)
+        qsort(d->v, d->n, sizeof *d->v, sid_cmp);
     return 0;
 }
 
