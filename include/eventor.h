@@ -1245,7 +1245,9 @@ int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
  * through one consumer group, results stored back once per item.
  *
  * A batch is named by its URL, redis://HOST:PORT/NAME (HOST 127.0.0.1 and
- * PORT 6379 when left out; NAME "default"). Its keys, all under one hash
+ * PORT 6379 when left out; NAME "default"); redis://:PASS@HOST:PORT/NAME
+ * or redis://USER:PASS@... sends AUTH on each connection (a refused one
+ * fails the call with EACCES). Its keys, all under one hash
  * tag so that they stay together:
  *   eventor:{NAME}:items    stream of items, field "i" = the item's bytes
  *                           (consumer group "eventor")
@@ -1256,7 +1258,18 @@ int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
  * Delivery is at least once; results are stored once per item id (the
  * first one stored stays), so each item has exactly one result. Every
  * call below bounds each command by its own deadline, and connects again
- * with a backoff (10 ms doubling to 1 s) while Redis is away. */
+ * with a backoff (10 ms doubling to 1 s) while Redis is away.
+ *
+ * Without Redis support (libeventor built without hiredis) every evt_redis_*
+ * call and evt_batch_run_redis fail with ENOTSUP before looking at their
+ * arguments. When a call fails because of what Redis answered (errno
+ * EPROTO; EACCES for a refused AUTH or NOAUTH; ENOMEM for Redis's OOM
+ * error), evt_redis_error() gives Redis's own words. */
+
+/* The text of the last error reply Redis sent to this thread ("WRONGTYPE
+ * Operation against a key holding the wrong kind of value"), "" when none
+ * came yet. Valid until this thread's next Redis call. */
+const char *evt_redis_error(void);
 
 /* How workers take items. Zero-initialise, then set what you need. */
 typedef struct evt_redis_opts {
@@ -1276,6 +1289,10 @@ typedef struct evt_redis_opts {
     int64_t down_ms;         /* fail (ETIMEDOUT or the connection's errno)
                                 when Redis stays unreachable this long;
                                 0 = wait for it forever */
+    int follow;              /* 1: do not return when the batch is done:
+                                wait for more items (until the batch is
+                                stopped: a signal with stop_on_signals, a
+                                cancel) */
 } evt_redis_opts_t;
 
 /* Append n items (items[i] of lens[i] bytes; lens NULL: NUL-terminated
@@ -1309,13 +1326,36 @@ typedef struct evt_redis_stat {
     uint64_t results; /* items with a result */
     uint64_t pending; /* delivered and not acknowledged (in flight) */
     uint64_t dead;    /* moved to the dead-letter stream */
+    uint64_t retried; /* of pending: delivered more than once (an earlier
+                         attempt failed or its worker died); counted over
+                         the first 10000 pending items */
+    uint64_t waiting; /* not delivered yet */
 } evt_redis_stat_t;
 /* Fill st; 0, or -1 and errno. */
 int evt_redis_stat(const char *url, evt_redis_stat_t *st);
 
+/* A worker (consumer of the group) as Redis knows it. */
+typedef struct evt_redis_consumer {
+    char name[128];   /* evt_redis_opts_t.consumer ("HOSTNAME-PID") */
+    uint64_t pending; /* items it holds */
+    int64_t idle_ms;  /* since it last read or claimed */
+} evt_redis_consumer_t;
+/* Fill up to max entries of out with the batch's workers; returns how many
+ * there are (more than max: only max filled), or -1 and errno. A worker
+ * leaves the list when it exits holding nothing. */
+int evt_redis_consumers(const char *url, evt_redis_consumer_t *out,
+                        size_t max);
+
+/* Let the batch's keys expire secs seconds from now (EXPIRE); secs 0:
+ * keep them (PERSIST). evt_redis_submit keeps them too: a batch that
+ * gets new items does not expire under them. 0, or -1 and errno. */
+int evt_redis_expire(const char *url, int64_t secs);
+
 /* Told each item of a batch in input order: its position, bytes, and its
- * result (NULL when it has none: not done yet, or dead). All valid during
- * the call only. Returns 0 to go on, anything else to stop. */
+ * result (NULL when it has none; rlen is then EVT_REDIS_DEAD when the item
+ * was moved to the dead-letter stream, 0 when it is not done yet). All
+ * valid during the call only. Returns 0 to go on, anything else to stop. */
+#define EVT_REDIS_DEAD ((size_t)-1)
 typedef int (*evt_redis_result_fn)(uint64_t index, const void *item,
                                    size_t len, const void *result,
                                    size_t rlen, void *user);

@@ -6,7 +6,7 @@
 set -eu
 eventor=$1 out=$2
 : >"$out"
-for sub in fetch; do
+for sub in fetch submit worker status results drop; do
   "$eventor" "$sub" --help >/dev/null 2>&1 || continue
   name=$(echo "$sub" | tr a-z A-Z)
   {

@@ -12,22 +12,24 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Claim idle entries, moving those delivered more than ARGV[5] times to
- * the dead-letter stream in the same step (so no item is both). */
+/* Claim idle entries from the cursor ARGV[4] on, moving those delivered
+ * more than ARGV[6] times to the dead-letter stream in the same step (so
+ * no item is both). Returns {next cursor, entries}: the next claim goes on
+ * from there, so that a long pending list is walked, not its head again. */
 static const char CLAIM_LUA[] =
     "local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3],"
-    " '0-0', 'COUNT', ARGV[4])\n"
+    " ARGV[4], 'COUNT', ARGV[5])\n"
     "local out = {}\n"
     "for _, e in ipairs(r[2]) do\n"
     "  local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)\n"
     "  local n = p[1] and p[1][4] or 0\n"
-    "  if n > tonumber(ARGV[5]) then\n"
+    "  if n > tonumber(ARGV[6]) then\n"
     "    redis.call('XADD', KEYS[2], '*', 'id', e[1], 'i', e[2][2],"
     " 'deliveries', n)\n"
     "    redis.call('XACK', KEYS[1], ARGV[1], e[1])\n"
     "  else out[#out + 1] = e end\n"
     "end\n"
-    "return out\n";
+    "return {r[1], out}\n";
 
 /* Store results (first one wins) and acknowledge them: ARGV[1] the group,
  * then id, result pairs. */
@@ -39,6 +41,25 @@ static const char STORE_LUA[] =
     "end\n"
     "redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))\n"
     "return 0\n";
+
+/* Forget the group's consumers that hold no item: this one (ARGV[2]) and
+ * those idle longer than ARGV[3] ms (workers gone), so that the group does
+ * not grow by one consumer per worker ever run. Checked and deleted in one
+ * step: a consumer that holds nothing loses nothing, and XREADGROUP makes
+ * it again if it is still alive. */
+static const char CLEAN_LUA[] =
+    "local n = 0\n"
+    "for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1]))"
+    " do\n"
+    "  local f = {}\n"
+    "  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end\n"
+    "  if f['pending'] == 0 and (f['name'] == ARGV[2] or"
+    " f['idle'] > tonumber(ARGV[3])) then\n"
+    "    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
 
 #define STORE_MAX 512
 
@@ -64,6 +85,9 @@ typedef struct rsrc {
     int64_t block_ms;   /* XREADGROUP BLOCK when idle: poll_ms, within
                            half a command's deadline */
     int64_t next_claim; /* XAUTOCLAIM again from then (or when idle) */
+    char cursor[48];    /* where the next XAUTOCLAIM goes on from */
+    int follow;         /* evt_redis_opts_t's */
+    evt__redis_script_t claim, store, clean;
     redisReply *batch;  /* entries being handed out (owned) */
     redisReply **ents;  /* their array */
     size_t nents, at;
@@ -106,20 +130,41 @@ static int take(rsrc_t *s, redisReply *rep, redisReply **ents, size_t n)
     return n > 0;
 }
 
+static redisReply *eval(rsrc_t *s, evt__redis_t *r, evt__redis_script_t *sc,
+                        int argc, const char **argv, const size_t *al)
+{
+    size_t l[16];
+    for (int i = 0; !al && i < argc; i++)
+        l[i] = strlen(argv[i]);
+    return evt__redis_eval(r, sc, s->cmd_ms, give_up(s), argc, argv,
+                           al ? al : l);
+}
+
+/* An unexpected reply: its error text kept, errno set; -1. */
+static int bad_reply(redisReply *rep)
+{
+    evt__redis_failed(rep);
+    int err = errno;
+    freeReplyObject(rep);
+    errno = err;
+    return -1;
+}
+
 static int fetch_claimed(rsrc_t *s)
 {
-    const char *argv[] = {"EVAL", CLAIM_LUA, "2", s->k.items, s->k.dead,
-                          EVT__REDIS_GROUP, s->consumer, s->vis, s->count,
+    const char *argv[] = {"2", s->k.items, s->k.dead, EVT__REDIS_GROUP,
+                          s->consumer, s->vis, s->cursor, s->count,
                           s->maxd};
-    redisReply *rep = call_v(s, s->rd, 10, argv);
+    redisReply *rep = eval(s, s->rd, &s->claim, 9, argv, NULL);
     if (!rep)
         return -1;
-    if (rep->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(rep);
-        errno = EPROTO;
-        return -1;
-    }
-    return take(s, rep, rep->element, rep->elements);
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING ||
+        rep->element[1]->type != REDIS_REPLY_ARRAY)
+        return bad_reply(rep);
+    snprintf(s->cursor, sizeof s->cursor, "%s", rep->element[0]->str);
+    redisReply *a = rep->element[1];
+    return take(s, rep, a->element, a->elements);
 }
 
 /* New entries; block_ms > 0: waiting that long in Redis for some. */
@@ -142,11 +187,8 @@ static int fetch_new(rsrc_t *s, int64_t block_ms)
         return -1;
     if (rep->type == REDIS_REPLY_NIL)
         return take(s, rep, NULL, 0);
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1) {
-        freeReplyObject(rep);
-        errno = EPROTO;
-        return -1;
-    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1)
+        return bad_reply(rep);
     redisReply *st = rep->element[0]->element[1];
     return take(s, rep, st->element, st->elements);
 }
@@ -163,7 +205,7 @@ static long long pending(rsrc_t *s)
         rep->element[0]->type == REDIS_REPLY_INTEGER)
         n = rep->element[0]->integer;
     else
-        errno = EPROTO;
+        return bad_reply(rep);
     freeReplyObject(rep);
     return n;
 }
@@ -226,7 +268,7 @@ static int redis_next(void *p, const void **item, size_t *len)
         long long n = pending(s);
         if (n < 0)
             return -1;
-        if (n == 0)
+        if (n == 0 && !s->follow)
             return 0;
         /* Others' items are in flight: wait for new ones in Redis, not in
          * a sleep, so that one submitted now is handed out at once. */
@@ -298,22 +340,24 @@ static void *writer(void *p)
         memcpy(mine, s->q, n * sizeof *mine);
         memmove(s->q, s->q + n, (s->nq - n) * sizeof *s->q);
         s->nq -= n;
-        argv[0] = "EVAL", argv[1] = STORE_LUA, argv[2] = "2";
-        argv[3] = s->k.items, argv[4] = s->k.results;
-        argv[5] = EVT__REDIS_GROUP;
-        for (int i = 0; i < 6; i++)
+        argv[0] = "2", argv[1] = s->k.items, argv[2] = s->k.results;
+        argv[3] = EVT__REDIS_GROUP;
+        for (int i = 0; i < 4; i++)
             al[i] = strlen(argv[i]);
         for (size_t i = 0; i < n; i++) {
-            argv[6 + 2 * i] = mine[i].id, al[6 + 2 * i] = strlen(mine[i].id);
-            argv[7 + 2 * i] = mine[i].res, al[7 + 2 * i] = mine[i].len;
+            argv[4 + 2 * i] = mine[i].id, al[4 + 2 * i] = strlen(mine[i].id);
+            argv[5 + 2 * i] = mine[i].res, al[5 + 2 * i] = mine[i].len;
         }
-        redisReply *rep = call(s, s->wr, (int)(2 * n + 6), argv, al);
+        redisReply *rep = eval(s, s->wr, &s->store, (int)(2 * n + 4), argv,
+                               al);
         free(argv), free(al);
         for (size_t i = 0; i < n; i++)
             free(mine[i].res);
-        if (!rep || rep->type == REDIS_REPLY_ERROR)
-            s->err = rep ? EPROTO : errno;
-        if (rep)
+        if (!rep)
+            s->err = errno;
+        else if (rep->type == REDIS_REPLY_ERROR && bad_reply(rep) < 0)
+            s->err = errno;
+        else
             freeReplyObject(rep);
         if (s->err)
             break;
@@ -376,6 +420,10 @@ static int setup(rsrc_t *s, const char *url, const evt_redis_opts_t *ro)
     s->vis_ms = ro->visibility_ms > 0 ? ro->visibility_ms : 30000;
     s->cmd_ms = ro->command_ms > 0 ? ro->command_ms : 5000;
     s->down_ms = ro->down_ms;
+    s->follow = ro->follow;
+    strcpy(s->cursor, "0-0");
+    s->claim.src = CLAIM_LUA, s->store.src = STORE_LUA;
+    s->clean.src = CLEAN_LUA;
     s->poll_ms = s->vis_ms / 10 < 5 ? 5 : s->vis_ms / 10 > 200 ? 200
                                                             : s->vis_ms / 10;
     s->block_ms = s->poll_ms < s->cmd_ms / 2 ? s->poll_ms : s->cmd_ms / 2;
@@ -408,12 +456,80 @@ static int setup(rsrc_t *s, const char *url, const evt_redis_opts_t *ro)
     redisReply *rep = call_v(s, s->rd, 6, argv);
     if (!rep)
         return -1;
-    int bad = rep->type == REDIS_REPLY_ERROR &&
-              strncmp(rep->str, "BUSYGROUP", 9) != 0;
+    if (rep->type == REDIS_REPLY_ERROR &&
+        strncmp(rep->str, "BUSYGROUP", 9) != 0)
+        return bad_reply(rep);
     freeReplyObject(rep);
-    if (bad)
-        errno = EPROTO;
-    return bad ? -1 : 0;
+    return 0;
+}
+
+/* Leaving: the items this worker holds and has not finished (read ahead
+ * when a signal stopped the batch, or failed) are made idle past the
+ * visibility timeout of any worker (XCLAIM ... IDLE, JUSTID: their
+ * delivery counts stay),
+ * so that the other workers take them at once; then this consumer leaves
+ * the group if it holds nothing. Best effort, one try each: what is not
+ * released is taken after visibility_ms anyway. */
+static void release_ids(rsrc_t *s, const char **ids, size_t n)
+{
+    const char *argv[STORE_MAX + 10] = {"XCLAIM", s->k.items,
+                                        EVT__REDIS_GROUP, s->consumer, "0"};
+    size_t al[STORE_MAX + 10];
+    memcpy(argv + 5, ids, n * sizeof *ids);
+    /* (idle for 100 days: past any worker's visibility timeout) */
+    argv[5 + n] = "IDLE", argv[6 + n] = "8640000000", argv[7 + n] = "JUSTID";
+    for (size_t k = 0; k < n + 8; k++)
+        al[k] = strlen(argv[k]);
+    redisReply *rep = evt__redis_retry(s->ls, s->cmd_ms, evt_now() + s->cmd_ms,
+                                       (int)n + 8, argv, al);
+    if (rep)
+        freeReplyObject(rep);
+}
+
+/* What Redis says this consumer holds, a page at a time. */
+static void release(rsrc_t *s)
+{
+    char from[48] = "-", count[16];
+    snprintf(count, sizeof count, "%d", STORE_MAX);
+    for (;;) {
+        const char *argv[] = {"XPENDING", s->k.items, EVT__REDIS_GROUP, from,
+                              "+", count, s->consumer};
+        size_t al[7];
+        for (int k = 0; k < 7; k++)
+            al[k] = strlen(argv[k]);
+        redisReply *rep = evt__redis_retry(s->ls, s->cmd_ms,
+                                           evt_now() + s->cmd_ms, 7, argv, al);
+        if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+            if (rep)
+                freeReplyObject(rep);
+            break;
+        }
+        const char *ids[STORE_MAX];
+        size_t n = 0;
+        for (size_t i = 0; i < rep->elements && n < STORE_MAX; i++) {
+            redisReply *e = rep->element[i];
+            if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
+                e->element[0]->type == REDIS_REPLY_STRING)
+                ids[n++] = e->element[0]->str;
+        }
+        if (n)
+            release_ids(s, ids, n);
+        if (n)
+            snprintf(from, sizeof from, "(%s", ids[n - 1]);
+        size_t got = rep->elements;
+        freeReplyObject(rep);
+        if (n == 0 || got < STORE_MAX)
+            break;
+    }
+    const char *cv[] = {"1", s->k.items, EVT__REDIS_GROUP, s->consumer,
+                        s->vis};
+    size_t cl[5];
+    for (int k = 0; k < 5; k++)
+        cl[k] = strlen(cv[k]);
+    redisReply *rep = evt__redis_eval(s->ls, &s->clean, s->cmd_ms,
+                                      evt_now() + s->cmd_ms, 5, cv, cl);
+    if (rep)
+        freeReplyObject(rep);
 }
 
 static void teardown(rsrc_t *s)
@@ -465,6 +581,8 @@ int evt_batch_run_redis(const evt_batch_opts_t *opts, evt_batch_fn fn,
         rc = -1;
         err = s.err;
     }
+    if (s.ls && s.k.items)
+        release(&s);
     teardown(&s);
     errno = err;
     return rc;

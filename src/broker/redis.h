@@ -16,10 +16,13 @@ typedef struct evt__redis {
     redisContext *c;   /* NULL while not connected */
     char *host;        /* owned */
     int port;
+    char *user, *pass; /* redis://[USER:]PASS@...: AUTH on each connect
+                          (owned, NULL when not given) */
+    int authing;       /* the AUTH's reply is the next one to come */
     size_t inflight;   /* commands appended whose replies are not taken */
 } evt__redis_t;
 
-/* Parse "redis://HOST:PORT[/NAME]" (HOST and PORT may be left out:
+/* Parse "redis://[[USER:]PASS@]HOST:PORT[/NAME]" (HOST and PORT may be left out:
  * 127.0.0.1, 6379); the name (or NULL) is malloc'd into *name when name is
  * not NULL. NULL and EINVAL/ENOMEM on failure. */
 evt__redis_t *evt__redis_open(const char *url, char **name);
@@ -46,6 +49,23 @@ redisReply *evt__redis_command(evt__redis_t *r, int64_t deadline,
 redisReply *evt__redis_retry(evt__redis_t *r, int64_t try_ms,
                              int64_t give_up, int argc, const char **argv,
                              const size_t *lens);
+
+/* An error reply: keep its text for evt_redis_error() and set errno to
+ * EPROTO (EACCES for NOAUTH, WRONGPASS, NOPERM; ENOMEM for OOM); returns
+ * -1. rep is not freed. */
+int evt__redis_failed(const redisReply *rep);
+
+/* A Lua script run by EVALSHA, loaded (SCRIPT LOAD) the first time and
+ * again after NOSCRIPT (a restarted server forgets its scripts). */
+typedef struct evt__redis_script {
+    const char *src;
+    char sha[48]; /* "" until loaded */
+} evt__redis_script_t;
+/* EVALSHA sc with argv (numkeys, keys, args: argc of them) as
+ * evt__redis_retry. */
+redisReply *evt__redis_eval(evt__redis_t *r, evt__redis_script_t *sc,
+                            int64_t try_ms, int64_t give_up, int argc,
+                            const char **argv, const size_t *lens);
 
 /* The keys of the batch name (see eventor.h), and its group's name. */
 #define EVT__REDIS_GROUP "eventor"

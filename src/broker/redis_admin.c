@@ -43,16 +43,28 @@ void evt__redis_batch_close(evt__redis_t *r, evt__redis_keys_t *k)
     memset(k, 0, sizeof *k);
 }
 
-/* 0 for a reply that is not an error, else -1 and EPROTO (and frees it). */
+/* 0 for a reply that is not an error, else -1 and errno (and frees it). */
 static int check(redisReply *rep)
 {
     if (!rep)
         return -1;
-    int bad = rep->type == REDIS_REPLY_ERROR;
+    int bad = rep->type == REDIS_REPLY_ERROR ? evt__redis_failed(rep) : 0;
+    int err = errno;
     freeReplyObject(rep);
-    if (bad)
-        errno = EPROTO;
-    return bad ? -1 : 0;
+    errno = err;
+    return bad;
+}
+
+/* An unexpected reply (or none): -1 and errno, the reply freed. */
+static int unexpected(redisReply *rep)
+{
+    if (!rep)
+        return -1;
+    evt__redis_failed(rep);
+    int err = errno;
+    freeReplyObject(rep);
+    errno = err;
+    return -1;
 }
 
 int evt__redis_group(evt__redis_t *r, const evt__redis_keys_t *k,
@@ -68,6 +80,9 @@ int evt__redis_group(evt__redis_t *r, const evt__redis_keys_t *k,
     return check(rep);
 }
 
+static const char PERSIST_LUA[] =
+    "for _, k in ipairs(KEYS) do redis.call('PERSIST', k) end return 0";
+
 /* XADD pipelined by windows of 1000: the replies of one window are taken
  * while the next one is built. */
 int evt_redis_submit(const char *url, const void *const *items,
@@ -78,6 +93,9 @@ int evt_redis_submit(const char *url, const void *const *items,
     if (!r)
         return -1;
     int rc = evt__redis_group(r, &k, evt_now() + CMD_MS);
+    if (rc == 0)
+        rc = check(evt__redis_command(r, evt_now() + CMD_MS,
+            "EVAL %s 3 %s %s %s", PERSIST_LUA, k.items, k.results, k.dead));
     for (size_t at = 0; rc == 0 && at < n; at += 1000) {
         size_t m = n - at < 1000 ? n - at : 1000;
         for (size_t i = at; rc == 0 && i < at + m; i++) {
@@ -99,6 +117,8 @@ int evt_redis_submit(const char *url, const void *const *items,
 static uint64_t count_of(evt__redis_t *r, const char *fmt, const char *key,
                          int *rc)
 {
+    if (*rc)
+        return 0;
     redisReply *rep = evt__redis_command(r, evt_now() + CMD_MS, fmt, key);
     uint64_t v = 0;
     if (rep && rep->type == REDIS_REPLY_INTEGER)
@@ -106,13 +126,36 @@ static uint64_t count_of(evt__redis_t *r, const char *fmt, const char *key,
     else if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
              rep->element[0]->type == REDIS_REPLY_INTEGER)
         v = (uint64_t)rep->element[0]->integer; /* XPENDING's summary */
-    else if (*rc == 0) {
-        *rc = -1;
-        errno = rep ? EPROTO : errno;
+    else
+    {
+        *rc = unexpected(rep);
+        return 0;
     }
-    if (rep)
-        freeReplyObject(rep);
+    freeReplyObject(rep);
     return v;
+}
+
+/* Pending items delivered more than once, over the first 10000. */
+static uint64_t retried_of(evt__redis_t *r, const char *key, int *rc)
+{
+    if (*rc)
+        return 0;
+    redisReply *rep = evt__redis_command(r, evt_now() + CMD_MS,
+        "XPENDING %s " EVT__REDIS_GROUP " - + 10000", key);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY)
+    {
+        *rc = unexpected(rep);
+        return 0;
+    }
+    uint64_t n = 0;
+    for (size_t i = 0; i < rep->elements; i++) {
+        redisReply *e = rep->element[i];
+        n += e->type == REDIS_REPLY_ARRAY && e->elements >= 4 &&
+             e->element[3]->type == REDIS_REPLY_INTEGER &&
+             e->element[3]->integer > 1;
+    }
+    freeReplyObject(rep);
+    return n;
 }
 
 int evt_redis_stat(const char *url, evt_redis_stat_t *st)
@@ -127,15 +170,97 @@ int evt_redis_stat(const char *url, evt_redis_stat_t *st)
     st->results = count_of(r, "HLEN %s", k.results, &rc);
     st->dead = count_of(r, "XLEN %s", k.dead, &rc);
     st->pending = count_of(r, "XPENDING %s " EVT__REDIS_GROUP, k.items, &rc);
+    st->retried = retried_of(r, k.items, &rc);
+    uint64_t gone = st->results + st->dead + st->pending;
+    st->waiting = st->items > gone ? st->items - gone : 0;
     int err = errno;
     evt__redis_batch_close(r, &k);
     errno = err;
     return rc;
 }
 
+/* A stream id as two numbers, to sort and search the dead letters. */
+typedef struct sid {
+    unsigned long long ms, seq;
+} sid_t;
+
+static sid_t sid_of(const char *s)
+{
+    sid_t v = {0, 0};
+    sscanf(s, "%llu-%llu", &v.ms, &v.seq);
+    return v;
+}
+
+static int sid_cmp(const void *a, const void *b)
+{
+    const sid_t *x = a, *y = b;
+    return x->ms != y->ms ? (x->ms > y->ms) - (x->ms < y->ms)
+                          : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+typedef struct deadset {
+    sid_t *v;
+    size_t n, cap;
+} deadset_t;
+
+static int dead_add(deadset_t *d, const redisReply *e)
+{
+    const redisReply *f = e->type == REDIS_REPLY_ARRAY && e->elements >= 2
+                              ? e->element[1] : NULL;
+    for (size_t i = 0; f && i + 1 < f->elements; i += 2) {
+        if (strcmp(f->element[i]->str, "id") != 0)
+            continue;
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? d->cap * 2 : 64;
+            sid_t *v = realloc(d->v, cap * sizeof *v);
+            if (!v) {
+                errno = ENOMEM;
+                return -1;
+            }
+            d->v = v, d->cap = cap;
+        }
+        d->v[d->n++] = sid_of(f->element[i + 1]->str);
+    }
+    return 0;
+}
+
+/* The item ids of the dead-letter stream, sorted. */
+static int dead_load(evt__redis_t *r, const evt__redis_keys_t *k,
+                     deadset_t *d)
+{
+    char from[64] = "-";
+    for (;;) {
+        redisReply *page = evt__redis_command(r, evt_now() + CMD_MS,
+            "XRANGE %s %s + COUNT 1000", k->dead, from);
+        if (!page || page->type != REDIS_REPLY_ARRAY)
+            return unexpected(page);
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < page->elements; i++)
+            rc = dead_add(d, page->element[i]);
+        size_t n = page->elements;
+        if (n)
+            snprintf(from, sizeof from, "(%s",
+                     page->element[n - 1]->element[0]->str);
+        freeReplyObject(page);
+        if (rc < 0)
+            return -1;
+        if (n == 0)
+            break;
+    }
+    if (d->n)
+        qsort(d->v, d->n, sizeof *d->v, sid_cmp);
+    return 0;
+}
+
+static int is_dead(const deadset_t *d, const char *id)
+{
+    sid_t v = sid_of(id);
+    return d->n && bsearch(&v, d->v, d->n, sizeof v, sid_cmp) != NULL;
+}
+
 /* One page of the walk: HMGET the results of the entries in page. */
 static int walk_page(evt__redis_t *r, const evt__redis_keys_t *k,
-                     redisReply *page, uint64_t *index,
+                     redisReply *page, uint64_t *index, const deadset_t *d,
                      evt_redis_result_fn fn, void *user)
 {
     size_t n = page->elements;
@@ -158,20 +283,18 @@ static int walk_page(evt__redis_t *r, const evt__redis_keys_t *k,
         res = evt__redis_reply(r, evt_now() + CMD_MS);
     free(argv);
     free(al);
-    if (!res || res->type != REDIS_REPLY_ARRAY || res->elements != n) {
-        if (res)
-            freeReplyObject(res);
-        errno = res ? EPROTO : errno;
-        return -1;
-    }
+    if (!res || res->type != REDIS_REPLY_ARRAY || res->elements != n)
+        return unexpected(res);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         redisReply *e = page->element[i]->element[1], *v = res->element[i];
         const char *it = e->elements >= 2 ? e->element[1]->str : "";
         size_t il = e->elements >= 2 ? e->element[1]->len : 0;
         int has = v->type == REDIS_REPLY_STRING;
-        rc = fn((*index)++, it, il, has ? v->str : NULL, has ? v->len : 0,
-                user) ? 1 : 0;
+        size_t rl = has ? v->len
+                        : is_dead(d, page->element[i]->element[0]->str)
+                              ? EVT_REDIS_DEAD : 0;
+        rc = fn((*index)++, it, il, has ? v->str : NULL, rl, user) ? 1 : 0;
     }
     freeReplyObject(res);
     return rc;
@@ -185,18 +308,19 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
         return -1;
     char from[64] = "-";
     uint64_t index = 0;
-    int rc = 0;
+    deadset_t d = {0};
+    int rc = dead_load(r, &k, &d);
     while (rc == 0) {
         redisReply *page = evt__redis_command(r, evt_now() + CMD_MS,
             "XRANGE %s %s + COUNT 1000", k.items, from);
         if (!page || page->type != REDIS_REPLY_ARRAY) {
-            rc = -1;
-            errno = page ? EPROTO : errno;
+            rc = unexpected(page);
+            page = NULL;
         } else if (page->elements == 0) {
             freeReplyObject(page);
             break;
         } else {
-            rc = walk_page(r, &k, page, &index, fn, user);
+            rc = walk_page(r, &k, page, &index, &d, fn, user);
             redisReply *last = page->element[page->elements - 1]->element[0];
             snprintf(from, sizeof from, "(%s", last->str);
         }
@@ -204,6 +328,7 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
             freeReplyObject(page);
     }
     int err = errno;
+    free(d.v);
     evt__redis_batch_close(r, &k);
     errno = err;
     return rc < 0 ? -1 : 0;
@@ -217,6 +342,77 @@ int evt_redis_drop(const char *url)
         return -1;
     int rc = check(evt__redis_command(r, evt_now() + CMD_MS, "DEL %s %s %s",
                                       k.items, k.results, k.dead));
+    int err = errno;
+    evt__redis_batch_close(r, &k);
+    errno = err;
+    return rc;
+}
+
+/* One consumer of XINFO CONSUMERS: an array of name, value pairs. */
+static void consumer_of(const redisReply *c, evt_redis_consumer_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; c->type == REDIS_REPLY_ARRAY && i + 1 < c->elements;
+         i += 2) {
+        const redisReply *f = c->element[i], *v = c->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING && f->type != REDIS_REPLY_STATUS)
+            continue;
+        if (!strcmp(f->str, "name") && v->type == REDIS_REPLY_STRING)
+            snprintf(out->name, sizeof out->name, "%s", v->str);
+        else if (!strcmp(f->str, "pending") && v->type == REDIS_REPLY_INTEGER)
+            out->pending = (uint64_t)v->integer;
+        else if (!strcmp(f->str, "idle") && v->type == REDIS_REPLY_INTEGER)
+            out->idle_ms = v->integer;
+    }
+}
+
+int evt_redis_consumers(const char *url, evt_redis_consumer_t *out,
+                        size_t max)
+{
+    evt__redis_keys_t k;
+    evt__redis_t *r = evt__redis_batch_open(url, &k);
+    if (!r)
+        return -1;
+    int rc = evt__redis_group(r, &k, evt_now() + CMD_MS);
+    redisReply *rep = rc ? NULL : evt__redis_command(r, evt_now() + CMD_MS,
+        "XINFO CONSUMERS %s " EVT__REDIS_GROUP, k.items);
+    if (rc == 0 && (!rep || rep->type != REDIS_REPLY_ARRAY)) {
+        rc = unexpected(rep);
+        rep = NULL;
+    }
+    for (size_t i = 0; rep && i < rep->elements && i < max; i++)
+        consumer_of(rep->element[i], &out[i]);
+    if (rep) {
+        rc = rep->elements > 0x7fffffff ? 0x7fffffff : (int)rep->elements;
+        freeReplyObject(rep);
+    }
+    int err = errno;
+    evt__redis_batch_close(r, &k);
+    errno = err;
+    return rc;
+}
+
+static const char EXPIRE_LUA[] =
+    "for _, k in ipairs(KEYS) do\n"
+    "  if ARGV[1] == '0' then redis.call('PERSIST', k)\n"
+    "  else redis.call('EXPIRE', k, ARGV[1]) end\n"
+    "end\n"
+    "return 0\n";
+
+int evt_redis_expire(const char *url, int64_t secs)
+{
+    if (secs < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    evt__redis_keys_t k;
+    evt__redis_t *r = evt__redis_batch_open(url, &k);
+    if (!r)
+        return -1;
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long)secs);
+    int rc = check(evt__redis_command(r, evt_now() + CMD_MS,
+        "EVAL %s 3 %s %s %s %s", EXPIRE_LUA, k.items, k.results, k.dead, s));
     int err = errno;
     evt__redis_batch_close(r, &k);
     errno = err;

@@ -12,6 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "[USER:]PASS@" of the URL into r (a ":PASS" alone is a password, as
+ * redis-cli's -u takes it); 0 or -1. */
+static int userinfo(evt__redis_t *r, const char *p, size_t n)
+{
+    const char *colon = memchr(p, ':', n);
+    if (colon && colon > p)
+        r->user = strndup(p, (size_t)(colon - p));
+    const char *pw = colon ? colon + 1 : p;
+    r->pass = strndup(pw, n - (size_t)(pw - p));
+    return r->pass && (!colon || colon == p || r->user) ? 0 : -1;
+}
+
 evt__redis_t *evt__redis_open(const char *url, char **name)
 {
     const char *p = url;
@@ -22,6 +34,10 @@ evt__redis_t *evt__redis_open(const char *url, char **name)
         return NULL;
     }
     p += 8;
+    const char *at = memrchr(p, '@', strcspn(p, "/"));
+    const char *ui = p;
+    if (at)
+        p = at + 1;
     size_t hl = strcspn(p, ":/");
     int port = 6379;
     const char *q = p + hl;
@@ -40,7 +56,7 @@ evt__redis_t *evt__redis_open(const char *url, char **name)
         return NULL;
     r->host = hl ? strndup(p, hl) : strdup("127.0.0.1");
     r->port = port;
-    if (!r->host)
+    if (!r->host || (at && userinfo(r, ui, (size_t)(at - ui)) < 0))
         goto fail;
     if (name && *q == '/' && q[1]) {
         *name = strdup(q + 1);
@@ -50,6 +66,8 @@ evt__redis_t *evt__redis_open(const char *url, char **name)
     return r;
 fail:
     free(r->host);
+    free(r->user);
+    free(r->pass);
     free(r);
     errno = ENOMEM;
     return NULL;
@@ -64,6 +82,7 @@ void evt__redis_drop(evt__redis_t *r)
         r->c = NULL;
     }
     r->inflight = 0;
+    r->authing = 0;
 }
 
 void evt__redis_close(evt__redis_t *r)
@@ -72,6 +91,8 @@ void evt__redis_close(evt__redis_t *r)
         return;
     evt__redis_drop(r);
     free(r->host);
+    free(r->user);
+    free(r->pass);
     free(r);
 }
 
@@ -90,6 +111,17 @@ static int ensure(evt__redis_t *r)
         evt__redis_drop(r);
         errno = ECONNREFUSED;
         return -1;
+    }
+    if (r->pass) { /* its reply is taken by evt__redis_reply */
+        const char *argv[] = {"AUTH", r->user ? r->user : r->pass, r->pass};
+        size_t al[] = {4, strlen(argv[1]), strlen(r->pass)};
+        if (redisAppendCommandArgv(r->c, r->user ? 3 : 2, argv, al) !=
+            REDIS_OK) {
+            evt__redis_drop(r);
+            errno = ENOMEM;
+            return -1;
+        }
+        r->authing = 1;
     }
     return 0;
 }
@@ -128,6 +160,15 @@ redisReply *evt__redis_reply(evt__redis_t *r, int64_t deadline)
         void *reply = NULL;
         if (redisGetReplyFromReader(r->c, &reply) != REDIS_OK)
             return fail(r, EPROTO);
+        if (reply && r->authing) {
+            r->authing = 0;
+            redisReply *a = reply;
+            int bad = a->type == REDIS_REPLY_ERROR ? evt__redis_failed(a) : 0;
+            freeReplyObject(a);
+            if (bad)
+                return fail(r, errno == EPROTO ? EACCES : errno);
+            continue;
+        }
         if (reply) {
             r->inflight--;
             return reply;
@@ -203,7 +244,8 @@ redisReply *evt__redis_retry(evt__redis_t *r, int64_t try_ms,
         }
         if (rep && !transient(&rep))
             return rep;
-        if (errno == ECANCELED || evt_cancelled())
+        /* A refused AUTH does not pass with time. */
+        if (errno == ECANCELED || errno == EACCES || evt_cancelled())
             return NULL;
         int err = errno;
         if (give_up >= 0 && evt_now() + backoff >= give_up) {
@@ -214,4 +256,81 @@ redisReply *evt__redis_retry(evt__redis_t *r, int64_t try_ms,
             return NULL;
         backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
     }
+}
+
+/* The text of the last error reply on this thread (evt_redis_error). */
+static _Thread_local char last_error[256];
+
+const char *evt_redis_error(void)
+{
+    return last_error;
+}
+
+int evt__redis_failed(const redisReply *rep)
+{
+    int err = EPROTO;
+    if (rep && rep->type == REDIS_REPLY_ERROR) {
+        snprintf(last_error, sizeof last_error, "%.*s", (int)rep->len,
+                 rep->str);
+        if (!strncmp(rep->str, "NOAUTH", 6) ||
+            !strncmp(rep->str, "WRONGPASS", 9) ||
+            !strncmp(rep->str, "NOPERM", 6))
+            err = EACCES;
+        else if (!strncmp(rep->str, "OOM", 3))
+            err = ENOMEM;
+    } else {
+        snprintf(last_error, sizeof last_error, "unexpected reply type %d",
+                 rep ? rep->type : -1);
+    }
+    errno = err;
+    return -1;
+}
+
+static int load(evt__redis_t *r, evt__redis_script_t *sc, int64_t try_ms,
+                int64_t give_up)
+{
+    const char *argv[] = {"SCRIPT", "LOAD", sc->src};
+    size_t al[] = {6, 4, strlen(sc->src)};
+    redisReply *rep = evt__redis_retry(r, try_ms, give_up, 3, argv, al);
+    if (!rep)
+        return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_STRING && rep->len < sizeof sc->sha)
+        memcpy(sc->sha, rep->str, rep->len + 1);
+    else
+        rc = evt__redis_failed(rep);
+    freeReplyObject(rep);
+    return rc;
+}
+
+redisReply *evt__redis_eval(evt__redis_t *r, evt__redis_script_t *sc,
+                            int64_t try_ms, int64_t give_up, int argc,
+                            const char **argv, const size_t *lens)
+{
+    const char **av = malloc((size_t)(argc + 2) * sizeof *av);
+    size_t *al = malloc((size_t)(argc + 2) * sizeof *al);
+    redisReply *rep = NULL;
+    if (!av || !al) {
+        errno = ENOMEM;
+        goto out;
+    }
+    memcpy(av + 2, argv, (size_t)argc * sizeof *av);
+    memcpy(al + 2, lens, (size_t)argc * sizeof *al);
+    av[0] = "EVALSHA", al[0] = 7;
+    for (int tries = 0; tries < 3; tries++) {
+        if (!sc->sha[0] && load(r, sc, try_ms, give_up) < 0)
+            break;
+        av[1] = sc->sha, al[1] = strlen(sc->sha);
+        rep = evt__redis_retry(r, try_ms, give_up, argc + 2, av, al);
+        if (!rep || rep->type != REDIS_REPLY_ERROR ||
+            strncmp(rep->str, "NOSCRIPT", 8) != 0 || tries == 2)
+            break;
+        freeReplyObject(rep); /* a restarted server: load it again */
+        rep = NULL;
+        sc->sha[0] = 0;
+    }
+out:
+    free(av);
+    free(al);
+    return rep;
 }

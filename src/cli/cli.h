@@ -4,6 +4,7 @@
 #ifndef EVT_CLI_H
 #define EVT_CLI_H
 
+#include <eventor.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,6 +134,8 @@ void supervise_forget(int pid);
  * return the exit status. */
 int plugin_requested(int argc, char **argv);
 int plugin_main(int argc, char **argv);
+/* FN loaded from LIB.so (spec "LIB.so:FN"), NULL after an error line. */
+evt_batch_fn plugin_load(const char *spec);
 
 /* input.c: items, one record at a time: a record is one value per source
  * (or per --colsep column). Files are read as they are needed, through

@@ -1,6 +1,7 @@
 /* The eventor command: run a command per input item, GNU parallel style.
  * main() sets the process up (limits, the supervisor, signals), checks
  * every input before anything is written, and hands over to run.c. */
+#include "broker.h"
 #include "cli.h"
 #include "fetch.h"
 
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
         return plugin_main(argc, argv);
     if (fetch_requested(argc, argv))
         return fetch_main(argc, argv);
+    if (broker_requested(argc, argv))
+        return broker_main(argc, argv);
     static struct opts o;
     int rc = opts_parse(&o, argc, argv);
     if (rc) {

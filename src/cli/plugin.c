@@ -156,7 +156,7 @@ static int parse(plugin_opts_t *p, int argc, char **argv)
 }
 
 /* Load FN from LIB.so (a path: "./x.so" for the current directory). */
-static evt_batch_fn load(const char *spec)
+evt_batch_fn plugin_load(const char *spec)
 {
     const char *colon = strrchr(spec, ':');
     if (!colon || colon == spec || !colon[1]) {
@@ -226,7 +226,7 @@ int plugin_main(int argc, char **argv)
     plugin_opts_t p;
     if (parse(&p, argc, argv) < 0)
         return CLI_EXIT_ERROR;
-    evt_batch_fn fn = load(p.spec);
+    evt_batch_fn fn = plugin_load(p.spec);
     if (!fn)
         return CLI_EXIT_ERROR;
     p.b.stop_on_signals = 1;

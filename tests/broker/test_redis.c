@@ -310,3 +310,82 @@ Test(redis, an_item_submitted_to_a_waiting_worker_is_taken_at_once)
     expect_all_done(&s, M + 1);
     srv_free(&s);
 }
+
+/* XAUTOCLAIM goes on from its cursor: idle items behind a long run of
+ * live ones (more than one claim scans) are reached. */
+Test(redis, idle_items_behind_a_long_pending_list_are_claimed)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "cursor"), 0);
+    enum { LIVE = 1500, GHOST = 100 };
+    make_items(LIVE + GHOST);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, LIVE + GHOST), 0);
+    redisContext *c = srv_conn(&s);
+    freeReplyObject(redisCommand(c, "XREADGROUP GROUP eventor live COUNT %d "
+                                    "STREAMS eventor:{cursor}:items >", LIVE));
+    redisReply *g = redisCommand(c, "XREADGROUP GROUP eventor ghost COUNT %d "
+                                    "STREAMS eventor:{cursor}:items >", GHOST);
+    cr_assert(g && g->type == REDIS_REPLY_ARRAY);
+    redisReply *ents = g->element[0]->element[1];
+    for (size_t i = 0; i < ents->elements; i++)
+        freeReplyObject(redisCommand(c, "XCLAIM eventor:{cursor}:items "
+            "eventor ghost 0 %s IDLE 3600000 JUSTID",
+            ents->element[i]->element[0]->str));
+    freeReplyObject(g);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        evt_batch_opts_t o = {.coroutines = 8};
+        evt_redis_opts_t ro = {.visibility_ms = 600000, .count = 16};
+        evt_batch_report_t rep;
+        _exit(evt_batch_run_redis(&o, work, s.url, &ro, &rep) == 0 ? 0 : 1);
+    }
+    /* The ghost's items get results (the live ones never do: the worker
+     * is stopped then). */
+    int64_t deadline = evt_now() + 30000;
+    long long got;
+    while ((got = srv_int(&s, "HLEN eventor:{cursor}:results")) < GHOST &&
+           evt_now() < deadline)
+        nanosleep(&(struct timespec){0, 5 * 1000000}, NULL); /* poll */
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    redisFree(c);
+    cr_assert_eq(got, GHOST, "%lld of the idle items claimed", got);
+    srv_free(&s);
+}
+
+/* A restarted or flushed script cache: EVALSHA's NOSCRIPT loads again. */
+Test(redis, a_flushed_script_cache_is_loaded_again)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "flush"), 0);
+    make_items(N);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, N), 0);
+    pid_t w = start_worker(&s, 1, 0);
+    wait_results(&s, 200);
+    redisContext *c = srv_conn(&s);
+    freeReplyObject(redisCommand(c, "SCRIPT FLUSH"));
+    redisFree(c);
+    join_worker(w);
+    expect_all_done(&s, N);
+    srv_free(&s);
+}
+
+/* A worker that is done leaves the group; one stopped with items held
+ * hands them back (idle past any visibility timeout) and stays until
+ * they are taken. */
+Test(redis, done_workers_leave_the_group)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "leave"), 0);
+    make_items(200);
+    cr_assert_eq(evt_redis_submit(s.url, items, NULL, 200), 0);
+    evt_batch_opts_t o = {.coroutines = 8};
+    evt_redis_opts_t ro = {.consumer = "leaver"};
+    evt_batch_report_t rep;
+    cr_assert_eq(evt_batch_run_redis(&o, work, s.url, &ro, &rep), 0);
+    evt_redis_consumer_t cs[4];
+    cr_assert_eq(evt_redis_consumers(s.url, cs, 4), 0);
+    expect_all_done(&s, 200);
+    srv_free(&s);
+}

@@ -119,3 +119,56 @@ Test(redis_conn, urls)
     cr_assert_eq(errno, EINVAL);
     cr_assert_null(evt__redis_open("redis://h:0/x", NULL));
 }
+
+Test(redis_conn, urls_with_a_password)
+{
+    char *name;
+    evt__redis_t *r = evt__redis_open("redis://bob:s3@cret@h:7000/b", &name);
+    cr_assert_not_null(r);
+    cr_assert_str_eq(r->user, "bob");
+    cr_assert_str_eq(r->pass, "s3@cret", "the host follows the last @");
+    cr_assert_str_eq(r->host, "h");
+    cr_assert_str_eq(name, "b");
+    free(name);
+    evt__redis_close(r);
+    r = evt__redis_open("redis://:pw@/x", NULL);
+    cr_assert(r && !r->user && !strcmp(r->pass, "pw") && r->port == 6379);
+    evt__redis_close(r);
+}
+
+/* AUTH on each connection; a refused one is EACCES with Redis's words,
+ * and is not retried as if the server were away. */
+Test(redis_conn, auth_is_sent_and_a_refusal_is_clear)
+{
+    srv_t s;
+    cr_assert_eq(srv_new(&s, "auth"), 0);
+    redisContext *c = srv_conn(&s);
+    freeReplyObject(redisCommand(c, "CONFIG SET requirepass sesame"));
+    redisFree(c);
+    char url[128];
+    snprintf(url, sizeof url, "redis://:sesame@127.0.0.1:%d/auth", s.port);
+    evt_redis_stat_t st;
+    cr_assert_eq(evt_redis_stat(url, &st), 0, "%s", strerror(errno));
+    snprintf(url, sizeof url, "redis://:wrong@127.0.0.1:%d/auth", s.port);
+    errno = 0;
+    cr_assert_eq(evt_redis_stat(url, &st), -1);
+    cr_assert_eq(errno, EACCES);
+    cr_assert(strstr(evt_redis_error(), "WRONGPASS"), "%s", evt_redis_error());
+    evt__redis_t *r = evt__redis_open(url, NULL);
+    const char *argv[] = {"PING"};
+    size_t al[] = {4};
+    int64_t t0 = evt_now();
+    cr_assert_null(evt__redis_retry(r, 1000, t0 + 20000, 1, argv, al));
+    cr_assert_eq(errno, EACCES);
+    cr_assert_lt(evt_now() - t0, 15000, "a refusal is not waited out");
+    evt__redis_close(r);
+    errno = 0;
+    cr_assert_eq(evt_redis_stat(s.url, &st), -1, "no password at all");
+    cr_assert_eq(errno, EACCES);
+    cr_assert(strstr(evt_redis_error(), "NOAUTH"), "%s", evt_redis_error());
+    c = srv_conn(&s);
+    freeReplyObject(redisCommand(c, "AUTH sesame"));
+    freeReplyObject(redisCommand(c, "CONFIG SET requirepass %s", ""));
+    redisFree(c);
+    srv_free(&s);
+}
