@@ -250,7 +250,7 @@ static void isolate(worker_ctx_t *w)
     if (i < w->a->lines && h->solo == i + 1) {
         if (sig && ++w->crashes[i] > retries)
             put_record(w, EVT_ESIGNALED(sig), w->crashes[i] - 1, NULL, 0);
-        else if (!sig && ++w->kills[i] > retries + KILLS_SPARED)
+        else if (!sig && ++w->kills[i] > (uint64_t)retries + KILLS_SPARED)
             put_record(w, EVT_ESIGNALED(SIGKILL), w->kills[i] - 1, NULL, 0);
     }
     h->solo = 0;
@@ -566,8 +566,8 @@ static int run_chunks(ranges_t *r, const evt_batch_opts_t *opts,
     }
     int rc = -1;
     if ((r->item = malloc(sizeof(chunk_arg_t) + strlen(r->path) + 1 + 96))) {
-        evt__source_t src = {.self = r, .next = next_chunk,
-                             .sink = report_chunk, .chunk_ahead = AHEAD};
+        evt__source_t src = {.self = r, .next = next_chunk, .pos = &r->cut,
+            .bytes = r->size, .sink = report_chunk, .chunk_ahead = AHEAD};
         rc = evt__batch_run(opts, run_chunk, &src, rep, NULL);
     }
     int err = r->item ? errno : ENOMEM;
