@@ -154,10 +154,16 @@ typedef struct worker_ctx {
  * (a small tmpfs as $TMPDIR) is a SIGBUS, not an error. 0, or ENOSPC in
  * w->err, and then no line more runs. */
 #define RESERVE_STEP ((size_t)1 << 20)
+static void set_head(worker_ctx_t *w);
 static int reserve(worker_ctx_t *w, size_t need)
 {
     if (need <= w->reserved)
         return 0;
+    if (need > w->cap) { /* (results longer than the room made for them) */
+        if (evt__spool_grow(w->sfd, &w->spool, &w->cap, need) < 0)
+            return w->err = errno, -1;
+        set_head(w);
+    }
     size_t to = need + RESERVE_STEP < w->cap ? need + RESERVE_STEP : w->cap;
     int rc = posix_fallocate(w->sfd, (off_t)w->reserved,
                              (off_t)(to - w->reserved));
@@ -177,7 +183,6 @@ static void put_record(worker_ctx_t *w, int status, unsigned attempt,
 {
     if (w->err || reserve(w, w->used + record_size(len)) < 0)
         return;
-    /* cap has room for every line's record of max_result bytes. */
     record_t *r = (record_t *)(w->spool + w->used);
     if (len) /* (a failed line has no result: res is NULL) */
         memcpy(r + 1, res, len);
@@ -195,48 +200,11 @@ static void spool_record(const evt_batch_task_t *t, int status,
 
 /* --- isolate: which line killed its worker -------------------------------
  * A worker that dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE or SIGILL raised
- * by a line (the handler below notes it) was killed by that line; any
+ * by a line (evt__crash_note has it in the spool) was killed by that line; any
  * other death (SIGKILL, SIGTERM, an exit) came from outside. The next
  * worker runs the lines the dead one had started one at a time: a death
  * while a line runs alone is that line's. A crash is one of its attempts;
  * a kill from outside is not, up to KILLS_SPARED times (README). */
-
-static _Thread_local spool_head_t *crash_head; /* the chunk running here */
-static const int crash_sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-static struct sigaction crash_prev[sizeof crash_sigs / sizeof *crash_sigs];
-
-/* Note the signal in the spool, let the handler that was there run (the
- * core's stack overflow report), then die of the signal. */
-static void on_crash(int sig, siginfo_t *si, void *uc)
-{
-    spool_head_t *h = crash_head;
-    if (h)
-        h->crash = sig;
-    size_t k = 0;
-    while (crash_sigs[k] != sig)
-        k++;
-    struct sigaction *p = &crash_prev[k];
-    if (p->sa_flags & SA_SIGINFO)
-        p->sa_sigaction(sig, si, uc);
-    else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN)
-        p->sa_handler(sig);
-    signal(sig, SIG_DFL);
-    raise(sig); /* (blocked until this returns: then it kills) */
-}
-
-static void install_crash_handler(void)
-{
-    static atomic_int installed;
-    if (atomic_exchange(&installed, 1))
-        return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_crash;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    for (size_t k = 0; k < sizeof crash_sigs / sizeof *crash_sigs; k++)
-        sigaction(crash_sigs[k], &sa, &crash_prev[k]);
-}
 
 /* After the records a dead worker left: blame the line it ran alone, if
  * it died so, and mark the lines it had started to run alone. */
@@ -277,13 +245,27 @@ static int run_line(const evt_batch_task_t *t, void *out, size_t cap,
     return w->a->fn(&u, out, cap, len, w->a->o.user);
 }
 
+/* Where the head and the bytes of each line are in w's spool mapping;
+ * the crash handler notes a crash in this one. */
+static void set_head(worker_ctx_t *w)
+{
+    w->head = (spool_head_t *)w->spool;
+    w->started = w->spool + sizeof(spool_head_t);
+    w->crashes = w->started + w->a->lines;
+    w->kills = w->crashes + w->a->lines;
+    evt__crash_note = &w->head->crash;
+}
+
 /* Map the spool of w's chunk (made on the first run), skip the whole
  * records a dead worker left there and isolate. 0, or -1 and errno. */
 static int open_spool(worker_ctx_t *w, const char *spool)
 {
     int sfd = open(spool, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
     if (sfd < 0)
         return -1;
+    if (fstat(sfd, &st) == 0 && (uint64_t)st.st_size > w->cap)
+        w->cap = (size_t)st.st_size; /* (grown by a dead worker) */
     if (ftruncate(sfd, (off_t)w->cap) < 0) {
         close(sfd);
         return -1;
@@ -298,10 +280,7 @@ static int open_spool(worker_ctx_t *w, const char *spool)
     w->sfd = sfd;
     if (reserve(w, head_size(w->a->lines)) < 0)
         return errno = w->err, -1;
-    w->head = (spool_head_t *)w->spool;
-    w->started = w->spool + sizeof(spool_head_t);
-    w->crashes = w->started + w->a->lines;
-    w->kills = w->crashes + w->a->lines;
+    set_head(w);
     w->used = head_size(w->a->lines);
     const record_t *r;
     while ((r = record_at(w->spool, w->cap, w->used, w->line)) != NULL) {
@@ -380,17 +359,19 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     if (spool >= (const char *)t->item + t->len || cap < sizeof(evt__hist_t))
         return errno = EINVAL, -1;
     worker_ctx_t w = {.a = &a, .sfd = -1};
-    w.cap = head_size(a.lines) + (size_t)a.lines * record_size(a.o.max_result);
-    install_crash_handler();
+    /* Room for every line's record of a usual size; longer ones grow it. */
+    size_t usual = a.o.max_result < EVT_MAX_RESULT_DEFAULT
+                       ? a.o.max_result : EVT_MAX_RESULT_DEFAULT;
+    w.cap = head_size(a.lines) + (size_t)a.lines * record_size(usual);
+    evt__crash_note_install();
     int err = 0;
     if (open_spool(&w, spool) < 0)
         err = errno ? errno : EIO;
-    crash_head = w.head;
     if (!err && (run_lines(&w, path) < 0 || ftruncate(w.sfd, (off_t)w.used) < 0))
         err = errno ? errno : EIO;
     if (!err && w.err)
         err = w.err;
-    crash_head = NULL;
+    evt__crash_note = NULL;
     if (w.spool)
         munmap(w.spool, w.cap ? w.cap : 1);
     if (w.sfd >= 0)

@@ -4,17 +4,22 @@
  * drops the lock however the run ends (`| head`, a crash, kill -9), so a
  * directory whose lock is free belongs to a dead run and the next run
  * removes it. A directory without a lock (an older eventor's), not ours, or
- * not a directory (a symlink) is left alone. */
+ * not a directory (a symlink) is left alone. And what the workers need to
+ * write their spool files: growing one, and a note of the crash that
+ * killed one. */
 #define _GNU_SOURCE
 #include "broker.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,4 +119,52 @@ void evt__spool_dir_remove(const char *dir, int lock_fd)
     }
     if (lock_fd >= 0)
         close(lock_fd);
+}
+
+int evt__spool_grow(int fd, unsigned char **map, size_t *cap, size_t need)
+{
+    size_t to = *cap > need / 2 ? *cap * 2 : need;
+    if (ftruncate(fd, (off_t)to) < 0)
+        return -1;
+    void *m = mremap(*map, *cap ? *cap : 1, to, MREMAP_MAYMOVE);
+    if (m == MAP_FAILED)
+        return -1; /* (the file is longer: no matter, it is cut at the end) */
+    *map = m;
+    *cap = to;
+    return 0;
+}
+
+_Thread_local volatile sig_atomic_t *evt__crash_note;
+static const int crash_sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+static struct sigaction crash_prev[sizeof crash_sigs / sizeof *crash_sigs];
+
+static void on_crash(int sig, siginfo_t *si, void *uc)
+{
+    volatile sig_atomic_t *note = evt__crash_note;
+    if (note)
+        *note = sig;
+    size_t k = 0;
+    while (crash_sigs[k] != sig)
+        k++;
+    struct sigaction *p = &crash_prev[k];
+    if (p->sa_flags & SA_SIGINFO)
+        p->sa_sigaction(sig, si, uc);
+    else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN)
+        p->sa_handler(sig);
+    signal(sig, SIG_DFL);
+    raise(sig); /* (blocked until this returns: then it kills) */
+}
+
+void evt__crash_note_install(void)
+{
+    static atomic_int installed;
+    if (atomic_exchange(&installed, 1))
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_crash;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < sizeof crash_sigs / sizeof *crash_sigs; k++)
+        sigaction(crash_sigs[k], &sa, &crash_prev[k]);
 }

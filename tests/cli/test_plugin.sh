@@ -85,6 +85,7 @@ EX=$(dirname "$E")/examples
 # fails with an error naming it and the cap, the others go on.
 printf '10\n100000\n5\n' >sizes.txt
 printf '10\n5\n' >want_small.txt
+for i in $(seq 60); do printf '100000\n7\n'; done >long.txt
 for s in $SHAPES; do
     a=$(shape_args "$s")
     for src in sizes.txt -; do
@@ -97,6 +98,10 @@ for s in $SHAPES; do
             fail "$s $src: results are not 10, 100000 and 5 bytes long"
         [ "$(tr -d 'x\n' <out | wc -c)" = 0 ] || fail "$s $src: results are not all x"
     done
+    # Many of them: a byte range's spool grows as long results come.
+    # shellcheck disable=SC2086
+    "$E" --plugin "$EX/repeat.so:repeat" $a --max-result 100K long.txt >out 2>err
+    awk '{print length}' out | cmp -s long.txt - || fail "$s: 60 results of 100 KB: $(head -2 err)"
     # shellcheck disable=SC2086
     "$E" --plugin "$EX/repeat.so:repeat" $a sizes.txt >out 2>err
     rc=$?
