@@ -22,6 +22,7 @@ typedef struct plugin_opts {
     int tag;            /* --tag: the input line and a TAB before a result */
     int line_number;    /* --line-number: the line's number and a TAB */
     int bar_tty;        /* --bar on a terminal: an error line clears it */
+    int bar_shared;     /* and stdout is one too: so does a result */
     int failed_lines;   /* lines reported with an error */
     int unflushed;      /* results written to stdout's buffer since the
                            last flush */
@@ -94,6 +95,8 @@ static void print_result(const evt_batch_task_t *t, int status,
             return;
         len = 0;
     }
+    if (p->bar_shared) /* (the bar is drawn again below it) */
+        fputs("\r\033[K", stderr);
     put_prefix(p, t);
     fwrite(res, 1, len, stdout);
     putchar('\n');
@@ -241,6 +244,7 @@ static int parse(plugin_opts_t *p, int argc, char **argv)
     if (!p->file)
         p->file = "-";
     p->bar_tty = p->b.progress && isatty(2);
+    p->bar_shared = p->bar_tty && isatty(1);
     return 0;
 }
 
