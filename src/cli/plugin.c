@@ -98,7 +98,8 @@ static void print_result(const evt_batch_task_t *t, int status,
     if (p->bar_shared) /* (the bar is drawn again below it) */
         fputs("\r\033[K", stderr);
     put_prefix(p, t);
-    fwrite(res, 1, len, stdout);
+    if (len) /* (a failed line has no result at all: res may be NULL) */
+        fwrite(res, 1, len, stdout);
     putchar('\n');
     p->unflushed = 1;
     if (ferror(stdout))
