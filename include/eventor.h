@@ -961,6 +961,9 @@ typedef struct evt_procpool evt_procpool_t;
  * pool's imap and in the batch engine alike (a batch keeps one buffer of
  * that size per task running at once). */
 #define EVT_MAX_RESULT_DEFAULT 4096
+/* The largest max_result a pool or a batch takes (4 GiB - 4 KiB: a result
+ * travels between processes in a frame of 32-bit length). */
+#define EVT_MAX_RESULT_MAX ((size_t)UINT32_MAX - 4096u)
 /* How to run a pool. Zero-initialise, then set what you need. */
 typedef struct evt_procpool_opts {
     uint64_t max_tasks_per_child; /* a worker that has run this many jobs
@@ -1104,6 +1107,15 @@ typedef void (*evt_batch_result_fn)(const evt_batch_task_t *task, int status,
                                     const void *result, size_t len,
                                     void *user);
 
+/* What a batch did so far, or in all (see evt_batch_report_t below). */
+typedef struct evt_batch_report evt_batch_report_t;
+/* Told the progress of a batch (opts.on_progress): the counts so far
+ * (wall_ms and the percentiles up to now; valid during the call only) and
+ * the attempts running now. It runs in the caller's coroutine, between
+ * two rounds of the controller: it should return quickly. */
+typedef void (*evt_batch_progress_fn)(const evt_batch_report_t *so_far,
+                                      uint64_t running, void *user);
+
 /* What the batch does after failures (GNU parallel's --halt). */
 typedef enum evt_halt {
     EVT_HALT_NEVER = 0, /* keep going: every item runs */
@@ -1149,7 +1161,8 @@ typedef struct evt_batch_opts {
     int64_t task_timeout_ms; /* cancel an attempt that runs longer; 0 = none.
                                 With processes and coroutines 1 the worker
                                 is killed instead (see evt_procpool_opts_t) */
-    unsigned retries;       /* attempts after the first one failed */
+    unsigned retries;       /* attempts after the first one failed
+                               (UINT_MAX: in effect, until it succeeds) */
     int64_t backoff_ms;     /* wait before the first retry, doubled before
                                each next one; 0 = retry at once */
     int64_t backoff_max_ms; /* cap of that wait; 0 = 60000 */
@@ -1158,11 +1171,21 @@ typedef struct evt_batch_opts {
     int ordered;            /* 1: on_result in input order (a window of at
                                most 64 items per attempt at once is kept); 0: as
                                they finish */
-    size_t max_result;      /* cap of a result, bytes; 0 =
-                               EVT_MAX_RESULT_DEFAULT */
+    size_t max_result;      /* cap of a result, bytes (fn's cap); 0 =
+                               EVT_MAX_RESULT_DEFAULT, at most
+                               EVT_MAX_RESULT_MAX. Results cost memory as
+                               they are (the results kept for ordering,
+                               the spools of byte ranges), but each attempt
+                               running at once has a buffer of max_result
+                               bytes (coroutines x processes or threads of
+                               them, touched as far as results reach) */
     int progress;           /* 1: report progress on progress_fd: a bar on a
                                terminal, a line a second otherwise, and a
-                               final report line */
+                               final report line; the bar, percent and ETA
+                               count items where the source's total is
+                               known (an array), else bytes (a regular
+                               file: by its size), else there is a counter
+                               only (a pipe, an iterator, a queue) */
     int progress_fd;        /* 0 = stderr */
     int stop_on_signals;    /* 1: SIGINT or SIGTERM stops the batch: start
                                nothing new, let running items finish for
@@ -1171,11 +1194,17 @@ typedef struct evt_batch_opts {
                                when the batch returns */
     int64_t grace_ms;       /* 0 = 10000 */
     evt_batch_result_fn on_result; /* NULL: results are dropped */
-    void *user;             /* last argument of fn and on_result */
+    void *user;             /* last argument of fn, on_result and
+                               on_progress */
+    evt_batch_progress_fn on_progress; /* with progress 1: called instead
+                               of drawing on progress_fd, as often (a
+                               second; 5 times a second when progress_fd
+                               is a terminal) and once at the end, with
+                               the final report; NULL: drawn */
 } evt_batch_opts_t;
 
 /* What a batch did. */
-typedef struct evt_batch_report {
+struct evt_batch_report {
     uint64_t read;      /* items read from the source */
     uint64_t ok;        /* finished with status 0 */
     uint64_t failed;    /* finished with another status (ECANCELED included) */
@@ -1186,7 +1215,13 @@ typedef struct evt_batch_report {
     int64_t wall_ms;    /* from start to the last result */
     double p50_ms;      /* median time of an item's attempts, ms (3%) */
     double p99_ms;      /* 99th percentile, ms */
-} evt_batch_report_t;
+    uint64_t bytes_done; /* a file's bytes whose lines were reported (what
+                            of the source is finished); 0 for sources
+                            other than files */
+    uint64_t bytes_total; /* a regular file's size when the batch started
+                             (from where stdin stood); 0 when unknown (a
+                             pipe, other sources) */
+};
 
 /* A source: put the next item in *item / *len and return 1; return 0 at
  * the end, or -1 and errno on an error (the batch stops, as halt soon). The

@@ -36,6 +36,10 @@ static int read_item(evt__ctl_t *b, evt__item_t **out)
     j->task.index = b->nread++;
     j->task.item = j->data;
     j->task.len = len;
+    if (b->src.pos) {
+        j->span = *b->src.pos - b->pos_read;
+        b->pos_read = *b->src.pos;
+    }
     if (!b->src.chunk_ahead) /* (a chunk's tasks count as they report) */
         b->rep.read++;
     *out = j;

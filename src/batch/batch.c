@@ -47,6 +47,7 @@ void evt__batch_times(evt__ctl_t *b, const evt__hist_t *h)
 /* Hand j's outcome to the sink, or report it as it is; then free it. */
 static void report(evt__ctl_t *b, evt__item_t *j)
 {
+    b->rep.bytes_done += j->span;
     if (b->src.sink)
         b->src.sink(b->src.self, b, &j->task, j->status, j->result,
                     j->result_len);
@@ -131,7 +132,7 @@ static int again(const evt__ctl_t *b, const evt__item_t *j)
     if (!b->src.chunk_ahead)
         return j->task.attempt < b->o.retries;
     return (EVT_IS_SIGNALED(j->status) || EVT_IS_EXITED(j->status))
-           && j->task.attempt < (b->o.retries + 1) * CHUNK_DEATHS;
+           && j->task.attempt < ((uint64_t)b->o.retries + 1) * CHUNK_DEATHS;
 }
 
 /* Look at the attempts that finished: retry them or finish them. */
@@ -188,6 +189,7 @@ int evt__batch_valid(const evt_batch_opts_t *o, evt_batch_fn fn)
                          && o->task_timeout_ms >= 0 && o->backoff_ms >= 0
                          && o->backoff_max_ms >= 0 && o->halt <= EVT_HALT_NOW
                          && o->progress_fd >= 0 && o->grace_ms >= 0
+                         && o->max_result <= EVT_MAX_RESULT_MAX
                          && o->processes <= 4096 && o->threads <= 1024
                          && !(o->processes && o->threads)
                          && o->coroutines <= ((size_t)1 << 24)
@@ -269,6 +271,7 @@ static int init(evt__ctl_t *b, const evt_batch_opts_t *opts, evt_batch_fn fn,
         return -1;
     if (b->o.stop_on_signals && watch_start(b) < 0)
         return -1;
+    b->rep.bytes_total = src->bytes;
     if (b->o.progress)
         evt__progress_init(&b->prog, b->o.progress_fd, src->total);
     return 0;
@@ -302,6 +305,29 @@ static int finished(const evt__ctl_t *b)
            && (b->src_done || b->stop);
 }
 
+/* Draw the progress, or tell on_progress; final: the end (the report is
+ * whole). */
+static void show_progress(evt__ctl_t *b, int final)
+{
+    /* (a chunk's tasks run unseen) */
+    uint64_t running = final || b->src.chunk_ahead ? 0 : b->width - b->nfree;
+    if (!b->o.on_progress) {
+        if (final)
+            evt__progress_final(&b->prog, &b->rep);
+        else
+            evt__progress_draw(&b->prog, &b->rep, running);
+        return;
+    }
+    evt_batch_report_t r = b->rep;
+    if (!final) {
+        r.wall_ms = evt_now() - b->prog.start_ms;
+        r.p50_ms = evt__hist_quantile(&b->hist, 0.50);
+        r.p99_ms = evt__hist_quantile(&b->hist, 0.99);
+        b->prog.next_ms = evt_now() + evt__progress_period(&b->prog);
+    }
+    b->o.on_progress(&r, running, b->o.user);
+}
+
 /* One look at everything: what finished, the signals, the source's error,
  * the grace period, what may start, the deadlines, the progress. The time
  * to look again, or -1; *over: the batch is over. */
@@ -323,9 +349,8 @@ static int64_t step(evt__ctl_t *b, int *over)
     if ((*over = finished(b)))
         return -1;
     if (b->o.progress) {
-        if (evt_now() >= b->prog.next_ms) /* (a chunk's tasks run unseen) */
-            evt__progress_draw(&b->prog, &b->rep,
-                               b->src.chunk_ahead ? 0 : b->width - b->nfree);
+        if (evt_now() >= b->prog.next_ms)
+            show_progress(b, 0);
         wake = evt__earliest(wake, b->prog.next_ms);
     }
     return wake;
@@ -375,7 +400,7 @@ int evt__batch_run(const evt_batch_opts_t *opts, evt_batch_fn fn,
     if (hist)
         evt__hist_merge(hist, &b.hist);
     if (b.o.progress)
-        evt__progress_final(&b.prog, &b.rep);
+        show_progress(&b, 1);
     if (rep)
         *rep = b.rep;
     if (!err)

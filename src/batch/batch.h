@@ -55,6 +55,11 @@ typedef struct evt__source {
                                that results, deadlines and signals go on;
                                0: next returns at once (memory, a file) */
     uint64_t total;         /* items in all when known (progress ETA), 0 */
+    const uint64_t *pos;    /* bytes of the source read so far, as next
+                               moves it (an item covers the bytes it moved
+                               over; report's bytes_done), or NULL */
+    uint64_t bytes;         /* bytes in all when known (progress by bytes
+                               when total is 0), 0 */
     evt__sink_fn sink;      /* NULL: an item's outcome is its result,
                                reported as it is (evt__batch_result) */
     size_t chunk_ahead;     /* 0: an item is one task of fn. Otherwise an

@@ -120,6 +120,7 @@ typedef struct evt__item {
     int64_t started_us;     /* running: when the attempt started */
     void *result;           /* finished: its result, malloc'd */
     size_t result_len;
+    uint64_t span;          /* bytes of the source it covers (src.pos) */
     struct evt__item *next; /* link in the retry, done or ahead list */
     unsigned char data[];   /* the item's bytes */
 } evt__item_t;
@@ -145,6 +146,7 @@ struct evt__ctl {
     evt__item_t **ring;       /* ordered: finished items by index % window */
     size_t window;
     uint64_t nread;           /* items read (the next one's index) */
+    uint64_t pos_read;        /* *src.pos after the last item read */
     uint64_t deliver_next;    /* ordered: the next index to report */
     uint64_t chunk_left;      /* items the unit may still read */
     uint64_t chunk_open;      /* items of the unit not yet reported */

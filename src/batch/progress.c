@@ -79,6 +79,49 @@ static void put(const evt__progress_t *p, const char *s, size_t n)
     }
 }
 
+/* n bytes for a person: 12.3M (powers of 1024, as --max-result takes). */
+static void human(uint64_t n, char *out, size_t cap)
+{
+    static const char units[] = "BKMGTP";
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < sizeof units - 1) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(out, cap, u ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+/* "[####....]  42% " and the count of it, where the end is known: items
+ * (an array), or else bytes (a file); 0 when neither is. */
+static int draw_done(const evt__progress_t *p, const evt_batch_report_t *r,
+                     char *out, size_t cap, double *frac)
+{
+    uint64_t fin = r->ok + r->failed;
+    char bar[33], done[16], all[16];
+    if (p->total)
+        *frac = (double)fin / (double)p->total;
+    else if (r->bytes_total)
+        *frac = (double)r->bytes_done / (double)r->bytes_total;
+    else
+        return 0;
+    if (*frac > 1) /* (a file that grew as it was read) */
+        *frac = 1;
+    size_t fill = (size_t)(32 * *frac);
+    memset(bar, '#', fill);
+    memset(bar + fill, '.', 32 - fill);
+    bar[32] = 0;
+    if (p->total)
+        return snprintf(out, cap, "[%s] %3u%% %llu/%llu", bar,
+                        (unsigned)(100 * *frac), (unsigned long long)fin,
+                        (unsigned long long)p->total);
+    human(r->bytes_done, done, sizeof done);
+    human(r->bytes_total, all, sizeof all);
+    return snprintf(out, cap, "[%s] %3u%% %s/%s %llu done", bar,
+                    (unsigned)(100 * *frac), done, all,
+                    (unsigned long long)fin);
+}
+
 void evt__progress_draw(evt__progress_t *p, const evt_batch_report_t *r,
                         uint64_t running)
 {
@@ -86,35 +129,22 @@ void evt__progress_draw(evt__progress_t *p, const evt_batch_report_t *r,
     p->next_ms = now + evt__progress_period(p);
     double secs = (double)(now - p->start_ms) / 1000.0;
     uint64_t fin = r->ok + r->failed;
-    double rate = secs > 0 ? (double)fin / secs : 0;
-    char line[256], bar[33];
-    int n;
-    if (p->total) {
-        size_t fill = (size_t)(32 * fin / p->total);
-        memset(bar, '#', fill);
-        memset(bar + fill, '.', 32 - fill);
-        bar[32] = 0;
-        double eta = rate > 0 ? (double)(p->total - fin) / rate : 0;
-        n = snprintf(line, sizeof line,
-                     "%s[%s] %3u%% %llu/%llu ok %llu failed %llu retried %llu"
-                     " running %llu %.1f/s ETA %.0fs%s",
-                     p->tty ? "\r" : "", bar,
-                     (unsigned)(100 * fin / p->total),
-                     (unsigned long long)fin, (unsigned long long)p->total,
-                     (unsigned long long)r->ok, (unsigned long long)r->failed,
+    double rate = secs > 0 ? (double)fin / secs : 0, frac = 0;
+    char line[256], head[96], eta[32] = "";
+    if (draw_done(p, r, head, sizeof head, &frac) <= 0)
+        snprintf(head, sizeof head, "%llu done:", (unsigned long long)fin);
+    else if (frac > 0) /* the time so far, for what is left at this pace */
+        snprintf(eta, sizeof eta, " ETA %.0fs", secs * (1 - frac) / frac);
+    else
+        snprintf(eta, sizeof eta, " ETA ?");
+    int n = snprintf(line, sizeof line,
+                     "%s%s ok %llu failed %llu retried %llu running %llu"
+                     " %.1f/s%s%s",
+                     p->tty ? "\r" : "", head, (unsigned long long)r->ok,
+                     (unsigned long long)r->failed,
                      (unsigned long long)r->retried,
                      (unsigned long long)running, rate, eta,
                      p->tty ? "\033[K" : "\n");
-    } else {
-        n = snprintf(line, sizeof line,
-                     "%s%llu done: ok %llu failed %llu retried %llu running"
-                     " %llu %.1f/s%s",
-                     p->tty ? "\r" : "", (unsigned long long)fin,
-                     (unsigned long long)r->ok, (unsigned long long)r->failed,
-                     (unsigned long long)r->retried,
-                     (unsigned long long)running, rate,
-                     p->tty ? "\033[K" : "\n");
-    }
     if (n > 0)
         put(p, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

@@ -7,6 +7,8 @@
 
 #include "../batch/batch.h"
 
+#include <signal.h>
+
 /* evt_batch_run_file on worker processes or threads, the file split by
  * byte ranges between them (ranges.c). Returns 0, or -1 and errno as
  * evt_batch_run; or 1 when path is not a regular file (read it line by line
@@ -22,5 +24,11 @@ int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
 int evt__spool_dir_new(char *dir, size_t cap);
 int evt__spool_dir_lock(const char *dir);
 void evt__spool_dir_remove(const char *dir, int lock_fd);
+
+/* Spool files (spooldir.c). grow: make the file fd and its shared mapping
+ * *map of *cap bytes hold need bytes or more (doubling), moving the
+ * mapping if it must; 0, or -1 and errno (EFBIG, ENOMEM; *map and *cap
+ * are kept then). */
+int evt__spool_grow(int fd, unsigned char **map, size_t *cap, size_t need);
 
 #endif

@@ -155,10 +155,16 @@ typedef struct worker_ctx {
  * (a small tmpfs as $TMPDIR) is a SIGBUS, not an error. 0, or ENOSPC in
  * w->err, and then no line more runs. */
 #define RESERVE_STEP ((size_t)1 << 20)
+static void set_head(worker_ctx_t *w);
 static int reserve(worker_ctx_t *w, size_t need)
 {
     if (need <= w->reserved)
         return 0;
+    if (need > w->cap) { /* (results longer than the room made for them) */
+        if (evt__spool_grow(w->sfd, &w->spool, &w->cap, need) < 0)
+            return w->err = errno, -1;
+        set_head(w);
+    }
     size_t to = need + RESERVE_STEP < w->cap ? need + RESERVE_STEP : w->cap;
     int rc = posix_fallocate(w->sfd, (off_t)w->reserved,
                              (off_t)(to - w->reserved));
@@ -178,7 +184,6 @@ static void put_record(worker_ctx_t *w, int status, unsigned attempt,
 {
     if (w->err || reserve(w, w->used + record_size(len)) < 0)
         return;
-    /* cap has room for every line's record of max_result bytes. */
     record_t *r = (record_t *)(w->spool + w->used);
     if (len) /* (a failed line has no result: res is NULL) */
         memcpy(r + 1, res, len);
@@ -196,21 +201,23 @@ static void spool_record(const evt_batch_task_t *t, int status,
 
 /* --- isolate: which line killed its worker -------------------------------
  * A worker that dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE or SIGILL raised
- * by a line (the handler below notes it) was killed by that line; any
+ * by a line (crash_note has it in the spool) was killed by that line; any
  * other death (SIGKILL, SIGTERM, an exit) came from outside. The next
  * worker runs the lines the dead one had started one at a time: a death
  * while a line runs alone is that line's. A crash is one of its attempts;
  * a kill from outside is not, up to KILLS_SPARED times (README). */
 
-static _Thread_local spool_head_t *crash_head; /* the chunk running here */
+/* The spool word of the chunk running here (it moves when the spool
+ * grows: set_head keeps it), NULL between chunks. */
+static _Thread_local volatile sig_atomic_t *crash_word;
 
 /* Note the signal in the chunk's spool for the parent to read. */
 static int crash_note(int sig, const siginfo_t *si)
 {
     (void)si;
-    spool_head_t *h = crash_head;
-    if (h)
-        h->crash = sig;
+    volatile sig_atomic_t *w = crash_word;
+    if (w)
+        *w = sig;
     return 0;
 }
 
@@ -226,7 +233,7 @@ static void isolate(worker_ctx_t *w)
     if (i < w->a->lines && h->solo == i + 1) {
         if (sig && ++w->crashes[i] > retries)
             put_record(w, EVT_ESIGNALED(sig), w->crashes[i] - 1, NULL, 0);
-        else if (!sig && ++w->kills[i] > retries + KILLS_SPARED)
+        else if (!sig && ++w->kills[i] > (uint64_t)retries + KILLS_SPARED)
             put_record(w, EVT_ESIGNALED(SIGKILL), w->kills[i] - 1, NULL, 0);
     }
     h->solo = 0;
@@ -253,13 +260,27 @@ static int run_line(const evt_batch_task_t *t, void *out, size_t cap,
     return w->a->fn(&u, out, cap, len, w->a->o.user);
 }
 
+/* Where the head and the bytes of each line are in w's spool mapping;
+ * the crash handler notes a crash in this one. */
+static void set_head(worker_ctx_t *w)
+{
+    w->head = (spool_head_t *)w->spool;
+    w->started = w->spool + sizeof(spool_head_t);
+    w->crashes = w->started + w->a->lines;
+    w->kills = w->crashes + w->a->lines;
+    crash_word = &w->head->crash;
+}
+
 /* Map the spool of w's chunk (made on the first run), skip the whole
  * records a dead worker left there and isolate. 0, or -1 and errno. */
 static int open_spool(worker_ctx_t *w, const char *spool)
 {
     int sfd = open(spool, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
     if (sfd < 0)
         return -1;
+    if (fstat(sfd, &st) == 0 && (uint64_t)st.st_size > w->cap)
+        w->cap = (size_t)st.st_size; /* (grown by a dead worker) */
     if (ftruncate(sfd, (off_t)w->cap) < 0) {
         close(sfd);
         return -1;
@@ -274,10 +295,7 @@ static int open_spool(worker_ctx_t *w, const char *spool)
     w->sfd = sfd;
     if (reserve(w, head_size(w->a->lines)) < 0)
         return errno = w->err, -1;
-    w->head = (spool_head_t *)w->spool;
-    w->started = w->spool + sizeof(spool_head_t);
-    w->crashes = w->started + w->a->lines;
-    w->kills = w->crashes + w->a->lines;
+    set_head(w);
     w->used = head_size(w->a->lines);
     const record_t *r;
     while ((r = record_at(w->spool, w->cap, w->used, w->line)) != NULL) {
@@ -356,17 +374,19 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     if (spool >= (const char *)t->item + t->len || cap < sizeof(evt__hist_t))
         return errno = EINVAL, -1;
     worker_ctx_t w = {.a = &a, .sfd = -1};
-    w.cap = head_size(a.lines) + (size_t)a.lines * record_size(a.o.max_result);
+    /* Room for every line's record of a usual size; longer ones grow it. */
+    size_t usual = a.o.max_result < EVT_MAX_RESULT_DEFAULT
+                       ? a.o.max_result : EVT_MAX_RESULT_DEFAULT;
+    w.cap = head_size(a.lines) + (size_t)a.lines * record_size(usual);
     evt__crash_note(crash_note);
     int err = 0;
     if (open_spool(&w, spool) < 0)
         err = errno ? errno : EIO;
-    crash_head = w.head;
     if (!err && (run_lines(&w, path) < 0 || ftruncate(w.sfd, (off_t)w.used) < 0))
         err = errno ? errno : EIO;
     if (!err && w.err)
         err = w.err;
-    crash_head = NULL;
+    crash_word = NULL;
     if (w.spool)
         munmap(w.spool, w.cap ? w.cap : 1);
     if (w.sfd >= 0)
@@ -542,8 +562,8 @@ static int run_chunks(ranges_t *r, const evt_batch_opts_t *opts,
     }
     int rc = -1;
     if ((r->item = malloc(sizeof(chunk_arg_t) + strlen(r->path) + 1 + 96))) {
-        evt__source_t src = {.self = r, .next = next_chunk,
-                             .sink = report_chunk, .chunk_ahead = AHEAD};
+        evt__source_t src = {.self = r, .next = next_chunk, .pos = &r->cut,
+            .bytes = r->size, .sink = report_chunk, .chunk_ahead = AHEAD};
         rc = evt__batch_run(opts, run_chunk, &src, rep, NULL);
     }
     int err = r->item ? errno : ENOMEM;

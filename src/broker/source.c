@@ -100,6 +100,8 @@ typedef struct file_src {
     size_t start, end;  /* bytes not yet handed out */
     size_t scanned;     /* of those, the ones known to hold no newline */
     int eof;
+    uint64_t pos;       /* bytes handed out, newlines included */
+    uint64_t size;      /* a regular file's bytes from where it was */
 } file_src_t;
 
 static int file_next(void *p, const void **item, size_t *len)
@@ -113,6 +115,7 @@ static int file_next(void *p, const void **item, size_t *len)
         if (nl || (s->eof && s->end > s->start)) {
             size_t n = nl ? (size_t)(nl - at) : s->end - s->start;
             s->start += n + (nl != NULL);
+            s->pos += n + (nl != NULL);
             s->scanned = 0;
             if (n > 0 && at[n - 1] == '\r')
                 n--;
@@ -162,6 +165,7 @@ static int open_lines(const char *path, file_src_t *s)
             return -1;
         }
         s->waits = !S_ISREG(st.st_mode);
+        s->size = s->waits ? 0 : (uint64_t)st.st_size;
         return 0;
     }
     if (fstat(0, &st) < 0)
@@ -171,6 +175,9 @@ static int open_lines(const char *path, file_src_t *s)
                      : -1;
     if (s->fd < 0) /* a regular file, or a socket (it cannot be reopened) */
         s->fd = dup(0);
+    off_t at = s->waits || s->fd < 0 ? -1 : lseek(s->fd, 0, SEEK_CUR);
+    if (at >= 0 && at <= st.st_size) /* (< file <redirect: from where it is) */
+        s->size = (uint64_t)(st.st_size - at);
     return s->fd < 0 ? -1 : 0;
 }
 
@@ -197,7 +204,8 @@ int evt_batch_run_file(const evt_batch_opts_t *opts, evt_batch_fn fn,
     file_src_t s = {0};
     if (open_lines(path, &s) < 0)
         return -1;
-    evt__source_t src = {.self = &s, .next = file_next, .waits = s.waits};
+    evt__source_t src = {.self = &s, .next = file_next, .waits = s.waits,
+                         .pos = &s.pos, .bytes = s.size};
     int rc = evt__batch_run(opts, fn, &src, rep, NULL);
     int err = errno;
     evt_fd_forget(s.fd);

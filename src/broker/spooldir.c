@@ -4,7 +4,8 @@
  * drops the lock however the run ends (`| head`, a crash, kill -9), so a
  * directory whose lock is free belongs to a dead run and the next run
  * removes it. A directory without a lock (an older eventor's), not ours, or
- * not a directory (a symlink) is left alone. */
+ * not a directory (a symlink) is left alone. And what the workers need to
+ * write their spool files: growing one. */
 #define _GNU_SOURCE
 #include "broker.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,4 +116,17 @@ void evt__spool_dir_remove(const char *dir, int lock_fd)
     }
     if (lock_fd >= 0)
         close(lock_fd);
+}
+
+int evt__spool_grow(int fd, unsigned char **map, size_t *cap, size_t need)
+{
+    size_t to = *cap > need / 2 ? *cap * 2 : need;
+    if (ftruncate(fd, (off_t)to) < 0)
+        return -1;
+    void *m = mremap(*map, *cap ? *cap : 1, to, MREMAP_MAYMOVE);
+    if (m == MAP_FAILED)
+        return -1; /* (the file is longer: no matter, it is cut at the end) */
+    *map = m;
+    *cap = to;
+    return 0;
 }

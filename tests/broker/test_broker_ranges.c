@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -190,6 +191,61 @@ Test(broker_ranges, lines_come_back_in_order_from_both_workers)
 Test(broker_ranges, lines_come_back_in_order_from_both_threads)
 {
     every_line_once(1);
+}
+
+/* What on_progress saw: calls, bytes going back, the last counts. */
+static struct {
+    int calls, backwards;
+    uint64_t done, total;
+} prog;
+
+static void note_progress(const evt_batch_report_t *r, uint64_t running,
+                          void *user)
+{
+    (void)running, (void)user;
+    prog.calls++;
+    prog.backwards += r->bytes_done < prog.done;
+    prog.done = r->bytes_done;
+    prog.total = r->bytes_total;
+}
+
+static int say_nothing(const evt_batch_task_t *t, void *out, size_t cap,
+                       size_t *len, void *user)
+{
+    (void)t, (void)out, (void)cap, (void)user;
+    *len = 0;
+    return 0;
+}
+
+/* A file's progress in bytes, in process or on 2 processes or threads:
+ * bytes_done grows to the file's size, bytes_total, and on_progress (told
+ * instead of a drawing) sees the same at the end. */
+static void bytes_on(size_t processes, size_t threads, uint64_t size)
+{
+    memset(&prog, 0, sizeof prog);
+    evt_batch_opts_t o = {.processes = processes, .threads = threads,
+                          .coroutines = C, .ordered = 1, .progress = 1,
+                          .on_progress = note_progress};
+    evt_batch_report_t r;
+    cr_assert_eq(evt_batch_run_file(&o, say_nothing, path, &r), 0);
+    cr_assert_eq(r.read, N);
+    cr_assert_eq(r.bytes_total, size);
+    cr_assert_eq(r.bytes_done, size);
+    cr_assert_geq(prog.calls, 1, "told at least at the end");
+    cr_assert_eq(prog.backwards, 0);
+    cr_assert_eq(prog.done, size);
+    cr_assert_eq(prog.total, size);
+}
+
+Test(broker_ranges, progress_counts_a_files_bytes_on_every_shape)
+{
+    write_file();
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    bytes_on(0, 0, (uint64_t)st.st_size);
+    bytes_on(2, 0, (uint64_t)st.st_size);
+    bytes_on(0, 2, (uint64_t)st.st_size);
+    unlink(path);
 }
 
 Test(broker_ranges, halt_now_on_threads_cancels_their_chunks)

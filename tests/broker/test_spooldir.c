@@ -3,7 +3,7 @@
  * in it, and leaves alone a live run's (lock held, even by another process),
  * one without a lock (an older eventor's) and a symlink; remove takes a
  * directory and its files; a file run on processes and on threads leaves
- * nothing in $TMPDIR. */
+ * nothing in $TMPDIR; results far longer than usual grow a spool. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -191,6 +191,56 @@ Test(spooldir, file_runs_leave_nothing)
         cr_assert_eq(evt_batch_run_file(&o, echo_fn, path, NULL), 0);
         cr_assert_eq(ok, 20000);
         /* only the input is left in TMPDIR */
+        cr_assert_eq(entries(tmp, 0), 1, "shape %d left a spool behind", shape);
+    }
+}
+
+/* A line "N" gives N bytes of 'x'. */
+static int repeat_fn(const evt_batch_task_t *t, void *out, size_t cap,
+                     size_t *out_len, void *user)
+{
+    (void)user;
+    *out_len = (size_t)atol(t->item);
+    if (*out_len <= cap)
+        memset(out, 'x', *out_len);
+    return 0;
+}
+
+/* Results whole and in order: counts of the good ones, or -1 on a bad. */
+static void check_long(const evt_batch_task_t *t, int status,
+                       const void *res, size_t len, void *user)
+{
+    int *good = user;
+    size_t want = (size_t)atol(t->item), xs = 0;
+    while (xs < len && ((const char *)res)[xs] == 'x')
+        xs++;
+    if (*good >= 0 && status == 0 && len == want && xs == len
+        && t->index == (uint64_t)*good)
+        ++*good;
+    else
+        *good = -1;
+}
+
+Test(spooldir, long_results_grow_the_spool)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/long.txt", tmp);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 300; i++) /* 10 MB of results from 1.3 KB of lines */
+        fprintf(f, "%d\n", i % 3 ? i : 100000);
+    fclose(f);
+    for (int shape = 0; shape < 2; shape++) {
+        int good = 0;
+        evt_batch_opts_t o = {.coroutines = 4, .ordered = 1,
+                              .max_result = 100000,
+                              .on_result = check_long, .user = &good};
+        if (shape)
+            o.threads = 2;
+        else
+            o.processes = 2;
+        cr_assert_eq(evt_batch_run_file(&o, repeat_fn, path, NULL), 0);
+        cr_assert_eq(good, 300, "shape %d: results cut or lost", shape);
         cr_assert_eq(entries(tmp, 0), 1, "shape %d left a spool behind", shape);
     }
 }
