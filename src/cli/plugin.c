@@ -20,6 +20,7 @@ typedef struct plugin_opts {
     int unflushed;      /* results written to stdout's buffer since the
                            last flush */
     int write_err;      /* errno of a failed write to stdout, or 0 */
+    int spool_full;     /* a line's result found no room in $TMPDIR */
     evt_co_t *runner;   /* the coroutine running the batch */
 } plugin_opts_t;
 
@@ -43,12 +44,35 @@ static void write_failed(plugin_opts_t *p, int e)
         evt_cancel(p->runner);
 }
 
+/* A line failed ENOSPC under -P/-T on a file: its result (and every later
+ * one) finds no room in the spools in $TMPDIR, so say so once, naming the
+ * directory, and stop the batch as for a failed write (exit 255). */
+static int spool_full(plugin_opts_t *p, const evt_batch_task_t *t, int status)
+{
+    if (status != ENOSPC || !(p->b.processes || p->b.threads)
+        || !strcmp(p->file, "-"))
+        return 0;
+    if (!p->spool_full) {
+        const char *tmp = getenv("TMPDIR");
+        fflush(stdout);
+        cli_error("Error: line %llu: no space left on device for the results "
+                  "spooled in %s ($TMPDIR): results are incomplete from this "
+                  "line on (is the disk full? set TMPDIR to a larger one)",
+                  (unsigned long long)t->index + 1,
+                  tmp && *tmp ? tmp : "/tmp");
+        p->spool_full = 1;
+        if (p->runner)
+            evt_cancel(p->runner);
+    }
+    return 1;
+}
+
 /* One result line; a failed item says so on stderr and is counted. */
 static void print_result(const evt_batch_task_t *t, int status,
                          const void *res, size_t len, void *user)
 {
     plugin_opts_t *p = user;
-    if (p->write_err)
+    if (p->write_err || p->spool_full)
         return; /* the batch is being stopped: nothing more is written */
     if (status == 0) {
         fwrite(res, 1, len, stdout);
@@ -58,6 +82,8 @@ static void print_result(const evt_batch_task_t *t, int status,
             write_failed(p, errno);
         return;
     }
+    if (spool_full(p, t, status))
+        return;
     p->failed_lines++;
     fflush(stdout); /* keep the error beside the results around it */
     fprintf(stderr, "eventor: line %llu: %s\n",
@@ -261,6 +287,8 @@ int plugin_main(int argc, char **argv)
         write_failed(&p, errno);
     if (p.write_err) /* EPIPE: as if SIGPIPE had ended us, but cleaned up */
         return p.write_err == EPIPE ? 128 + SIGPIPE : CLI_EXIT_ERROR;
+    if (p.spool_full)
+        return CLI_EXIT_ERROR;
     errno = err;
     if (rc < 0) {
         /* An unopenable file fails before any line is read. */

@@ -99,7 +99,7 @@ if [ $mounted = 1 ]; then
     "$E" -j4 --tmpdir "$MNT" --joblog J2 "$big" ::: 1 2 3 4 5 6 7 8 >out3 2>err
     rc=$?
     [ $rc = 255 ] || fail "full --tmpdir: exit $rc, not 255"
-    grep -q 'Output is incomplete. Cannot append to buffer file in .*Is the disk full?' err ||
+    [ "$(grep -c 'Output is incomplete. Cannot append to buffer file in '"$MNT"'.*Is the disk full?' err)" = 1 ] ||
         { fail "full --tmpdir: no message"; cat err; }
     printed=$(grep '^end' out3 | sed 's/end//' | sort -n | tr '\n' ' ')
     [ "$(logged J2)" = "$printed" ] || fail "full --tmpdir: logged [$(logged J2)], printed [$printed]"
@@ -140,18 +140,24 @@ if [ $mounted = 1 ]; then
         [ "$(grep -c 'cannot write to standard output' err)" = 1 ] || { fail "plugin $shape, full stdout: message"; cat err; }
     done
 
-    # -P with $TMPDIR on the full tmpfs: the spools' space is reserved
+    # -P / -T with $TMPDIR on the full tmpfs: the spools' space is reserved
     # before it is written (a shared mapping of a full tmpfs is a SIGBUS):
-    # lines whose results find no room fail with ENOSPC, none is lost.
-    remount
+    # the first line whose result finds no room stops the run with one
+    # message naming the directory, exit 255; what is printed is exact.
     seq 1000000 >many.txt
-    n=$((n + 1))
-    TMPDIR=$MNT "$E" --plugin "$PLUGIN:add_ten" -P 2 many.txt >pout 2>err
-    rc=$?
-    [ $rc != 0 ] && [ $rc -lt 128 ] || fail "plugin -P, full \$TMPDIR: exit $rc"
-    grep -q 'No space left on device' err || fail "plugin -P, full \$TMPDIR: no ENOSPC"
-    [ $(($(wc -l <pout) + $(grep -c 'No space left on device' err))) = 1000000 ] ||
-        fail "plugin -P, full \$TMPDIR: lines lost ($(wc -l <pout) out)"
+    for shape in "-P 2" "-T 2"; do
+        remount
+        n=$((n + 1))
+        # shellcheck disable=SC2086
+        TMPDIR=$MNT "$E" --plugin "$PLUGIN:add_ten" $shape many.txt >pout 2>err
+        rc=$?
+        [ $rc = 255 ] || fail "plugin $shape, full \$TMPDIR: exit $rc"
+        [ "$(wc -l <err)" = 1 ] && grep -q "^eventor: Error: line [0-9]*: no space left on device for the results spooled in $MNT (\$TMPDIR)" err ||
+            { fail "plugin $shape, full \$TMPDIR: not one message naming it"; head -3 err; }
+        [ "$(wc -l <pout)" -gt 0 ] && [ "$(wc -l <pout)" -lt 1000000 ] || fail "plugin $shape, full \$TMPDIR: $(wc -l <pout) lines out"
+        seq 11 $(($(wc -l <pout) + 10)) | cmp -s - pout || fail "plugin $shape, full \$TMPDIR: the lines printed are not the first ones"
+        [ -z "$(ls "$MNT")" ] || fail "plugin $shape, full \$TMPDIR: left $(ls "$MNT")"
+    done
 fi
 
 # --- low limits: the slots are capped, every job runs ------------------
