@@ -178,6 +178,8 @@ static int parse(plugin_opts_t *p, int argc, char **argv)
     }
     if (!p->file)
         p->file = "-";
+    p->b.processes = limits_workers(p->b.processes, "workers (-P)");
+    p->b.threads = limits_workers(p->b.threads, "threads (-T)");
     return 0;
 }
 

@@ -173,6 +173,26 @@ done
 n=$((n + 1))
 (ulimit -n 64 && seq 500 | "$E" -k -j 0 'echo {}' >lim.out 2>/dev/null)
 [ "$(cat lim.out | tr '\n' ' ')" = "$(seq 500 | tr '\n' ' ')" ] || fail "ulimit -n 64 -k -j 0: output"
+# too few fds for eventor itself: one clear error, no abort
+n=$((n + 1))
+seq 3 >three.txt
+(ulimit -n 12 && exec "$E" -j 0 -a three.txt 'echo {}') >lim.out 2>lim.err
+rc=$?
+[ $rc = 255 ] || fail "ulimit -n 12: exit $rc, not 255"
+grep -q "^eventor: Error: only 12 file handles (ulimit -n); eventor needs at least" lim.err ||
+    { fail "ulimit -n 12: no message"; cat lim.err; }
+# --plugin's -P/-T are capped as -j is
+seq 3000 >lim.txt
+for shape in "-P 64" "-T 64"; do
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    (ulimit -n 40 && "$E" --plugin "$PLUGIN:add_ten" $shape lim.txt >lim.out 2>lim.err)
+    rc=$?
+    [ $rc = 0 ] || { fail "ulimit -n 40, plugin $shape: exit $rc"; head -3 lim.err; }
+    [ "$(wc -l <lim.out)" = 3000 ] || fail "ulimit -n 40, plugin $shape: $(wc -l <lim.out) of 3000 lines"
+    grep -q '^eventor: Warning: Only enough file handles to run [0-9]* \(workers (-P)\|threads (-T)\) in parallel.$' lim.err ||
+        fail "ulimit -n 40, plugin $shape: no warning"
+done
 # RLIMIT_NPROC binds only a user other than root
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v bash >/dev/null; then
     n=$((n + 1))
@@ -183,6 +203,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v bash >/dev/
     [ $rc = 0 ] || { fail "ulimit -u 30 -j 50: exit $rc"; head -3 np.err; }
     [ "$(sort -n np.out | uniq | wc -l)" = 200 ] || fail "ulimit -u 30 -j 50: $(sort -u np.out | wc -l) of 200"
     grep -q 'Only enough available processes to run' np.err || fail "ulimit -u 30: no warning"
+    n=$((n + 1))
+    chmod 644 lim.txt
+    setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+        "ulimit -u 30 && '$E' --plugin '$PLUGIN:add_ten' -P 50 '$T/lim.txt' >'$T/np.out' 2>'$T/np.err'"
+    rc=$?
+    [ $rc = 0 ] || { fail "ulimit -u 30 plugin -P 50: exit $rc"; head -3 np.err; }
+    [ "$(wc -l <np.out)" = 3000 ] || fail "ulimit -u 30 plugin -P 50: $(wc -l <np.out) of 3000"
+    grep -q 'Only enough available processes to run [0-9]* workers' np.err || fail "ulimit -u 30 plugin: no warning"
 else
     echo "SKIP: ulimit -u (needs root to become another user, and setpriv)"
 fi
