@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages a target needs, when they are missing and we
 # are root: "test" for building and testing, "tsan" adds clang for the
-# ThreadSanitizer build, "bench" adds the peers.
+# ThreadSanitizer build, "fuzz" clang and libFuzzer, "bench" adds the peers.
 set -eu
 what=${1:-test}
 pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel"
@@ -15,6 +15,8 @@ pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"
 # its benchmark's peers run the curl command.
 pkgs="$pkgs python3 curl"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
+# make fuzz: clang with libFuzzer's runtime (tests/fuzz).
+[ "$what" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""
 for p in $pkgs; do

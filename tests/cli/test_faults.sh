@@ -326,5 +326,14 @@ grep -q '^eventor: Warning: A NUL character in the input was replaced with \\0.$
 n=$((n + 1))
 [ "$("$E" -k -- echo -j ::: x 2>&1)" = "-j x" ] || fail "-- does not end the options"
 
+# --- inputs the fuzzer found (tests/fuzz) ---------------------------------
+n=$((n + 1))
+out=$("$E" -r echo ::: ::: a 2>&1)
+[ $? = 0 ] && [ "$out" = " a" ] || fail "-r with an empty ::: list: $out"
+n=$((n + 1))
+out=$("$E" -0 -k echo ::: a b 2>&1)
+[ $? = 0 ] && [ "$out" = "a
+b" ] || fail "-0 with a ::: list: $out"
+
 echo "$n checks, $fails failed"
 [ $fails = 0 ]
