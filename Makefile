@@ -4,12 +4,14 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 DESTDIR ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all test test-asan test-tsan bench demo install deps clean
+.PHONY: all test test-asan test-tsan fuzz bench demo install deps clean
 
 # A build tree counts as configured once CMake has generated its Makefile:
 # a configure step that failed halfway leaves CMakeCache.txt alone, and
@@ -37,6 +39,15 @@ test-tsan:
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer (clang, ASan + UBSan) on the option parser, the templates and
+# the input combiner, FUZZ_SECONDS each, from tests/fuzz/corpus (README).
+fuzz:
+	@scripts/install-deps.sh fuzz
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DEVT_FUZZ=ON -DEVT_SANITIZE=ON -DEVT_TESTS=OFF \
+		-DEVT_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_opts fuzz_template fuzz_input
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: all
 	@scripts/install-deps.sh bench
 	@bench/run.sh $(BUILD)
@@ -51,4 +62,4 @@ install: all
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

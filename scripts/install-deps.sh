@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages a target needs, when they are missing and we
 # are root: "test" for building and testing, "tsan" adds clang for the
-# ThreadSanitizer build, "bench" adds the peers.
+# ThreadSanitizer build, "fuzz" clang and libFuzzer, "bench" adds the peers.
 set -eu
 what=${1:-test}
 pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel"
@@ -20,6 +20,8 @@ pkgs="$pkgs nghttp2-server"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent python3-urllib3 python3-aiohttp wrk golang-go libst-dev"
 # The Redis broker's peers (bench/bench_redis.sh).
 [ "$what" = bench ] && pkgs="$pkgs python3-celery python3-rq"
+# make fuzz: clang with libFuzzer's runtime (tests/fuzz).
+[ "$what" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -117,6 +117,14 @@ char *optval_escapes(const char *s, size_t *len); /* \t \n \r \NNN */
 int limits_plan(struct opts *o);
 /* The input has more jobs than the slots: say so if -j 0 was capped. */
 void limits_more_jobs(void);
+/* Below this many file handles (ulimit -n, after raising the soft limit to
+ * the hard one) eventor's own loops, threads and workers do not fit: 0, or
+ * -1 after saying so (GNU parallel also refuses to start). */
+#define CLI_FDS_MIN 32
+int limits_floor(void);
+/* --plugin's -P/-T N capped to what the fd and process limits allow, with
+ * GNU parallel's warning naming units ("workers (-P)"). */
+size_t limits_workers(size_t asked, const char *units);
 /* The fds the jobs may use in all (3 a running job, 2 a finished one that
  * waits for its turn with -k). */
 long limits_fd_budget(void);

@@ -216,10 +216,12 @@ static int split_list(const struct opts *o, struct strv *items)
 {
     const char *d = o->delim ? o->delim : "\n";
     size_t dl = o->delim ? o->delim_len : 1, extra = 0;
+    if (dl == 0 || memchr(d, 0, dl)) /* (no C string holds it: -0) */
+        return 0;
     for (size_t i = 0; i < items->n; i++)
         for (const char *p = items->v[i]; (p = strstr(p, d)); p += dl)
             extra++;
-    if (!extra || dl == 0 || memchr(d, 0, dl))
+    if (!extra)
         return 0;
     struct strv out = {0};
     for (size_t i = 0; i < items->n; i++) {
@@ -246,8 +248,8 @@ static int filter_list(const struct opts *o, struct strv *items)
 {
     if (split_list(o, items) < 0)
         goto nomem;
-    if (!o->no_empty && !o->line_continues)
-        return 0;
+    if ((!o->no_empty && !o->line_continues) || !items->n)
+        return 0; /* (an empty list has no vector to cut) */
     size_t w = 0;
     char *acc = NULL, *item;
     for (size_t i = 0; i < items->n; i++) {

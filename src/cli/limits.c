@@ -79,13 +79,19 @@ static long proc_slots(long jobs)
     return (long)rl.rlim_cur - used - (CLI_SPAWNERS_MAX + CLI_LIB_THREADS + 2);
 }
 
-static void warn(long n, const char *what, const char *flag)
+static void warn_of(long n, const char *what, const char *units,
+                    const char *flag)
 {
     fprintf(stderr,
-            "eventor: Warning: Only enough %s to run %ld jobs in parallel.\n"
+            "eventor: Warning: Only enough %s to run %ld %s in parallel.\n"
             "eventor: Warning: Try increasing 'ulimit -%s' (try: ulimit -%s "
             "`ulimit -H%s`)\n",
-            what, n, flag, flag, flag);
+            what, n, units, flag, flag, flag);
+}
+
+static void warn(long n, const char *what, const char *flag)
+{
+    warn_of(n, what, "jobs", flag);
 }
 
 /* A cap that -j 0 met: said only once there are more jobs than it. */
@@ -146,4 +152,41 @@ int limits_plan(struct opts *o)
         budget = FDS_A_JOB * jobs; /* one slot at least, come what may */
     o->jobs = jobs;
     return 0;
+}
+
+int limits_floor(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= CLI_FDS_MIN)
+        return 0;
+    cli_error("Error: only %ld file handles (ulimit -n); eventor needs at "
+              "least %d (try: ulimit -n `ulimit -Hn`)",
+              (long)rl.rlim_cur, CLI_FDS_MIN);
+    return -1;
+}
+
+/* What one worker of --plugin -P/-T costs in fds, besides eventor's own
+ * (measured: 2 a thread, its loop; 3 a process in the parent, 1 in the
+ * fork server), with room for a chunk's file and spool being opened. */
+#define FDS_A_WORKER 4
+#define FDS_PLUGIN_OWN 24
+
+size_t limits_workers(size_t asked, const char *units)
+{
+    struct rlimit rl;
+    long n = (long)asked;
+    if (asked && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+        rl.rlim_cur != RLIM_INFINITY) {
+        long fit = ((long)rl.rlim_cur - FDS_PLUGIN_OWN) / FDS_A_WORKER;
+        if (fit < n) {
+            n = fit > 1 ? fit : 1;
+            warn_of(n, "file handles", units, "n");
+        }
+    }
+    long procs = asked ? proc_slots(n) : -1;
+    if (procs >= 0 && procs < n) {
+        n = procs > 1 ? procs : 1;
+        warn_of(n, "available processes", units, "u");
+    }
+    return (size_t)n;
 }

@@ -32,6 +32,8 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (limits_floor() < 0)
+        return CLI_EXIT_ERROR;
     if (plugin_requested(argc, argv))
         return plugin_main(argc, argv);
     if (fetch_requested(argc, argv))

@@ -27,6 +27,7 @@ typedef struct plugin_opts {
     int unflushed;      /* results written to stdout's buffer since the
                            last flush */
     int write_err;      /* errno of a failed write to stdout, or 0 */
+    int spool_full;     /* a line's result found no room in $TMPDIR */
     evt_co_t *runner;   /* the coroutine running the batch */
 } plugin_opts_t;
 
@@ -48,6 +49,29 @@ static void write_failed(plugin_opts_t *p, int e)
                   "incomplete)", strerror(p->write_err));
     if (p->runner)
         evt_cancel(p->runner);
+}
+
+/* A line failed ENOSPC under -P/-T on a file: its result (and every later
+ * one) finds no room in the spools in $TMPDIR, so say so once, naming the
+ * directory, and stop the batch as for a failed write (exit 255). */
+static int spool_full(plugin_opts_t *p, const evt_batch_task_t *t, int status)
+{
+    if (status != ENOSPC || !(p->b.processes || p->b.threads)
+        || !strcmp(p->file, "-"))
+        return 0;
+    if (!p->spool_full) {
+        const char *tmp = getenv("TMPDIR");
+        fflush(stdout);
+        cli_error("Error: line %llu: no space left on device for the results "
+                  "spooled in %s ($TMPDIR): results are incomplete from this "
+                  "line on (is the disk full? set TMPDIR to a larger one)",
+                  (unsigned long long)t->index + 1,
+                  tmp && *tmp ? tmp : "/tmp");
+        p->spool_full = 1;
+        if (p->runner)
+            evt_cancel(p->runner);
+    }
+    return 1;
 }
 
 /* What comes before a result: --line-number's number, --tag's line. */
@@ -86,9 +110,11 @@ static void print_result(const evt_batch_task_t *t, int status,
                          const void *res, size_t len, void *user)
 {
     plugin_opts_t *p = user;
-    if (p->write_err)
+    if (p->write_err || p->spool_full)
         return; /* the batch is being stopped: nothing more is written */
     if (status != 0) {
+        if (spool_full(p, t, status))
+            return;
         p->failed_lines++;
         say_failed(p, t, status);
         if (!p->align)
@@ -246,6 +272,8 @@ static int parse(plugin_opts_t *p, int argc, char **argv)
         p->file = "-";
     p->bar_tty = p->b.progress && isatty(2);
     p->bar_shared = p->bar_tty && isatty(1);
+    p->b.processes = limits_workers(p->b.processes, "workers (-P)");
+    p->b.threads = limits_workers(p->b.threads, "threads (-T)");
     return 0;
 }
 
@@ -348,6 +376,8 @@ int plugin_main(int argc, char **argv)
         write_failed(&p, errno);
     if (p.write_err) /* EPIPE: as if SIGPIPE had ended us, but cleaned up */
         return p.write_err == EPIPE ? 128 + SIGPIPE : CLI_EXIT_ERROR;
+    if (p.spool_full)
+        return CLI_EXIT_ERROR;
     errno = err;
     if (rc < 0 && errno == ENOMEM) {
         size_t w = p.b.processes ? p.b.processes : p.b.threads ? p.b.threads : 1;

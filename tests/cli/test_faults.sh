@@ -99,7 +99,7 @@ if [ $mounted = 1 ]; then
     "$E" -j4 --tmpdir "$MNT" --joblog J2 "$big" ::: 1 2 3 4 5 6 7 8 >out3 2>err
     rc=$?
     [ $rc = 255 ] || fail "full --tmpdir: exit $rc, not 255"
-    grep -q 'Output is incomplete. Cannot append to buffer file in .*Is the disk full?' err ||
+    [ "$(grep -c 'Output is incomplete. Cannot append to buffer file in '"$MNT"'.*Is the disk full?' err)" = 1 ] ||
         { fail "full --tmpdir: no message"; cat err; }
     printed=$(grep '^end' out3 | sed 's/end//' | sort -n | tr '\n' ' ')
     [ "$(logged J2)" = "$printed" ] || fail "full --tmpdir: logged [$(logged J2)], printed [$printed]"
@@ -140,18 +140,24 @@ if [ $mounted = 1 ]; then
         [ "$(grep -c 'cannot write to standard output' err)" = 1 ] || { fail "plugin $shape, full stdout: message"; cat err; }
     done
 
-    # -P with $TMPDIR on the full tmpfs: the spools' space is reserved
+    # -P / -T with $TMPDIR on the full tmpfs: the spools' space is reserved
     # before it is written (a shared mapping of a full tmpfs is a SIGBUS):
-    # lines whose results find no room fail with ENOSPC, none is lost.
-    remount
+    # the first line whose result finds no room stops the run with one
+    # message naming the directory, exit 255; what is printed is exact.
     seq 1000000 >many.txt
-    n=$((n + 1))
-    TMPDIR=$MNT "$E" --plugin "$PLUGIN:add_ten" -P 2 many.txt >pout 2>err
-    rc=$?
-    [ $rc != 0 ] && [ $rc -lt 128 ] || fail "plugin -P, full \$TMPDIR: exit $rc"
-    grep -q 'No space left on device' err || fail "plugin -P, full \$TMPDIR: no ENOSPC"
-    [ $(($(wc -l <pout) + $(grep -c 'No space left on device' err))) = 1000000 ] ||
-        fail "plugin -P, full \$TMPDIR: lines lost ($(wc -l <pout) out)"
+    for shape in "-P 2" "-T 2"; do
+        remount
+        n=$((n + 1))
+        # shellcheck disable=SC2086
+        TMPDIR=$MNT "$E" --plugin "$PLUGIN:add_ten" $shape many.txt >pout 2>err
+        rc=$?
+        [ $rc = 255 ] || fail "plugin $shape, full \$TMPDIR: exit $rc"
+        [ "$(wc -l <err)" = 1 ] && grep -q "^eventor: Error: line [0-9]*: no space left on device for the results spooled in $MNT (\$TMPDIR)" err ||
+            { fail "plugin $shape, full \$TMPDIR: not one message naming it"; head -3 err; }
+        [ "$(wc -l <pout)" -gt 0 ] && [ "$(wc -l <pout)" -lt 1000000 ] || fail "plugin $shape, full \$TMPDIR: $(wc -l <pout) lines out"
+        seq 11 $(($(wc -l <pout) + 10)) | cmp -s - pout || fail "plugin $shape, full \$TMPDIR: the lines printed are not the first ones"
+        [ -z "$(ls "$MNT")" ] || fail "plugin $shape, full \$TMPDIR: left $(ls "$MNT")"
+    done
 fi
 
 # --- low limits: the slots are capped, every job runs ------------------
@@ -167,6 +173,26 @@ done
 n=$((n + 1))
 (ulimit -n 64 && seq 500 | "$E" -k -j 0 'echo {}' >lim.out 2>/dev/null)
 [ "$(cat lim.out | tr '\n' ' ')" = "$(seq 500 | tr '\n' ' ')" ] || fail "ulimit -n 64 -k -j 0: output"
+# too few fds for eventor itself: one clear error, no abort
+n=$((n + 1))
+seq 3 >three.txt
+(ulimit -n 12 && exec "$E" -j 0 -a three.txt 'echo {}') >lim.out 2>lim.err
+rc=$?
+[ $rc = 255 ] || fail "ulimit -n 12: exit $rc, not 255"
+grep -q "^eventor: Error: only 12 file handles (ulimit -n); eventor needs at least" lim.err ||
+    { fail "ulimit -n 12: no message"; cat lim.err; }
+# --plugin's -P/-T are capped as -j is
+seq 3000 >lim.txt
+for shape in "-P 64" "-T 64"; do
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    (ulimit -n 40 && "$E" --plugin "$PLUGIN:add_ten" $shape lim.txt >lim.out 2>lim.err)
+    rc=$?
+    [ $rc = 0 ] || { fail "ulimit -n 40, plugin $shape: exit $rc"; head -3 lim.err; }
+    [ "$(wc -l <lim.out)" = 3000 ] || fail "ulimit -n 40, plugin $shape: $(wc -l <lim.out) of 3000 lines"
+    grep -q '^eventor: Warning: Only enough file handles to run [0-9]* \(workers (-P)\|threads (-T)\) in parallel.$' lim.err ||
+        fail "ulimit -n 40, plugin $shape: no warning"
+done
 # RLIMIT_NPROC binds only a user other than root
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v bash >/dev/null; then
     n=$((n + 1))
@@ -177,6 +203,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v bash >/dev/
     [ $rc = 0 ] || { fail "ulimit -u 30 -j 50: exit $rc"; head -3 np.err; }
     [ "$(sort -n np.out | uniq | wc -l)" = 200 ] || fail "ulimit -u 30 -j 50: $(sort -u np.out | wc -l) of 200"
     grep -q 'Only enough available processes to run' np.err || fail "ulimit -u 30: no warning"
+    n=$((n + 1))
+    chmod 644 lim.txt
+    setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+        "ulimit -u 30 && '$E' --plugin '$PLUGIN:add_ten' -P 50 '$T/lim.txt' >'$T/np.out' 2>'$T/np.err'"
+    rc=$?
+    [ $rc = 0 ] || { fail "ulimit -u 30 plugin -P 50: exit $rc"; head -3 np.err; }
+    [ "$(wc -l <np.out)" = 3000 ] || fail "ulimit -u 30 plugin -P 50: $(wc -l <np.out) of 3000"
+    grep -q 'Only enough available processes to run [0-9]* workers' np.err || fail "ulimit -u 30 plugin: no warning"
 else
     echo "SKIP: ulimit -u (needs root to become another user, and setpriv)"
 fi
@@ -292,6 +326,15 @@ c' ] || fail "NUL in input: $(cat nul.out)"
 grep -q '^eventor: Warning: A NUL character in the input was replaced with \\0.$' nul.err || fail "NUL: no warning"
 n=$((n + 1))
 [ "$("$E" -k -- echo -j ::: x 2>&1)" = "-j x" ] || fail "-- does not end the options"
+
+# --- inputs the fuzzer found (tests/fuzz) ---------------------------------
+n=$((n + 1))
+out=$("$E" -r echo ::: ::: a 2>&1)
+[ $? = 0 ] && [ "$out" = " a" ] || fail "-r with an empty ::: list: $out"
+n=$((n + 1))
+out=$("$E" -0 -k echo ::: a b 2>&1)
+[ $? = 0 ] && [ "$out" = "a
+b" ] || fail "-0 with a ::: list: $out"
 
 echo "$n checks, $fails failed"
 [ $fails = 0 ]
