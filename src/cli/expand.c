@@ -18,20 +18,24 @@ void argv_free(char **argv)
     free(argv);
 }
 
-/* The value of a placeholder after its transformation (malloc'd). */
-static char *transform(const char *v, enum xform xf)
+/* The value of a placeholder after --trim and its transformation
+ * (malloc'd). */
+static char *transform(const struct tmpl *t, const char *v, enum xform xf)
 {
+    size_t tl;
+    v = trim_value(t->trim, v, &tl);
     if (xf == X_DIR) {
-        char *c = strdup(v);
+        char *c = strndup(v, tl);
         char *d = c ? strdup(dirname(c)) : NULL;
         free(c);
         return d;
     }
+    const char *end = v + tl;
     if (xf == X_BASE || xf == X_BASENOEXT) { /* everything after the last slash */
-        const char *s = strrchr(v, '/');
+        const char *s = memrchr(v, '/', tl);
         v = s ? s + 1 : v;
     }
-    size_t len = strlen(v);
+    size_t len = (size_t)(end - v);
     if (xf == X_NOEXT || xf == X_BASENOEXT) { /* s:\.[^/.]*$:: */
         for (size_t i = len; i-- > 0;) {
             if (v[i] == '/')
@@ -116,7 +120,7 @@ static void put_text(struct exp *e, const char *s, size_t len)
 /* One value v: transformed, quoted on the command line. */
 static void put_value(struct exp *e, const char *v, enum xform xf)
 {
-    char *x = transform(v, xf);
+    char *x = transform(e->t, v, xf);
     char *q = x && !e->t->raw ? shell_quote(x) : x;
     if (!x || !q) {
         e->oom = 1;
@@ -267,7 +271,7 @@ int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
 static size_t quoted_length(const struct tmpl *t, const char *v,
                             enum xform xf)
 {
-    char *x = transform(v, xf);
+    char *x = transform(t, v, xf);
     char *q = x && !t->raw ? shell_quote(x) : x;
     size_t len = q ? strlen(q) : 5 * strlen(v) + 2;
     if (q != x)
@@ -325,14 +329,16 @@ size_t tmpl_line_length(const struct tmpl *t, const struct record *r,
     return len;
 }
 
-char *tmpl_tag(const struct record *r, size_t n)
+char *tmpl_tag(const struct record *r, size_t n, char trim)
 {
     struct buf b = {0};
     for (size_t k = 0; k < n; k++)
         for (size_t c = 0; c < r[k].nval; c++) {
             if (k || c)
                 bput(&b, " ", 1);
-            bput(&b, r[k].val[c], strlen(r[k].val[c]));
+            size_t len;
+            const char *v = trim_value(trim, r[k].val[c], &len);
+            bput(&b, v, len);
         }
     if (!b.s && !b.oom)
         return strdup("");

@@ -92,7 +92,8 @@ static void tmpfile_release(int *fd, long long size)
 {
     if (*fd < 0)
         return;
-    if (npool < pool_cap && !O->ungroup && (size == 0 || ftruncate(*fd, 0) == 0))
+    if (npool < pool_cap && !O->ungroup && !results_own_files() &&
+        (size == 0 || ftruncate(*fd, 0) == 0))
         pool[npool++] = *fd;
     else
         close(*fd);
@@ -116,6 +117,11 @@ static int write_all(int fd, const char *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int output_write(int fd, const char *buf, size_t len)
+{
+    return write_all(fd, buf, len);
 }
 
 /* Copy the size bytes of temp file src to fd, each line after tag when
@@ -223,7 +229,10 @@ static int emit_job(struct job *j)
         return -1;
     int failed = 0; /* the fd that could not be written, or 0 */
     progress_hide();
-    if (j->out_fd >= 0 && copy_out(j->out_fd, j->out_bytes, 1, j->tag) < 0)
+    if (O->results || O->files) { /* gnu-results: kept in files */
+        if (results_emit(j) < 0)
+            failed = 1;
+    } else if (j->out_fd >= 0 && copy_out(j->out_fd, j->out_bytes, 1, j->tag) < 0)
         failed = 1;
     else if (j->err_fd >= 0 && copy_out(j->err_fd, j->err_bytes, 2, j->tag) < 0)
         failed = 2;

@@ -54,6 +54,11 @@ void job_free(struct job *j)
     argv_free(j->argv);
     free(j->tag);
     free(j->in.data);
+    free(j->res_path);
+    free(j->out_name);
+    for (size_t i = 0; i < j->nvals; i++)
+        free(j->vals[i]);
+    free(j->vals);
     free(j);
 }
 
@@ -288,7 +293,7 @@ static int job_tag(struct job *j, const struct record *recs, size_t n)
         argv_free(argv);
         return rc;
     }
-    if (R.o->tag && !(j->tag = tmpl_tag(recs, n)))
+    if (R.o->tag && !(j->tag = tmpl_tag(recs, n, R.o->trim)))
         return -1;
     return 0;
 }
@@ -296,6 +301,8 @@ static int job_tag(struct job *j, const struct record *recs, size_t n)
 /* The job's stdout and stderr: temp files, or with -u eventor's own. */
 static int job_files(struct job *j)
 {
+    if (results_own_files()) /* gnu-results: the user's files */
+        return results_files(j) < 0 ? (errno = 0, -1) : 0;
     if (!R.o->ungroup)
         return output_tmpfiles(&j->out_fd, &j->err_fd);
     j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
@@ -334,7 +341,7 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     *last_start = evt_now();
     j->slot = R.free_slot[--R.nfree];
     if (tmpl_expand(R.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
-        job_tag(j, recs, n) < 0) {
+        job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0) {
         R.free_slot[R.nfree++] = j->slot;
         evt_sem_release(R.slots);
         return -2;
@@ -355,7 +362,9 @@ static int start(struct job *j)
         ;
     j->spool_epoch = output_spool_epoch();
     if (rc < 0) {
-        if (R.o->ungroup)
+        if (results_own_files())
+            ; /* results_files said why */
+        else if (R.o->ungroup)
             cli_error("cannot give a job eventor's stdout and stderr: %s",
                       strerror(e));
         else

@@ -167,7 +167,12 @@ struct tmpl *tmpl_compile(const struct opts *o)
 
 struct tmpl *tmpl_compile_tag(const struct opts *o)
 {
-    char *w = (char *)o->tagstring;
+    return tmpl_compile_text(o, o->tagstring);
+}
+
+struct tmpl *tmpl_compile_text(const struct opts *o, const char *text)
+{
+    char *w = (char *)text;
     return compile(o, &w, 1, 1);
 }
 
@@ -184,6 +189,7 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     t->rstr = o->replace_str;
     t->no_args = o->no_args;
     t->shellquote = o->shellquote;
+    t->trim = o->trim ? o->trim : 'n';
     size_t len = 0;
     for (size_t i = 0; i < nwords; i++)
         len += strlen(words[i]) + 1;

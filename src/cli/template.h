@@ -34,6 +34,7 @@ struct tmpl {
     int shellquote;   /* --shellquote: quote the line this many times */
     char xmode;
     const char *rstr; /* -I STR, or NULL for {} */
+    char trim;        /* --trim: 'n' 'l' 'r' 'b' */
 };
 
 #endif
