@@ -210,6 +210,9 @@ struct tmpl *tmpl_compile_tag(const struct opts *o);
 /* The same for any text (--results NAME). */
 struct tmpl *tmpl_compile_text(const struct opts *o, const char *text);
 void tmpl_free(struct tmpl *t);
+/* --plus's {##} or {0#}: the jobs must be counted first. */
+int tmpl_needs_total(const struct tmpl *t);
+void plus_set_counts(long total, long slots);
 /* Expand for records r[0..n) of job seq in slot: *cmd gets the command
  * line as GNU parallel builds it (shell-quoted values; for the joblog,
  * --dry-run and messages), *argv a NULL-terminated vector to run without a

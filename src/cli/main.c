@@ -68,9 +68,10 @@ int main(int argc, char **argv)
     ok = ok && header_rewrite(&o) == 0; /* --header's {NAME}: before compiling */
     struct tmpl *t = ok ? tmpl_compile(&o) : NULL;
     rc = CLI_EXIT_ERROR;
-    if (ok && !t)
-        cli_error("out of memory");
-    else if (ok && joblog_open(&o) == 0 && output_init(&o) == 0 &&
+    if (ok && !t) {
+        if (errno != EINVAL) /* EINVAL: already said why */
+            cli_error("out of memory");
+    } else if (ok && joblog_open(&o) == 0 && output_init(&o) == 0 &&
              results_init(&o) == 0)
         rc = run_all(&o, in, t, sigfd);
     output_finish();

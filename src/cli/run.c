@@ -495,11 +495,12 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    if (!o->pipe && (o->bar || o->eta || o->halt_pct)) {
+    if (!o->pipe && (o->bar || o->eta || o->halt_pct || tmpl_needs_total(t))) {
         R.total = input_count_all(in);
         if (R.total < 0)
             return CLI_EXIT_ERROR;
     }
+    plus_set_counts(R.total, o->jobs); /* {##} {0#} {0%} */
     progress_start(o, R.total);
     evt_co_t *sig = sigfd >= 0 ? evt_spawn(watch_signals, &sigfd) : NULL;
     if (sig)

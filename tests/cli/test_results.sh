@@ -114,7 +114,7 @@ same --results 'my_{}' echo ::: foo bar baz
 same --results 'my_{}/' echo ::: foo bar
 same --results 'sub/{1}/{2}.txt' echo ::: a b ::: 1 2
 same --results 'x_{#}_{.}' 'echo {}; echo e >&2' ::: a.c b.d
-same --joblog log.txt --results out echo ::: a b
+same -j1 --joblog log.txt --results out echo ::: a b
 same -k --results r.csv 'echo {}; echo "e,\"{}\"" >&2' ::: a 'b c' 'd,e'
 same -k --results r.tsv echo ::: a 'b c'
 same -k --results r.json 'printf "x\\ty\\\\\"{}\"\\n"' ::: a 'b c'
@@ -132,6 +132,47 @@ same -k --files --results out echo ::: a b
 same -k --files --results 'f_{}' echo ::: a b
 same -k -j1 --files --joblog log.txt true ::: a
 settle
+
+# --- --plus --------------------------------------------------------------
+same -k -j1 --plus echo {..} {...} {/..} {/...} {+/} {+.} {+..} {+...} ::: a/b.c.d.e x y.z /r/s.t '' a.b/c
+same -k -j1 --plus echo {##} {0#} {0%} {#} ::: 1 2 3 4 5 6 7 8 9 10 11
+same -k -j12 --plus echo {0%} ::: 1
+same -k --plus echo {:-dflt} {:2} {:1:2} {:9} {:1:9} {:9:1} ::: aaa.gz Aa 0 '' ab.tar.gz
+same -k --plus echo {#a} {##a*} {#a*.} {##a?.} {%.gz} {%%.*} {%a*} ::: aaa.gz Aa ab.tar.gz z.z.z.foo
+same -k --plus echo {#z.*z.} {##z.*z.} {%.z.*z} {%%.z.*z} ::: z.z.z.foo foo.z.z.z
+same -k --plus echo {/a/X} {//a/X} {/#a/X} {/%a/X} {//a*/-} {/%a*/-} {/.z/} ::: aaa.gz baa abc foo.z.z
+same -k --plus echo {^a} {^^a} {,A} {,,A} {^[a-c]} {^^[^a]} {,,\w} ::: aAa.gz Abc xyz
+same -k --plus echo {/[0-9]+/N} {//\d/D} {//\s/_} {%\.[a-z]+} {#[^.]*.} ::: 'a1b22 c.d.e'
+same -k --plus echo {2..} {1+.} {-1#z.*z.} {1##z.*z.} {2:1:2} {1/z/Y} ::: z.z.z.foo ::: q.a.b
+same -k --plus echo {} {.} {/} {//} {/.} ::: a/b.c
+same -k --plus 'echo {%.c}; echo {/b/ b}' ::: 'a b.c' "it's.c"
+same -k --plus --colsep , echo '{1%.x}' '{2:-none}' ::: ' a.x ,  ' 'b.x,c'
+same -k echo {..} {+.} {%.gz} ::: a.b.gz
+settle
+
+# --- refused: one line on stderr, exit 255, nothing run ------------------
+bad() {
+    n=$((n + 1))
+    "$E" "$@" >b.out 2>b.err </dev/null
+    rc=$?
+    [ $rc = 255 ] || fail "exit $rc, not 255, for: $*"
+    [ -s b.out ] && fail "stdout written for: $*"
+    [ "$(wc -l <b.err)" = 1 ] || { fail "not one error line for: $*"; cat b.err; }
+    grep -q '^eventor: ' b.err || fail "error not named for: $*"
+}
+bad --plus echo '{%(a|b)}' ::: x
+bad --plus echo '{##*.}' ::: x
+bad --plus echo '{%+}' ::: x
+bad --plus echo '{#a**}' ::: x
+bad --plus echo {uniq} ::: x
+bad --plus echo {choose_k} ::: x
+bad --trim x echo ::: a
+bad --results out -u echo ::: a
+bad --files -u echo ::: a
+bad --results out --pipe cat
+bad --csv --pipe cat
+bad --results '' echo ::: a
+bad --results nodir/x.csv echo ::: a
 
 echo "$n checks, $fails failed"
 [ $fails = 0 ]
