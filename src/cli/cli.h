@@ -184,6 +184,8 @@ int input_next(struct input *in, struct record *r);
 long input_count_all(struct input *in);
 void input_close(struct input *in);
 void record_free(struct record *r);
+/* Append a copy of [s, s + len) to r's values: 0, or -1 (ENOMEM). */
+int record_push(struct record *r, const char *s, size_t len);
 
 /* lines.c: the records of the next command line. */
 enum { LINES_INPUT = 1, LINES_TOO_LONG }; /* lines.error */
@@ -302,6 +304,7 @@ struct job {
     char *out_name;      /* --results, --files: the stdout file's name */
     char **vals;         /* --results .csv/.json: the values, untrimmed */
     size_t nvals;
+    struct linebuf *lb;  /* --line-buffer: its pipes' readers */
 };
 void job_free(struct job *j);
 
@@ -351,6 +354,15 @@ int results_files(struct job *j);
 int results_emit(struct job *j);
 int results_own_files(void);
 void results_finish(void);
+
+/* linebuf.c (gnu-results): --line-buffer. linebuf_open makes j's stdout
+ * and stderr pipes (j->out_fd, j->err_fd their write ends; -1 and errno);
+ * linebuf_run, once the job is started (or failed to), closes them here
+ * and reads them on the loop, writing each line as it comes; linebuf_end
+ * waits for their end and counts j's bytes. */
+int linebuf_open(struct job *j);
+void linebuf_run(struct job *j);
+void linebuf_end(struct job *j);
 
 /* joblog.c */
 int joblog_open(const struct opts *o);

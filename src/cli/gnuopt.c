@@ -50,14 +50,14 @@ static int results_kind(const char *r)
 static int refuse(const struct opts *o)
 {
     const char *what = NULL;
-    if (o->line_buffer)
-        what = "--line-buffer is not supported";
-    else if ((o->results || o->files) && o->ungroup)
+    if ((o->results || o->files) && o->ungroup)
         what = "--results and --files cannot be used with -u";
     else if (o->line_buffer && (o->results || o->files))
         what = "--line-buffer cannot be used with --results or --files";
     else if (o->line_buffer && o->ungroup)
         what = "--line-buffer cannot be used with -u";
+    else if (o->line_buffer && o->keep_order) /* GNU: the oldest job live */
+        what = "--line-buffer is not supported with -k yet";
     else if ((o->results || o->files) && o->pipe)
         what = "--results and --files are not supported with --pipe";
     else if (o->csv && o->pipe)

@@ -27,7 +27,7 @@ const char *trim_value(char trim, const char *v, size_t *len)
     return v;
 }
 
-static int push_field(struct record *r, const char *s, size_t len)
+int record_push(struct record *r, const char *s, size_t len)
 {
     char **nv = realloc(r->val, (r->nval + 1) * sizeof *nv);
     if (!nv)
@@ -88,7 +88,7 @@ int csv_split(const struct opts *o, const char *line, struct record *r)
             memcpy(field, p, n);
             p += n;
         }
-        if (push_field(r, field, n) < 0) {
+        if (record_push(r, field, n) < 0) {
             free(field);
             return -1;
         }
@@ -115,9 +115,9 @@ int header_line(const struct opts *o, char *line)
     const char *v = line;
     for (regmatch_t m; *v && regexec(&o->colsep, v, 1, &m, 0) == 0 &&
                        m.rm_eo > 0; v += m.rm_eo)
-        if (push_field(&r, v, (size_t)m.rm_so) < 0)
+        if (record_push(&r, v, (size_t)m.rm_so) < 0)
             goto nomem;
-    if (*v && push_field(&r, v, strlen(v)) < 0)
+    if (*v && record_push(&r, v, strlen(v)) < 0)
         goto nomem;
     while (r.nval && !*r.val[r.nval - 1])
         free(r.val[--r.nval]);

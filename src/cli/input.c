@@ -407,13 +407,8 @@ static int push_value(const struct input *in, struct record *r, const char *v)
                   regexec(&in->o->colsep, v, 1, &m, 0) == 0 && m.rm_eo > 0;
         if (hit)
             len = (size_t)m.rm_so;
-        char **nv = realloc(r->val, (r->nval + 1) * sizeof *nv);
-        if (!nv)
+        if (record_push(r, v, len) < 0)
             return -1;
-        r->val = nv;
-        if (!(r->val[r->nval] = strndup(v, len)))
-            return -1;
-        r->nval++;
         if (!hit)
             return 0;
         v += m.rm_eo;

@@ -253,7 +253,7 @@ static void emit(struct job *j)
                 out_failed(j, 1);
                 run_write_failed(j, 0);
             }
-        } else if (O->ungroup) { /* -u: the job wrote its output itself */
+        } else if (O->ungroup || O->line_buffer) { /* written already */
             if (joblog_reserve(j) < 0 || joblog_write(j) < 0)
                 run_write_failed(j, 0);
         } else if (!j->killed && emit_job(j) < 0) {

@@ -211,6 +211,28 @@ static long long file_size(int fd)
     return size > 0 ? size : 0;
 }
 
+/* Start one try of j (--line-buffer: its pipes first): 0, or -1 and
+ * errno. */
+static int start_try(struct job *j, int *feed)
+{
+    if (R.o->line_buffer && linebuf_open(j) < 0)
+        return -1;
+    if (R.o->verbose) /* -v: the command line with its output */
+        dprintf(j->out_fd, "%s\n", j->cmd);
+    return R.o->pipe ? pipe_start(j, R.o->shell, feed)
+                     : proc_start(&j->proc, j->argv, j->cmd, R.o->shell,
+                                  j->out_fd, j->err_fd);
+}
+
+/* A try that did not start: what it wrote, and its pipes closed. */
+static void linebuf_finish(struct job *j)
+{
+    if (j->lb) {
+        linebuf_run(j);
+        linebuf_end(j);
+    }
+}
+
 static void *job_main(void *arg)
 {
     struct job *j = arg;
@@ -219,23 +241,23 @@ static void *job_main(void *arg)
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
         j->start = wall_now();
-        if (R.o->verbose) /* -v: the command line with its output */
-            dprintf(j->out_fd, "%s\n", j->cmd);
         int feed = -1;
-        if ((R.o->pipe ? pipe_start(j, R.o->shell, &feed)
-                       : proc_start(&j->proc, j->argv, j->cmd, R.o->shell,
-                                    j->out_fd, j->err_fd)) < 0) {
+        if (start_try(j, &feed) < 0) {
             int e = errno;
             if (wait_limit(e, &limit_tries) == 0) {
+                linebuf_finish(j);
                 try--;
                 continue;
             }
             dprintf(j->err_fd, "eventor: cannot start %s: %s\n", j->cmd,
                     strerror(e));
+            linebuf_finish(j);
             j->exitval = 255;
             j->sig = 0;
             break;
         }
+        if (j->lb)
+            linebuf_run(j);
         R.running[j->slot - 1] = j;
         if (R.killing) { /* started while --halt now was killing */
             j->killed = 1;
@@ -251,6 +273,8 @@ static void *job_main(void *arg)
         }
         R.running[j->slot - 1] = NULL;
         proc_reap(&j->proc, &j->exitval, &j->sig);
+        if (j->lb) /* --line-buffer: the rest of its lines */
+            linebuf_end(j);
         evt_event_set(R.ended);
         j->spool_lost = output_spool_lost(j);
         if (broken) { /* --pipe: its input left unread */
@@ -263,13 +287,14 @@ static void *job_main(void *arg)
         if (!(j->exitval || j->sig) || (R.o->retries && try >= R.o->retries) ||
             R.stop)
             break;
-        if (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0)
+        if (!R.o->line_buffer && /* its lines are out already */
+            (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0))
             break; /* keep this try's output rather than mix two */
         j->spool_epoch = output_spool_epoch();
     }
     free(j->proc.envp);
     j->proc.envp = NULL;
-    if (!R.o->ungroup) { /* -u: nothing of it is eventor's to copy */
+    if (!R.o->ungroup && !R.o->line_buffer) { /* -u: nothing to copy */
         j->out_bytes = file_size(j->out_fd);
         j->err_bytes = file_size(j->err_fd);
     }
@@ -301,6 +326,8 @@ static int job_tag(struct job *j, const struct record *recs, size_t n)
 /* The job's stdout and stderr: temp files, or with -u eventor's own. */
 static int job_files(struct job *j)
 {
+    if (R.o->line_buffer) /* pipes, made for each try (linebuf.c) */
+        return 0;
     if (results_own_files()) /* gnu-results: the user's files */
         return results_files(j) < 0 ? (errno = 0, -1) : 0;
     if (!R.o->ungroup)

@@ -8,11 +8,6 @@
 # Usage: tests/cli/test_results.sh PATH/TO/eventor
 . "$(dirname "$0")/lib/parallel_diff.sh"
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
 # Job times differ between runs: mask them in CSV, TSV, JSON and joblogs;
 # --files names differ: each becomes the file's content.
 norm() {
@@ -150,16 +145,43 @@ same -k --plus --colsep , echo '{1%.x}' '{2:-none}' ::: ' a.x ,  ' 'b.x,c'
 same -k echo {..} {+.} {%.gz} ::: a.b.gz
 settle
 
-# --- refused: one line on stderr, exit 255, nothing run ------------------
-bad() {
-    n=$((n + 1))
-    "$E" "$@" >b.out 2>b.err </dev/null
-    rc=$?
-    [ $rc = 255 ] || fail "exit $rc, not 255, for: $*"
-    [ -s b.out ] && fail "stdout written for: $*"
-    [ "$(wc -l <b.err)" = 1 ] || { fail "not one error line for: $*"; cat b.err; }
-    grep -q '^eventor: ' b.err || fail "error not named for: $*"
+# --- --line-buffer -------------------------------------------------------
+# Lines are written while the job runs: the first line comes out before
+# the test lets the job go on (a tool that groups would time out here).
+lb_live() { # TOOL
+    rm -f go$2 out$2
+    mkfifo go$2 out$2
+    timeout 20 $1 --lb --tag -j2 "if [ {} = 1 ]; then echo a; cat go$2 >/dev/null; echo b; else echo c; fi" ::: 1 >out$2 2>/dev/null &
+    exec 3<out$2
+    read -r first <&3
+    echo "$first" >lb$2.txt
+    timeout 10 sh -c "echo >go$2"
+    cat <&3 >>lb$2.txt
+    exec 3<&-
+    wait
+    rm -f go$2 out$2
 }
+n=$((n + 1))
+lb_live "$P" p
+lb_live "$E" e
+cmp -s lbp.txt lbe.txt || { fail "--line-buffer is not live"; diff lbp.txt lbe.txt; }
+[ "$(head -1 lbe.txt)" = "1	a" ] || fail "--line-buffer: first line $(head -1 lbe.txt)"
+# A line is never split, even when another job writes in between.
+lb_split() { # TOOL
+    rm -f go$2; mkfifo go$2
+    timeout 20 $1 --lb -j2 "if [ {} = 1 ]; then printf x; cat go$2 >/dev/null; echo y; else echo z; echo >go$2; fi" ::: 1 2 | sort
+    rm -f go$2
+}
+n=$((n + 1))
+[ "$(lb_split "$P" p)" = "$(lb_split "$E" e)" ] || fail "--line-buffer split a line: $(lb_split "$E" e | tr '\n' ' ')"
+same -j1 --lb --tag 'printf "a\nb"' ::: x y
+same -j1 --lb 'printf "%s\n" {} {}; echo err >&2; printf tail' ::: 1 2
+same -j1 --lb -v --joblog log.txt echo ::: a b
+same -j1 --line-buffer --tagstring '<{}>' 'seq 3' ::: a
+same_in '1\n2\n3\n4\n' -j1 --pipe -N2 --lb --tag cat
+settle
+
+# --- refused: one line on stderr, exit 255, nothing run ------------------
 bad --plus echo '{%(a|b)}' ::: x
 bad --plus echo '{##*.}' ::: x
 bad --plus echo '{%+}' ::: x
@@ -173,6 +195,9 @@ bad --results out --pipe cat
 bad --csv --pipe cat
 bad --results '' echo ::: a
 bad --results nodir/x.csv echo ::: a
+bad --lb -u echo ::: a
+bad --lb -k echo ::: a
+bad --lb --files echo ::: a
 
 echo "$n checks, $fails failed"
 [ $fails = 0 ]
