@@ -305,6 +305,8 @@ struct job {
     char **vals;         /* --results .csv/.json: the values, untrimmed */
     size_t nvals;
     struct linebuf *lb;  /* --line-buffer: its pipes' readers */
+    char *held[2];       /* --line-buffer -k: lines of stdout, stderr */
+    size_t held_len[2];  /* waiting for the job's turn */
 };
 void job_free(struct job *j);
 
@@ -336,6 +338,8 @@ void output_done(struct job *j);
  * and whether j's spool may have lost output since j->spool_epoch. */
 uint64_t output_spool_epoch(void);
 int output_spool_lost(struct job *j);
+/* -k: the seq whose output is written next (0 without -k). */
+uint64_t output_head(void);
 /* write(2) all of buf to eventor's fd (which may be non-blocking). */
 int output_write(int fd, const char *buf, size_t len);
 /* Park until fewer than the reorder window wait behind the oldest. */
@@ -363,6 +367,8 @@ void results_finish(void);
 int linebuf_open(struct job *j);
 void linebuf_run(struct job *j);
 void linebuf_end(struct job *j);
+/* -k: write what j's lines held while it waited its turn (0, or -1). */
+int linebuf_flush(struct job *j);
 
 /* joblog.c */
 int joblog_open(const struct opts *o);

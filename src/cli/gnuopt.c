@@ -56,8 +56,6 @@ static int refuse(const struct opts *o)
         what = "--line-buffer cannot be used with --results or --files";
     else if (o->line_buffer && o->ungroup)
         what = "--line-buffer cannot be used with -u";
-    else if (o->line_buffer && o->keep_order) /* GNU: the oldest job live */
-        what = "--line-buffer is not supported with -k yet";
     else if ((o->results || o->files) && o->pipe)
         what = "--results and --files are not supported with --pipe";
     else if (o->csv && o->pipe)

@@ -18,11 +18,49 @@ struct reader {
     long long bytes; /* read in all */
 };
 
-/* Write [s, s + n) after j's tag, or as it is. */
-static void put(const struct job *j, int to, const char *s, size_t n)
+/* -k: hold [s, s + n) until it is j's turn. */
+static int hold(struct job *j, int i, const char *s, size_t n)
 {
-    if (j->tag) {
-        output_write(to, j->tag, strlen(j->tag));
+    char *h = realloc(j->held[i], j->held_len[i] + n);
+    if (!h)
+        return -1;
+    memcpy(h + j->held_len[i], s, n);
+    j->held[i] = h;
+    j->held_len[i] += n;
+    return 0;
+}
+
+int linebuf_flush(struct job *j)
+{
+    int rc = 0;
+    for (int i = 0; i < 2; i++) {
+        if (j->held_len[i])
+            rc |= output_write(i + 1, j->held[i], j->held_len[i]);
+        free(j->held[i]);
+        j->held[i] = NULL;
+        j->held_len[i] = 0;
+    }
+    return rc;
+}
+
+/* Write [s, s + n) after j's tag, or as it is; with -k held until j is
+ * the oldest job (GNU parallel: the oldest one's lines come out live). */
+static void put(struct job *j, int to, const char *s, size_t n)
+{
+    uint64_t head = output_head();
+    const char *tag = j->tag;
+    if (head && head != j->seq) {
+        if ((tag && (hold(j, to - 1, tag, strlen(tag)) < 0 ||
+                     hold(j, to - 1, "\t", 1) < 0)) ||
+            hold(j, to - 1, s, n) < 0)
+            cli_error("out of memory: output of job %llu lost",
+                      (unsigned long long)j->seq);
+        return;
+    }
+    if (head)
+        linebuf_flush(j);
+    if (tag) {
+        output_write(to, tag, strlen(tag));
         output_write(to, "\t", 1);
     }
     output_write(to, s, n);

@@ -191,6 +191,11 @@ static void spool_probe(int fd)
         spool_epoch++;
 }
 
+uint64_t output_head(void)
+{
+    return O->keep_order ? next_out : 0;
+}
+
 uint64_t output_spool_epoch(void)
 {
     return spool_epoch;
@@ -254,6 +259,8 @@ static void emit(struct job *j)
                 run_write_failed(j, 0);
             }
         } else if (O->ungroup || O->line_buffer) { /* written already */
+            if (O->line_buffer && linebuf_flush(j) < 0) /* -k: the rest */
+                out_failed(j, 1);
             if (joblog_reserve(j) < 0 || joblog_write(j) < 0)
                 run_write_failed(j, 0);
         } else if (!j->killed && emit_job(j) < 0) {

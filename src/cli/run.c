@@ -55,6 +55,8 @@ void job_free(struct job *j)
     free(j->tag);
     free(j->in.data);
     free(j->res_path);
+    free(j->held[0]);
+    free(j->held[1]);
     free(j->out_name);
     for (size_t i = 0; i < j->nvals; i++)
         free(j->vals[i]);

@@ -179,6 +179,9 @@ same -j1 --lb 'printf "%s\n" {} {}; echo err >&2; printf tail' ::: 1 2
 same -j1 --lb -v --joblog log.txt echo ::: a b
 same -j1 --line-buffer --tagstring '<{}>' 'seq 3' ::: a
 same_in '1\n2\n3\n4\n' -j1 --pipe -N2 --lb --tag cat
+same -k -j2 --lb --tag 'echo {}-1; sleep 0.{}; echo {}-2; echo e{} >&2' ::: 3 1
+mkfifo kgo
+same -k -j2 --lb "if [ {} = 1 ]; then cat $T/kgo >/dev/null; printf one; else echo two; echo >$T/kgo; fi" ::: 1 2
 settle
 
 # --- refused: one line on stderr, exit 255, nothing run ------------------
@@ -196,7 +199,6 @@ bad --csv --pipe cat
 bad --results '' echo ::: a
 bad --results nodir/x.csv echo ::: a
 bad --lb -u echo ::: a
-bad --lb -k echo ::: a
 bad --lb --files echo ::: a
 
 echo "$n checks, $fails failed"
