@@ -56,6 +56,8 @@ static int refuse(const struct opts *o)
         what = "--line-buffer cannot be used with --results or --files";
     else if (o->line_buffer && o->ungroup)
         what = "--line-buffer cannot be used with -u";
+    else if ((o->results || o->files) && o->dry_run) /* GNU: files of it */
+        what = "--dry-run cannot be used with --results or --files";
     else if ((o->results || o->files) && o->pipe)
         what = "--results and --files are not supported with --pipe";
     else if (o->csv && o->pipe)

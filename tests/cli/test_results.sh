@@ -199,6 +199,8 @@ bad --csv --pipe cat
 bad --results '' echo ::: a
 bad --results nodir/x.csv echo ::: a
 bad --lb -u echo ::: a
+bad --dry-run --results out echo ::: a
+bad --files --dry-run echo ::: a
 bad --lb --files echo ::: a
 
 echo "$n checks, $fails failed"
