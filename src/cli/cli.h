@@ -87,6 +87,16 @@ struct opts {
                               N blocks a job slot) */
     const char *recstart, *recend; /* --recstart, --recend (argv's) */
     const char *header;    /* --header REGEX, ':' or N (argv's) */
+    /* gnu-results */
+    const char *colsep_raw; /* --colsep as given (argv's) */
+    char trim;             /* --trim, or --colsep's lr: 'n' 'l' 'r' 'b' */
+    int csv;               /* --csv: each item is a CSV record */
+    const char *results;   /* --results NAME (argv's) */
+    int results_kind;      /* RES_* */
+    int files;             /* --files: print output file names */
+    int plus;              /* --plus: its replacement strings */
+    int line_buffer;       /* --line-buffer */
+    struct strv owned;     /* words rewritten by --header (owned) */
     struct strv cmd;       /* the command template's words (borrowed) */
     struct source *src;    /* input sources in command-line order */
     size_t nsrc;
@@ -98,6 +108,28 @@ int opts_parse(struct opts *o, int argc, char **argv);
 void opts_help(FILE *f);
 void opts_free(struct opts *o);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* gnuopt.c (gnu-results): --results, --files, --trim, --csv, --plus,
+ * --line-buffer. gr_option applies one (-1: bad value); gr_check settles
+ * their defaults and refuses what cannot be done (-1 after an error line). */
+enum { GR_OPT_RESULTS, GR_OPT_FILES, GR_OPT_TRIM, GR_OPT_CSV, GR_OPT_PLUS,
+       GR_OPT_LINEBUF };
+enum { RES_NONE, RES_DIR, RES_TMPL, RES_CSV, RES_TSV, RES_JSON };
+int gr_option(struct opts *o, int which, const char *val);
+int gr_check(struct opts *o);
+
+/* header.c (gnu-results): --trim's span of v (*len bytes from the
+ * pointer returned); --csv's fields of one line appended to r (-1 out of
+ * memory, -2 not CSV: reported); --header's names: header_line takes a
+ * source's first line, header_rewrite turns {NAME} into {N}, header_name
+ * is column col's name (1-based; NULL: none). */
+const char *trim_value(char trim, const char *v, size_t *len);
+struct record;
+int csv_split(const struct opts *o, const char *line, struct record *r);
+int header_line(const struct opts *o, char *line);
+int header_rewrite(struct opts *o);
+const char *header_name(size_t col);
+void header_free(void);
 
 /* optval.c: option values; 0, or -1 for a bad one (optval_colsep: -2 when
  * it already said why). */
@@ -163,6 +195,8 @@ int input_next(struct input *in, struct record *r);
 long input_count_all(struct input *in);
 void input_close(struct input *in);
 void record_free(struct record *r);
+/* Append a copy of [s, s + len) to r's values: 0, or -1 (ENOMEM). */
+int record_push(struct record *r, const char *s, size_t len);
 
 /* lines.c: the records of the next command line. */
 enum { LINES_INPUT = 1, LINES_TOO_LONG }; /* lines.error */
@@ -186,7 +220,12 @@ struct tmpl;
 struct tmpl *tmpl_compile(const struct opts *o);
 /* --tagstring's template: expands to the tag (unquoted values). */
 struct tmpl *tmpl_compile_tag(const struct opts *o);
+/* The same for any text (--results NAME). */
+struct tmpl *tmpl_compile_text(const struct opts *o, const char *text);
 void tmpl_free(struct tmpl *t);
+/* --plus's {##} or {0#}: the jobs must be counted first. */
+int tmpl_needs_total(const struct tmpl *t);
+void plus_set_counts(long total, long slots);
 /* Expand for records r[0..n) of job seq in slot: *cmd gets the command
  * line as GNU parallel builds it (shell-quoted values; for the joblog,
  * --dry-run and messages), *argv a NULL-terminated vector to run without a
@@ -200,8 +239,9 @@ size_t tmpl_record_length(const struct tmpl *t, const struct record *r);
 /* The exact length of the command line of records r[0..n) (0: no memory). */
 size_t tmpl_line_length(const struct tmpl *t, const struct record *r,
                         size_t n);
-/* The --tag text of records r[0..n): values joined with spaces. */
-char *tmpl_tag(const struct record *r, size_t n);
+/* The --tag text of records r[0..n): values (--trim'd) joined with
+ * spaces. */
+char *tmpl_tag(const struct record *r, size_t n, char trim);
 void argv_free(char **argv);
 /* shell.c: GNU parallel's shell quoting of one value (malloc'd). */
 char *shell_quote(const char *s);
@@ -270,6 +310,14 @@ struct job {
     int spool_lost;      /* its spool hit a full --tmpdir: output lost */
     struct proc proc;    /* while running */
     struct pipe_block in; /* --pipe: what goes to its stdin */
+    /* gnu-results */
+    char *res_path;      /* --results: its directory (ending in /) or file */
+    char *out_name;      /* --results, --files: the stdout file's name */
+    char **vals;         /* --results .csv/.json: the values, untrimmed */
+    size_t nvals;
+    struct linebuf *lb;  /* --line-buffer: its pipes' readers */
+    char *held[2];       /* --line-buffer -k: lines of stdout, stderr */
+    size_t held_len[2];  /* waiting for the job's turn */
 };
 void job_free(struct job *j);
 
@@ -301,9 +349,37 @@ void output_done(struct job *j);
  * and whether j's spool may have lost output since j->spool_epoch. */
 uint64_t output_spool_epoch(void);
 int output_spool_lost(struct job *j);
+/* -k: the seq whose output is written next (0 without -k). */
+uint64_t output_head(void);
+/* write(2) all of buf to eventor's fd (which may be non-blocking). */
+int output_write(int fd, const char *buf, size_t len);
 /* Park until fewer than the reorder window wait behind the oldest. */
 int output_wait_room(uint64_t next_seq);
 void output_finish(void);
+
+/* results.c (gnu-results): --results and --files. results_init opens a
+ * .csv/.tsv/.json (-1 after an error line); results_prepare decides where
+ * job j's files go from its records (-1: ENOMEM); results_files opens
+ * them as j's out_fd/err_fd (-1 after an error line); results_emit
+ * prints j's file name (--files) or its record (0, or -1 and errno);
+ * results_own_files: jobs' files are not temp files to reuse. */
+int results_init(const struct opts *o);
+int results_prepare(struct job *j, const struct record *r, size_t n);
+int results_files(struct job *j);
+int results_emit(struct job *j);
+int results_own_files(void);
+void results_finish(void);
+
+/* linebuf.c (gnu-results): --line-buffer. linebuf_open makes j's stdout
+ * and stderr pipes (j->out_fd, j->err_fd their write ends; -1 and errno);
+ * linebuf_run, once the job is started (or failed to), closes them here
+ * and reads them on the loop, writing each line as it comes; linebuf_end
+ * waits for their end and counts j's bytes. */
+int linebuf_open(struct job *j);
+void linebuf_run(struct job *j);
+void linebuf_end(struct job *j);
+/* -k: write what j's lines held while it waited its turn (0, or -1). */
+int linebuf_flush(struct job *j);
 
 /* joblog.c */
 int joblog_open(const struct opts *o);

@@ -18,20 +18,32 @@ void argv_free(char **argv)
     free(argv);
 }
 
-/* The value of a placeholder after its transformation (malloc'd). */
-static char *transform(const char *v, enum xform xf)
+/* The value of a placeholder after --trim and its transformation
+ * (malloc'd). */
+static char *transform(const struct tmpl *t, const struct tok *tk,
+                       const char *v)
 {
+    size_t tl;
+    enum xform xf = tk->xf;
+    v = trim_value(t->trim, v, &tl);
+    if (tk->plus) { /* gnu-results */
+        char *c = strndup(v, tl);
+        char *r = c ? plus_apply(tk->plus, c) : NULL;
+        free(c);
+        return r;
+    }
     if (xf == X_DIR) {
-        char *c = strdup(v);
+        char *c = strndup(v, tl);
         char *d = c ? strdup(dirname(c)) : NULL;
         free(c);
         return d;
     }
+    const char *end = v + tl;
     if (xf == X_BASE || xf == X_BASENOEXT) { /* everything after the last slash */
-        const char *s = strrchr(v, '/');
+        const char *s = memrchr(v, '/', tl);
         v = s ? s + 1 : v;
     }
-    size_t len = strlen(v);
+    size_t len = (size_t)(end - v);
     if (xf == X_NOEXT || xf == X_BASENOEXT) { /* s:\.[^/.]*$:: */
         for (size_t i = len; i-- > 0;) {
             if (v[i] == '/')
@@ -114,9 +126,9 @@ static void put_text(struct exp *e, const char *s, size_t len)
 }
 
 /* One value v: transformed, quoted on the command line. */
-static void put_value(struct exp *e, const char *v, enum xform xf)
+static void put_value(struct exp *e, const char *v, const struct tok *tk)
 {
-    char *x = transform(v, xf);
+    char *x = transform(e->t, tk, v);
     char *q = x && !e->t->raw ? shell_quote(x) : x;
     if (!x || !q) {
         e->oom = 1;
@@ -141,7 +153,7 @@ static void put_values(struct exp *e, const struct tok *tk, const char **vals,
         if (i < 0 && tk->col != POS_NONE)
             i += (long)e->nflat;
         if (tk->col != POS_NONE && i >= 0 && (size_t)i < e->nflat)
-            put_value(e, e->flat[i], tk->xf);
+            put_value(e, e->flat[i], tk);
         return;
     }
     for (size_t k = 0; k < n; k++) {
@@ -149,7 +161,7 @@ static void put_values(struct exp *e, const struct tok *tk, const char **vals,
             bput(&e->cmd, " ", 1);
             elem_end(e);
         }
-        put_value(e, vals[k], tk->xf);
+        put_value(e, vals[k], tk);
     }
 }
 
@@ -172,6 +184,10 @@ static void put_word(struct exp *e, size_t i, size_t j, const char **vals,
             snprintf(num, sizeof num, "%llu",
                      tk->kind == T_SEQ ? (unsigned long long)e->seq
                                        : (unsigned long long)e->slot);
+            put_text(e, num, strlen(num));
+            break;
+        case T_PLUSNUM: /* gnu-results */
+            plus_number(tk->col, e->seq, e->slot, num, sizeof num);
             put_text(e, num, strlen(num));
             break;
         case T_SEP:
@@ -265,9 +281,9 @@ int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
 }
 
 static size_t quoted_length(const struct tmpl *t, const char *v,
-                            enum xform xf)
+                            const struct tok *tk)
 {
-    char *x = transform(v, xf);
+    char *x = transform(t, tk, v);
     char *q = x && !t->raw ? shell_quote(x) : x;
     size_t len = q ? strlen(q) : 5 * strlen(v) + 2;
     if (q != x)
@@ -286,19 +302,19 @@ size_t tmpl_record_length(const struct tmpl *t, const struct record *r)
     int x = t->xmode == 'X';
     for (size_t i = 0; i < t->ntok; i++) {
         const struct tok *tk = &t->tok[i];
-        if (tk->kind == T_SEQ || tk->kind == T_SLOT)
+        if (tk->kind == T_SEQ || tk->kind == T_SLOT || tk->kind == T_PLUSNUM)
             len += 1 + !x;
         if (tk->kind != T_ARG)
             continue;
         if (!tk->col) {
             for (size_t c = 0; c < r->nval; c++)
-                len += quoted_length(t, r->val[c], tk->xf) + !x;
+                len += quoted_length(t, r->val[c], tk) + !x;
             continue;
         }
         len += !x;
         long c = tk->col > 0 ? tk->col - 1 : (long)r->nval + tk->col;
         if (tk->col != POS_NONE && c >= 0 && (size_t)c < r->nval)
-            len += quoted_length(t, r->val[c], tk->xf);
+            len += quoted_length(t, r->val[c], tk);
     }
     for (int w = 0; x && w < t->nword; w++) {
         size_t text = 0;
@@ -325,14 +341,16 @@ size_t tmpl_line_length(const struct tmpl *t, const struct record *r,
     return len;
 }
 
-char *tmpl_tag(const struct record *r, size_t n)
+char *tmpl_tag(const struct record *r, size_t n, char trim)
 {
     struct buf b = {0};
     for (size_t k = 0; k < n; k++)
         for (size_t c = 0; c < r[k].nval; c++) {
             if (k || c)
                 bput(&b, " ", 1);
-            bput(&b, r[k].val[c], strlen(r[k].val[c]));
+            size_t len;
+            const char *v = trim_value(trim, r[k].val[c], &len);
+            bput(&b, v, len);
         }
     if (!b.s && !b.oom)
         return strdup("");

@@ -303,6 +303,30 @@ static void group_lengths(struct input *in)
     }
 }
 
+/* --header (gnu-results): each source's first item names its columns. */
+static int read_headers(struct input *in)
+{
+    const struct opts *o = in->o;
+    if (!o->header || o->pipe || !strcmp(o->header, "0"))
+        return 0;
+    for (size_t s = 0; s < in->nsrc; s++) {
+        struct strv *items = &in->src[s].items;
+        char *line = NULL;
+        if (s == 0 && in->streaming) {
+            if (read_item(in, &in->rd[0], &line) < 0)
+                return -1;
+        } else if (items->n) {
+            line = items->v[0];
+            memmove(items->v, items->v + 1, items->n-- * sizeof *items->v);
+        }
+        int rc = line ? header_line(o, line) : 0;
+        free(line);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 struct input *input_open(const struct opts *o)
 {
     struct input *in = calloc(1, sizeof *in);
@@ -344,6 +368,8 @@ struct input *input_open(const struct opts *o)
         if (in->src[s].is_file ? slurp(in, s) < 0
                                : filter_list(o, &in->src[s].items) < 0)
             goto fail;
+    if (read_headers(in) < 0)
+        goto fail;
     group_lengths(in);
     return in;
 fail:
@@ -374,6 +400,8 @@ long input_count_all(struct input *in)
 /* Append value v (split at --colsep) to r. */
 static int push_value(const struct input *in, struct record *r, const char *v)
 {
+    if (in->o->csv && *v) /* gnu-results: -2 when v is not CSV (reported) */
+        return csv_split(in->o, v, r);
     for (;;) {
         regmatch_t m;
         size_t len = strlen(v);
@@ -381,13 +409,8 @@ static int push_value(const struct input *in, struct record *r, const char *v)
                   regexec(&in->o->colsep, v, 1, &m, 0) == 0 && m.rm_eo > 0;
         if (hit)
             len = (size_t)m.rm_so;
-        char **nv = realloc(r->val, (r->nval + 1) * sizeof *nv);
-        if (!nv)
+        if (record_push(r, v, len) < 0)
             return -1;
-        r->val = nv;
-        if (!(r->val[r->nval] = strndup(v, len)))
-            return -1;
-        r->nval++;
         if (!hit)
             return 0;
         v += m.rm_eo;
@@ -441,9 +464,11 @@ int input_next(struct input *in, struct record *r)
             const char *v = g == 0 && in->streaming ? in->cur
                             : items->n ? items->v[in->idx[g] % items->n]
                                        : "";
-            if (push_value(in, r, v) < 0) {
+            int rc = push_value(in, r, v);
+            if (rc < 0) {
                 record_free(r);
-                cli_error("out of memory");
+                if (rc == -1)
+                    cli_error("out of memory");
                 return -1;
             }
         }

@@ -44,7 +44,7 @@ static int unget_record(struct lines *l, struct record *r)
 static int too_long(struct lines *l, struct record *r, size_t len,
                     size_t limit)
 {
-    char *v = tmpl_tag(r, 1);
+    char *v = tmpl_tag(r, 1, 'n');
     cli_error("Command line too long (%zu >= %zu) at input: %s", len, limit,
               v ? v : "");
     free(v);

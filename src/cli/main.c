@@ -70,17 +70,22 @@ int main(int argc, char **argv)
 
     struct input *in = NULL; /* --pipe: pipe.c reads the input */
     int ok = o.pipe ? pipe_open(&o) == 0 : (in = input_open(&o)) != NULL;
+    ok = ok && header_rewrite(&o) == 0; /* --header's {NAME}: before compiling */
     struct tmpl *t = ok ? tmpl_compile(&o) : NULL;
     rc = CLI_EXIT_ERROR;
-    if (ok && !t)
-        cli_error("out of memory");
-    else if (ok && joblog_open(&o) == 0 && output_init(&o) == 0)
+    if (ok && !t) {
+        if (errno != EINVAL) /* EINVAL: already said why */
+            cli_error("out of memory");
+    } else if (ok && joblog_open(&o) == 0 && output_init(&o) == 0 &&
+             results_init(&o) == 0)
         rc = run_all(&o, in, t, sigfd);
     output_finish();
+    results_finish();
     joblog_close();
     tmpl_free(t);
     pipe_close();
     input_close(in);
+    header_free();
     opts_free(&o);
     return rc;
 }

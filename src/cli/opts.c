@@ -52,6 +52,8 @@ enum {
     O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
     O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_ENV, O_VERBOSE, O_UNGROUP,
     O_TAGSTRING, O_PIPE, /* then pipe.c's, in PIPE_OPT_* order */
+    /* gnu-results: then gnuopt.c's, in GR_OPT_* order */
+    O_GR = O_PIPE + 16,
 };
 
 static const struct optdef {
@@ -94,6 +96,18 @@ static const struct optdef {
     {"maxreplaceargs", 0, 1, O_MAXREPL}, {"maxchars", 0, 1, O_MAXCHARS},
     {"norunifempty", 0, 0, O_NOEMPTY},  {"shell_quote", 0, 0, O_SHELLQUOTE},
     {"tempdir", 0, 1, O_TMPDIR},
+    /* gnu-results */
+    {"results", 0, 1, O_GR + GR_OPT_RESULTS},
+    {"result", 0, 1, O_GR + GR_OPT_RESULTS},
+    {"res", 0, 1, O_GR + GR_OPT_RESULTS},
+    {"files", 0, 0, O_GR + GR_OPT_FILES},
+    {"output-as-files", 0, 0, O_GR + GR_OPT_FILES},
+    {"outputasfiles", 0, 0, O_GR + GR_OPT_FILES},
+    {"trim", 0, 1, O_GR + GR_OPT_TRIM}, {"csv", 0, 0, O_GR + GR_OPT_CSV},
+    {"plus", 0, 0, O_GR + GR_OPT_PLUS},
+    {"line-buffer", 0, 0, O_GR + GR_OPT_LINEBUF},
+    {"linebuffer", 0, 0, O_GR + GR_OPT_LINEBUF},
+    {"lb", 0, 0, O_GR + GR_OPT_LINEBUF},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -165,6 +179,7 @@ static int apply_items(struct opts *o, int id, const char *val)
         o->have_colsep = 0;
         if (!*val)
             return BAD;
+        o->colsep_raw = val; /* gnu-results: --csv's separator */
         switch (optval_colsep(o, val)) {
         case -1: return BAD;
         case -2: return -1;
@@ -242,7 +257,10 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        rc = pipe_option(o, d->id - O_PIPE, val) < 0 ? BAD : 0;
+        if (d->id >= O_GR) /* gnu-results */
+            rc = gr_option(o, d->id - O_GR, val) < 0 ? BAD : 0;
+        else
+            rc = pipe_option(o, d->id - O_PIPE, val) < 0 ? BAD : 0;
     }
     if (rc == BAD)
         cli_error("invalid value for %s: '%s' (see eventor --help)", name,
@@ -399,6 +417,8 @@ int opts_parse(struct opts *o, int argc, char **argv)
         o->xmode = 'm';
     if (o->shellquote)
         o->dry_run = 1; /* it prints the quoted command lines */
+    if (gr_check(o) < 0) /* gnu-results */
+        return -1;
     return pipe_check(o);
 nomem:
     cli_error("out of memory");
@@ -415,5 +435,6 @@ void opts_free(struct opts *o)
         regfree(&o->colsep);
     free(o->delim);
     free((char *)o->tagstring);
+    strv_free(&o->owned); /* gnu-results */
     memset(o, 0, sizeof *o);
 }

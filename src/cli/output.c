@@ -92,7 +92,8 @@ static void tmpfile_release(int *fd, long long size)
 {
     if (*fd < 0)
         return;
-    if (npool < pool_cap && !O->ungroup && (size == 0 || ftruncate(*fd, 0) == 0))
+    if (npool < pool_cap && !O->ungroup && !results_own_files() &&
+        (size == 0 || ftruncate(*fd, 0) == 0))
         pool[npool++] = *fd;
     else
         close(*fd);
@@ -116,6 +117,11 @@ static int write_all(int fd, const char *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int output_write(int fd, const char *buf, size_t len)
+{
+    return write_all(fd, buf, len);
 }
 
 /* Copy the size bytes of temp file src to fd, each line after tag when
@@ -185,6 +191,11 @@ static void spool_probe(int fd)
         spool_epoch++;
 }
 
+uint64_t output_head(void)
+{
+    return O->keep_order ? next_out : 0;
+}
+
 uint64_t output_spool_epoch(void)
 {
     return spool_epoch;
@@ -223,7 +234,10 @@ static int emit_job(struct job *j)
         return -1;
     int failed = 0; /* the fd that could not be written, or 0 */
     progress_hide();
-    if (j->out_fd >= 0 && copy_out(j->out_fd, j->out_bytes, 1, j->tag) < 0)
+    if (O->results || O->files) { /* gnu-results: kept in files */
+        if (results_emit(j) < 0)
+            failed = 1;
+    } else if (j->out_fd >= 0 && copy_out(j->out_fd, j->out_bytes, 1, j->tag) < 0)
         failed = 1;
     else if (j->err_fd >= 0 && copy_out(j->err_fd, j->err_bytes, 2, j->tag) < 0)
         failed = 2;
@@ -244,7 +258,9 @@ static void emit(struct job *j)
                 out_failed(j, 1);
                 run_write_failed(j, 0);
             }
-        } else if (O->ungroup) { /* -u: the job wrote its output itself */
+        } else if (O->ungroup || O->line_buffer) { /* written already */
+            if (O->line_buffer && linebuf_flush(j) < 0) /* -k: the rest */
+                out_failed(j, 1);
             if (joblog_reserve(j) < 0 || joblog_write(j) < 0)
                 run_write_failed(j, 0);
         } else if (!j->killed && emit_job(j) < 0) {

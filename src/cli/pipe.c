@@ -100,7 +100,8 @@ int pipe_option(struct opts *o, int which, const char *val)
 int pipe_check(struct opts *o)
 {
     if (!o->pipe) {
-        const char *what = o->header ? "--header" : o->recstart ? "--recstart"
+        /* --header without --pipe: names the columns (header.c) */
+        const char *what = o->recstart ? "--recstart"
                          : o->recend ? "--recend" : o->block ? "--block" : NULL;
         if (what)
             cli_error("%s is supported only with --pipe", what);

@@ -54,6 +54,13 @@ void job_free(struct job *j)
     argv_free(j->argv);
     free(j->tag);
     free(j->in.data);
+    free(j->res_path);
+    free(j->held[0]);
+    free(j->held[1]);
+    free(j->out_name);
+    for (size_t i = 0; i < j->nvals; i++)
+        free(j->vals[i]);
+    free(j->vals);
     free(j);
 }
 
@@ -206,6 +213,28 @@ static long long file_size(int fd)
     return size > 0 ? size : 0;
 }
 
+/* Start one try of j (--line-buffer: its pipes first): 0, or -1 and
+ * errno. */
+static int start_try(struct job *j, int *feed)
+{
+    if (R.o->line_buffer && linebuf_open(j) < 0)
+        return -1;
+    if (R.o->verbose) /* -v: the command line with its output */
+        dprintf(j->out_fd, "%s\n", j->cmd);
+    return R.o->pipe ? pipe_start(j, R.o->shell, feed)
+                     : proc_start(&j->proc, j->argv, j->cmd, R.o->shell,
+                                  j->out_fd, j->err_fd);
+}
+
+/* A try that did not start: what it wrote, and its pipes closed. */
+static void linebuf_finish(struct job *j)
+{
+    if (j->lb) {
+        linebuf_run(j);
+        linebuf_end(j);
+    }
+}
+
 static void *job_main(void *arg)
 {
     struct job *j = arg;
@@ -214,23 +243,23 @@ static void *job_main(void *arg)
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
         j->start = wall_now();
-        if (R.o->verbose) /* -v: the command line with its output */
-            dprintf(j->out_fd, "%s\n", j->cmd);
         int feed = -1;
-        if ((R.o->pipe ? pipe_start(j, R.o->shell, &feed)
-                       : proc_start(&j->proc, j->argv, j->cmd, R.o->shell,
-                                    j->out_fd, j->err_fd)) < 0) {
+        if (start_try(j, &feed) < 0) {
             int e = errno;
             if (wait_limit(e, &limit_tries) == 0) {
+                linebuf_finish(j);
                 try--;
                 continue;
             }
             dprintf(j->err_fd, "eventor: cannot start %s: %s\n", j->cmd,
                     strerror(e));
+            linebuf_finish(j);
             j->exitval = 255;
             j->sig = 0;
             break;
         }
+        if (j->lb)
+            linebuf_run(j);
         R.running[j->slot - 1] = j;
         if (R.killing) { /* started while --halt now was killing */
             j->killed = 1;
@@ -246,6 +275,8 @@ static void *job_main(void *arg)
         }
         R.running[j->slot - 1] = NULL;
         proc_reap(&j->proc, &j->exitval, &j->sig);
+        if (j->lb) /* --line-buffer: the rest of its lines */
+            linebuf_end(j);
         evt_event_set(R.ended);
         j->spool_lost = output_spool_lost(j);
         if (broken) { /* --pipe: its input left unread */
@@ -258,13 +289,14 @@ static void *job_main(void *arg)
         if (!(j->exitval || j->sig) || (R.o->retries && try >= R.o->retries) ||
             R.stop)
             break;
-        if (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0)
+        if (!R.o->line_buffer && /* its lines are out already */
+            (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0))
             break; /* keep this try's output rather than mix two */
         j->spool_epoch = output_spool_epoch();
     }
     free(j->proc.envp);
     j->proc.envp = NULL;
-    if (!R.o->ungroup) { /* -u: nothing of it is eventor's to copy */
+    if (!R.o->ungroup && !R.o->line_buffer) { /* -u: nothing to copy */
         j->out_bytes = file_size(j->out_fd);
         j->err_bytes = file_size(j->err_fd);
     }
@@ -288,7 +320,7 @@ static int job_tag(struct job *j, const struct record *recs, size_t n)
         argv_free(argv);
         return rc;
     }
-    if (R.o->tag && !(j->tag = tmpl_tag(recs, n)))
+    if (R.o->tag && !(j->tag = tmpl_tag(recs, n, R.o->trim)))
         return -1;
     return 0;
 }
@@ -296,6 +328,10 @@ static int job_tag(struct job *j, const struct record *recs, size_t n)
 /* The job's stdout and stderr: temp files, or with -u eventor's own. */
 static int job_files(struct job *j)
 {
+    if (R.o->line_buffer) /* pipes, made for each try (linebuf.c) */
+        return 0;
+    if (results_own_files()) /* gnu-results: the user's files */
+        return results_files(j) < 0 ? (errno = 0, -1) : 0;
     if (!R.o->ungroup)
         return output_tmpfiles(&j->out_fd, &j->err_fd);
     j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
@@ -334,7 +370,7 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     *last_start = evt_now();
     j->slot = R.free_slot[--R.nfree];
     if (tmpl_expand(R.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
-        job_tag(j, recs, n) < 0) {
+        job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0) {
         R.free_slot[R.nfree++] = j->slot;
         evt_sem_release(R.slots);
         return -2;
@@ -355,7 +391,9 @@ static int start(struct job *j)
         ;
     j->spool_epoch = output_spool_epoch();
     if (rc < 0) {
-        if (R.o->ungroup)
+        if (results_own_files())
+            ; /* results_files said why */
+        else if (R.o->ungroup)
             cli_error("cannot give a job eventor's stdout and stderr: %s",
                       strerror(e));
         else
@@ -486,11 +524,12 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    if (!o->pipe && (o->bar || o->eta || o->halt_pct)) {
+    if (!o->pipe && (o->bar || o->eta || o->halt_pct || tmpl_needs_total(t))) {
         R.total = input_count_all(in);
         if (R.total < 0)
             return CLI_EXIT_ERROR;
     }
+    plus_set_counts(R.total, o->jobs); /* {##} {0#} {0%} */
     progress_start(o, R.total);
     evt_co_t *sig = sigfd >= 0 ? evt_spawn(watch_signals, &sigfd) : NULL;
     if (sig)

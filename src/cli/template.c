@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "template.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,20 @@ static int parse_placeholder(const struct tmpl *t, const char *p,
     }
     if (*p != '{')
         return 0;
+    if (t->plus) { /* gnu-results */
+        int col, num;
+        long n = plus_parse(p, &tk->plus, &col, &num);
+        if (n < 0) {
+            errno = n == -1 ? EINVAL : ENOMEM;
+            return -1;
+        }
+        if (n > 0) {
+            tk->kind = num ? T_PLUSNUM : T_ARG;
+            tk->col = num ? num : col;
+            *used = (size_t)n;
+            return 1;
+        }
+    }
     const char *q = p + 1;
     int col = parse_position(&q);
     int positional = q > p + 1;
@@ -103,7 +118,10 @@ static int tokenize(struct tmpl *t, const char *p, const char *end,
                 ++*word;
             *in_word = 1;
             tk.word = *word;
-            if (!parse_placeholder(t, p, &tk, &used)) {
+            int ph = parse_placeholder(t, p, &tk, &used);
+            if (ph < 0)
+                return -1;
+            if (!ph) {
                 used = 1;
                 while (p + used < end && p[used] != '{' &&
                        !(is_ws(p[used]) && !t->quote_all) &&
@@ -115,7 +133,7 @@ static int tokenize(struct tmpl *t, const char *p, const char *end,
         }
         tk.text = p;
         tk.len = used;
-        if (add_tok(t, tk) < 0)
+        if (add_tok(t, tk) < 0 && (plus_free(tk.plus), 1))
             return -1;
         p += used;
     }
@@ -167,7 +185,12 @@ struct tmpl *tmpl_compile(const struct opts *o)
 
 struct tmpl *tmpl_compile_tag(const struct opts *o)
 {
-    char *w = (char *)o->tagstring;
+    return tmpl_compile_text(o, o->tagstring);
+}
+
+struct tmpl *tmpl_compile_text(const struct opts *o, const char *text)
+{
+    char *w = (char *)text;
     return compile(o, &w, 1, 1);
 }
 
@@ -184,6 +207,8 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     t->rstr = o->replace_str;
     t->no_args = o->no_args;
     t->shellquote = o->shellquote;
+    t->trim = o->trim ? o->trim : 'n';
+    t->plus = o->plus;
     size_t len = 0;
     for (size_t i = 0; i < nwords; i++)
         len += strlen(words[i]) + 1;
@@ -198,13 +223,13 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     if (nwords == 0) {
         strcpy(t->str, "{}");
         t->raw = !t->quote_all;
-        if (add_tok(t, (struct tok){T_ARG, t->str, 2, 0, X_NONE, ++word}) < 0)
+        if (add_tok(t, (struct tok){T_ARG, t->str, 2, 0, X_NONE, ++word, NULL}) < 0)
             goto fail;
     }
     for (size_t i = 0, off = 0; i < nwords; i++) {
         size_t wl = strlen(words[i]);
         if (i && add_tok(t, (struct tok){T_SEP, t->str + off - 1, 1, 0, 0,
-                                         -1}) < 0)
+                                         -1, NULL}) < 0)
             goto fail;
         in_word = 0;
         if (tokenize(t, t->str + off, t->str + off + wl, &word, &in_word) < 0)
@@ -215,9 +240,9 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     for (size_t i = 0; i < t->ntok; i++)
         have_arg |= t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP;
     if (!have_arg && !tag && !o->pipe) { /* no placeholder: values at end */
-        if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1}) < 0)
+        if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1, NULL}) < 0)
             goto fail;
-        if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word}) < 0)
+        if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word, NULL}) < 0)
             goto fail;
     }
     t->raw |= !t->quote_all && starts_with_placeholder(t);
@@ -225,9 +250,11 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     t->word_has_arg = calloc((size_t)t->nword + 1, sizeof(int));
     if (!t->word_has_arg)
         goto fail;
-    for (size_t i = 0; i < t->ntok; i++)
+    for (size_t i = 0; i < t->ntok; i++) {
         if (t->tok[i].kind == T_ARG && t->tok[i].col == 0)
             t->word_has_arg[t->tok[i].word] = 1;
+        t->needs_total |= t->tok[i].kind == T_PLUSNUM && t->tok[i].col != 3;
+    }
     t->shell = needs_shell(t);
     if (tag) { /* a text, never run: no quoting, no argv */
         t->quote_all = 0;
@@ -239,11 +266,18 @@ fail:
     return NULL;
 }
 
+int tmpl_needs_total(const struct tmpl *t)
+{
+    return t->needs_total;
+}
+
 void tmpl_free(struct tmpl *t)
 {
     if (!t)
         return;
     free(t->str);
+    for (size_t i = 0; i < t->ntok; i++)
+        plus_free(t->tok[i].plus);
     free(t->tok);
     free(t->word_has_arg);
     free(t);

@@ -5,8 +5,9 @@
 #define EVT_CLI_TEMPLATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-enum tok_kind { T_SEP, T_LIT, T_ARG, T_SEQ, T_SLOT };
+enum tok_kind { T_SEP, T_LIT, T_ARG, T_SEQ, T_SLOT, T_PLUSNUM };
 enum xform { X_NONE, X_NOEXT, X_BASE, X_DIR, X_BASENOEXT };
 #define POS_NONE (-1000000)
 
@@ -18,6 +19,8 @@ struct tok {
                          every value, POS_NONE = never a value ({00}) */
     enum xform xf;
     int word;         /* index of the word holding it (-1 for T_SEP) */
+    struct plus *plus; /* T_ARG: --plus's transformation (owned), or NULL;
+                          T_PLUSNUM: col is plus_number's which */
 };
 
 struct tmpl {
@@ -34,6 +37,19 @@ struct tmpl {
     int shellquote;   /* --shellquote: quote the line this many times */
     char xmode;
     const char *rstr; /* -I STR, or NULL for {} */
+    char trim;        /* --trim: 'n' 'l' 'r' 'b' */
+    int plus;         /* --plus: its replacement strings */
+    int needs_total;  /* {##} or {0#}: the number of jobs */
 };
+
+/* plus.c: --plus's replacement strings. plus_parse: at p ('{'), its
+ * length (0: not one, -1 after an error line, -2 ENOMEM), *px its
+ * transformation and *col its position, or for {##} {0#} {0%} *num 1 2 3;
+ * plus_apply: the transformed value (malloc'd, NULL on ENOMEM). */
+struct plus;
+long plus_parse(const char *p, struct plus **px, int *col, int *num);
+char *plus_apply(const struct plus *px, const char *v);
+void plus_free(struct plus *px);
+void plus_number(int which, uint64_t seq, int slot, char *out, size_t cap);
 
 #endif

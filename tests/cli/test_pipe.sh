@@ -90,7 +90,7 @@ same_file /dev/null --pipepart -a h5k.txt --header : --block 2k -k md5sum
 settle
 
 # refused with one line and 255, never run as something else
-for args in "--pipe echo ::: a" "--pipe -L 2 cat" "--header : echo" \
+for args in "--pipe echo ::: a" "--pipe -L 2 cat" "--block 1k echo" \
     "--pipe --block 0 cat" "--pipe --block 1x cat" "--pipe" \
     "--pipe -a s3k.txt cat" "--recend x echo" "--pipepart -a - cat" \
     "--pipepart -a missing.txt cat" "--pipepart -a /dev/null cat" \

@@ -28,3 +28,20 @@ settle() {
     done
     rm -f log*
 }
+
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+
+# bad ARGS...: eventor refuses them: exit 255, one line naming it on
+# stderr, nothing on stdout.
+bad() {
+    n=$((n + 1))
+    "$E" "$@" >b.out 2>b.err </dev/null
+    rc=$?
+    [ $rc = 255 ] || fail "exit $rc, not 255, for: $*"
+    [ -s b.out ] && fail "stdout written for: $*"
+    [ "$(wc -l <b.err)" = 1 ] || { fail "not one error line for: $*"; cat b.err; }
+    grep -q '^eventor: ' b.err || fail "error not named for: $*"
+}
