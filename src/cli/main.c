@@ -47,6 +47,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "eventor: Warning: no supervisor (%s): a job's "
                         "children may outlive a killed eventor\n",
                 strerror(errno));
+    spawn_set(&o);
     if (spawn_init(o.jobs) < 0) {
         cli_error("cannot start: %s", strerror(errno));
         opts_free(&o);
