@@ -101,6 +101,11 @@ struct opts {
     long memfree;          /* --memfree bytes, 0 = none */
     double load_max;       /* --load: the most, 0 = none */
     const char *procfile;  /* -j FILE: the job count, re-read */
+    int jobs_given;        /* -j given (--semaphore's default is 1) */
+    int semaphore;         /* --semaphore, eventor sem */
+    int sem_fg, sem_wait;  /* --fg, --wait */
+    const char *sem_id;    /* --id NAME */
+    int64_t sem_timeout_ms; /* --semaphore-timeout: <0 give up, >0 go on */
 };
 
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
@@ -359,7 +364,9 @@ int usershell_needed(char *const *argv);
  * the deadline of a job started at t0 (-1: none). */
 enum { MORE_OPT_PROFILE, MORE_OPT_PLAIN, MORE_OPT_TERMSEQ,
        MORE_OPT_RETRY_FAILED, MORE_OPT_SHUF, MORE_OPT_NICE, MORE_OPT_MEMFREE,
-       MORE_OPT_LOAD, MORE_OPT_TIMEOUT_PCT, MORE_OPT_PROCFILE };
+       MORE_OPT_LOAD, MORE_OPT_TIMEOUT_PCT, MORE_OPT_PROCFILE,
+       MORE_OPT_SEMAPHORE, MORE_OPT_FG, MORE_OPT_BG, MORE_OPT_WAIT,
+       MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT };
 int more_option(struct opts *o, int which, const char *val);
 int more_check(struct opts *o);
 void more_help(FILE *f);
@@ -371,5 +378,10 @@ int64_t more_deadline(const struct opts *o, int64_t t0);
 int gate_procfile(struct opts *o, const char *path);
 long gate_memfree(void);
 int64_t gate_wait_ms(const struct opts *o, long running);
+/* sem.c: --semaphore: run the command once holding a slot of the
+ * semaphore --id (exit status). sem_argv: argv as `eventor --semaphore`
+ * when eventor is run as sem or `eventor sem` (argv is static then). */
+int sem_main(struct opts *o);
+char **sem_argv(int *argc, char **argv);
 
 #endif

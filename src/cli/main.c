@@ -36,10 +36,16 @@ int main(int argc, char **argv)
     if (fetch_requested(argc, argv))
         return fetch_main(argc, argv);
     static struct opts o;
+    argv = sem_argv(&argc, argv); /* sem ARGS, eventor sem ARGS */
     int rc = opts_parse(&o, argc, argv);
     if (rc) {
         opts_free(&o);
         return rc > 0 ? 0 : CLI_EXIT_ERROR;
+    }
+    if (o.semaphore) {
+        rc = sem_main(&o);
+        opts_free(&o);
+        return rc;
     }
 
     limits_plan(&o);

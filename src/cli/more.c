@@ -126,6 +126,19 @@ int more_option(struct opts *o, int which, const char *val)
     case MORE_OPT_LOAD: return load_max(o, val);
     case MORE_OPT_TIMEOUT_PCT: return timeout_pct(o, val);
     case MORE_OPT_PROCFILE: return gate_procfile(o, val);
+    case MORE_OPT_SEMAPHORE: o->semaphore = 1; return 0;
+    case MORE_OPT_FG: o->semaphore = o->sem_fg = 1; return 0;
+    case MORE_OPT_BG: o->semaphore = 1; o->sem_fg = 0; return 0;
+    case MORE_OPT_WAIT: o->semaphore = o->sem_wait = 1; return 0;
+    case MORE_OPT_ID: o->semaphore = 1; o->sem_id = val; return *val ? 0 : -1;
+    case MORE_OPT_SEM_TIMEOUT: {
+        int64_t ms;
+        o->semaphore = 1;
+        if (optval_secs(val + (*val == '-'), &ms) < 0)
+            return -1;
+        o->sem_timeout_ms = *val == '-' ? -ms : ms;
+        return 0;
+    }
     }
     return -1;
 }
@@ -213,8 +226,27 @@ static int retry_failed(struct opts *o)
     return rc ? -1 : 0;
 }
 
+/* --semaphore: one command, no input; -j 1 unless given. */
+static int sem_check(struct opts *o)
+{
+    if (o->nsrc || o->pipe || o->dry_run || o->joblog || o->retry_failed) {
+        cli_error("--semaphore runs one command: no ::: :::: -a, --pipe, "
+                  "--dry-run, --joblog nor --retry-failed");
+        return -1;
+    }
+    if (!o->cmd.n && !o->sem_wait) {
+        cli_error("--semaphore needs a command");
+        return -1;
+    }
+    if (!o->jobs_given)
+        o->jobs = 1;
+    return 0;
+}
+
 int more_check(struct opts *o)
 {
+    if (o->semaphore)
+        return sem_check(o);
     if (o->retry_failed && o->joblog && retry_failed(o) < 0)
         return -1;
     if ((o->procfile || o->memfree || o->load_max) && o->pipe) {
@@ -295,5 +327,19 @@ void more_help(FILE *f)
 "  -J, --profile NAME  read NAME in those directories (or the path NAME\n"
 "                      when it starts with / or ./) instead of the config\n"
 "                      files; may be given more than once\n"
-"  --plain             read no option files nor $PARALLEL\n", f);
+"  --plain             read no option files nor $PARALLEL\n"
+"Semaphore (GNU parallel's sem): eventor sem [OPTIONS] COMMAND, or\n"
+"eventor --semaphore [OPTIONS] COMMAND (or the binary run as sem):\n"
+"  run COMMAND once, holding one of the -j N (default 1) slots of the\n"
+"  semaphore shared by every eventor with the same --id; in the background\n"
+"  (exit 0 at once) unless --fg; its output written when it ends. A slot is\n"
+"  an flock(2) on a file in $PARALLEL_HOME or ~/.parallel\n"
+"  /eventor-semaphores/id-NAME: a holder that dies, even by kill -9, frees\n"
+"  it (not shared with GNU parallel's own sem).\n"
+"  --id, --semaphorename NAME  the semaphore (default: the terminal's name)\n"
+"  --fg                run COMMAND in the foreground: its exit status\n"
+"  --bg                in the background (the default)\n"
+"  --wait              wait until no one holds the semaphore\n"
+"  --st, --semaphore-timeout SECS  after SECS waiting, go ahead anyway\n"
+"                      (-SECS: give up, exit 1)\n", f);
 }

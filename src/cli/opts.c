@@ -115,6 +115,16 @@ static const struct optdef {
     {"nice", 0, 1, O_MORE + MORE_OPT_NICE},
     {"memfree", 0, 1, O_MORE + MORE_OPT_MEMFREE},
     {"load", 0, 1, O_MORE + MORE_OPT_LOAD},
+    {"semaphore", 0, 0, O_MORE + MORE_OPT_SEMAPHORE},
+    {"fg", 0, 0, O_MORE + MORE_OPT_FG},
+    {"bg", 0, 0, O_MORE + MORE_OPT_BG},
+    {"wait", 0, 0, O_MORE + MORE_OPT_WAIT},
+    {"id", 0, 1, O_MORE + MORE_OPT_ID},
+    {"semaphorename", 0, 1, O_MORE + MORE_OPT_ID},
+    {"semaphore-name", 0, 1, O_MORE + MORE_OPT_ID},
+    {"semaphoretimeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
+    {"semaphore-timeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
+    {"st", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -203,6 +213,7 @@ static int apply_jobs(struct opts *o, int id, const char *val)
 {
     switch (id) {
     case O_JOBS: /* gnu-more: or a file that holds the count */
+        o->jobs_given = 1;
         if (optval_jobs(val, &o->jobs) == 0)
             return 0;
         switch (more_option(o, MORE_OPT_PROCFILE, val)) {
