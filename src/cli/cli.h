@@ -100,6 +100,23 @@ struct opts {
     struct strv cmd;       /* the command template's words (borrowed) */
     struct source *src;    /* input sources in command-line order */
     size_t nsrc;
+    /* gnu-more */
+    struct strv words;     /* the config files' and $PARALLEL's (owned) */
+    char **rest;           /* the command and sources of all (owned array) */
+    double timeout_pct;    /* --timeout N%: fraction of the median, or 0 */
+    struct termstep { int sig, ms; } termseq[16]; /* --termseq */
+    int ntermseq;          /* 0: GNU's default */
+    int retry_failed;      /* --retry-failed */
+    int shuf;              /* --shuf */
+    int nice, have_nice;   /* --nice N: the jobs' niceness */
+    long memfree;          /* --memfree bytes, 0 = none */
+    double load_max;       /* --load: the most, 0 = none */
+    const char *procfile;  /* -j FILE: the job count, re-read */
+    int jobs_given;        /* -j given (--semaphore's default is 1) */
+    int semaphore;         /* --semaphore, eventor sem */
+    int sem_fg, sem_wait;  /* --fg, --wait */
+    const char *sem_id;    /* --id NAME */
+    int64_t sem_timeout_ms; /* --semaphore-timeout: <0 give up, >0 go on */
 };
 
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
@@ -137,6 +154,7 @@ int optval_digits(const char *s);               /* 1: only 0-9, not empty */
 int optval_long(const char *s, long *v);
 int optval_count(const char *s, long min, long *v); /* digits, >= min */
 int optval_secs(const char *s, int64_t *ms);    /* seconds into ms */
+int optval_size(const char *s, long max, long *v); /* 1M, 10k, 2Gi */
 int optval_jobs(const char *s, long *jobs);     /* -j N, +N, -N, N%, 0 */
 int optval_halt(struct opts *o, const char *s);
 int optval_colsep(struct opts *o, const char *re);
@@ -210,6 +228,9 @@ struct lines {
     size_t nheld, held_cap;
     int eof, spread_done;
     long max_args;
+    struct record *shuf;   /* --shuf: every record, handed out from the end */
+    size_t nshuf, shuf_cap;
+    int shuf_loaded;
 };
 /* The next line's records into *recs (grown as needed); 0 at the end. */
 size_t lines_fill(struct lines *l, struct record **recs, size_t *cap);
@@ -272,6 +293,9 @@ void proc_reap(struct proc *p, int *exitval, int *sig);
 /* GNU parallel's --termseq default: TERM, 200 ms, TERM, 100 ms, TERM, 50 ms,
  * KILL, 25 ms, to the whole process group, until it exits. */
 void proc_terminate(struct proc *p);
+/* gnu-more: --termseq (for proc_terminate and kill_all) and --nice. */
+void spawn_set(const struct opts *o);
+const struct termstep *spawn_termseq(int *n);
 /* Before the first proc_start: takes the signal mask the jobs will get and
  * makes the spawner threads (at most one per job slot). 0, or -1 and errno. */
 int spawn_init(long jobs);
@@ -410,5 +434,41 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd);
 void run_write_failed(struct job *j, int spool);
 
 double wall_now(void);
+
+/* gnu-more */
+/* profile.c: the words of the config files (or of the --profile files
+ * prof[0..nprof)) then of $PARALLEL into o->words, nothing with --plain;
+ * *nfile: how many are the files'. 0, or -1 on ENOMEM. */
+int profile_read(struct opts *o, char **prof, size_t nprof, int plain,
+                 size_t *nfile);
+/* usershell.c: the jobs' shell, as GNU parallel picks it (static). */
+const char *usershell_pick(void);
+/* argv, runnable directly, names a bash function exported with export -f
+ * (the shell is bash): 1, it must run through the shell. */
+int usershell_needed(char *const *argv);
+/* more.c: its options (0, -1 a bad value, -2 reported), checks after all
+ * are parsed (-1 reported), and --timeout N%: a job that succeeded, and
+ * the deadline of a job started at t0 (-1: none). */
+enum { MORE_OPT_PROFILE, MORE_OPT_PLAIN, MORE_OPT_TERMSEQ,
+       MORE_OPT_RETRY_FAILED, MORE_OPT_SHUF, MORE_OPT_NICE, MORE_OPT_MEMFREE,
+       MORE_OPT_LOAD, MORE_OPT_TIMEOUT_PCT, MORE_OPT_PROCFILE,
+       MORE_OPT_SEMAPHORE, MORE_OPT_FG, MORE_OPT_BG, MORE_OPT_WAIT,
+       MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT };
+int more_option(struct opts *o, int which, const char *val);
+int more_check(struct opts *o);
+void more_help(FILE *f);
+void more_succeeded(const struct opts *o, double runtime);
+int64_t more_deadline(const struct opts *o, int64_t t0);
+/* gate.c: -j PROCFILE (as more_option), free memory in bytes (-1), and
+ * how long to wait before asking again whether a job may start while
+ * `running` run (0: now). */
+int gate_procfile(struct opts *o, const char *path);
+long gate_memfree(void);
+int64_t gate_wait_ms(const struct opts *o, long running);
+/* sem.c: --semaphore: run the command once holding a slot of the
+ * semaphore --id (exit status). sem_argv: argv as `eventor --semaphore`
+ * when eventor is run as sem or `eventor sem` (argv is static then). */
+int sem_main(struct opts *o);
+char **sem_argv(int *argc, char **argv);
 
 #endif

@@ -44,15 +44,18 @@ static const char help_text[] =
 "  the command, unquoted, as in GNU parallel. A command with no shell\n"
 "  syntax (no | & ; < > ( ) $ ` \\ \" ' * ? [ ] { } # ~ = % ! or newline,\n"
 "  and not a shell keyword or builtin) is started directly, without a\n"
-"  shell; otherwise it runs as\n"
-"  $PARALLEL_SHELL -c COMMAND (default /bin/sh). Without COMMAND each item is\n"
-"  itself run as a command.\n"
+"  shell (nor a bash function exported with export -f); otherwise it runs\n"
+"  as SHELL -c COMMAND, SHELL being GNU parallel's choice: $PARALLEL_SHELL,\n"
+"  else the nearest parent process that is a shell, else $SHELL, else\n"
+"  /bin/sh. Without COMMAND each item is itself run as a command.\n"
 "\n"
 "Options:\n"
 "  -j, -P, --jobs, --max-procs N\n"
 "                      run N jobs at once (default: the number of CPUs);\n"
 "                      +N / -N: CPUs plus / minus N; N%: percent of the\n"
-"                      CPUs; 0: as many as possible (at most 100000)\n"
+"                      CPUs; 0: as many as possible (at most 100000);\n"
+"                      a FILE: the count it holds, read again (at most\n"
+"                      once a second) when it changes\n"
 "  -k, --keep-order    write outputs in input order (jobs still run in\n"
 "                      parallel); without -k in order of completion\n"
 "  -X                  several items per command line; the word holding a\n"
@@ -116,8 +119,9 @@ static const char help_text[] =
 "  --timeout SECS      kill a job running longer than SECS (decimals,\n"
 "                      or units: 0.5s 2m 1h30m 1d): SIGTERM, SIGTERM after\n"
 "                      200 ms, SIGTERM\n"
-"                      after 100 ms, SIGKILL after 50 ms, to its whole\n"
-"                      process group\n"
+"                      after 100 ms, SIGKILL after 50 ms (see --termseq),\n"
+"                      to its whole process group; N%: longer than N% of\n"
+"                      the median runtime of the jobs that succeeded\n"
 "  --delay SECS        wait SECS between starting two jobs (units as for\n"
 "                      --timeout)\n"
 "  --halt, --halt-on-error WHEN,WHAT=N\n"
@@ -250,4 +254,5 @@ void opts_help(FILE *f)
 {
     fputs(help_text, f);
     pipe_help(f);
+    more_help(f);
 }

@@ -6,9 +6,51 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* --shuf: every record read first, then handed out in a random order
+ * (GNU parallel's Fisher-Yates on its records, before lines are made). */
+static int shuffled(struct lines *l, struct record *r)
+{
+    if (!l->shuf_loaded) {
+        l->shuf_loaded = 1;
+        struct record x;
+        int rc;
+        while ((rc = input_next(l->in, &x)) > 0) {
+            struct record *v = l->nshuf < l->shuf_cap ? l->shuf
+                : realloc(l->shuf, (l->shuf_cap = l->shuf_cap * 2 + 64) *
+                                       sizeof *v);
+            if (!v) {
+                record_free(&x);
+                rc = -1;
+                break;
+            }
+            l->shuf = v;
+            l->shuf[l->nshuf++] = x;
+        }
+        if (rc < 0 && !*l->stop)
+            l->error = LINES_INPUT;
+        srandom((unsigned)(getpid() ^ (long)wall_now()));
+        for (size_t i = l->nshuf; i > 1; i--) {
+            size_t k = (size_t)random() % i;
+            struct record t = l->shuf[i - 1];
+            l->shuf[i - 1] = l->shuf[k];
+            l->shuf[k] = t;
+        }
+    }
+    if (!l->nshuf)
+        return 0;
+    *r = l->shuf[--l->nshuf];
+    return 1;
+}
 
 static int next_record(struct lines *l, struct record *r)
 {
+    if (l->o->shuf && !l->nheld) {
+        int got = shuffled(l, r);
+        l->eof = !l->nshuf;
+        return got;
+    }
     if (l->nheld) {
         *r = l->held[0];
         memmove(l->held, l->held + 1, --l->nheld * sizeof *l->held);
@@ -116,5 +158,10 @@ void lines_free(struct lines *l)
         record_free(&l->held[k]);
     free(l->held);
     l->held = NULL;
+    for (size_t k = 0; k < l->nshuf; k++)
+        record_free(&l->shuf[k]);
+    free(l->shuf);
+    l->shuf = NULL;
+    l->nshuf = 0;
     l->nheld = l->held_cap = 0;
 }

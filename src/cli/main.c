@@ -41,10 +41,16 @@ int main(int argc, char **argv)
     if (broker_requested(argc, argv))
         return broker_main(argc, argv);
     static struct opts o;
+    argv = sem_argv(&argc, argv); /* sem ARGS, eventor sem ARGS */
     int rc = opts_parse(&o, argc, argv);
     if (rc) {
         opts_free(&o);
         return rc > 0 ? 0 : CLI_EXIT_ERROR;
+    }
+    if (o.semaphore) {
+        rc = sem_main(&o);
+        opts_free(&o);
+        return rc;
     }
 
     limits_plan(&o);
@@ -52,6 +58,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "eventor: Warning: no supervisor (%s): a job's "
                         "children may outlive a killed eventor\n",
                 strerror(errno));
+    spawn_set(&o);
     if (spawn_init(o.jobs) < 0) {
         cli_error("cannot start: %s", strerror(errno));
         opts_free(&o);

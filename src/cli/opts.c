@@ -12,8 +12,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The --profile/-J values and --plain, gathered before anything else is
+ * applied (GNU parallel reads the profiles first); quiet meanwhile. */
+static struct scan {
+    char *prof[16];
+    size_t nprof;
+    int plain;
+} *scanning;
+
 void cli_error(const char *fmt, ...)
 {
+    if (scanning)
+        return;
     va_list ap;
     va_start(ap, fmt);
     fputs("eventor: ", stderr);
@@ -54,6 +64,7 @@ enum {
     O_TAGSTRING, O_PIPE, /* then pipe.c's, in PIPE_OPT_* order */
     /* gnu-results: then gnuopt.c's, in GR_OPT_* order */
     O_GR = O_PIPE + 16,
+    O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
 };
 
 static const struct optdef {
@@ -108,6 +119,26 @@ static const struct optdef {
     {"line-buffer", 0, 0, O_GR + GR_OPT_LINEBUF},
     {"linebuffer", 0, 0, O_GR + GR_OPT_LINEBUF},
     {"lb", 0, 0, O_GR + GR_OPT_LINEBUF},
+    /* gnu-more */
+    {"profile", 'J', 1, O_MORE + MORE_OPT_PROFILE},
+    {"plain", 0, 0, O_MORE + MORE_OPT_PLAIN},
+    {"termseq", 0, 1, O_MORE + MORE_OPT_TERMSEQ},
+    {"retry-failed", 0, 0, O_MORE + MORE_OPT_RETRY_FAILED},
+    {"retryfailed", 0, 0, O_MORE + MORE_OPT_RETRY_FAILED},
+    {"shuf", 0, 0, O_MORE + MORE_OPT_SHUF},
+    {"nice", 0, 1, O_MORE + MORE_OPT_NICE},
+    {"memfree", 0, 1, O_MORE + MORE_OPT_MEMFREE},
+    {"load", 0, 1, O_MORE + MORE_OPT_LOAD},
+    {"semaphore", 0, 0, O_MORE + MORE_OPT_SEMAPHORE},
+    {"fg", 0, 0, O_MORE + MORE_OPT_FG},
+    {"bg", 0, 0, O_MORE + MORE_OPT_BG},
+    {"wait", 0, 0, O_MORE + MORE_OPT_WAIT},
+    {"id", 0, 1, O_MORE + MORE_OPT_ID},
+    {"semaphorename", 0, 1, O_MORE + MORE_OPT_ID},
+    {"semaphore-name", 0, 1, O_MORE + MORE_OPT_ID},
+    {"semaphoretimeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
+    {"semaphore-timeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
+    {"st", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -196,7 +227,15 @@ static int apply_items(struct opts *o, int id, const char *val)
 static int apply_jobs(struct opts *o, int id, const char *val)
 {
     switch (id) {
-    case O_JOBS: return optval_jobs(val, &o->jobs) < 0 ? BAD : 0;
+    case O_JOBS: /* gnu-more: or a file that holds the count */
+        o->jobs_given = 1;
+        if (optval_jobs(val, &o->jobs) == 0)
+            return 0;
+        switch (more_option(o, MORE_OPT_PROCFILE, val)) {
+        case 0: return 0;
+        case -2: return -1;
+        }
+        return BAD;
     case O_KEEP: o->keep_order = 1; break;
     case O_TAG: o->tag = 1; break;
     case O_DRY: o->dry_run = 1; break;
@@ -219,6 +258,9 @@ static int apply_jobs(struct opts *o, int id, const char *val)
     case O_RETRIES:
         return optval_long(val, &o->retries) < 0 || o->retries < 0 ? BAD : 0;
     case O_TIMEOUT:
+        if (strchr(val, '%')) /* gnu-more */
+            return more_option(o, MORE_OPT_TIMEOUT_PCT, val) ? BAD : 0;
+        o->timeout_pct = 0;
         return optval_secs(val, &o->timeout_ms) < 0 || o->timeout_ms == 0
                    ? BAD : 0;
     case O_DELAY: return optval_secs(val, &o->delay_ms) < 0 ? BAD : 0;
@@ -243,6 +285,14 @@ static int apply_jobs(struct opts *o, int id, const char *val)
 static int apply(struct opts *o, const struct optdef *d, const char *name,
                  const char *val)
 {
+    if (scanning) {
+        struct scan *sc = scanning;
+        if (d->id == O_MORE + MORE_OPT_PLAIN)
+            sc->plain = 1;
+        else if (d->id == O_MORE + MORE_OPT_PROFILE && sc->nprof < 16)
+            sc->prof[sc->nprof++] = (char *)val;
+        return 0;
+    }
     int rc = apply_items(o, d->id, val);
     if (rc == NOT_MINE)
         rc = apply_jobs(o, d->id, val);
@@ -257,7 +307,10 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        if (d->id >= O_GR) /* gnu-results */
+        if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
+            rc = more_option(o, d->id - O_MORE, val);
+            rc = rc == -2 ? -1 : rc == -1 ? BAD : rc;
+        } else if (d->id >= O_GR) /* gnu-results */
             rc = gr_option(o, d->id - O_GR, val) < 0 ? BAD : 0;
         else
             rc = pipe_option(o, d->id - O_PIPE, val) < 0 ? BAD : 0;
@@ -348,7 +401,58 @@ static int has_perl_expr(const struct opts *o)
     return 0;
 }
 
-int opts_parse(struct opts *o, int argc, char **argv)
+/* Options from argv[*i] to the first word that is not one (left in *i). */
+static int parse_options(struct opts *o, int argc, char **argv, int *i)
+{
+    for (; *i < argc; ++*i) {
+        const char *a = argv[*i];
+        if (!strcmp(a, "--")) { /* the end of the options */
+            ++*i;
+            break;
+        }
+        if (a[0] != '-' || !a[1] || is_sep(a))
+            break;
+        int rc = parse_option(o, argc, argv, i);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The command template and the input sources, from words[0..n). */
+static int parse_rest(struct opts *o, int n, char **words)
+{
+    int i = 0;
+    for (; i < n && !is_sep(words[i]); i++)
+        if (strv_push(&o->cmd, words[i]) < 0)
+            return -1;
+    while (i < n) {
+        const char *sep = words[i++];
+        int is_file = strlen(sep) >= 4 && sep[3] == ':';
+        int linked = sep[strlen(sep) - 1] == '+';
+        /* a first :::+ has nothing to link to: GNU takes it as ::: */
+        if (!is_file && add_source(o, 0, NULL, linked) < 0)
+            return -1;
+        int any = 0;
+        for (; i < n && !is_sep(words[i]); i++, any++) {
+            if (is_file) {
+                if (add_source(o, 1, words[i], linked) < 0) /* each file */
+                    return -1;
+            } else {
+                char *dup = strdup(words[i]);
+                if (!dup || strv_push(&o->src[o->nsrc - 1].items, dup) < 0)
+                    return -1;
+            }
+        }
+        if (is_file && !any) {
+            cli_error("%s needs at least one file", sep);
+            return -2;
+        }
+    }
+    return 0;
+}
+
+static void defaults(struct opts *o)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     memset(o, 0, sizeof *o);
@@ -357,54 +461,63 @@ int opts_parse(struct opts *o, int argc, char **argv)
     o->tmpdir = getenv("TMPDIR");
     if (!o->tmpdir || !*o->tmpdir)
         o->tmpdir = "/tmp";
-    o->shell = getenv("PARALLEL_SHELL");
-    if (!o->shell || !*o->shell)
-        o->shell = "/bin/sh";
+    o->shell = usershell_pick();
+}
 
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) { /* the end of the options */
-            i++;
-            break;
-        }
-        if (a[0] != '-' || !a[1] || is_sep(a))
-            break;
-        int rc = parse_option(o, argc, argv, &i);
-        if (rc)
-            return rc;
+/* GNU parallel's order: the profiles' options, $PARALLEL's, argv's; then
+ * the words that are not options, in that same order (a profile may start
+ * the command: `nice`). */
+static int parse_all(struct opts *o, int argc, char **argv)
+{
+    struct scan sc = {0};
+    int i = 1, rc;
+    scanning = &sc;
+    parse_options(o, argc, argv, &i);
+    scanning = NULL;
+    size_t nfile, nw;
+    if (profile_read(o, sc.prof, sc.nprof, sc.plain, &nfile) < 0)
+        return -3;
+    nw = o->words.n;
+    int pi = 0, ei = 0, ai = 1;
+    if ((rc = parse_options(o, (int)nfile, o->words.v, &pi)) ||
+        (rc = parse_options(o, (int)(nw - nfile), o->words.v + nfile, &ei)) ||
+        (rc = parse_options(o, argc, argv, &ai)))
+        return rc;
+    size_t nrest = nfile - (size_t)pi + (nw - nfile - (size_t)ei) +
+                   (size_t)(argc - ai);
+    if (!(o->rest = malloc((nrest + 1) * sizeof *o->rest)))
+        return -3;
+    size_t k = 0;
+    for (size_t j = (size_t)pi; j < nfile; j++)
+        o->rest[k++] = o->words.v[j];
+    for (size_t j = nfile + (size_t)ei; j < nw; j++)
+        o->rest[k++] = o->words.v[j];
+    for (int j = ai; j < argc; j++)
+        o->rest[k++] = argv[j];
+    switch (parse_rest(o, (int)k, o->rest)) {
+    case -1: return -3;
+    case -2: return -1;
     }
-    for (; i < argc && !is_sep(argv[i]); i++)
-        if (strv_push(&o->cmd, argv[i]) < 0)
-            goto nomem;
-    while (i < argc) {
-        const char *sep = argv[i++];
-        int is_file = strlen(sep) >= 4 && sep[3] == ':';
-        int linked = sep[strlen(sep) - 1] == '+';
-        /* a first :::+ has nothing to link to: GNU takes it as ::: */
-        if (!is_file && add_source(o, 0, NULL, linked) < 0)
-            goto nomem;
-        int any = 0;
-        for (; i < argc && !is_sep(argv[i]); i++, any++) {
-            if (is_file) {
-                if (add_source(o, 1, argv[i], linked) < 0) /* each file */
-                    goto nomem;
-            } else {
-                char *dup = strdup(argv[i]);
-                if (!dup || strv_push(&o->src[o->nsrc - 1].items, dup) < 0)
-                    goto nomem;
-            }
-        }
-        if (is_file && !any) {
-            cli_error("%s needs at least one file", sep);
-            return -1;
-        }
+    return 0;
+}
+
+int opts_parse(struct opts *o, int argc, char **argv)
+{
+    defaults(o);
+    int rc = parse_all(o, argc, argv);
+    if (rc == -3) {
+        cli_error("out of memory");
+        return -1;
     }
+    if (rc)
+        return rc;
     if (has_perl_expr(o)) {
         cli_error("{= perl expression =} is not supported (use {} {.} {/} "
                   "... or a shell command)");
         return -1;
     }
+    if (more_check(o) < 0)
+        return -1;
     if ((o->resume || o->resume_failed) && !o->joblog) {
         cli_error("--resume and --resume-failed need --joblog FILE");
         return -1;
@@ -420,9 +533,6 @@ int opts_parse(struct opts *o, int argc, char **argv)
     if (gr_check(o) < 0) /* gnu-results */
         return -1;
     return pipe_check(o);
-nomem:
-    cli_error("out of memory");
-    return -1;
 }
 
 void opts_free(struct opts *o)
@@ -436,5 +546,7 @@ void opts_free(struct opts *o)
     free(o->delim);
     free((char *)o->tagstring);
     strv_free(&o->owned); /* gnu-results */
+    strv_free(&o->words);
+    free(o->rest);
     memset(o, 0, sizeof *o);
 }

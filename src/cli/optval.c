@@ -53,6 +53,34 @@ int optval_secs(const char *s, int64_t *ms)
     return 0;
 }
 
+/* A size: GNU parallel's multiply_binary_prefix (K M G T 1024^n, k m g t
+ * 1000^n, Ki/ki... 1024^n), then int; from 1 to max. */
+int optval_size(const char *s, long max, long *v)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || end == s || !(d >= 0) || (*s != '.' && (*s < '0' || *s > '9')))
+        return -1;
+    static const char units[] = "KMGT", lower[] = "kmgt";
+    if (*end) {
+        const char *u = strchr(units, *end), *l = strchr(lower, *end);
+        if (!u && !l)
+            return -1;
+        int pow = (int)(u ? u - units : l - lower) + 1;
+        double base = u || end[1] == 'i' || end[1] == 'I' ? 1024 : 1000;
+        end += 1 + (end[1] == 'i' || end[1] == 'I');
+        if (*end)
+            return -1;
+        while (pow--)
+            d *= base;
+    }
+    if (d < 1 || d > (double)max)
+        return -1;
+    *v = (long)d;
+    return 0;
+}
+
 int optval_long(const char *s, long *v)
 {
     char *end;

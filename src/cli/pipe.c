@@ -32,34 +32,6 @@ static struct {
     int written;        /* a chunk was handed out this round */
 } S = {.fd = -1};
 
-/* --block's value: GNU parallel's multiply_binary_prefix (K M G T 1024^n,
- * k m g t 1000^n, Ki/ki... 1024^n), then int. */
-static int block_size(const char *s, long *v)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (errno || end == s || !(d >= 0) || (*s != '.' && (*s < '0' || *s > '9')))
-        return -1;
-    static const char units[] = "KMGT", lower[] = "kmgt";
-    if (*end) {
-        const char *u = strchr(units, *end), *l = strchr(lower, *end);
-        if (!*end || (!u && !l))
-            return -1;
-        int pow = (int)(u ? u - units : l - lower) + 1;
-        double base = u || end[1] == 'i' || end[1] == 'I' ? 1024 : 1000;
-        end += 1 + (end[1] == 'i' || end[1] == 'I');
-        if (*end)
-            return -1;
-        while (pow--)
-            d *= base;
-    }
-    if (d < 1 || d > TWO_GB)
-        return -1;
-    *v = (long)d;
-    return 0;
-}
-
 /* --recstart/--recend's escapes, as GNU's: \0 \r \n \t \' \" \\ only. */
 static char *rec_escapes(const char *s, size_t *len)
 {
@@ -86,7 +58,7 @@ int pipe_option(struct opts *o, int which, const char *val)
     case PIPE_OPT_PIPE: o->pipe = 1; return 0;
     case PIPE_OPT_PIPEPART: o->pipe = 2; return 0;
     case PIPE_OPT_BLOCK: /* -N: --pipepart's N blocks a job slot */
-        if (block_size(val + (*val == '-'), &o->block) < 0)
+        if (optval_size(val + (*val == '-'), TWO_GB, &o->block) < 0)
             return -1;
         o->block *= *val == '-' ? -1 : 1;
         return 0;

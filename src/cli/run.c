@@ -69,24 +69,27 @@ static void status(const char *what, const char *cmd)
     fprintf(stderr, "eventor: %s\n%s\n", what, cmd);
 }
 
-/* The rest of GNU parallel's --termseq for every job still running after a
- * SIGTERM: TERM after 200 ms, TERM after 100 ms, KILL after 50 ms. */
+/* The rest of --termseq (GNU parallel's default: TERM after 200 ms, TERM
+ * after 100 ms, KILL after 50 ms) for every job still running after the
+ * first signal. */
 static void *escalate(void *arg)
 {
-    static const struct { int ms, sig; } seq[] = {
-        {200, SIGTERM}, {100, SIGTERM}, {50, SIGKILL}};
+    int n;
+    const struct termstep *seq = spawn_termseq(&n);
     (void)arg;
-    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+    for (int i = 0; i + 1 < n; i++) {
         evt_sleep(evt_now() + seq[i].ms);
         for (long s = 0; s < R.o->jobs; s++)
             if (R.running[s])
-                kill(-R.running[s]->proc.pid, seq[i].sig);
+                kill(-R.running[s]->proc.pid, seq[i + 1].sig);
     }
     return NULL;
 }
 
 static void kill_all(void)
 {
+    int n;
+    const struct termstep *seq = spawn_termseq(&n);
     R.stop = 1;
     if (R.killing)
         return;
@@ -94,7 +97,7 @@ static void kill_all(void)
     for (long s = 0; s < R.o->jobs; s++)
         if (R.running[s]) {
             R.running[s]->killed = 1;
-            kill(-R.running[s]->proc.pid, SIGTERM);
+            kill(-R.running[s]->proc.pid, seq[0].sig);
         }
     evt_co_t *co = evt_spawn(escalate, NULL);
     if (co)
@@ -235,6 +238,22 @@ static void linebuf_finish(struct job *j)
     }
 }
 
+/* Wait for j's process to end: 0, or -1 when it ran past its --timeout
+ * (with N%, a deadline that moves as jobs succeed: looked at again every
+ * 100 ms). */
+static int wait_job(struct job *j, int64_t t0)
+{
+    for (;;) {
+        int64_t dl = more_deadline(R.o, t0), until = dl;
+        if (R.o->timeout_pct && until > evt_now() + 100)
+            until = evt_now() + 100;
+        if (proc_wait(&j->proc, until) == 0)
+            return 0;
+        if (dl >= 0 && evt_now() >= dl)
+            return -1;
+    }
+}
+
 static void *job_main(void *arg)
 {
     struct job *j = arg;
@@ -244,6 +263,10 @@ static void *job_main(void *arg)
         int64_t t0 = evt_now();
         j->start = wall_now();
         int feed = -1;
+        if (j->argv && usershell_needed(j->argv)) { /* export -f name */
+            argv_free(j->argv);
+            j->argv = NULL;
+        }
         if (start_try(j, &feed) < 0) {
             int e = errno;
             if (wait_limit(e, &limit_tries) == 0) {
@@ -265,9 +288,9 @@ static void *job_main(void *arg)
             j->killed = 1;
             kill(-j->proc.pid, SIGTERM);
         }
-        int64_t deadline = R.o->timeout_ms ? t0 + R.o->timeout_ms : -1;
+        int64_t deadline = more_deadline(R.o, t0);
         int broken = feed >= 0 && pipe_feed(feed, j, deadline) < 0;
-        int timed_out = proc_wait(&j->proc, deadline) < 0;
+        int timed_out = wait_job(j, t0) < 0;
         if (timed_out) {
             fprintf(stderr, "eventor: Warning: This job was killed because "
                             "it timed out:\neventor: Warning: %s\n", j->cmd);
@@ -283,9 +306,11 @@ static void *job_main(void *arg)
             j->exitval = 0;
             j->sig = SIGPIPE;
         }
-        if (timed_out)
+        if (timed_out && !j->exitval) /* GNU: its own exit status stays */
             j->exitval = -1;
         j->runtime = (evt_now() - t0) / 1000.0;
+        if (!(j->exitval || j->sig))
+            more_succeeded(R.o, j->runtime);
         if (!(j->exitval || j->sig) || (R.o->retries && try >= R.o->retries) ||
             R.stop)
             break;
@@ -354,7 +379,7 @@ static int admit(struct job *j, const struct record *recs, size_t n,
                  int64_t *last_start)
 {
     const struct opts *o = R.o;
-    if (j->seq == (uint64_t)o->jobs + 1)
+    if (j->seq == (uint64_t)o->jobs + 1 && !o->procfile)
         limits_more_jobs();
     if (o->joblog && joblog_skip(j->seq)) {
         j->skip = 1;
@@ -362,6 +387,11 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     }
     if (output_wait_room(j->seq) < 0 || evt_sem_acquire(R.slots, -1) < 0)
         return -1;
+    for (int64_t ms; !R.stop && (ms = gate_wait_ms(o, running_count())) > 0;) {
+        evt_event_clear(R.ended); /* -j FILE, --load, --memfree */
+        if (evt_event_wait(R.ended, evt_now() + ms) < 0 && errno != ETIMEDOUT)
+            break;
+    }
     if (R.stop || (o->delay_ms && *last_start &&
                    evt_sleep(*last_start + o->delay_ms) < 0)) {
         evt_sem_release(R.slots);
@@ -469,6 +499,31 @@ static void *produce(void *arg)
     return NULL;
 }
 
+/* --memfree: with less than half of it free, the youngest job is sent
+ * the next signal of --termseq each second (GNU parallel's). */
+static void *watch_memory(void *arg)
+{
+    int n, step = 0;
+    const struct termstep *seq = spawn_termseq(&n);
+    uint64_t victim = 0;
+    (void)arg;
+    while (evt_sleep(evt_now() + 1000) == 0) {
+        long avail = gate_memfree();
+        if (avail < 0 || avail >= R.o->memfree / 2)
+            continue;
+        struct job *young = NULL;
+        for (long s = 0; s < R.o->jobs; s++)
+            if (R.running[s] && (!young || R.running[s]->seq > young->seq))
+                young = R.running[s];
+        if (!young)
+            continue;
+        step = young->seq == victim && step + 1 < n ? step + 1 : 0;
+        victim = young->seq;
+        kill(-young->proc.pid, seq[step].sig);
+    }
+    return NULL;
+}
+
 /* SIGINT, SIGTERM, SIGHUP: the first stops new jobs, the second kills. */
 static void *watch_signals(void *arg)
 {
@@ -534,6 +589,9 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
     evt_co_t *sig = sigfd >= 0 ? evt_spawn(watch_signals, &sigfd) : NULL;
     if (sig)
         evt_detach(sig);
+    evt_co_t *mem = o->memfree ? evt_spawn(watch_memory, NULL) : NULL;
+    if (mem)
+        evt_detach(mem);
     R.producer = evt_spawn(produce, NULL);
     if (!R.producer) {
         cli_error("out of memory");

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -49,6 +50,7 @@ static int devnull = -1;
 static pid_t self_pid;
 static int sup_fd = -1; /* supervise_fd() */
 static evt_threadpool_t *spawners; /* never freed: see the top */
+static int nice_value, have_nice; /* --nice */
 
 int spawn_init(long jobs)
 {
@@ -90,6 +92,8 @@ static _Noreturn void child(const struct spawn_args *a)
         dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0)
         _exit(127);
     sigprocmask(SIG_SETMASK, &child_mask, NULL);
+    if (have_nice) /* GNU parallel's setpriority: the niceness itself */
+        setpriority(PRIO_PROCESS, 0, nice_value);
     execve(a->path, a->argv, a->envp);
     int e = errno; /* the job's stderr is the temp file by now */
     const char *why = e == ENOENT ? "command not found" : strerrordesc_np(e);
@@ -213,17 +217,36 @@ int proc_wait(struct proc *p, int64_t deadline)
     return evt_wait_fd(p->pidfd, EVT_IN, deadline) < 0 ? -1 : 0;
 }
 
+static const struct termstep default_seq[] = {
+    {SIGTERM, 200}, {SIGTERM, 100}, {SIGTERM, 50}, {SIGKILL, 25}};
+static const struct termstep *term_seq = default_seq;
+static int term_n = 4;
+
+void spawn_set(const struct opts *o)
+{
+    if (o->ntermseq) {
+        term_seq = o->termseq;
+        term_n = o->ntermseq;
+    }
+    nice_value = o->nice;
+    have_nice = o->have_nice;
+}
+
+const struct termstep *spawn_termseq(int *n)
+{
+    *n = term_n;
+    return term_seq;
+}
+
 void proc_terminate(struct proc *p)
 {
-    static const struct { int sig; int ms; } seq[] = {
-        {SIGTERM, 200}, {SIGTERM, 100}, {SIGTERM, 50}, {SIGKILL, 25}};
-    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
-        if (kill(-p->pid, seq[i].sig) < 0 && errno == ESRCH)
-            kill(p->pid, seq[i].sig);
-        if (proc_wait(p, evt_now() + seq[i].ms) == 0)
+    for (int i = 0; i < term_n; i++) {
+        if (kill(-p->pid, term_seq[i].sig) < 0 && errno == ESRCH)
+            kill(p->pid, term_seq[i].sig);
+        if (proc_wait(p, evt_now() + term_seq[i].ms) == 0)
             return;
     }
-    proc_wait(p, -1);
+    proc_wait(p, -1); /* GNU parallel too waits for it then */
 }
 
 void proc_reap(struct proc *p, int *exitval, int *sig)

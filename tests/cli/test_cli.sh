@@ -323,7 +323,7 @@ bad --delay x echo ::: 1
 bad --delay -2 echo ::: 1
 bad --delay 1x echo ::: 1
 bad --timeout 1m30 echo ::: 1
-bad --timeout 10% echo ::: 1
+bad --timeout 10x% echo ::: 1
 bad --line-buffer -u echo ::: 1
 bad echo '{= s/a/b/ =}' ::: a
 bad echo '{=' 's/a/b/' '=}' ::: a
