@@ -116,7 +116,7 @@ static void expand_all(const struct opts *o)
             break;
         for (size_t k = 0; k < r[n].nval; k++)
             check_quote(r[n].val[k]);
-        free(tmpl_tag(&r[n], 1));
+        free(tmpl_tag(&r[n], 1, o->trim));
         check_job(t, &r[n], 1, seq);
         if (++n == 3) { /* -X / -m: three records on one line */
             check_job(t, r, 3, seq);
