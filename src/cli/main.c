@@ -38,10 +38,22 @@ int main(int argc, char **argv)
     static struct opts o;
     int rc = opts_parse(&o, argc, argv);
     if (rc) {
+        sshlogin_free();
         opts_free(&o);
         return rc > 0 ? 0 : CLI_EXIT_ERROR;
     }
 
+    if (sshlogin_plan(&o) < 0) { /* reported */
+        sshlogin_free();
+        opts_free(&o);
+        return CLI_EXIT_ERROR;
+    }
+    if (sshlogin_onall()) { /* before the supervisor: its children only */
+        rc = onall_main(&o, argc, argv);
+        sshlogin_free();
+        opts_free(&o);
+        return rc;
+    }
     limits_plan(&o);
     if (!o.dry_run && supervise_start() < 0)
         fprintf(stderr, "eventor: Warning: no supervisor (%s): a job's "
@@ -76,6 +88,7 @@ int main(int argc, char **argv)
     tmpl_free(t);
     pipe_close();
     input_close(in);
+    sshlogin_free();
     opts_free(&o);
     return rc;
 }

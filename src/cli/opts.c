@@ -52,6 +52,7 @@ enum {
     O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
     O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_ENV, O_VERBOSE, O_UNGROUP,
     O_TAGSTRING, O_PIPE, /* then pipe.c's, in PIPE_OPT_* order */
+    O_SSH = O_PIPE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
 };
 
 static const struct optdef {
@@ -94,6 +95,21 @@ static const struct optdef {
     {"maxreplaceargs", 0, 1, O_MAXREPL}, {"maxchars", 0, 1, O_MAXCHARS},
     {"norunifempty", 0, 0, O_NOEMPTY},  {"shell_quote", 0, 0, O_SHELLQUOTE},
     {"tempdir", 0, 1, O_TMPDIR},
+    /* sshlogin */
+    {"sshlogin", 'S', 1, O_SSH + SSH_OPT_LOGIN},
+    {"sshloginfile", 0, 1, O_SSH + SSH_OPT_SLF},
+    {"slf", 0, 1, O_SSH + SSH_OPT_SLF}, {"ssh", 0, 1, O_SSH + SSH_OPT_SSH},
+    {"workdir", 0, 1, O_SSH + SSH_OPT_WORKDIR},
+    {"wd", 0, 1, O_SSH + SSH_OPT_WORKDIR},
+    {"transfer", 0, 0, O_SSH + SSH_OPT_TRANSFER},
+    {"transferfile", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
+    {"transfer-file", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
+    {"tf", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
+    {"return", 0, 1, O_SSH + SSH_OPT_RETURN},
+    {"cleanup", 0, 0, O_SSH + SSH_OPT_CLEANUP},
+    {"trc", 0, 1, O_SSH + SSH_OPT_TRC},
+    {"onall", 0, 0, O_SSH + SSH_OPT_ONALL},
+    {"nonall", 0, 0, O_SSH + SSH_OPT_NONALL},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -181,7 +197,9 @@ static int apply_items(struct opts *o, int id, const char *val)
 static int apply_jobs(struct opts *o, int id, const char *val)
 {
     switch (id) {
-    case O_JOBS: return optval_jobs(val, &o->jobs) < 0 ? BAD : 0;
+    case O_JOBS:
+        o->jobs_given = 1;
+        return optval_jobs(val, &o->jobs) < 0 ? BAD : 0;
     case O_KEEP: o->keep_order = 1; break;
     case O_TAG: o->tag = 1; break;
     case O_DRY: o->dry_run = 1; break;
@@ -242,7 +260,11 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        rc = pipe_option(o, d->id - O_PIPE, val) < 0 ? BAD : 0;
+        if (d->id >= O_SSH) /* -2: it said why */
+            rc = (rc = sshlogin_option(o, d->id - O_SSH, val)) == -2 ? -1
+                 : rc < 0 ? BAD : 0;
+        else
+            rc = pipe_option(o, d->id - O_PIPE, val) < 0 ? BAD : 0;
     }
     if (rc == BAD)
         cli_error("invalid value for %s: '%s' (see eventor --help)", name,
@@ -399,7 +421,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
         o->xmode = 'm';
     if (o->shellquote)
         o->dry_run = 1; /* it prints the quoted command lines */
-    return pipe_check(o);
+    return pipe_check(o) < 0 ? -1 : sshlogin_check(o);
 nomem:
     cli_error("out of memory");
     return -1;

@@ -51,6 +51,7 @@ double wall_now(void)
 void job_free(struct job *j)
 {
     free(j->cmd);
+    free(j->remote);
     argv_free(j->argv);
     free(j->tag);
     free(j->in.data);
@@ -218,8 +219,9 @@ static void *job_main(void *arg)
             dprintf(j->out_fd, "%s\n", j->cmd);
         int feed = -1;
         if ((R.o->pipe ? pipe_start(j, R.o->shell, &feed)
-                       : proc_start(&j->proc, j->argv, j->cmd, R.o->shell,
-                                    j->out_fd, j->err_fd)) < 0) {
+                       : proc_start(&j->proc, j->remote ? NULL : j->argv,
+                                    j->remote ? j->remote : j->cmd,
+                                    R.o->shell, j->out_fd, j->err_fd)) < 0) {
             int e = errno;
             if (wait_limit(e, &limit_tries) == 0) {
                 try--;
@@ -334,7 +336,7 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     *last_start = evt_now();
     j->slot = R.free_slot[--R.nfree];
     if (tmpl_expand(R.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
-        job_tag(j, recs, n) < 0) {
+        job_tag(j, recs, n) < 0 || remote_prepare(j, recs, n) < 0) {
         R.free_slot[R.nfree++] = j->slot;
         evt_sem_release(R.slots);
         return -2;
