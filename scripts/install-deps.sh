@@ -14,6 +14,8 @@ pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"
 # eventor fetch's tests: a scripted HTTP server and JSON checks in python3;
 # its benchmark's peers run the curl command.
 pkgs="$pkgs python3 curl"
+# -S/--sshlogin's tests: an sshd on loopback, ssh and rsync.
+pkgs="$pkgs openssh-server openssh-client rsync"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent golang-go libst-dev"
 missing=""

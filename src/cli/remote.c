@@ -15,7 +15,8 @@ static const char wrapper[] =
     "($w,$c,@e)=@ARGV;for(@e){/^([^=]*)=(.*)$/s and $ENV{$1}=$2}"
     "if(length $w){-d $w or system(\"mkdir\",\"-p\",\"--\",$w);"
     "chdir $w or die \"eventor: cannot enter $w: $!\\n\"}"
-    "$p=getppid;$d=0;$SIG{CHLD}=sub{$d=1};$pid=fork;"
+    /* ssh already gone (killed while it connected): run nothing */
+    "$p=getppid;$p==1 and exit 255;$d=0;$SIG{CHLD}=sub{$d=1};$pid=fork;"
     "unless($pid){setpgrp;exec($ENV{SHELL}||\"/bin/sh\",\"-c\",$c);"
     "die \"eventor: cannot run $ENV{SHELL}: $!\\n\"}"
     "while(!$d&&getppid==$p){$s=$s<1?0.001+$s*1.03:$s;"
