@@ -114,11 +114,12 @@ same -k -S "1/ssh -F $T/ssh_noport -p $port root@127.0.0.1" 'echo {} $PARALLEL_S
 printf '# two logins\n\n1/127.0.0.1\n1/localhost\n' >slf.txt
 same -k --slf slf.txt 'echo {}' ::: a b c
 same -k -j1 -S 127.0.0.1,localhost echo ::: a b c
+same -k -S 127.0.0.1 echo ::: a b c
 same --timeout 2 -S 1/127.0.0.1 'sleep 5; echo late' ::: 1
 # --workdir: a dir (made if missing), . the same dir, ... a dir of its own
 same -k -S 1/127.0.0.1 --wd "$T/wd/{}" pwd ::: x y
 same -k -S 1/127.0.0.1 --wd . pwd ::: x
-same -k -S 1/127.0.0.1 --wd ... 'pwd | sed "s/-[0-9]*-[0-9]*$//"' ::: x
+same -k -S 1/127.0.0.1 --wd ... --cleanup 'pwd | sed "s/-[0-9]*-[0-9]*$//"' ::: x
 same -k --wd "$T/localwd" pwd ::: x
 # --onall, --nonall: every login, output grouped by login in sorted order
 same -k --onall -S localhost,127.0.0.1 'echo {} $PARALLEL_SSHLOGIN; exit {}' ::: 0 1 2
