@@ -18,6 +18,8 @@ pkgs="$pkgs libhiredis-dev redis-server libpq-dev postgresql"
 pkgs="$pkgs python3 curl"
 # nghttpd (an HTTP/2-only cleartext server) for fetch's HTTP/2 test.
 pkgs="$pkgs nghttp2-server"
+# -S/--sshlogin's tests: an sshd on loopback, ssh and rsync.
+pkgs="$pkgs openssh-server openssh-client rsync"
 [ "$what" = tsan ] && pkgs="$pkgs clang"
 [ "$what" = bench ] && pkgs="$pkgs python3-gevent python3-urllib3 python3-aiohttp wrk golang-go libst-dev"
 # The Redis broker's peers (bench/bench_redis.sh).

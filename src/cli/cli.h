@@ -41,6 +41,8 @@ enum halt_kind { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
 
 struct opts {
     long jobs;             /* -j: job slots */
+    int jobs_given;        /* -j given (slots per ssh login; --semaphore's
+                              default is 1) */
     int keep_order;        /* -k */
     int dry_run;           /* --dry-run */
     int tag;               /* --tag */
@@ -112,7 +114,6 @@ struct opts {
     long memfree;          /* --memfree bytes, 0 = none */
     double load_max;       /* --load: the most, 0 = none */
     const char *procfile;  /* -j FILE: the job count, re-read */
-    int jobs_given;        /* -j given (--semaphore's default is 1) */
     int semaphore;         /* --semaphore, eventor sem */
     int sem_fg, sem_wait;  /* --fg, --wait */
     const char *sem_id;    /* --id NAME */
@@ -321,6 +322,7 @@ struct job {
     int slot;            /* {%} */
     char *cmd;           /* command line (joblog, messages) */
     char **argv;         /* NULL: run through the shell */
+    char *remote;        /* sshlogin: the shell line run instead of cmd */
     char *tag;           /* --tag prefix, or NULL */
     int out_fd, err_fd;  /* temp files holding the output */
     double start;        /* wall clock seconds, joblog Starttime */
@@ -432,6 +434,54 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd);
  * spool is 1 (its --tmpdir spool lost output, which the next job may not)
  * and --halt never was given. */
 void run_write_failed(struct job *j, int spool);
+
+/* sshlogin.c: -S/--sshlogin, --slf and the options of remote jobs. */
+struct login {
+    char *str;      /* as given, less N/: joblog Host, $PARALLEL_SSHLOGIN */
+    char *ssh;      /* its ssh command (--ssh's, or its own), with -p PORT */
+    char *host;     /* [user@]host */
+    const char *hostname; /* host without user@: $PARALLEL_SSHHOST */
+    long slots;     /* N/, -j or its CPUs */
+    int local;      /* ':': this machine, no ssh */
+};
+struct sshconf {
+    struct strv specs;     /* each login as given (-S items, --slf lines) */
+    struct login *login;
+    size_t nlogin, nparsed;
+    int *slot_login;       /* the login of slot s+1 */
+    long nslots;
+    const char *ssh;       /* --ssh, $PARALLEL_SSH or "ssh" */
+    const char *workdir;   /* --workdir */
+    struct strv transfer;  /* --transferfile patterns */
+    struct strv ret;       /* --return patterns */
+    int cleanup, onall, nonall;
+    const struct opts *o;  /* for the file names' placeholders */
+};
+extern struct sshconf SSH;
+#define SSH_ONALL_ENV "EVENTOR_ONALL_LOGIN" /* an --onall child's login */
+enum { SSH_OPT_LOGIN, SSH_OPT_SLF, SSH_OPT_SSH, SSH_OPT_WORKDIR,
+       SSH_OPT_TRANSFER, SSH_OPT_TRANSFERFILE, SSH_OPT_RETURN,
+       SSH_OPT_CLEANUP, SSH_OPT_TRC, SSH_OPT_ONALL, SSH_OPT_NONALL };
+/* 0, -1 bad value, -2 after its own error line. */
+int sshlogin_option(struct opts *o, int which, const char *val);
+/* After parsing: defaults, and what cannot go together (-1 reported). */
+int sshlogin_check(struct opts *o);
+/* Before limits_plan: the logins' slots; o->jobs becomes their sum. */
+int sshlogin_plan(struct opts *o);
+/* The login that slot runs on; NULL without -S. */
+const struct login *sshlogin_of(int slot);
+const char *sshlogin_name(int slot); /* its str, or ":" */
+int sshlogin_onall(void); /* --onall/--nonall: run onall_main instead */
+void sshlogin_help(FILE *f);
+void sshlogin_free(void);
+/* remote.c: the job's command wrapped for its login (ssh, --workdir,
+ * transfers, returns, cleanup) into j->remote; NULL when the job runs as
+ * it is. 0, or -1 on ENOMEM. */
+struct job;
+int remote_prepare(struct job *j, const struct record *r, size_t n);
+/* onall.c: --onall/--nonall: eventor again for each login (with
+ * SSH_ONALL_ENV), their outputs one after the other. The exit status. */
+int onall_main(struct opts *o, int argc, char **argv);
 
 double wall_now(void);
 

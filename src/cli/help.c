@@ -255,4 +255,5 @@ void opts_help(FILE *f)
     fputs(help_text, f);
     pipe_help(f);
     more_help(f);
+    sshlogin_help(f);
 }

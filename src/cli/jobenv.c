@@ -1,5 +1,6 @@
 /* The environment of a job: eventor's own, plus GNU parallel's variables
- * for it (PARALLEL_SEQ, PARALLEL_JOBSLOT, PARALLEL_JOBSLOT0, PARALLEL_PID).
+ * for it (PARALLEL_SEQ, PARALLEL_JOBSLOT, PARALLEL_JOBSLOT0, PARALLEL_PID,
+ * PARALLEL_SSHLOGIN and PARALLEL_SSHHOST: ':').
  * Built per job on the main thread, handed to execve by the spawner. */
 #include "cli.h"
 
@@ -15,7 +16,9 @@ static size_t nbase;
 static int ours(const char *e)
 {
     static const char *const names[] = {"PARALLEL_SEQ=", "PARALLEL_JOBSLOT=",
-                                        "PARALLEL_JOBSLOT0=", "PARALLEL_PID="};
+                                        "PARALLEL_JOBSLOT0=", "PARALLEL_PID=",
+                                        "PARALLEL_SSHLOGIN=",
+                                        "PARALLEL_SSHHOST="};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strncmp(e, names[i], strlen(names[i])))
             return 1;
@@ -38,7 +41,7 @@ int jobenv_init(void)
 
 char **jobenv_build(uint64_t seq, int slot)
 {
-    enum { NVARS = 4, VARLEN = 48 };
+    enum { NVARS = 6, VARLEN = 48 };
     char **env = malloc((nbase + NVARS + 1) * sizeof *env + NVARS * VARLEN);
     if (!env)
         return NULL;
@@ -50,6 +53,9 @@ char **jobenv_build(uint64_t seq, int slot)
     snprintf(env[nbase + 1], VARLEN, "PARALLEL_JOBSLOT=%d", slot);
     snprintf(env[nbase + 2], VARLEN, "PARALLEL_JOBSLOT0=%d", slot - 1);
     snprintf(env[nbase + 3], VARLEN, "PARALLEL_PID=%ld", (long)getpid());
+    /* a job here: GNU's ':' (remote ones get theirs from remote.c) */
+    snprintf(env[nbase + 4], VARLEN, "PARALLEL_SSHLOGIN=:");
+    snprintf(env[nbase + 5], VARLEN, "PARALLEL_SSHHOST=:");
     env[nbase + NVARS] = NULL;
     return env;
 }

@@ -134,9 +134,10 @@ static void log_failed(const struct job *j, int e, const char *what)
 /* j's line into line / line_len. */
 static int format_line(const struct job *j)
 {
-    char head[256];
-    int hl = snprintf(head, sizeof head, "%llu\t:\t%.3f\t%10.3f\t%zu\t%lld\t%d\t%d\t",
-                      (unsigned long long)j->seq, j->start, j->runtime,
+    char head[512]; /* Host: the job's --sshlogin, or ':' */
+    int hl = snprintf(head, sizeof head, "%llu\t%.300s\t%.3f\t%10.3f\t%zu\t%lld\t%d\t%d\t",
+                      (unsigned long long)j->seq, sshlogin_name(j->slot),
+                      j->start, j->runtime,
                       j->in.part_len ? 0 : j->in.len, /* --pipepart: 0 */
                       j->out_bytes, j->exitval, j->sig);
     size_t cl = strlen(j->cmd), need = (size_t)hl + cl + 1;

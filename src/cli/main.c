@@ -44,6 +44,7 @@ int main(int argc, char **argv)
     argv = sem_argv(&argc, argv); /* sem ARGS, eventor sem ARGS */
     int rc = opts_parse(&o, argc, argv);
     if (rc) {
+        sshlogin_free();
         opts_free(&o);
         return rc > 0 ? 0 : CLI_EXIT_ERROR;
     }
@@ -53,6 +54,17 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    if (sshlogin_plan(&o) < 0) { /* reported */
+        sshlogin_free();
+        opts_free(&o);
+        return CLI_EXIT_ERROR;
+    }
+    if (sshlogin_onall()) { /* before the supervisor: its children only */
+        rc = onall_main(&o, argc, argv);
+        sshlogin_free();
+        opts_free(&o);
+        return rc;
+    }
     limits_plan(&o);
     if (!o.dry_run && supervise_start() < 0)
         fprintf(stderr, "eventor: Warning: no supervisor (%s): a job's "
@@ -93,6 +105,7 @@ int main(int argc, char **argv)
     pipe_close();
     input_close(in);
     header_free();
+    sshlogin_free();
     opts_free(&o);
     return rc;
 }

@@ -65,6 +65,7 @@ enum {
     /* gnu-results: then gnuopt.c's, in GR_OPT_* order */
     O_GR = O_PIPE + 16,
     O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
+    O_SSH = O_MORE + 16, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
 };
 
 static const struct optdef {
@@ -139,6 +140,21 @@ static const struct optdef {
     {"semaphoretimeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
     {"semaphore-timeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
     {"st", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
+    /* sshlogin */
+    {"sshlogin", 'S', 1, O_SSH + SSH_OPT_LOGIN},
+    {"sshloginfile", 0, 1, O_SSH + SSH_OPT_SLF},
+    {"slf", 0, 1, O_SSH + SSH_OPT_SLF}, {"ssh", 0, 1, O_SSH + SSH_OPT_SSH},
+    {"workdir", 0, 1, O_SSH + SSH_OPT_WORKDIR},
+    {"wd", 0, 1, O_SSH + SSH_OPT_WORKDIR},
+    {"transfer", 0, 0, O_SSH + SSH_OPT_TRANSFER},
+    {"transferfile", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
+    {"transfer-file", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
+    {"tf", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
+    {"return", 0, 1, O_SSH + SSH_OPT_RETURN},
+    {"cleanup", 0, 0, O_SSH + SSH_OPT_CLEANUP},
+    {"trc", 0, 1, O_SSH + SSH_OPT_TRC},
+    {"onall", 0, 0, O_SSH + SSH_OPT_ONALL},
+    {"nonall", 0, 0, O_SSH + SSH_OPT_NONALL},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -307,7 +323,10 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
+        if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
+            rc = sshlogin_option(o, d->id - O_SSH, val);
+            rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
+        } else if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
             rc = more_option(o, d->id - O_MORE, val);
             rc = rc == -2 ? -1 : rc == -1 ? BAD : rc;
         } else if (d->id >= O_GR) /* gnu-results */
@@ -532,7 +551,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
         o->dry_run = 1; /* it prints the quoted command lines */
     if (gr_check(o) < 0) /* gnu-results */
         return -1;
-    return pipe_check(o);
+    return pipe_check(o) < 0 ? -1 : sshlogin_check(o);
 }
 
 void opts_free(struct opts *o)

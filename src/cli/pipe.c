@@ -442,7 +442,9 @@ int pipe_start(struct job *j, const char *shell, int *feed)
     if (pipe2(fds, O_CLOEXEC) < 0)
         return -1;
     j->proc.in_fd = fds[0];
-    int rc = proc_start(&j->proc, j->argv, j->cmd, shell, j->out_fd, j->err_fd);
+    int rc = proc_start(&j->proc, j->remote ? NULL : j->argv,
+                        j->remote ? j->remote : j->cmd, shell, j->out_fd,
+                        j->err_fd);
     int e = errno;
     close(fds[0]);
     j->proc.in_fd = 0;

@@ -51,6 +51,7 @@ double wall_now(void)
 void job_free(struct job *j)
 {
     free(j->cmd);
+    free(j->remote);
     argv_free(j->argv);
     free(j->tag);
     free(j->in.data);
@@ -225,7 +226,8 @@ static int start_try(struct job *j, int *feed)
     if (R.o->verbose) /* -v: the command line with its output */
         dprintf(j->out_fd, "%s\n", j->cmd);
     return R.o->pipe ? pipe_start(j, R.o->shell, feed)
-                     : proc_start(&j->proc, j->argv, j->cmd, R.o->shell,
+                     : proc_start(&j->proc, j->remote ? NULL : j->argv,
+                                  j->remote ? j->remote : j->cmd, R.o->shell,
                                   j->out_fd, j->err_fd);
 }
 
@@ -400,7 +402,8 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     *last_start = evt_now();
     j->slot = R.free_slot[--R.nfree];
     if (tmpl_expand(R.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
-        job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0) {
+        job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0 ||
+        remote_prepare(j, recs, n) < 0) {
         R.free_slot[R.nfree++] = j->slot;
         evt_sem_release(R.slots);
         return -2;
