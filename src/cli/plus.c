@@ -262,7 +262,19 @@ static long pattern_at(const char *p, const char *q, struct plus **px)
 /* At p ('{'): a --plus replacement string? Its length in bytes (0: not
  * one; -1 after an error line; -2 ENOMEM), with *px its transformation
  * and *col its position, or for {##} {0#} {0%} *num 1, 2, 3. */
+static long parse(const char *p, struct plus **px, int *col, int *num);
+
 long plus_parse(const char *p, struct plus **px, int *col, int *num)
+{
+    long n = parse(p, px, col, num);
+    if (n < 0) { /* nothing half-made is kept */
+        plus_free(*px);
+        *px = NULL;
+    }
+    return n;
+}
+
+static long parse(const char *p, struct plus **px, int *col, int *num)
 {
     const char *q = p + 1;
     long v, used;
