@@ -131,6 +131,11 @@ int more_option(struct opts *o, int which, const char *val)
     case MORE_OPT_BG: o->semaphore = 1; o->sem_fg = 0; return 0;
     case MORE_OPT_WAIT: o->semaphore = o->sem_wait = 1; return 0;
     case MORE_OPT_ID: o->semaphore = 1; o->sem_id = val; return *val ? 0 : -1;
+    case MORE_OPT_CAT: o->pipe_cat = 1; return 0;
+    case MORE_OPT_NOT_YET:
+        cli_error("%s is not supported yet (GNU parallel's --pipe option)",
+                  val);
+        return -2;
     case MORE_OPT_SEM_TIMEOUT: {
         int64_t ms;
         o->semaphore = 1;
@@ -252,6 +257,10 @@ int more_check(struct opts *o)
     if ((o->procfile || o->memfree || o->load_max) && o->pipe) {
         cli_error("-j FILE, --memfree and --load are not supported with "
                   "--pipe");
+        return -1;
+    }
+    if (o->pipe_cat && !o->pipe) {
+        cli_error("--cat is supported only with --pipe or --pipepart");
         return -1;
     }
     if (o->shuf && o->pipe) {

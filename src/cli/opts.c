@@ -125,6 +125,14 @@ static const struct optdef {
     {"semaphoretimeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
     {"semaphore-timeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
     {"st", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
+    {"cat", 0, 0, O_MORE + MORE_OPT_CAT},
+    {"round-robin", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"roundrobin", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"tee", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"group-by", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"groupby", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"fifo", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"regexp", 0, 0, O_MORE + MORE_OPT_NOT_YET},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -293,7 +301,8 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
             return 0;
         }
         if (d->id >= O_MORE)
-            rc = more_option(o, d->id - O_MORE, val);
+            rc = more_option(o, d->id - O_MORE,
+                             d->id == O_MORE + MORE_OPT_NOT_YET ? name : val);
         else
             rc = pipe_option(o, d->id - O_PIPE, val) < 0 ? BAD : 0;
         rc = rc == -2 ? -1 : rc == -1 ? BAD : rc;

@@ -54,6 +54,9 @@ void job_free(struct job *j)
     argv_free(j->argv);
     free(j->tag);
     free(j->in.data);
+    if (j->cat_path)
+        unlink(j->cat_path);
+    free(j->cat_path);
     free(j);
 }
 
@@ -240,7 +243,7 @@ static void *job_main(void *arg)
             argv_free(j->argv);
             j->argv = NULL;
         }
-        if ((R.o->pipe ? pipe_start(j, R.o->shell, &feed)
+        if ((R.o->pipe && !R.o->pipe_cat ? pipe_start(j, R.o->shell, &feed)
                        : proc_start(&j->proc, j->argv, j->cmd, R.o->shell,
                                     j->out_fd, j->err_fd)) < 0) {
             int e = errno;
@@ -431,6 +434,11 @@ static void *produce(void *arg)
         blk.data = NULL;
         j->seq = ++seq;
         j->out_fd = j->err_fd = -1;
+        if (o->pipe_cat && (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
+            R.input_error |= rc == -1;
+            job_free(j);
+            break;
+        }
         rc = admit(j, recs, n, &last_start);
         for (size_t k = 0; k < n; k++)
             record_free(&recs[k]);
