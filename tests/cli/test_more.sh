@@ -114,13 +114,15 @@ n=$((n + 1))
 cmp -s shP.out shE.out || fail "a dash parent: $(cat shE.out), GNU parallel $(cat shP.out)"
 
 # --- --timeout N%, --termseq ---
-same -j1 -k --joblog jl --timeout 300% 'sleep {}; echo {}' ::: 0.1 0.1 0.1 3 0.1
-same -k --joblog jl --timeout 0.3 --termseq INT,2000,KILL,25 \
-    'trap "echo got INT; exit 3" INT; sleep {}' ::: 5
-same -k --joblog jl --timeout 0.3 --termseq USR1,300,KILL,25 \
-    'trap "echo got USR1" USR1; sleep {}; sleep {}' ::: 3
-same -k --joblog jl --halt now,fail=1 --termseq INT,2000,KILL,25 \
-    'trap "echo got INT {}; exit 4" INT; [ {} = 0 ] && exit 1; sleep {}' ::: 0 5
+same -j1 -k --joblog jl --timeout 1000% 'sleep {}; echo {}' ::: 0.1 0.1 0.1 10 0.1
+# (the timeouts leave bash seconds to set its trap, even under TSan)
+same -k --joblog jl --timeout 5 --termseq INT,2000,KILL,25 \
+    'trap "echo got INT; exit 3" INT; sleep {}' ::: 60
+same -k --joblog jl --timeout 5 --termseq USR1,300,KILL,25 \
+    'trap "echo got USR1" USR1; sleep {}; sleep {}' ::: 60
+# job 0 fails once job 60 has set its trap (touch ready)
+same -j2 -k --joblog jl --halt now,fail=1 --termseq INT,2000,KILL,25 \
+    'trap "echo got INT {}; exit 4" INT; if [ {} = 0 ]; then i=0; while [ ! -e ready ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; exit 1; fi; touch ready; sleep {}' ::: 0 60
 settle
 
 # --- --retry-failed: the log's failed commands, run again as logged ---
