@@ -116,6 +116,7 @@ struct opts {
     const char *procfile;  /* -j FILE: the job count, re-read */
     int semaphore;         /* --semaphore, eventor sem */
     int sem_fg, sem_wait;  /* --fg, --wait */
+    int pipe_cat;          /* --cat */
     const char *sem_id;    /* --id NAME */
     int64_t sem_timeout_ms; /* --semaphore-timeout: <0 give up, >0 go on */
 };
@@ -344,6 +345,7 @@ struct job {
     struct linebuf *lb;  /* --line-buffer: its pipes' readers */
     char *held[2];       /* --line-buffer -k: lines of stdout, stderr */
     size_t held_len[2];  /* waiting for the job's turn */
+    char *cat_path;      /* --cat: its block's file (removed with it) */
 };
 void job_free(struct job *j);
 
@@ -364,6 +366,12 @@ int pipe_start(struct job *j, const char *shell, int *feed);
 /* Write j's block into feed (until deadline), then close it; -1 when the
  * job must count as killed by SIGPIPE (GNU's). */
 int pipe_feed(int feed, const struct job *j, int64_t deadline);
+/* The whole block into fd (a regular file): 0, or -1 and errno. */
+int pipe_write_block(int fd, const struct pipe_block *b);
+/* pipecat.c: --cat: j's block into a file of --tmpdir, named by the one
+ * record *recs gets (n = 1): 0, -1 (reported), -2 out of memory. */
+int pipecat_file(const struct opts *o, struct job *j, struct record **recs,
+                 size_t *cap, size_t *n);
 
 /* output.c: temp files and grouped output, in input order with -k. */
 int output_init(const struct opts *o);
@@ -503,7 +511,7 @@ enum { MORE_OPT_PROFILE, MORE_OPT_PLAIN, MORE_OPT_TERMSEQ,
        MORE_OPT_RETRY_FAILED, MORE_OPT_SHUF, MORE_OPT_NICE, MORE_OPT_MEMFREE,
        MORE_OPT_LOAD, MORE_OPT_TIMEOUT_PCT, MORE_OPT_PROCFILE,
        MORE_OPT_SEMAPHORE, MORE_OPT_FG, MORE_OPT_BG, MORE_OPT_WAIT,
-       MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT };
+       MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT, MORE_OPT_CAT, MORE_OPT_NOT_YET };
 int more_option(struct opts *o, int which, const char *val);
 int more_check(struct opts *o);
 void more_help(FILE *f);

@@ -131,6 +131,11 @@ int more_option(struct opts *o, int which, const char *val)
     case MORE_OPT_BG: o->semaphore = 1; o->sem_fg = 0; return 0;
     case MORE_OPT_WAIT: o->semaphore = o->sem_wait = 1; return 0;
     case MORE_OPT_ID: o->semaphore = 1; o->sem_id = val; return *val ? 0 : -1;
+    case MORE_OPT_CAT: o->pipe_cat = 1; return 0;
+    case MORE_OPT_NOT_YET:
+        cli_error("%s is not supported yet (GNU parallel's --pipe option)",
+                  val);
+        return -2;
     case MORE_OPT_SEM_TIMEOUT: {
         int64_t ms;
         o->semaphore = 1;
@@ -254,6 +259,10 @@ int more_check(struct opts *o)
                   "--pipe");
         return -1;
     }
+    if (o->pipe_cat && !o->pipe) {
+        cli_error("--cat is supported only with --pipe or --pipepart");
+        return -1;
+    }
     if (o->shuf && o->pipe) {
         cli_error("--shuf is not supported with --pipe");
         return -1;
@@ -315,6 +324,9 @@ void more_help(FILE *f)
 "  --memfree SIZE      start a job only while SIZE bytes are free (1G,\n"
 "                      500M: K M G T 1024^n, k m g t 1000^n); below half\n"
 "                      of SIZE, the youngest job is killed\n"
+"  --cat               with --pipe or --pipepart: each job's block in a\n"
+"                      temporary file named by {} (appended without one),\n"
+"                      removed when the job is done, instead of its stdin\n"
 "  --load MAX          start a job only while fewer than MAX processes are\n"
 "                      running or waiting for the disk (N, N% of the CPUs,\n"
 "                      +N, -N; 0: no limit)\n"

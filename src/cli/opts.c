@@ -65,7 +65,7 @@ enum {
     /* gnu-results: then gnuopt.c's, in GR_OPT_* order */
     O_GR = O_PIPE + 16,
     O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
-    O_SSH = O_MORE + 16, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
+    O_SSH = O_MORE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
 };
 
 static const struct optdef {
@@ -140,6 +140,14 @@ static const struct optdef {
     {"semaphoretimeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
     {"semaphore-timeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
     {"st", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
+    {"cat", 0, 0, O_MORE + MORE_OPT_CAT},
+    {"round-robin", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"roundrobin", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"tee", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"group-by", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"groupby", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"fifo", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"regexp", 0, 0, O_MORE + MORE_OPT_NOT_YET},
     /* sshlogin */
     {"sshlogin", 'S', 1, O_SSH + SSH_OPT_LOGIN},
     {"sshloginfile", 0, 1, O_SSH + SSH_OPT_SLF},
@@ -327,7 +335,8 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
             rc = sshlogin_option(o, d->id - O_SSH, val);
             rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
         } else if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
-            rc = more_option(o, d->id - O_MORE, val);
+            rc = more_option(o, d->id - O_MORE,
+                             d->id == O_MORE + MORE_OPT_NOT_YET ? name : val);
             rc = rc == -2 ? -1 : rc == -1 ? BAD : rc;
         } else if (d->id >= O_GR) /* gnu-results */
             rc = gr_option(o, d->id - O_GR, val) < 0 ? BAD : 0;

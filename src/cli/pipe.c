@@ -457,6 +457,24 @@ int pipe_start(struct job *j, const char *shell, int *feed)
     return 0;
 }
 
+int pipe_write_block(int fd, const struct pipe_block *b)
+{
+    for (size_t done = 0; done < b->len;) {
+        ssize_t w = write(fd, b->data + done, b->len - done);
+        if (w < 0 && errno != EINTR)
+            return -1;
+        done += w > 0 ? (size_t)w : 0;
+    }
+    loff_t off = b->part_off;
+    for (size_t left = b->part_len; left;) {
+        ssize_t w = copy_file_range(S.fd, &off, fd, NULL, left, 0);
+        if (w <= 0)
+            return w < 0 && errno != EINTR ? -1 : w == 0 ? -1 : 0;
+        left -= (size_t)w;
+    }
+    return 0;
+}
+
 int pipe_feed(int fd, const struct job *j, int64_t deadline)
 {
     /* A job that leaves more than a pipe's buffer (64 KiB) unread is

@@ -62,6 +62,9 @@ void job_free(struct job *j)
     for (size_t i = 0; i < j->nvals; i++)
         free(j->vals[i]);
     free(j->vals);
+    if (j->cat_path)
+        unlink(j->cat_path);
+    free(j->cat_path);
     free(j);
 }
 
@@ -225,7 +228,7 @@ static int start_try(struct job *j, int *feed)
         return -1;
     if (R.o->verbose) /* -v: the command line with its output */
         dprintf(j->out_fd, "%s\n", j->cmd);
-    return R.o->pipe ? pipe_start(j, R.o->shell, feed)
+    return R.o->pipe && !R.o->pipe_cat ? pipe_start(j, R.o->shell, feed)
                      : proc_start(&j->proc, j->remote ? NULL : j->argv,
                                   j->remote ? j->remote : j->cmd, R.o->shell,
                                   j->out_fd, j->err_fd);
@@ -472,6 +475,11 @@ static void *produce(void *arg)
         blk.data = NULL;
         j->seq = ++seq;
         j->out_fd = j->err_fd = -1;
+        if (o->pipe_cat && (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
+            R.input_error |= rc == -1;
+            job_free(j);
+            break;
+        }
         rc = admit(j, recs, n, &last_start);
         for (size_t k = 0; k < n; k++)
             record_free(&recs[k]);

@@ -17,12 +17,13 @@ unset PARALLEL PARALLEL_HOME PARALLEL_SHELL XDG_CONFIG_HOME XDG_CONFIG_DIRS
 # their environment, each in a directory of its own (pk/, ek/); stdout,
 # exit status and the joblog jl (without its timing columns) compared.
 check() {
-    k=$1 ev=$2
+    k=$1 ev=$2 in=/dev/null
     shift 2
+    case $ev in '<'*) in=${ev#<} ev=- ;; esac # <FILE: FILE on stdin
     [ "$ev" = - ] && ev=_NONE=
     mkdir -p p$k e$k
-    (cd p$k && env "$ev" $P "$@" </dev/null >../p$k.out 2>../p$k.err); prc=$?
-    (cd e$k && env "$ev" "$E" "$@" </dev/null >../e$k.out 2>../e$k.err); erc=$?
+    (cd p$k && env "$ev" $P "$@" <"$in" >../p$k.out 2>../p$k.err); prc=$?
+    (cd e$k && env "$ev" "$E" "$@" <"$in" >../e$k.out 2>../e$k.err); erc=$?
     {
         [ $rc_only = 1 ] || cmp -s p$k.out e$k.out || { echo "FAIL: stdout differs for: $ev $*"; diff p$k.out e$k.out | head -10; }
         [ "$prc" = "$erc" ] || echo "FAIL: exit $erc, GNU parallel $prc, for: $ev $*"
@@ -113,13 +114,15 @@ n=$((n + 1))
 cmp -s shP.out shE.out || fail "a dash parent: $(cat shE.out), GNU parallel $(cat shP.out)"
 
 # --- --timeout N%, --termseq ---
-same -j1 -k --joblog jl --timeout 300% 'sleep {}; echo {}' ::: 0.1 0.1 0.1 3 0.1
-same -k --joblog jl --timeout 0.3 --termseq INT,2000,KILL,25 \
-    'trap "echo got INT; exit 3" INT; sleep {}' ::: 5
-same -k --joblog jl --timeout 0.3 --termseq USR1,300,KILL,25 \
-    'trap "echo got USR1" USR1; sleep {}; sleep {}' ::: 3
-same -k --joblog jl --halt now,fail=1 --termseq INT,2000,KILL,25 \
-    'trap "echo got INT {}; exit 4" INT; [ {} = 0 ] && exit 1; sleep {}' ::: 0 5
+same -j1 -k --joblog jl --timeout 1000% 'sleep {}; echo {}' ::: 0.1 0.1 0.1 10 0.1
+# (the timeouts leave bash seconds to set its trap, even under TSan)
+same -k --joblog jl --timeout 5 --termseq INT,2000,KILL,25 \
+    'trap "echo got INT; exit 3" INT; sleep {}' ::: 60
+same -k --joblog jl --timeout 5 --termseq USR1,300,KILL,25 \
+    'trap "echo got USR1" USR1; sleep {}; sleep {}' ::: 60
+# job 0 fails once job 60 has set its trap (touch ready)
+same -j2 -k --joblog jl --halt now,fail=1 --termseq INT,2000,KILL,25 \
+    'trap "echo got INT {}; exit 4" INT; if [ {} = 0 ]; then i=0; while [ ! -e ready ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; exit 1; fi; touch ready; sleep {}' ::: 0 60
 settle
 
 # --- --retry-failed: the log's failed commands, run again as logged ---
@@ -174,9 +177,24 @@ done
 n=$((n + 1))
 cmp -s pfP.out pfE.out || { fail "-j FILE re-read"; diff pfP.out pfE.out; }
 
+# --- --pipe --cat, --pipepart --cat: the block in the file {} ---
+seq 1 3000 >"$T/s3k.txt"
+same_env "<$T/s3k.txt" --pipe --cat --block 2k -k 'wc -l <{}; md5sum <{}'
+same_env "<$T/s3k.txt" --pipe --cat -N 700 -k 'cat {} | wc -c; cat | wc -c'
+same_env "<$T/s3k.txt" --pipe --cat -N 1000 -k 'wc -l <'
+same -k --pipepart -a "$T/s3k.txt" --block 3k --cat 'wc -l <{}; md5sum <{}'
+same -k --pipepart -a "$T/s3k.txt" --block -3 --cat 'tail -1 {}; test -s {}'
+same_env "<$T/s3k.txt" --pipe --cat --block 2k -k 'exit 2'
+settle
+seq 1 10 | "$E" --tmpdir "$T" --pipe --cat -N 2 'cat {} >/dev/null' || fail "--cat --tmpdir"
+n=$((n + 1))
+[ -z "$(ls "$T"/par* 2>/dev/null)" ] || fail "--cat files left in --tmpdir"
+
 # --- bad values: one line, exit 255 ---
 for bad in '--nice x' '--memfree 1x' '--memfree 0' '--load x' '--termseq FOO,1' \
-    '--termseq TERM,x' '--timeout x%' '--timeout 0%'; do
+    '--termseq TERM,x' '--timeout x%' '--timeout 0%' '--cat' '--pipe --tee' \
+    '--pipe --round-robin' '--pipe --group-by 1' '--pipe --fifo' \
+    '--pipe --regexp' '--shuf --pipe'; do
     n=$((n + 1))
     # shellcheck disable=SC2086
     "$E" $bad echo ::: a >bad.out 2>bad.err

@@ -16,26 +16,29 @@ fail() {
 }
 ln -s "$E" "$T/sem"
 
-# seq TOOL ID: calls of the semaphore, their output and exit statuses
+# calls TOOL ID RC: calls of the semaphore; their exit statuses into RC
+# (a background job may print before its caller's next line)
 calls() {
-    t=$1 id=$2
-    $t --id "$id" -j1 'echo A; echo A2 >&2'; echo "rc $?"
-    $t --id "$id" -j1 'echo B; exit 3'; echo "rc $?"
-    $t --id "$id" 'echo C'; echo "rc $?"
-    $t --id "$id" --wait; echo "rc $?"
+    t=$1 id=$2 rc=$3
+    : >"$rc"
+    $t --id "$id" -j1 'echo A; echo A2 >&2'; echo "rc $?" >>"$rc"
+    $t --id "$id" -j1 'echo B; exit 3'; echo "rc $?" >>"$rc"
+    $t --id "$id" 'echo C'; echo "rc $?" >>"$rc"
+    $t --id "$id" --wait; echo "rc $?" >>"$rc"
     echo waited
-    $t --id "$id" --fg 'exit 4'; echo "rc $?"
-    $t --id "$id" --fg -j 3 echo 'a  b' "c"; echo "rc $?"
-    $t --id "$id" --fg 'echo $BASH_VERSION' | wc -l; echo "rc $?"
-    $t --id "$id" --wait; echo "rc $?"
+    $t --id "$id" --fg 'exit 4'; echo "rc $?" >>"$rc"
+    $t --id "$id" --fg -j 3 echo 'a  b' "c"; echo "rc $?" >>"$rc"
+    $t --id "$id" --fg 'echo $BASH_VERSION' | wc -l
+    $t --id "$id" --wait; echo "rc $?" >>"$rc"
 }
-calls "sem --will-cite" gnu >p.out 2>p.err
-calls "$E sem" ev >e1.out 2>e1.err
-calls "$E --semaphore" ev2 >e2.out 2>e2.err
-calls "$T/sem" ev3 >e3.out 2>e3.err
+calls "sem --will-cite" gnu p.rc >p.out 2>p.err
+calls "$E sem" ev e1.rc >e1.out 2>e1.err
+calls "$E --semaphore" ev2 e2.rc >e2.out 2>e2.err
+calls "$T/sem" ev3 e3.rc >e3.out 2>e3.err
 for k in 1 2 3; do
-    n=$((n + 2))
+    n=$((n + 3))
     cmp -s p.out e$k.out || { fail "sem calls ($k) differ"; diff p.out e$k.out; }
+    cmp -s p.rc e$k.rc || { fail "sem exit statuses ($k) differ"; diff p.rc e$k.rc; }
     cmp -s p.err e$k.err || { fail "sem stderr ($k) differs"; diff p.err e$k.err; }
 done
 
@@ -58,7 +61,7 @@ mkfifo in1 in2 go1 go2
 read x <in1
 read x <in2
 n=$((n + 1))
-timeout 1 "$E" sem --fg --id j -j2 --st -0.3 echo third >third.out 2>third.err
+timeout 30 "$E" sem --fg --id j -j2 --st -0.3 echo third >third.out 2>third.err
 rc=$?
 [ $rc = 1 ] || fail "--st -0.3 with -j2 both held: exit $rc, not 1"
 grep -q "Semaphore timed out. Exiting." third.err || fail "--st -0.3: $(cat third.err)"
