@@ -29,8 +29,7 @@
 #define CHUNK_MAX ((uint64_t)4 << 20)
 #define CHUNKS_PER_WORKER 16 /* a file this many chunks per worker or more */
 #define AHEAD 2              /* chunks in flight per worker */
-/* Deaths but crashes while a line runs alone spared beyond its retries. */
-#define KILLS_SPARED 3
+#define KILLS_SPARED 3 /* deaths from outside spared, past the retries */
 
 /* --- what travels to a worker ------------------------------------------ */
 
@@ -43,8 +42,7 @@ typedef struct chunk_arg {
     uint64_t off, len;  /* the chunk's bytes: whole lines */
     uint64_t first;     /* index of its first line in the file */
     uint64_t lines;     /* lines in it */
-    void *map;          /* the parent's mapping of it, from its cut to its
-                           report (meaningless in a worker) */
+    void *map;          /* the parent's mapping of it, cut to report */
     size_t maplen;
     const char *at;     /* where its first line is in map */
 } chunk_arg_t;
@@ -281,10 +279,8 @@ static int open_spool(worker_ctx_t *w, const char *spool)
         return -1;
     if (fstat(sfd, &st) == 0 && (uint64_t)st.st_size > w->cap)
         w->cap = (size_t)st.st_size; /* (grown by a dead worker) */
-    if (ftruncate(sfd, (off_t)w->cap) < 0) {
-        close(sfd);
-        return -1;
-    }
+    if (ftruncate(sfd, (off_t)w->cap) < 0)
+        return close(sfd), -1;
     w->spool = mmap(NULL, w->cap ? w->cap : 1, PROT_READ | PROT_WRITE,
                     MAP_SHARED, sfd, 0);
     if (w->spool == MAP_FAILED) {
@@ -382,7 +378,11 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     int err = 0;
     if (open_spool(&w, spool) < 0)
         err = errno ? errno : EIO;
-    if (!err && (run_lines(&w, path) < 0 || ftruncate(w.sfd, (off_t)w.used) < 0))
+    if (!err && run_lines(&w, path) < 0)
+        err = errno ? errno : EIO;
+    /* Cut to the whole records, failed or not: the parent reads up to the
+     * end, and a read of a hole on a full tmpfs is a SIGBUS. */
+    if (w.sfd >= 0 && ftruncate(w.sfd, (off_t)w.used) < 0 && !err)
         err = errno ? errno : EIO;
     if (!err && w.err)
         err = w.err;

@@ -3,7 +3,8 @@
  * one, then cap -j to what the fds (3 a running job: its two spool files
  * and its pidfd) and RLIMIT_NPROC allow, with a warning. What the plan
  * misses (another process's use, a shell job's own children) run.c meets
- * by waiting for a slot to end and starting again. */
+ * by waiting for a slot to end and starting again. --plugin's -P/-T are
+ * capped the same way; below CLI_FDS_MIN fds eventor does not start. */
 #include "cli.h"
 
 #include <ctype.h>

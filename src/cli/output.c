@@ -224,10 +224,15 @@ static void out_failed(struct job *j, int fd)
  * -1 when something failed (already reported). */
 static int emit_job(struct job *j)
 {
-    if (j->spool_lost) {
-        cli_error("Error: Output is incomplete. Cannot append to buffer file "
-                  "in %s. Is the disk full? (job %llu, not logged)", O->tmpdir,
-                  (unsigned long long)j->seq);
+    if (j->spool_lost) { /* (the directory is named once) */
+        static int said;
+        if (!said++)
+            cli_error("Error: Output is incomplete. Cannot append to buffer "
+                      "file in %s. Is the disk full? (job %llu, not logged)",
+                      O->tmpdir, (unsigned long long)j->seq);
+        else
+            cli_error("Error: the output of job %llu is incomplete too (not "
+                      "logged)", (unsigned long long)j->seq);
         return -1;
     }
     if (broken[1] || broken[2] || joblog_reserve(j) < 0)

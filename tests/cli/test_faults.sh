@@ -158,6 +158,19 @@ if [ $mounted = 1 ]; then
         seq 11 $(($(wc -l <pout) + 10)) | cmp -s - pout || fail "plugin $shape, full \$TMPDIR: the lines printed are not the first ones"
         [ -z "$(ls "$MNT")" ] || fail "plugin $shape, full \$TMPDIR: left $(ls "$MNT")"
     done
+    # a $TMPDIR with no byte free: the first chunk's spool finds no room
+    # (its unreserved rest was read by the parent: a SIGBUS)
+    for shape in "-P 2" "-T 2"; do
+        remount
+        head -c 1048576 /dev/zero >"$MNT/filler" 2>/dev/null
+        n=$((n + 1))
+        # shellcheck disable=SC2086
+        TMPDIR=$MNT "$E" --plugin "$PLUGIN:add_ten" $shape many.txt >pout 2>err
+        rc=$?
+        [ $rc = 255 ] || { fail "plugin $shape, \$TMPDIR with 0 bytes free: exit $rc"; head -3 err; }
+        grep -q "^eventor: Error: line 1: no space left on device for the results spooled in $MNT" err ||
+            fail "plugin $shape, \$TMPDIR with 0 bytes free: no message"
+    done
 fi
 
 # --- low limits: the slots are capped, every job runs ------------------

@@ -11,7 +11,7 @@ set -u
 E=${1:?usage: test_chaos_disk.sh EVENTOR}
 case $E in /*) ;; *) E=$(pwd)/$E ;; esac
 PLUGIN=$(dirname "$E")/examples/add_ten.so
-ROUNDS=${CHAOS_ROUNDS:-3} # of each kind
+ROUNDS=${CHAOS_ROUNDS:-2} # of each kind
 T=$(mktemp -d)
 MNT=$T/full
 mounted=0
@@ -35,7 +35,7 @@ fail() {
     fails=$((fails + 1))
 }
 
-# A fresh tmpfs with a random filler of [0, $1) bytes on it.
+# A fresh tmpfs with a random filler of [$1, $2) bytes on it.
 refill() {
     deadline=$(($(date +%s) + 20))
     until umount "$MNT" 2>/dev/null; do # (a job may hold it a moment)
@@ -43,12 +43,12 @@ refill() {
         sleep 0.05
     done
     mount -t tmpfs -o size=1m tmpfs "$MNT" || exit 1
-    size=$(awk -v max="$1" -v seed="$(od -An -N4 -tu4 /dev/urandom)" \
-        'BEGIN { srand(seed); print int(rand() * max) }')
+    size=$(awk -v min="$1" -v max="$2" -v seed="$(od -An -N4 -tu4 /dev/urandom)" \
+        'BEGIN { srand(seed); print int(min + rand() * (max - min)) }')
     head -c "$size" /dev/zero >"$MNT/filler"
 }
 
-JOBS=200
+JOBS=60 # about 600 KB of output
 # Job N prints (N * 37) % 20000 x's, then " out N": one line.
 job='head -c $(({} * 37 % 20000)) /dev/zero | tr "\0" x; echo " out {}"'
 whole() { # FILE: the seqs of the whole outputs in it, sorted
@@ -114,23 +114,23 @@ plugin_round() {
         fail "$what: the results out are not the first ones in order"
 }
 
-seq 100000 >lines.txt
+seq 60000 >lines.txt # about 360 KB of results
 awk '{ print $1 + 10 }' lines.txt >want.txt
 i=0
 while [ $i -lt "$ROUNDS" ]; do
     i=$((i + 1))
-    refill 1000000
+    refill 500000 1000000
     shell_round "stdout" J "$MNT/out"
-    refill 1000000
+    refill 500000 1000000
     shell_round "--tmpdir" J out1 --tmpdir "$MNT"
-    refill 1040000
+    refill 1030000 1044000
     shell_round "joblog" "$MNT/J" out1 --tmpdir tmp
     for shape in "" "-T 2" "-P 2"; do
-        refill 1000000
+        refill 500000 1000000
         plugin_round "plugin ${shape:-in process}, stdout" "$MNT/pout" $shape
     done
     for shape in "-T 2" "-P 2"; do
-        refill 1000000
+        refill 500000 1000000
         TMPDIR=$MNT plugin_round "plugin $shape, \$TMPDIR" pout $shape
     done
 done

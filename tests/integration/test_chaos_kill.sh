@@ -11,8 +11,8 @@
 set -u
 E=${1:?usage: test_chaos_kill.sh EVENTOR}
 case $E in /*) ;; *) E=$(pwd)/$E ;; esac
-JOBS=${CHAOS_JOBS:-1500}
-KILLS=${CHAOS_KILLS:-20} # a round
+JOBS=${CHAOS_JOBS:-1000}
+KILLS=${CHAOS_KILLS:-12} # a round
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
@@ -50,7 +50,7 @@ round() {
     kills=0
     runs=0
     resume=
-    deadline=$(($(date +%s) + ${CHAOS_SECONDS:-20}))
+    deadline=$(($(date +%s) + ${CHAOS_SECONDS:-15}))
     while :; do
         runs=$((runs + 1))
         # shellcheck disable=SC2086

@@ -46,23 +46,23 @@ plugin_case() {
     cmp -s o want.txt || fail "ulimit -n $1 plugin $2: results lost"
 }
 
-for n in 32 40 64 100 256; do
-    for j in 8 50 200 10000 0; do
+for n in 32 64 256; do
+    for j in 8 200 10000 0; do
         shell_case $n $j
     done
-    for shape in "-P 1" "-P 64" "-T 64" "-P 1000"; do
+    for shape in "-P 64" "-T 64" "-P 1000"; do
         plugin_case $n "$shape"
     done
 done
 # the band GNU's cap sits in at 64 fds (was: 88-99% of the jobs failed)
-for j in 18 21 25; do
+for j in 18 25; do
     shell_case 64 $j
 done
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v bash >/dev/null; then
     chmod 755 "$T"
     chmod 644 in.txt
-    for u in 20 30 60; do
+    for u in 20 40; do
         for what in "-j 50" "-j 0" "--plugin $PLUGIN:add_ten -P 50" "--plugin $PLUGIN:add_ten -T 50"; do
             tried=$((tried + 1))
             case $what in -j*) args="$what -a $T/in.txt echo" ;; *) args="$what $T/in.txt" ;; esac
