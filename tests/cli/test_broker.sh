@@ -11,6 +11,11 @@ set -u
 E=${1:?usage: test_broker.sh EVENTOR}
 case $E in /*) ;; *) E=$(pwd)/$E ;; esac
 PLUGINS=$(dirname "$E")/examples
+# A worker's -P processes come from eventor's fork server (forked while
+# single-threaded) and start spawner threads of their own: TSan, whose own
+# thread makes every fork look multi-threaded, would kill them for it.
+TSAN_OPTIONS="${TSAN_OPTIONS:-} die_after_fork=0"
+export TSAN_OPTIONS
 N=${EVT_BROKER_ITEMS:-4000}
 T=$(mktemp -d)
 pids=
