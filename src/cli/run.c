@@ -2,9 +2,10 @@
  * lines and starts each job in a coroutine of its own once one of the -j
  * slots is free (a semaphore); a job coroutine starts the process, waits for
  * its pidfd (with the --timeout deadline), retries, and hands the finished
- * job to the output. --halt, --delay and signals (first: start no more
- * jobs; second: kill the running ones) are decided here. */
+ * job to the output. --halt and --delay are decided here; stopping jobs
+ * (signals, --termseq, --memfree) in stop.c. */
 #include "cli.h"
+#include "runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,30 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct run {
-    struct opts *o;
-    struct input *in;
-    struct tmpl *t;
-    evt_sem_t *slots;      /* free -j slots */
-    int *free_slot;        /* {%} numbers not in use (a stack) */
-    long nfree;
-    evt_wg_t *jobs;        /* job coroutines not finished */
-    struct job **running;  /* jobs with a live process, by slot */
-    long total;            /* number of jobs when known (--bar, --eta, %) */
-    uint64_t done, failed; /* finished jobs (with their last try) */
-    uint64_t started;
-    int stop;              /* start no more jobs */
-    int killing;           /* running jobs are being killed */
-    int halt_exit;         /* exit status decided by --halt, or -1 */
-    int signals;           /* SIGINT/SIGTERM/SIGHUP received */
-    int interrupted;       /* a SIGINT or SIGTERM among them */
-    int input_error;
-    uint64_t write_errors; /* jobs whose output could not be all written */
-    evt_event_t *ended;    /* set each time a job's process ends */
-    int limit_warned;
-    evt_co_t *producer;
-    struct tmpl *tagt;     /* --tagstring's template */
-} R;
+struct runner runner;
 
 double wall_now(void)
 {
@@ -73,119 +51,79 @@ static void status(const char *what, const char *cmd)
     fprintf(stderr, "eventor: %s\n%s\n", what, cmd);
 }
 
-/* The rest of --termseq (GNU parallel's default: TERM after 200 ms, TERM
- * after 100 ms, KILL after 50 ms) for every job still running after the
- * first signal. */
-static void *escalate(void *arg)
-{
-    int n;
-    const struct termstep *seq = spawn_termseq(&n);
-    (void)arg;
-    for (int i = 0; i + 1 < n; i++) {
-        evt_sleep(evt_now() + seq[i].ms);
-        for (long s = 0; s < R.o->jobs; s++)
-            if (R.running[s])
-                kill(-R.running[s]->proc.pid, seq[i + 1].sig);
-    }
-    return NULL;
-}
-
-static void kill_all(void)
-{
-    int n;
-    const struct termstep *seq = spawn_termseq(&n);
-    R.stop = 1;
-    if (R.killing)
-        return;
-    R.killing = 1;
-    for (long s = 0; s < R.o->jobs; s++)
-        if (R.running[s]) {
-            R.running[s]->killed = 1;
-            kill(-R.running[s]->proc.pid, seq[0].sig);
-        }
-    evt_co_t *co = evt_spawn(escalate, NULL);
-    if (co)
-        evt_detach(co);
-}
-
-static long running_count(void)
-{
-    return R.o->jobs - R.nfree;
-}
-
 /* Percentage of all jobs that failed, rounded up (GNU parallel's exit
  * status with fail=P%). */
 static int pct_failed(void)
 {
-    return R.total > 0 ? (int)((R.failed * 100 + (uint64_t)R.total - 1) /
-                               (uint64_t)R.total)
+    return runner.total > 0 ? (int)((runner.failed * 100 + (uint64_t)runner.total - 1) /
+                               (uint64_t)runner.total)
                        : 0;
 }
 
 /* GNU parallel's should_we_halt, after job j finished. */
 static void account(struct job *j)
 {
-    const struct opts *o = R.o;
+    const struct opts *o = runner.o;
     int failed = j->exitval || j->sig;
-    R.done++;
-    R.failed += failed;
-    progress_update(R.done, R.failed, (int)running_count() - 1);
+    runner.done++;
+    runner.failed += failed;
+    progress_update(runner.done, runner.failed, (int)running_count() - 1);
     if (o->halt_when == HALT_NEVER)
         return;
     uint64_t limit;
     int have = 0;
     if (failed && o->halt_kind == HALT_FAIL) {
         status("This job failed:", j->cmd);
-        limit = R.failed;
+        limit = runner.failed;
         have = 1;
     } else if (!failed && o->halt_kind == HALT_SUCCESS) {
         status("This job succeeded:", j->cmd);
-        limit = R.done - R.failed;
+        limit = runner.done - runner.failed;
         have = 1;
     }
     if (o->halt_kind == HALT_DONE) {
         status("This job finished:", j->cmd);
-        limit = R.done;
+        limit = runner.done;
         have = 1;
     }
     if (!have)
         return;
-    double count = o->halt_pct ? (double)R.total * o->halt_pct
+    double count = o->halt_pct ? (double)runner.total * o->halt_pct
                                : (double)o->halt_count;
     if ((double)limit < count)
         return;
     if (o->halt_kind == HALT_SUCCESS) {
-        R.halt_exit = 0;
-    } else if (R.halt_exit < 0) {
+        runner.halt_exit = 0;
+    } else if (runner.halt_exit < 0) {
         if (o->halt_pct)
-            R.halt_exit = pct_failed();
+            runner.halt_exit = pct_failed();
         else /* GNU parallel's min(undef, 101): 101 when none failed */
-            R.halt_exit = R.failed > 101 || !R.failed ? 101 : (int)R.failed;
+            runner.halt_exit = runner.failed > 101 || !runner.failed ? 101 : (int)runner.failed;
         if (o->halt_count == 1)
-            R.halt_exit = j->exitval ? j->exitval : j->sig ? j->sig + 128 : 0;
+            runner.halt_exit = j->exitval ? j->exitval : j->sig ? j->sig + 128 : 0;
     }
     if (o->halt_when == HALT_SOON) {
-        if (!R.stop && running_count() > 1)
+        if (!runner.stop && running_count() > 1)
             fprintf(stderr, "eventor: Starting no more jobs. Waiting for %ld "
                             "jobs to finish.\n", running_count() - 1);
-        R.stop = 1;
+        runner.stop = 1;
     } else {
-        kill_all();
+        runner_kill_all();
     }
 }
 
 void run_write_failed(struct job *j, int spool)
 {
     (void)j;
-    R.write_errors++;
-    if (spool && R.o->halt_given && R.o->halt_when == HALT_NEVER)
+    runner.write_errors++;
+    if (spool && runner.o->halt_given && runner.o->halt_when == HALT_NEVER)
         return;
-    if (!R.stop && running_count() > 0)
+    if (!runner.stop && running_count() > 0)
         fprintf(stderr, "eventor: Starting no more jobs. Waiting for %ld "
                         "jobs to finish.\n", running_count());
-    R.stop = 1;
-    if (R.producer)
-        evt_cancel(R.producer); /* it may wait on input or a slot */
+    runner.stop = 1;
+    if (runner.producer)
+        evt_cancel(runner.producer); /* it may wait on input or a slot */
 }
 
 static int is_limit(int e)
@@ -198,18 +136,18 @@ static int is_limit(int e)
  * the limits it finds). 0 to try again, -1 to give up. */
 static int wait_limit(int e, int *tries)
 {
-    if (!is_limit(e) || ++*tries > 200 || R.stop)
+    if (!is_limit(e) || ++*tries > 200 || runner.stop)
         return -1;
-    if (!R.limit_warned) {
-        R.limit_warned = 1;
+    if (!runner.limit_warned) {
+        runner.limit_warned = 1;
         fprintf(stderr, "eventor: Warning: Only enough %s to run %ld jobs in "
                         "parallel: %s.\n",
                 e == EAGAIN ? "available processes" : "file handles",
                 running_count() - 1, strerror(e));
     }
-    evt_event_clear(R.ended);
+    evt_event_clear(runner.ended);
     /* one ends, or (none running but this) the limit may be someone else's */
-    return evt_event_wait(R.ended, evt_now() + 50) == 0 || errno == ETIMEDOUT
+    return evt_event_wait(runner.ended, evt_now() + 50) == 0 || errno == ETIMEDOUT
                ? 0 : -1;
 }
 
@@ -224,13 +162,13 @@ static long long file_size(int fd)
  * errno. */
 static int start_try(struct job *j, int *feed)
 {
-    if (R.o->line_buffer && linebuf_open(j) < 0)
+    if (runner.o->line_buffer && linebuf_open(j) < 0)
         return -1;
-    if (R.o->verbose) /* -v: the command line with its output */
+    if (runner.o->verbose) /* -v: the command line with its output */
         dprintf(j->out_fd, "%s\n", j->cmd);
-    return R.o->pipe && !R.o->pipe_cat ? pipe_start(j, R.o->shell, feed)
+    return runner.o->pipe && !runner.o->pipe_cat ? pipe_start(j, runner.o->shell, feed)
                      : proc_start(&j->proc, j->remote ? NULL : j->argv,
-                                  j->remote ? j->remote : j->cmd, R.o->shell,
+                                  j->remote ? j->remote : j->cmd, runner.o->shell,
                                   j->out_fd, j->err_fd);
 }
 
@@ -249,8 +187,8 @@ static void linebuf_finish(struct job *j)
 static int wait_job(struct job *j, int64_t t0)
 {
     for (;;) {
-        int64_t dl = more_deadline(R.o, t0), until = dl;
-        if (R.o->timeout_pct && until > evt_now() + 100)
+        int64_t dl = more_deadline(runner.o, t0), until = dl;
+        if (runner.o->timeout_pct && until > evt_now() + 100)
             until = evt_now() + 100;
         if (proc_wait(&j->proc, until) == 0)
             return 0;
@@ -288,12 +226,12 @@ static void *job_main(void *arg)
         }
         if (j->lb)
             linebuf_run(j);
-        R.running[j->slot - 1] = j;
-        if (R.killing) { /* started while --halt now was killing */
+        runner.running[j->slot - 1] = j;
+        if (runner.killing) { /* started while --halt now was killing */
             j->killed = 1;
             kill(-j->proc.pid, SIGTERM);
         }
-        int64_t deadline = more_deadline(R.o, t0);
+        int64_t deadline = more_deadline(runner.o, t0);
         int broken = feed >= 0 && pipe_feed(feed, j, deadline) < 0;
         int timed_out = wait_job(j, t0) < 0;
         if (timed_out) {
@@ -301,11 +239,11 @@ static void *job_main(void *arg)
                             "it timed out:\neventor: Warning: %s\n", j->cmd);
             proc_terminate(&j->proc);
         }
-        R.running[j->slot - 1] = NULL;
+        runner.running[j->slot - 1] = NULL;
         proc_reap(&j->proc, &j->exitval, &j->sig);
         if (j->lb) /* --line-buffer: the rest of its lines */
             linebuf_end(j);
-        evt_event_set(R.ended);
+        evt_event_set(runner.ended);
         j->spool_lost = output_spool_lost(j);
         if (broken) { /* --pipe: its input left unread */
             j->exitval = 0;
@@ -315,29 +253,29 @@ static void *job_main(void *arg)
             j->exitval = -1;
         j->runtime = (evt_now() - t0) / 1000.0;
         if (!(j->exitval || j->sig))
-            more_succeeded(R.o, j->runtime);
-        if (!(j->exitval || j->sig) || (R.o->retries && try >= R.o->retries) ||
-            R.stop)
+            more_succeeded(runner.o, j->runtime);
+        if (!(j->exitval || j->sig) || (runner.o->retries && try >= runner.o->retries) ||
+            runner.stop)
             break;
-        if (!R.o->line_buffer && /* its lines are out already */
+        if (!runner.o->line_buffer && /* its lines are out already */
             (ftruncate(j->out_fd, 0) < 0 || ftruncate(j->err_fd, 0) < 0))
             break; /* keep this try's output rather than mix two */
         j->spool_epoch = output_spool_epoch();
     }
     free(j->proc.envp);
     j->proc.envp = NULL;
-    if (!R.o->ungroup && !R.o->line_buffer) { /* -u: nothing to copy */
+    if (!runner.o->ungroup && !runner.o->line_buffer) { /* -u: nothing to copy */
         j->out_bytes = file_size(j->out_fd);
         j->err_bytes = file_size(j->err_fd);
     }
     if (!j->killed)
         account(j);
     else
-        R.failed++; /* killed by --halt now or a second signal: not done */
-    R.free_slot[R.nfree++] = j->slot;
-    evt_sem_release(R.slots);
+        runner.failed++; /* killed by --halt now or a second signal: not done */
+    runner.free_slot[runner.nfree++] = j->slot;
+    evt_sem_release(runner.slots);
     output_done(j);
-    evt_wg_done(R.jobs);
+    evt_wg_done(runner.jobs);
     return NULL;
 }
 
@@ -345,12 +283,12 @@ static void *job_main(void *arg)
 static int job_tag(struct job *j, const struct record *recs, size_t n)
 {
     char **argv = NULL;
-    if (R.tagt) {
-        int rc = tmpl_expand(R.tagt, recs, n, j->seq, j->slot, &j->tag, &argv);
+    if (runner.tagt) {
+        int rc = tmpl_expand(runner.tagt, recs, n, j->seq, j->slot, &j->tag, &argv);
         argv_free(argv);
         return rc;
     }
-    if (R.o->tag && !(j->tag = tmpl_tag(recs, n, R.o->trim)))
+    if (runner.o->tag && !(j->tag = tmpl_tag(recs, n, runner.o->trim)))
         return -1;
     return 0;
 }
@@ -358,11 +296,11 @@ static int job_tag(struct job *j, const struct record *recs, size_t n)
 /* The job's stdout and stderr: temp files, or with -u eventor's own. */
 static int job_files(struct job *j)
 {
-    if (R.o->line_buffer) /* pipes, made for each try (linebuf.c) */
+    if (runner.o->line_buffer) /* pipes, made for each try (linebuf.c) */
         return 0;
     if (results_own_files()) /* gnu-results: the user's files */
         return results_files(j) < 0 ? (errno = 0, -1) : 0;
-    if (!R.o->ungroup)
+    if (!runner.o->ungroup)
         return output_tmpfiles(&j->out_fd, &j->err_fd);
     j->out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
     j->err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
@@ -383,38 +321,38 @@ static int job_files(struct job *j)
 static int admit(struct job *j, const struct record *recs, size_t n,
                  int64_t *last_start)
 {
-    const struct opts *o = R.o;
+    const struct opts *o = runner.o;
     if (j->seq == (uint64_t)o->jobs + 1 && !o->procfile)
         limits_more_jobs();
     if (o->joblog && joblog_skip(j->seq)) {
         j->skip = 1;
         return 1;
     }
-    if (output_wait_room(j->seq) < 0 || evt_sem_acquire(R.slots, -1) < 0)
+    if (output_wait_room(j->seq) < 0 || evt_sem_acquire(runner.slots, -1) < 0)
         return -1;
-    for (int64_t ms; !R.stop && (ms = gate_wait_ms(o, running_count())) > 0;) {
-        evt_event_clear(R.ended); /* -j FILE, --load, --memfree */
-        if (evt_event_wait(R.ended, evt_now() + ms) < 0 && errno != ETIMEDOUT)
+    for (int64_t ms; !runner.stop && (ms = gate_wait_ms(o, running_count())) > 0;) {
+        evt_event_clear(runner.ended); /* -j FILE, --load, --memfree */
+        if (evt_event_wait(runner.ended, evt_now() + ms) < 0 && errno != ETIMEDOUT)
             break;
     }
-    if (R.stop || (o->delay_ms && *last_start &&
+    if (runner.stop || (o->delay_ms && *last_start &&
                    evt_sleep(*last_start + o->delay_ms) < 0)) {
-        evt_sem_release(R.slots);
+        evt_sem_release(runner.slots);
         return -1;
     }
     *last_start = evt_now();
-    j->slot = R.free_slot[--R.nfree];
-    if (tmpl_expand(R.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
+    j->slot = runner.free_slot[--runner.nfree];
+    if (tmpl_expand(runner.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
         job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0 ||
         remote_prepare(j, recs, n) < 0) {
-        R.free_slot[R.nfree++] = j->slot;
-        evt_sem_release(R.slots);
+        runner.free_slot[runner.nfree++] = j->slot;
+        evt_sem_release(runner.slots);
         return -2;
     }
     if (!o->dry_run)
         return 0;
-    R.free_slot[R.nfree++] = j->slot;
-    evt_sem_release(R.slots);
+    runner.free_slot[runner.nfree++] = j->slot;
+    evt_sem_release(runner.slots);
     return 1;
 }
 
@@ -429,24 +367,24 @@ static int start(struct job *j)
     if (rc < 0) {
         if (results_own_files())
             ; /* results_files said why */
-        else if (R.o->ungroup)
+        else if (runner.o->ungroup)
             cli_error("cannot give a job eventor's stdout and stderr: %s",
                       strerror(e));
         else
             cli_error("cannot create a temporary file in %s: %s",
-                      R.o->tmpdir, strerror(e));
-        R.input_error = 1;
-        R.free_slot[R.nfree++] = j->slot;
-        evt_sem_release(R.slots);
+                      runner.o->tmpdir, strerror(e));
+        runner.input_error = 1;
+        runner.free_slot[runner.nfree++] = j->slot;
+        evt_sem_release(runner.slots);
         j->skip = 1;
         output_done(j);
         return -1;
     }
-    evt_wg_add(R.jobs, 1);
-    R.started++;
+    evt_wg_add(runner.jobs, 1);
+    runner.started++;
     evt_co_t *co = evt_spawn(job_main, j);
     if (!co) {
-        evt_wg_done(R.jobs);
+        evt_wg_done(runner.jobs);
         return -2;
     }
     evt_detach(co);
@@ -455,8 +393,8 @@ static int start(struct job *j)
 
 static void *produce(void *arg)
 {
-    const struct opts *o = R.o;
-    struct lines lines = {.o = o, .in = R.in, .t = R.t, .stop = &R.stop};
+    const struct opts *o = runner.o;
+    struct lines lines = {.o = o, .in = runner.in, .t = runner.t, .stop = &runner.stop};
     struct record *recs = NULL;
     size_t cap = 0, n = 0;
     uint64_t seq = 0;
@@ -464,7 +402,7 @@ static void *produce(void *arg)
     struct pipe_block blk = {0};
     int prc = 0, rc = 0;
     (void)arg;
-    while (!R.stop && (o->pipe ? (prc = pipe_next(o, &blk)) > 0
+    while (!runner.stop && (o->pipe ? (prc = pipe_next(o, &blk)) > 0
                                : (n = lines_fill(&lines, &recs, &cap)) > 0)) {
         struct job *j = calloc(1, sizeof *j);
         if (!j) {
@@ -476,7 +414,7 @@ static void *produce(void *arg)
         j->seq = ++seq;
         j->out_fd = j->err_fd = -1;
         if (o->pipe_cat && (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
-            R.input_error |= rc == -1;
+            runner.input_error |= rc == -1;
             job_free(j);
             break;
         }
@@ -494,13 +432,13 @@ static void *produce(void *arg)
             break;
     }
     if (prc < 0 || lines.error) /* already reported */
-        R.input_error = 1;
+        runner.input_error = 1;
     if (lines.error == LINES_TOO_LONG)
-        R.stop = 1;
+        runner.stop = 1;
     if (rc == -2) {
         cli_error("out of memory");
-        R.input_error = 1;
-        R.stop = 1;
+        runner.input_error = 1;
+        runner.stop = 1;
     }
     for (size_t k = 0; k < n; k++) /* a line not started */
         record_free(&recs[k]);
@@ -510,79 +448,24 @@ static void *produce(void *arg)
     return NULL;
 }
 
-/* --memfree: with less than half of it free, the youngest job is sent
- * the next signal of --termseq each second (GNU parallel's). */
-static void *watch_memory(void *arg)
-{
-    int n, step = 0;
-    const struct termstep *seq = spawn_termseq(&n);
-    uint64_t victim = 0;
-    (void)arg;
-    while (evt_sleep(evt_now() + 1000) == 0) {
-        long avail = gate_memfree();
-        if (avail < 0 || avail >= R.o->memfree / 2)
-            continue;
-        struct job *young = NULL;
-        for (long s = 0; s < R.o->jobs; s++)
-            if (R.running[s] && (!young || R.running[s]->seq > young->seq))
-                young = R.running[s];
-        if (!young)
-            continue;
-        step = young->seq == victim && step + 1 < n ? step + 1 : 0;
-        victim = young->seq;
-        kill(-young->proc.pid, seq[step].sig);
-    }
-    return NULL;
-}
-
-/* SIGINT, SIGTERM, SIGHUP: the first stops new jobs, the second kills. */
-static void *watch_signals(void *arg)
-{
-    int fd = *(int *)arg;
-    struct signalfd_siginfo si;
-    for (;;) {
-        if (evt_read(fd, &si, sizeof si, -1) != (ssize_t)sizeof si)
-            return NULL;
-        const char *name = sigabbrev_np((int)si.ssi_signo);
-        R.interrupted |= si.ssi_signo != SIGHUP;
-        if (++R.signals == 1) {
-            R.stop = 1;
-            if (R.producer)
-                evt_cancel(R.producer); /* it may wait on input or a slot */
-            fprintf(stderr, "eventor: SIG%s received. No new jobs will be "
-                            "started.\n", name);
-            fprintf(stderr, "eventor: Waiting for these %ld jobs to finish. "
-                            "Send SIG%s again to stop now.\n",
-                    running_count(), name);
-            for (long s = 0; s < R.o->jobs; s++)
-                if (R.running[s])
-                    fprintf(stderr, "eventor: %s\n", R.running[s]->cmd);
-        } else {
-            fprintf(stderr, "eventor: SIG%s received. Killing running jobs.\n",
-                    name);
-            kill_all();
-        }
-    }
-}
-
 int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
 {
-    R.o = o;
-    R.in = in;
-    R.t = t;
-    R.halt_exit = -1;
-    R.slots = evt_sem_new((unsigned)o->jobs);
-    R.jobs = evt_wg_new();
-    R.free_slot = malloc((size_t)o->jobs * sizeof *R.free_slot);
-    R.running = calloc((size_t)o->jobs, sizeof *R.running);
-    R.ended = evt_event_new();
-    if (!R.slots || !R.jobs || !R.free_slot || !R.running || !R.ended) {
+    runner.o = o;
+    runner.in = in;
+    runner.t = t;
+    runner.halt_exit = -1;
+    runner.slots = evt_sem_new((unsigned)o->jobs);
+    runner.jobs = evt_wg_new();
+    runner.free_slot = malloc((size_t)o->jobs * sizeof *runner.free_slot);
+    runner.running = calloc((size_t)o->jobs, sizeof *runner.running);
+    runner.ended = evt_event_new();
+    if (!runner.slots || !runner.jobs || !runner.free_slot || !runner.running || !runner.ended) {
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
     for (long s = o->jobs; s >= 1; s--)
-        R.free_slot[R.nfree++] = (int)s;
-    if (o->tagstring && !(R.tagt = tmpl_compile_tag(o))) {
+        runner.free_slot[runner.nfree++] = (int)s;
+    if (o->tagstring && !(runner.tagt = tmpl_compile_tag(o))) {
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
@@ -591,39 +474,39 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         return CLI_EXIT_ERROR;
     }
     if (!o->pipe && (o->bar || o->eta || o->halt_pct || tmpl_needs_total(t))) {
-        R.total = input_count_all(in);
-        if (R.total < 0)
+        runner.total = input_count_all(in);
+        if (runner.total < 0)
             return CLI_EXIT_ERROR;
     }
-    plus_set_counts(R.total, o->jobs); /* {##} {0#} {0%} */
-    progress_start(o, R.total);
-    evt_co_t *sig = sigfd >= 0 ? evt_spawn(watch_signals, &sigfd) : NULL;
+    plus_set_counts(runner.total, o->jobs); /* {##} {0#} {0%} */
+    progress_start(o, runner.total);
+    evt_co_t *sig = sigfd >= 0 ? evt_spawn(runner_watch_signals, &sigfd) : NULL;
     if (sig)
         evt_detach(sig);
-    evt_co_t *mem = o->memfree ? evt_spawn(watch_memory, NULL) : NULL;
+    evt_co_t *mem = o->memfree ? evt_spawn(runner_watch_memory, NULL) : NULL;
     if (mem)
         evt_detach(mem);
-    R.producer = evt_spawn(produce, NULL);
-    if (!R.producer) {
+    runner.producer = evt_spawn(produce, NULL);
+    if (!runner.producer) {
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    evt_join(R.producer, -1, NULL);
-    R.producer = NULL;
-    evt_wg_wait(R.jobs, -1);
+    evt_join(runner.producer, -1, NULL);
+    runner.producer = NULL;
+    evt_wg_wait(runner.jobs, -1);
     progress_end();
-    if (R.signals) {
+    if (runner.signals) {
         fprintf(stderr, "eventor: %llu jobs finished (%llu failed), %s.\n",
-                (unsigned long long)R.done, (unsigned long long)R.failed,
-                R.killing ? "the running ones killed, no more started"
+                (unsigned long long)runner.done, (unsigned long long)runner.failed,
+                runner.killing ? "the running ones killed, no more started"
                           : "no more started");
     }
-    tmpl_free(R.tagt);
-    if (R.input_error || R.interrupted || R.write_errors)
+    tmpl_free(runner.tagt);
+    if (runner.input_error || runner.interrupted || runner.write_errors)
         return CLI_EXIT_ERROR; /* GNU parallel's status after INT, TERM */
-    if (R.halt_exit >= 0)
-        return R.halt_exit;
-    if (o->halt_pct && o->halt_kind == HALT_FAIL && R.total > 0)
+    if (runner.halt_exit >= 0)
+        return runner.halt_exit;
+    if (o->halt_pct && o->halt_kind == HALT_FAIL && runner.total > 0)
         return pct_failed();
-    return R.failed > 101 ? 101 : (int)R.failed;
+    return runner.failed > 101 ? 101 : (int)runner.failed;
 }
