@@ -92,6 +92,38 @@ if [ -x "$bin/bench_http" ]; then
   if command -v curl >/dev/null; then
     sh "$here/peers/curl_parallel.sh" "$port" | grep "$http_figs" | emit curl
   fi
+  # The seed's way (gevent + urllib3) and aiohttp, where installed.
+  $py -c 'import gevent, urllib3' 2>/dev/null &&
+    $py "$here/peers/http_gevent.py" "$port" | grep "$http_figs" | emit gevent_urllib3
+  $py -c 'import aiohttp' 2>/dev/null &&
+    $py "$here/peers/http_aiohttp.py" "$port" | grep "$http_figs" | emit aiohttp
+
+  # Benchmark 2, throughput-bound: 200,000 keep-alive GETs, 64 at once, of
+  # a zero-delay server of its own; peers wrk -t1 (the ceiling), Go
+  # net/http, curl --parallel. Wall per request (1e6 / req/s, so that the
+  # ratios read as times) and client CPU per request.
+  fifo=$(mktemp -u)
+  mkfifo "$fifo"
+  "$bin/bench_http_server" --port 0 --delay-ms 0 >"$fifo" &
+  srv0=$!
+  read -r _ port0 <"$fifo"
+  rm -f "$fifo"
+  tput() { # req/s -> us per request
+    awk '/_req_per_s / { printf "http_throughput_us_per_req %.3f us\n", 1e6 / $2 }
+         /_cpu_us_per_req / { print }'
+  }
+  "$bin/bench_http" --port "$port0" --requests 200000 --conc 64 --delay-ms 0 \
+    --name http_throughput | tput | emit eventor
+  command -v wrk >/dev/null &&
+    sh "$here/peers/wrk_http.sh" "$port0" 64 3 | tput | emit wrk
+  case " $peers " in *" go "*)
+    "$bin/peers/go_http_bench" -r 200000 -c 64 -delay-ms 0 -name http_throughput "$port0" |
+      tput | emit go ;;
+  esac
+  command -v curl >/dev/null &&
+    sh "$here/peers/curl_parallel.sh" "$port0" 200000 64 0 http_throughput | tput | emit curl
+  kill "$srv0" 2>/dev/null
+  wait "$srv0" >/dev/null 2>&1 || true
 fi
 
 # libpq through the hooks: 10,000 SELECT 1 over 50 connections, 50

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "../core/core.h"
 #include "dns.h"
+#include "errno_map.h"
 #include "h2c.h"
 
 #include <curl/curl.h>
@@ -287,21 +288,6 @@ static void finish(http_ctx_t *c, xfer_t *x, CURLcode code, int err)
     evt__unpark(x->co, 0);
 }
 
-static int multi_errno(CURLMcode mc)
-{
-    switch (mc) {
-    case CURLM_OUT_OF_MEMORY:
-        return ENOMEM;
-    case CURLM_BAD_EASY_HANDLE:
-    case CURLM_ADDED_ALREADY:
-        return EINVAL;
-    case CURLM_RECURSIVE_API_CALL:
-        return EDEADLK;
-    default:
-        return EIO;
-    }
-}
-
 /* Move queued transfers into the multi while there is room. */
 static void admit(http_ctx_t *c)
 {
@@ -311,7 +297,7 @@ static void admit(http_ctx_t *c)
         CURLMcode mc = curl_multi_add_handle(c->multi, x->easy);
         if (mc != CURLM_OK) {
             x->state = DONE; /* already off the queue */
-            finish(c, x, CURLE_FAILED_INIT, multi_errno(mc));
+            finish(c, x, CURLE_FAILED_INIT, evt__curlm_errno(mc));
             continue;
         }
         x->state = ACTIVE;
@@ -434,31 +420,6 @@ static int kick(http_ctx_t *c)
 
 /* --- the public calls ---------------------------------------------------- */
 
-static int code_errno(CURL *easy, CURLcode code)
-{
-    long os = 0;
-    switch (code) {
-    case CURLE_OK:
-        return 0;
-    case CURLE_OPERATION_TIMEDOUT:
-        return ETIMEDOUT;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return EADDRNOTAVAIL;
-    case CURLE_COULDNT_CONNECT:
-        curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os);
-        return os > 0 ? (int)os : ECONNREFUSED;
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_BAD_FUNCTION_ARGUMENT:
-        return EINVAL;
-    case CURLE_OUT_OF_MEMORY:
-        return ENOMEM;
-    default:
-        return EIO;
-    }
-}
-
 /* Take x out of eventor and libcurl before its caller returns early. */
 static void withdraw(http_ctx_t *c, xfer_t *x)
 {
@@ -554,7 +515,7 @@ int evt_curl_perform(void *easy, int64_t deadline)
     if (x.err)
         return fail(x.err, x.code);
     tls_code = x.code;
-    int e2 = code_errno(easy, x.code);
+    int e2 = evt__curl_errno(easy, x.code);
     if (e2)
         return fail(e2, x.code);
     return 0;

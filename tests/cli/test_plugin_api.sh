@@ -38,7 +38,9 @@ done
 
 # examples/plugins/fetch_status.c: evt_http_get from a plugin, on two
 # worker processes, against bench_http_server (counted there): a status
-# per line, in order; a name that does not resolve fails its line alone.
+# per line, in order. A name that does not resolve fails its line alone
+# (in process: its lookup starts the offload pool's thread, which a worker
+# forked under ThreadSanitizer may not).
 BULK=$(dirname "$E")/bench/bench_http_server
 FETCH=$(dirname "$E")/examples/fetch_status.so
 if [ -x "$BULK" ] && [ -f "$FETCH" ]; then
@@ -48,22 +50,23 @@ if [ -x "$BULK" ] && [ -f "$FETCH" ]; then
     exec 3<p
     read -r _ port <&3
     i=0
-    while [ $i -lt 300 ]; do
-        echo "http://127.0.0.1:$port/$i"
-        [ $i = 150 ] && echo "http://no-such-host.invalid/"
-        i=$((i + 1))
-    done >urls
+    while [ $i -lt 300 ]; do echo "http://127.0.0.1:$port/$i"; i=$((i + 1)); done >urls
     timeout 60 "$E" --plugin "$FETCH:fetch_status" -P 2 -c 50 urls >out 2>err
     rc=$?
-    [ "$rc" = 1 ] || fail "fetch_status: exit $rc: $(head -3 err)"
+    [ "$rc" = 0 ] || fail "fetch_status: exit $rc: $(head -3 err)"
     [ "$(grep -c '^200$' out)" = 300 ] && [ "$(wc -l <out)" = 300 ] ||
         fail "fetch_status: $(sort out | uniq -c | head -5)"
+    { head -n 2 urls; echo "http://no-such-host.invalid/"; tail -n 2 urls; } >mixed
+    timeout 60 "$E" --plugin "$FETCH:fetch_status" -c 50 mixed >out 2>err
+    rc=$?
+    [ "$rc" = 1 ] && [ "$(grep -c '^200$' out)" = 4 ] ||
+        fail "fetch_status with a bad name: exit $rc: $(cat out err)"
     grep -q 'no-such-host.invalid/: dns: could not resolve host' err &&
-        grep -q 'line 152' err || fail "fetch_status: the bad line: $(cat err)"
+        grep -q 'line 3' err || fail "fetch_status: the bad line: $(cat err)"
     kill -TERM $bp
     reqs=$(grep http_server_requests <&3 | cut -d' ' -f2)
     wait $bp
-    [ "$reqs" = 300 ] || fail "fetch_status: the server saw $reqs requests"
+    [ "$reqs" = 304 ] || fail "fetch_status: the server saw $reqs requests"
 else
     echo "skip: no $BULK or $FETCH"
 fi
