@@ -5,6 +5,7 @@
  * keeps this worker's items from looking idle. */
 #define _GNU_SOURCE
 #include "redis.h"
+#include "../core/grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -212,15 +213,11 @@ static long long pending(rsrc_t *s)
 
 static int add_slot(rsrc_t *s, const redisReply *id)
 {
-    if (s->nslots == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        slot_t *n = realloc(s->slots, cap * sizeof *n);
-        if (!n) {
-            errno = ENOMEM;
-            return -1;
-        }
-        s->slots = n, s->cap = cap;
-    }
+    slot_t *grown = evt__grow(s->slots, &s->cap, s->nslots, sizeof *grown,
+                              1024);
+    if (!grown)
+        return -1;
+    s->slots = grown;
     slot_t *sl = &s->slots[s->nslots++];
     snprintf(sl->id, sizeof sl->id, "%.*s", (int)id->len, id->str);
     sl->state = LEASED;

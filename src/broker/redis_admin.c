@@ -3,6 +3,7 @@
  * dropping a batch; and the keys every call shares. */
 #define _GNU_SOURCE
 #include "redis.h"
+#include "../core/grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -210,15 +211,10 @@ static int dead_add(deadset_t *d, const redisReply *e)
     for (size_t i = 0; f && i + 1 < f->elements; i += 2) {
         if (strcmp(f->element[i]->str, "id") != 0)
             continue;
-        if (d->n == d->cap) {
-            size_t cap = d->cap ? d->cap * 2 : 64;
-            sid_t *v = realloc(d->v, cap * sizeof *v);
-            if (!v) {
-                errno = ENOMEM;
-                return -1;
-            }
-            d->v = v, d->cap = cap;
-        }
+        sid_t *v = evt__grow(d->v, &d->cap, d->n, sizeof *v, 64);
+        if (!v)
+            return -1;
+        d->v = v;
         d->v[d->n++] = sid_of(f->element[i + 1]->str);
     }
     return 0;

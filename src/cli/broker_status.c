@@ -171,25 +171,6 @@ struct rctx {
     int err;           /* a write failed */
 };
 
-static void json_str(const char *s, size_t len)
-{
-    putchar('"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static void print_one(struct rctx *c, uint64_t index, const void *item,
                       size_t len, const void *res, size_t rlen)
 {
@@ -199,10 +180,10 @@ static void print_one(struct rctx *c, uint64_t index, const void *item,
         return;
     }
     printf("{\"seq\":%llu,\"item\":", (unsigned long long)index + 1);
-    json_str(item, len);
+    json_string(stdout, item, len);
     if (res) {
         fputs(",\"status\":\"done\",\"result\":", stdout);
-        json_str(res, rlen);
+        json_string(stdout, res, rlen);
     } else {
         fputs(",\"status\":\"dead\"", stdout);
     }

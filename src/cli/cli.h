@@ -26,6 +26,10 @@ struct strv {
 };
 int strv_push(struct strv *s, char *str); /* takes str; -1 on ENOMEM */
 void strv_free(struct strv *s);
+/* Append each line of path ("-": stdin) to out, without its line end;
+ * empty lines skipped, and with comments also lines that are blank or
+ * start with '#' (leading blanks dropped). 0, or -1 and errno. */
+int strv_read_lines(struct strv *out, const char *path, int comments);
 
 /* Where items come from: a `:::` list, or a file (`::::`, -a, stdin). */
 struct source {
@@ -387,6 +391,10 @@ int output_spool_lost(struct job *j);
 uint64_t output_head(void);
 /* write(2) all of buf to eventor's fd (which may be non-blocking). */
 int output_write(int fd, const char *buf, size_t len);
+/* Copy the whole of file src (from its start) to fd: 0, or -1 and errno. */
+int output_copy_file(int src, int fd);
+/* s (len bytes) as a JSON string, quotes included (results.c). */
+void json_string(FILE *f, const char *s, size_t len);
 /* Park until fewer than the reorder window wait behind the oldest. */
 int output_wait_room(uint64_t next_seq);
 void output_finish(void);

@@ -97,41 +97,20 @@ static int next_url(const void **item, size_t *len, void *arg)
     return 1;
 }
 
-static void json_str(FILE *f, const char *s, size_t n)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\r')
-            fputs("\\r", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f); /* UTF-8 passes; other bytes too, as they came */
-    }
-    fputc('"', f);
-}
-
 static void write_jsonl(uint64_t seq, const char *url,
                         const struct fetch_res *r)
 {
     printf("{\"seq\":%llu,\"url\":", (unsigned long long)seq);
-    json_str(stdout, url, strlen(url));
+    json_string(stdout, url, strlen(url));
     printf(",\"status\":%d,\"bytes\":%lld,\"time\":%.6f,\"attempts\":%d,"
            "\"error\":", r->status, r->bytes, r->secs, r->attempts);
     if (r->msg[0])
-        json_str(stdout, r->msg, strlen(r->msg));
+        json_string(stdout, r->msg, strlen(r->msg));
     else
         fputs("null", stdout);
     if (fo.body) {
         fputs(",\"body\":", stdout);
-        json_str(stdout, r->body ? r->body : "", (size_t)r->bytes);
+        json_string(stdout, r->body ? r->body : "", (size_t)r->bytes);
     }
     fputs("}\n", stdout);
 }

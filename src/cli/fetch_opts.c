@@ -173,35 +173,10 @@ static char *slurp(const char *path, size_t *len)
 /* Append the URLs of path (one a line) to o->urls. */
 static int read_list(struct fetch_opts *o, const char *path)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-    if (!f) {
-        fetch_error("cannot read URL list %s: %s", path, strerror(errno));
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = 0;
-        if (n == 0)
-            continue;
-        char *u = strdup(line);
-        if (!u || strv_push(&o->urls, u) < 0) {
-            free(u);
-            fetch_error("out of memory reading %s", path);
-            rc = -1;
-        }
-    }
-    if (rc == 0 && ferror(f)) {
-        fetch_error("cannot read URL list %s: %s", path, strerror(errno));
-        rc = -1;
-    }
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    return rc;
+    if (strv_read_lines(&o->urls, path, 0) == 0)
+        return 0;
+    fetch_error("cannot read URL list %s: %s", path, strerror(errno));
+    return -1;
 }
 
 static int bad_value(const char *name, const char *val)

@@ -25,6 +25,51 @@ static void restore_stdin(void)
         fcntl(0, F_SETFL, stdin_flags);
 }
 
+/* The job runner, once the options are in: 0, or the exit status. */
+static int run_jobs(struct opts *o)
+{
+    limits_plan(o);
+    if (!o->dry_run && supervise_start() < 0)
+        fprintf(stderr, "eventor: Warning: no supervisor (%s): a job's "
+                        "children may outlive a killed eventor\n",
+                strerror(errno));
+    spawn_set(o);
+    if (spawn_init(o->jobs) < 0) {
+        cli_error("cannot start: %s", strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+    stdin_flags = fcntl(0, F_GETFL);
+    atexit(restore_stdin);
+
+    struct input *in = NULL; /* --pipe: pipe.c reads the input */
+    int ok = o->pipe ? pipe_open(o) == 0 : (in = input_open(o)) != NULL;
+    ok = ok && header_rewrite(o) == 0; /* --header's {NAME}: before compiling */
+    struct tmpl *t = ok ? tmpl_compile(o) : NULL;
+    int rc = CLI_EXIT_ERROR;
+    if (ok && !t) {
+        if (errno != EINVAL) /* EINVAL: already said why */
+            cli_error("out of memory");
+    } else if (ok && joblog_open(o) == 0 && output_init(o) == 0 &&
+               results_init(o) == 0)
+        rc = run_all(o, in, t, sigfd);
+    output_finish();
+    results_finish();
+    joblog_close();
+    tmpl_free(t);
+    pipe_close();
+    input_close(in);
+    header_free();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct rlimit rl;
@@ -43,68 +88,16 @@ int main(int argc, char **argv)
     static struct opts o;
     argv = sem_argv(&argc, argv); /* sem ARGS, eventor sem ARGS */
     int rc = opts_parse(&o, argc, argv);
-    if (rc) {
-        sshlogin_free();
-        opts_free(&o);
-        return rc > 0 ? 0 : CLI_EXIT_ERROR;
-    }
-    if (o.semaphore) {
+    if (rc)
+        rc = rc > 0 ? 0 : CLI_EXIT_ERROR; /* > 0: --help, --version */
+    else if (o.semaphore)
         rc = sem_main(&o);
-        opts_free(&o);
-        return rc;
-    }
-
-    if (sshlogin_plan(&o) < 0) { /* reported */
-        sshlogin_free();
-        opts_free(&o);
-        return CLI_EXIT_ERROR;
-    }
-    if (sshlogin_onall()) { /* before the supervisor: its children only */
+    else if (sshlogin_plan(&o) < 0) /* reported */
+        rc = CLI_EXIT_ERROR;
+    else if (sshlogin_onall()) /* before the supervisor: its children only */
         rc = onall_main(&o, argc, argv);
-        sshlogin_free();
-        opts_free(&o);
-        return rc;
-    }
-    limits_plan(&o);
-    if (!o.dry_run && supervise_start() < 0)
-        fprintf(stderr, "eventor: Warning: no supervisor (%s): a job's "
-                        "children may outlive a killed eventor\n",
-                strerror(errno));
-    spawn_set(&o);
-    if (spawn_init(o.jobs) < 0) {
-        cli_error("cannot start: %s", strerror(errno));
-        opts_free(&o);
-        return CLI_EXIT_ERROR;
-    }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-
-    stdin_flags = fcntl(0, F_GETFL);
-    atexit(restore_stdin);
-
-    struct input *in = NULL; /* --pipe: pipe.c reads the input */
-    int ok = o.pipe ? pipe_open(&o) == 0 : (in = input_open(&o)) != NULL;
-    ok = ok && header_rewrite(&o) == 0; /* --header's {NAME}: before compiling */
-    struct tmpl *t = ok ? tmpl_compile(&o) : NULL;
-    rc = CLI_EXIT_ERROR;
-    if (ok && !t) {
-        if (errno != EINVAL) /* EINVAL: already said why */
-            cli_error("out of memory");
-    } else if (ok && joblog_open(&o) == 0 && output_init(&o) == 0 &&
-             results_init(&o) == 0)
-        rc = run_all(&o, in, t, sigfd);
-    output_finish();
-    results_finish();
-    joblog_close();
-    tmpl_free(t);
-    pipe_close();
-    input_close(in);
-    header_free();
+    else
+        rc = run_jobs(&o);
     sshlogin_free();
     opts_free(&o);
     return rc;

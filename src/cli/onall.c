@@ -95,17 +95,6 @@ static int start_child(struct child *c, char **argv, int idx, int in,
     return rc ? -1 : 0;
 }
 
-static void copy_out(int from, int to)
-{
-    char buf[65536];
-    ssize_t n;
-    lseek(from, 0, SEEK_SET);
-    while ((n = read(from, buf, sizeof buf)) > 0)
-        if (write(to, buf, (size_t)n) != n)
-            break;
-    close(from);
-}
-
 /* Write the outputs that may go now: with -k only in order. */
 static void flush(struct child *c, size_t n, size_t *next, int keep)
 {
@@ -116,8 +105,10 @@ static void flush(struct child *c, size_t n, size_t *next, int keep)
             continue;
         }
         if (c[i].done == 1) {
-            copy_out(c[i].out, 1);
-            copy_out(c[i].err, 2);
+            output_copy_file(c[i].out, 1);
+            output_copy_file(c[i].err, 2);
+            close(c[i].out);
+            close(c[i].err);
             c[i].done = 2;
         }
         if (keep)

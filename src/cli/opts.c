@@ -55,6 +55,38 @@ void strv_free(struct strv *s)
     memset(s, 0, sizeof *s);
 }
 
+int strv_read_lines(struct strv *out, const char *path, int comments)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+    if (!f)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        const char *s = comments ? line + strspn(line, " \t") : line;
+        if (!*s || (comments && *s == '#'))
+            continue;
+        char *dup = strdup(s);
+        if (!dup || strv_push(out, dup) < 0) {
+            free(dup);
+            errno = ENOMEM;
+            rc = -1;
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = -1;
+    int e = errno;
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    errno = e;
+    return rc;
+}
+
 enum {
     O_JOBS = 1, O_KEEP, O_X, O_M, O_MAXARGS, O_NULL, O_COLSEP, O_TAG, O_DRY,
     O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_RETRIES, O_TIMEOUT, O_DELAY,
@@ -67,6 +99,11 @@ enum {
     O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
     O_SSH = O_MORE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
 };
+
+/* The ids of the later groups' options, in their own files' order. */
+#define GR(x) (O_GR + GR_OPT_##x)
+#define MORE(x) (O_MORE + MORE_OPT_##x)
+#define SSHOPT(x) (O_SSH + SSH_OPT_##x)
 
 static const struct optdef {
     const char *lng;
@@ -109,60 +146,39 @@ static const struct optdef {
     {"norunifempty", 0, 0, O_NOEMPTY},  {"shell_quote", 0, 0, O_SHELLQUOTE},
     {"tempdir", 0, 1, O_TMPDIR},
     /* gnu-results */
-    {"results", 0, 1, O_GR + GR_OPT_RESULTS},
-    {"result", 0, 1, O_GR + GR_OPT_RESULTS},
-    {"res", 0, 1, O_GR + GR_OPT_RESULTS},
-    {"files", 0, 0, O_GR + GR_OPT_FILES},
-    {"output-as-files", 0, 0, O_GR + GR_OPT_FILES},
-    {"outputasfiles", 0, 0, O_GR + GR_OPT_FILES},
-    {"trim", 0, 1, O_GR + GR_OPT_TRIM}, {"csv", 0, 0, O_GR + GR_OPT_CSV},
-    {"plus", 0, 0, O_GR + GR_OPT_PLUS},
-    {"line-buffer", 0, 0, O_GR + GR_OPT_LINEBUF},
-    {"linebuffer", 0, 0, O_GR + GR_OPT_LINEBUF},
-    {"lb", 0, 0, O_GR + GR_OPT_LINEBUF},
+    {"results", 0, 1, GR(RESULTS)},     {"result", 0, 1, GR(RESULTS)},
+    {"res", 0, 1, GR(RESULTS)},         {"files", 0, 0, GR(FILES)},
+    {"output-as-files", 0, 0, GR(FILES)}, {"outputasfiles", 0, 0, GR(FILES)},
+    {"trim", 0, 1, GR(TRIM)},           {"csv", 0, 0, GR(CSV)},
+    {"plus", 0, 0, GR(PLUS)},           {"line-buffer", 0, 0, GR(LINEBUF)},
+    {"linebuffer", 0, 0, GR(LINEBUF)},  {"lb", 0, 0, GR(LINEBUF)},
     /* gnu-more */
-    {"profile", 'J', 1, O_MORE + MORE_OPT_PROFILE},
-    {"plain", 0, 0, O_MORE + MORE_OPT_PLAIN},
-    {"termseq", 0, 1, O_MORE + MORE_OPT_TERMSEQ},
-    {"retry-failed", 0, 0, O_MORE + MORE_OPT_RETRY_FAILED},
-    {"retryfailed", 0, 0, O_MORE + MORE_OPT_RETRY_FAILED},
-    {"shuf", 0, 0, O_MORE + MORE_OPT_SHUF},
-    {"nice", 0, 1, O_MORE + MORE_OPT_NICE},
-    {"memfree", 0, 1, O_MORE + MORE_OPT_MEMFREE},
-    {"load", 0, 1, O_MORE + MORE_OPT_LOAD},
-    {"semaphore", 0, 0, O_MORE + MORE_OPT_SEMAPHORE},
-    {"fg", 0, 0, O_MORE + MORE_OPT_FG},
-    {"bg", 0, 0, O_MORE + MORE_OPT_BG},
-    {"wait", 0, 0, O_MORE + MORE_OPT_WAIT},
-    {"id", 0, 1, O_MORE + MORE_OPT_ID},
-    {"semaphorename", 0, 1, O_MORE + MORE_OPT_ID},
-    {"semaphore-name", 0, 1, O_MORE + MORE_OPT_ID},
-    {"semaphoretimeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
-    {"semaphore-timeout", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
-    {"st", 0, 1, O_MORE + MORE_OPT_SEM_TIMEOUT},
-    {"cat", 0, 0, O_MORE + MORE_OPT_CAT},
-    {"round-robin", 0, 0, O_MORE + MORE_OPT_NOT_YET},
-    {"roundrobin", 0, 0, O_MORE + MORE_OPT_NOT_YET},
-    {"tee", 0, 0, O_MORE + MORE_OPT_NOT_YET},
-    {"group-by", 0, 0, O_MORE + MORE_OPT_NOT_YET},
-    {"groupby", 0, 0, O_MORE + MORE_OPT_NOT_YET},
-    {"fifo", 0, 0, O_MORE + MORE_OPT_NOT_YET},
-    {"regexp", 0, 0, O_MORE + MORE_OPT_NOT_YET},
+    {"profile", 'J', 1, MORE(PROFILE)}, {"plain", 0, 0, MORE(PLAIN)},
+    {"termseq", 0, 1, MORE(TERMSEQ)},
+    {"retry-failed", 0, 0, MORE(RETRY_FAILED)},
+    {"retryfailed", 0, 0, MORE(RETRY_FAILED)}, {"shuf", 0, 0, MORE(SHUF)},
+    {"nice", 0, 1, MORE(NICE)},         {"memfree", 0, 1, MORE(MEMFREE)},
+    {"load", 0, 1, MORE(LOAD)},         {"semaphore", 0, 0, MORE(SEMAPHORE)},
+    {"fg", 0, 0, MORE(FG)},             {"bg", 0, 0, MORE(BG)},
+    {"wait", 0, 0, MORE(WAIT)},         {"id", 0, 1, MORE(ID)},
+    {"semaphorename", 0, 1, MORE(ID)},  {"semaphore-name", 0, 1, MORE(ID)},
+    {"semaphoretimeout", 0, 1, MORE(SEM_TIMEOUT)},
+    {"semaphore-timeout", 0, 1, MORE(SEM_TIMEOUT)},
+    {"st", 0, 1, MORE(SEM_TIMEOUT)},    {"cat", 0, 0, MORE(CAT)},
+    {"round-robin", 0, 0, MORE(NOT_YET)}, {"roundrobin", 0, 0, MORE(NOT_YET)},
+    {"tee", 0, 0, MORE(NOT_YET)},       {"group-by", 0, 0, MORE(NOT_YET)},
+    {"groupby", 0, 0, MORE(NOT_YET)},   {"fifo", 0, 0, MORE(NOT_YET)},
+    {"regexp", 0, 0, MORE(NOT_YET)},
     /* sshlogin */
-    {"sshlogin", 'S', 1, O_SSH + SSH_OPT_LOGIN},
-    {"sshloginfile", 0, 1, O_SSH + SSH_OPT_SLF},
-    {"slf", 0, 1, O_SSH + SSH_OPT_SLF}, {"ssh", 0, 1, O_SSH + SSH_OPT_SSH},
-    {"workdir", 0, 1, O_SSH + SSH_OPT_WORKDIR},
-    {"wd", 0, 1, O_SSH + SSH_OPT_WORKDIR},
-    {"transfer", 0, 0, O_SSH + SSH_OPT_TRANSFER},
-    {"transferfile", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
-    {"transfer-file", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
-    {"tf", 0, 1, O_SSH + SSH_OPT_TRANSFERFILE},
-    {"return", 0, 1, O_SSH + SSH_OPT_RETURN},
-    {"cleanup", 0, 0, O_SSH + SSH_OPT_CLEANUP},
-    {"trc", 0, 1, O_SSH + SSH_OPT_TRC},
-    {"onall", 0, 0, O_SSH + SSH_OPT_ONALL},
-    {"nonall", 0, 0, O_SSH + SSH_OPT_NONALL},
+    {"sshlogin", 'S', 1, SSHOPT(LOGIN)}, {"sshloginfile", 0, 1, SSHOPT(SLF)},
+    {"slf", 0, 1, SSHOPT(SLF)},         {"ssh", 0, 1, SSHOPT(SSH)},
+    {"workdir", 0, 1, SSHOPT(WORKDIR)}, {"wd", 0, 1, SSHOPT(WORKDIR)},
+    {"transfer", 0, 0, SSHOPT(TRANSFER)},
+    {"transferfile", 0, 1, SSHOPT(TRANSFERFILE)},
+    {"transfer-file", 0, 1, SSHOPT(TRANSFERFILE)},
+    {"tf", 0, 1, SSHOPT(TRANSFERFILE)}, {"return", 0, 1, SSHOPT(RETURN)},
+    {"cleanup", 0, 0, SSHOPT(CLEANUP)}, {"trc", 0, 1, SSHOPT(TRC)},
+    {"onall", 0, 0, SSHOPT(ONALL)},     {"nonall", 0, 0, SSHOPT(NONALL)},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,

@@ -92,23 +92,33 @@ int optval_long(const char *s, long *v)
     return 0;
 }
 
+/* s as "N%": 1 and N in *v; 0 when s does not end in '%'; -1 when what
+ * comes before it is not a number. */
+static int percent(const char *s, long *v)
+{
+    size_t len = strlen(s);
+    char buf[32];
+    if (len < 2 || s[len - 1] != '%')
+        return 0;
+    if (len > sizeof buf)
+        return -1;
+    memcpy(buf, s, len - 1);
+    buf[len - 1] = 0;
+    return optval_digits(buf) && optval_long(buf, v) == 0 ? 1 : -1;
+}
+
 /* More slots than this is "as many as possible": fds set the real bound. */
 
 int optval_jobs(const char *s, long *jobs)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     long v;
-    size_t len = strlen(s);
     if (cpus < 1)
         cpus = 1;
-    if (len > 1 && s[len - 1] == '%') {
-        char buf[32];
-        if (len > sizeof buf)
-            return -1;
-        memcpy(buf, s, len - 1);
-        buf[len - 1] = 0;
-        if (!optval_digits(buf) || optval_long(buf, &v) < 0)
-            return -1;
+    int pct = percent(s, &v);
+    if (pct < 0)
+        return -1;
+    if (pct) {
         v = v > CLI_JOBS_MAX * 100L ? CLI_JOBS_MAX : cpus * v / 100;
     } else if (s[0] == '+' || s[0] == '-') {
         if (!optval_digits(s + 1) || optval_long(s + 1, &v) < 0)
@@ -127,6 +137,15 @@ int optval_jobs(const char *s, long *jobs)
     return 0;
 }
 
+/* The index of s[0..len) in the NULL-ended words, or -1. */
+static int word_index(const char *s, size_t len, const char *const *words)
+{
+    for (int i = 0; words[i]; i++)
+        if (strlen(words[i]) == len && !strncmp(s, words[i], len))
+            return i;
+    return -1;
+}
+
 int optval_halt(struct opts *o, const char *s)
 {
     if (!strcmp(s, "0") || !strcmp(s, "never")) {
@@ -139,39 +158,22 @@ int optval_halt(struct opts *o, const char *s)
         o->halt_count = 1;
         return 0;
     }
-    const char *comma = strchr(s, ',');
-    if (!comma)
+    static const char *const whens[] = {"", "soon", "now", NULL};
+    static const char *const kinds[] = {"fail", "success", "done", NULL};
+    const char *comma = strchr(s, ','), *eq = comma ? strchr(comma, '=') : 0;
+    int when = comma ? word_index(s, (size_t)(comma - s), whens) : -1;
+    int kind = eq ? word_index(comma + 1, (size_t)(eq - comma - 1), kinds)
+                  : -1;
+    if (when < 1 || kind < 0)
         return -1;
-    size_t wl = (size_t)(comma - s);
-    if (wl == 3 && !strncmp(s, "now", 3))
-        o->halt_when = HALT_NOW;
-    else if (wl == 4 && !strncmp(s, "soon", 4))
-        o->halt_when = HALT_SOON;
-    else
-        return -1;
-    const char *what = comma + 1, *eq = strchr(what, '=');
-    if (!eq)
-        return -1;
-    size_t kl = (size_t)(eq - what);
-    if (kl == 4 && !strncmp(what, "fail", 4))
-        o->halt_kind = HALT_FAIL;
-    else if (kl == 7 && !strncmp(what, "success", 7))
-        o->halt_kind = HALT_SUCCESS;
-    else if (kl == 4 && !strncmp(what, "done", 4))
-        o->halt_kind = HALT_DONE;
-    else
-        return -1;
+    o->halt_when = (enum halt_when)when; /* whens in enum halt_when order */
+    o->halt_kind = (enum halt_kind)kind;
     const char *n = eq + 1;
-    size_t nl = strlen(n);
     long v;
-    if (nl > 1 && n[nl - 1] == '%') {
-        char buf[16];
-        if (nl > sizeof buf)
-            return -1;
-        memcpy(buf, n, nl - 1);
-        buf[nl - 1] = 0;
-        if (!optval_digits(buf) || optval_long(buf, &v) < 0 || v < 1 || v > 100)
-            return -1;
+    int pct = percent(n, &v);
+    if (pct < 0 || (pct && (v < 1 || v > 100)))
+        return -1;
+    if (pct) {
         o->halt_pct = v / 100.0;
         o->halt_count = 0;
     } else {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -173,6 +174,14 @@ static int copy_out(int src, long long size, int fd, const char *tag)
         }
     }
     return 0;
+}
+
+int output_copy_file(int src, int fd)
+{
+    struct stat st;
+    if (fstat(src, &st) < 0)
+        return -1;
+    return copy_out(src, (long long)st.st_size, fd, NULL);
 }
 
 /* GNU parallel's test of a full --tmpdir (a job's writes to its spool fail

@@ -314,7 +314,7 @@ static void csv_str(FILE *f, const char *s)
     csv_field(f, s, strlen(s), 0);
 }
 
-static void json_str(FILE *f, const char *s, size_t len)
+void json_string(FILE *f, const char *s, size_t len)
 {
     fputc('"', f);
     for (size_t i = 0; i < len; i++) {
@@ -380,16 +380,16 @@ static int table_record(struct job *j)
                    "\"Exitval\": %d, \"Signal\": %d, \"Command\": ",
                 (unsigned long long)j->seq, j->start, j->runtime,
                 j->out_bytes, j->exitval, j->sig);
-        json_str(f, j->cmd, strlen(j->cmd));
+        json_string(f, j->cmd, strlen(j->cmd));
         fputs(", \"V\": [ ", f);
         for (size_t i = 0; i < j->nvals; i++) {
             fputs(i ? "," : "", f);
-            json_str(f, j->vals[i], strlen(j->vals[i]));
+            json_string(f, j->vals[i], strlen(j->vals[i]));
         }
         fputs(" ], \"Stdout\": ", f);
-        json_str(f, out, (size_t)j->out_bytes);
+        json_string(f, out, (size_t)j->out_bytes);
         fputs(", \"Stderr\": ", f);
-        json_str(f, err, (size_t)j->err_bytes);
+        json_string(f, err, (size_t)j->err_bytes);
         fputs(" }\n", f);
     } else {
         if (!header_done++)

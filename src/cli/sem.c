@@ -151,17 +151,6 @@ static char *command_line(const struct opts *o)
     return line;
 }
 
-/* Copy fd (from its start) to out. */
-static void copy_out(int fd, int out)
-{
-    char buf[65536];
-    ssize_t n;
-    lseek(fd, 0, SEEK_SET);
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        if (write(out, buf, (size_t)n) != n)
-            break;
-}
-
 /* An unnamed temporary file in dir (-1). */
 static int tmpfile_in(const char *tmpdir)
 {
@@ -198,8 +187,8 @@ static int run_grouped(const struct opts *o, const char *line)
     int status = 0;
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    copy_out(out, 1);
-    copy_out(err, 2);
+    output_copy_file(out, 1);
+    output_copy_file(err, 2);
     if (pid < 0)
         return CLI_EXIT_ERROR;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -56,25 +56,11 @@ static int add_file(const char *path)
             return -1;
         path = alt;
     }
-    FILE *f = fopen(path, "re");
-    if (!f) {
+    int rc = strv_read_lines(&SSH.specs, path, 1);
+    if (rc < 0) {
         cli_error("cannot read --sshloginfile %s: %s", path, strerror(errno));
-        free(alt);
-        return -2;
+        rc = -2;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = 0;
-        const char *s = line + strspn(line, " \t");
-        if (*s && *s != '#')
-            rc = push_dup(&SSH.specs, s, strlen(s));
-    }
-    free(line);
-    fclose(f);
     free(alt);
     return rc;
 }
