@@ -17,6 +17,8 @@ PLUGINS=$(dirname "$E")/examples
 TSAN_OPTIONS="${TSAN_OPTIONS:-} die_after_fork=0"
 export TSAN_OPTIONS
 N=${EVT_BROKER_ITEMS:-4000}
+WAIT_S=40 # a redis-server restart, a worker's whole run
+. "$(dirname "$0")/lib/wait_for.sh"
 T=$(mktemp -d)
 pids=
 rpid=
@@ -26,15 +28,6 @@ fails=0
 fail() {
     echo "FAIL: $*"
     fails=$((fails + 1))
-}
-# Wait (at most 40 s) for a command to succeed: the event, with a deadline.
-wait_for() {
-    i=0
-    while ! eval "$1"; do
-        i=$((i + 1))
-        [ $i -gt 800 ] && return 1
-        sleep 0.05
-    done
 }
 
 if ! "$E" status --broker redis://127.0.0.1:1/x >out 2>err &&

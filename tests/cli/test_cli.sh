@@ -6,16 +6,10 @@
 # Usage: tests/cli/test_cli.sh PATH/TO/eventor
 . "$(dirname "$0")/lib/parallel_diff.sh"
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
 # same ARGS...: eventor and GNU parallel print the same and exit the same
 # (same_err: and the same on stderr). GNU parallel spends most of its time
 # asleep, so the checks run in the background, four at a time, each with
 # files of its own, and report into log files; settle waits for them all.
-cmp_err=0
 check() { # K INPUT ARGS...
     k=$1 in=$2
     shift 2
@@ -27,20 +21,6 @@ check() { # K INPUT ARGS...
         [ $cmp_err = 0 ] || cmp -s p$k.err e$k.err || echo "FAIL: stderr differs for: $*"
     } >log$k 2>&1
     rm -f p$k.out p$k.err e$k.out e$k.err
-}
-same_in() {
-    n=$((n + 1))
-    check $n "$@" &
-    running=$((running + 1))
-    [ $running -lt 4 ] || settle
-}
-same() {
-    same_in '' "$@"
-}
-same_err() {
-    cmp_err=1
-    same "$@"
-    cmp_err=0
 }
 
 # Joblog without Starttime and JobRuntime, sorted by Seq.
@@ -294,15 +274,6 @@ fi
 
 settle
 # --- bad input: one line on stderr, exit 255, nothing on stdout -------
-bad() {
-    n=$((n + 1))
-    "$E" "$@" >b.out 2>b.err </dev/null
-    rc=$?
-    [ $rc = 255 ] || fail "exit $rc, not 255, for: $*"
-    [ -s b.out ] && fail "stdout written for: $*"
-    [ "$(wc -l <b.err)" = 1 ] || { fail "not one error line for: $*"; cat b.err; }
-    grep -q '^eventor: ' b.err || fail "error not named for: $*"
-}
 bad -j x echo ::: 1
 bad -j '' echo ::: 1
 bad --jobs=1x echo ::: 1

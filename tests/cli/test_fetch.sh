@@ -19,15 +19,7 @@ fail() {
     echo "FAIL: $*"
     fails=$((fails + 1))
 }
-# Wait (at most 20 s) for a command to succeed: the event, with a deadline.
-wait_for() {
-    i=0
-    while ! eval "$1"; do
-        i=$((i + 1))
-        [ $i -gt 400 ] && return 1
-        sleep 0.05
-    done
-}
+. "$HERE/lib/wait_for.sh"
 
 # The scripted server prints its port first.
 mkfifo p1

@@ -52,10 +52,6 @@ same_rc_env() {
     same_env "$@"
     rc_only=0
 }
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # --- $PARALLEL: its options first; its other words start the command ---
 same_env PARALLEL='-k --tag' echo ::: a b

@@ -6,10 +6,6 @@
 # Usage: tests/cli/test_pipe.sh PATH/TO/eventor
 . "$(dirname "$0")/lib/parallel_diff.sh"
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # check K FILE ARGS...: both tools with FILE on stdin; logs into logK.
 check() {

@@ -52,15 +52,6 @@ check() { # K INPUT ARGS...
     } >log$k 2>&1
     rm -rf p$k p$k.* e$k e$k.*
 }
-same_in() {
-    n=$((n + 1))
-    check $n "$@" &
-    running=$((running + 1))
-    [ $running -lt 4 ] || settle
-}
-same() {
-    same_in '' "$@"
-}
 
 # --- --header, --colsep trimming, --trim, --csv -------------------------
 same -k --header : echo {a} {b} ::: a 1 2 ::: b 3 4

@@ -10,10 +10,6 @@ HOME=$T/home
 export HOME
 mkdir -p "$HOME"
 unset PARALLEL PARALLEL_HOME XDG_CACHE_HOME
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 ln -s "$E" "$T/sem"
 
 # calls TOOL ID RC: calls of the semaphore; their exit statuses into RC

@@ -13,10 +13,6 @@ if [ "$(id -u)" != 0 ] || [ ! -x $SSHD ] || ! command -v ssh >/dev/null ||
 fi
 . "$(dirname "$0")/lib/parallel_diff.sh"
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # --- an sshd on loopback -------------------------------------------------
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -67,7 +63,6 @@ done
 HOSTS=1/127.0.0.1,1/localhost
 
 # same ARGS...: the same stdout, stderr (with same_err) and exit status
-cmp_err=0
 check() { # K INPUT ARGS...
     k=$1 in=$2
     shift 2
@@ -81,20 +76,6 @@ check() { # K INPUT ARGS...
         [ $cmp_err = 0 ] || [ "$(grep '^job' p$k.err)" = "$(grep '^job' e$k.err)" ] || { echo "FAIL: stderr differs for: $*"; diff p$k.err e$k.err | head -5; }
     } >log$k 2>&1
     rm -f p$k.out p$k.err e$k.out e$k.err
-}
-same_in() {
-    n=$((n + 1))
-    check $n "$@" &
-    running=$((running + 1))
-    [ $running -lt 4 ] || settle
-}
-same() {
-    same_in '' "$@"
-}
-same_err() {
-    cmp_err=1
-    same "$@"
-    cmp_err=0
 }
 
 # --- the command, its values, status and output, on one or two logins -----

@@ -1,5 +1,5 @@
-# Set-up shared by the command's differential shell tests against GNU
-# parallel (test_cli.sh, test_pipe.sh), sourced with the eventor binary as
+# Set-up shared by the command's shell tests (the differential ones against
+# GNU parallel and the others in tests/cli/), sourced with the eventor binary as
 # $1: E is eventor, P GNU parallel; the test runs in a temporary directory
 # removed at exit; checks run in the background write log* files, and
 # settle waits for them, prints them and counts their FAIL lines.
@@ -44,4 +44,24 @@ bad() {
     [ -s b.out ] && fail "stdout written for: $*"
     [ "$(wc -l <b.err)" = 1 ] || { fail "not one error line for: $*"; cat b.err; }
     grep -q '^eventor: ' b.err || fail "error not named for: $*"
+}
+
+# same_in INPUT ARGS... / same ARGS... / same_err ARGS...: run the test's
+# own `check K INPUT ARGS...` (both tools on the same input, results into
+# logK) in the background, four at a time; same_err: stderr compared too
+# (check reads $cmp_err).
+cmp_err=0
+same_in() {
+    n=$((n + 1))
+    check $n "$@" &
+    running=$((running + 1))
+    [ $running -lt 4 ] || settle
+}
+same() {
+    same_in '' "$@"
+}
+same_err() {
+    cmp_err=1
+    same "$@"
+    cmp_err=0
 }
