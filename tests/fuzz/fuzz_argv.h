@@ -56,4 +56,25 @@ static inline void fuzz_argv_free(struct fuzz_argv *a)
     free(a->buf);
 }
 
+/* The bytes as a command line: parsed, and when they parse, touch nothing
+ * outside and have sources only of items (no files), handed to run. */
+static inline void fuzz_parsed(const uint8_t *data, size_t size,
+                               void (*run)(const struct opts *o))
+{
+    struct fuzz_argv a;
+    if (size > 4096 || fuzz_argv(&a, data, size) < 0)
+        return;
+    static struct opts o;
+    int skip = fuzz_argv_touches_world(&a);
+    if (!skip && opts_parse(&o, a.argc, a.argv) == 0 && o.nsrc > 0) {
+        int files = 0;
+        for (size_t s = 0; s < o.nsrc; s++)
+            files |= o.src[s].is_file;
+        if (!files)
+            run(&o);
+    }
+    opts_free(&o);
+    fuzz_argv_free(&a);
+}
+
 #endif

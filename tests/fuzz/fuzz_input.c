@@ -36,19 +36,6 @@ static void combine(const struct opts *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fuzz_argv a;
-    if (size > 4096 || fuzz_argv(&a, data, size) < 0)
-        return 0;
-    static struct opts o;
-    int skip = fuzz_argv_touches_world(&a);
-    if (!skip && opts_parse(&o, a.argc, a.argv) == 0 && o.nsrc > 0) {
-        int files = 0;
-        for (size_t s = 0; s < o.nsrc; s++)
-            files |= o.src[s].is_file;
-        if (!files)
-            combine(&o);
-    }
-    opts_free(&o);
-    fuzz_argv_free(&a);
+    fuzz_parsed(data, size, combine);
     return 0;
 }
