@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 peers=${PEERS:-go st gevent asyncio}
 py=/usr/bin/python3
 out=$(mktemp)
-trap 'rm -f "$out"; [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; true' EXIT
+trap 'rm -f "$out" "${rounds:-}"; [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; true' EXIT
 
 emit() { # prefix, then lines on stdin
   while read -r name value unit; do
@@ -22,7 +22,6 @@ emit() { # prefix, then lines on stdin
 
 "$bin/bench_switch" | emit eventor
 "$bin/bench_spawn" | emit eventor
-"$bin/bench_sleepers" | emit eventor
 "$bin/bench_sleepers" --shared | emit eventor
 "$bin/bench_io_batch" | grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
 "$bin/bench_batch" | emit eventor
@@ -42,6 +41,30 @@ done
 
 "$here/peers/build.sh" "$bin/peers" >&2
 
+# 1M sleepers on dedicated stacks: eventor and Go alternated three times,
+# each figure the median of its three. Both are bound by faulting in fresh
+# memory (a page per live coroutine for eventor), whose cost on a VM swings
+# by half between minutes, so one run of each minutes apart says little;
+# the floor (N fresh pages faulted in, no runtime) is measured in the same
+# rounds. The other peers' sleepers run once, in their loop below.
+median3() { # name: the median of the three values of each name on stdin
+  sort -k1,1 -k2,2g | awk '{ v[$1] = v[$1] " " $2; u[$1] = $3; c[$1]++ }
+    END { for (n in v) if (c[n] == 3) { split(v[n], a, " ");
+      print n, a[2], u[n] } }'
+}
+rounds=$(mktemp)
+for round in 1 2 3; do
+  "$bin/bench_sleepers" --floor | sed 's/^/floor /'
+  "$bin/bench_sleepers" | sed 's/^/eventor /'
+  case " $peers " in *" go "*)
+    "$bin/peers/go_bench" sleepers 2>/dev/null | sed 's/^/go /' ;;
+  esac
+done >"$rounds"
+sed -n 's/^floor //p' "$rounds" | median3 | emit eventor
+sed -n 's/^eventor //p' "$rounds" | median3 | emit eventor
+sed -n 's/^go //p' "$rounds" | grep -v '^sleepers_n ' | median3 | emit go
+rm -f "$rounds"
+
 # One server (ours) answers every client, so clients are compared alone.
 fifo=$(mktemp -u)
 mkfifo "$fifo"
@@ -58,7 +81,9 @@ for p in $peers; do
     asyncio) cmd="$py $here/peers/asyncio_bench.py" ;;
     *) echo "bench/run.sh: unknown peer $p" >&2; exit 2 ;;
   esac
-  for w in switch spawn sleepers; do
+  works="switch spawn sleepers"
+  [ "$p" = go ] && works="switch spawn" # alternated with eventor above
+  for w in $works; do
     $cmd $w | grep -v '^sleepers_n ' | emit "$p"
   done
   $cmd io_batch "$port" | emit "$p"
