@@ -43,6 +43,10 @@ struct source {
 enum halt_when { HALT_NEVER, HALT_SOON, HALT_NOW };
 enum halt_kind { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
 
+/* The replacement strings that -I, --er ... rename (spell.c). */
+enum { TMPL_NAME_ARG, TMPL_NAME_NOEXT, TMPL_NAME_BASE, TMPL_NAME_DIR,
+       TMPL_NAME_BASENOEXT, TMPL_NAME_SEQ, TMPL_NAME_SLOT, TMPL_NAMES };
+
 struct opts {
     long jobs;             /* -j: job slots */
     int jobs_given;        /* -j given (slots per ssh login; --semaphore's
@@ -78,7 +82,8 @@ struct opts {
     int line_continues;    /* -L: an item ending in a blank goes on */
     int quote_all;         /* -q */
     int shellquote;        /* --shellquote, how many times */
-    const char *replace_str; /* -I STR: STR instead of {} */
+    const char *rpl_name[TMPL_NAMES]; /* -I, --er ...: new names of {} {.} {/} {//}
+                                {/.} {#} {%} (TMPL_NAME_*), NULL: as is */
     char *delim;           /* -d, -0: item separator (owned), NULL = \n */
     size_t delim_len;
     int no_empty;          /* -r: skip blank items */
@@ -123,6 +128,14 @@ struct opts {
     int pipe_cat;          /* --cat */
     const char *sem_id;    /* --id NAME */
     int64_t sem_timeout_ms; /* --semaphore-timeout: <0 give up, >0 go on */
+    /* spelling (spell.c) */
+    const char *arg_sep, *arg_file_sep; /* --arg-sep, --arg-file-sep */
+    const char *eof_str;   /* -E: input ends at this item */
+    int tty;               /* --tty: -j1 -u, jobs read the terminal */
+    int progress;          /* --progress */
+    int noswap;            /* --noswap: no start while the machine swaps */
+    int verbose_stderr;    /* --verbose, -t: each job's command on stderr
+                              as it starts (-v: on stdout, with its output) */
 };
 
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
@@ -531,6 +544,21 @@ int64_t more_deadline(const struct opts *o, int64_t t0);
 int gate_procfile(struct opts *o, const char *path);
 long gate_memfree(void);
 int64_t gate_wait_ms(const struct opts *o, long running);
+/* spell.c: options that rename separators and replacement strings, or
+ * print a fact of the machine (spell_option: 0, -1 a bad value, 1 printed:
+ * exit 0); spell_settle after all are parsed; spell_sep tells a separator
+ * word (SEP_* bits, 0: not one); spell_swapping for --noswap. */
+enum { SPELL_OPT_ARG_SEP, SPELL_OPT_ARG_FILE_SEP, SPELL_OPT_EOF,
+       SPELL_OPT_ER, SPELL_OPT_BNR, SPELL_OPT_DNR, SPELL_OPT_BNER,
+       SPELL_OPT_SEQ, SPELL_OPT_SLOT, SPELL_OPT_NCPUS, SPELL_OPT_NCORES,
+       SPELL_OPT_NSOCKETS, SPELL_OPT_NTHREADS, SPELL_OPT_MAXLINE,
+       SPELL_OPT_TTY, SPELL_OPT_PROGRESS, SPELL_OPT_NOSWAP,
+       SPELL_OPT_USE_CHOICE, SPELL_OPT_VERBOSE };
+enum { SEP_IS = 1, SEP_FILE = 2, SEP_LINKED = 4 };
+int spell_option(struct opts *o, int which, const char *val);
+void spell_settle(struct opts *o);
+int spell_sep(const struct opts *o, const char *a);
+int spell_swapping(void);
 /* sem.c: --semaphore: run the command once holding a slot of the
  * semaphore --id (exit status). sem_argv: argv as `eventor --semaphore`
  * when eventor is run as sem or `eventor sem` (argv is static then). */

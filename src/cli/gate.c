@@ -113,5 +113,7 @@ int64_t gate_wait_ms(const struct opts *o, long running)
     }
     if (o->memfree && gate_memfree() < o->memfree)
         return 1000;
+    if (o->noswap && spell_swapping())
+        return 1000;
     return 0;
 }

@@ -154,12 +154,22 @@ static int blank(const char *s)
     return 1;
 }
 
-/* An item as GNU parallel's read_arg_from_fh takes it: -r skips blank
- * ones; with -L one that ends in a blank goes on with the next. Returns 1
- * and *item (malloc'd, NULL to drop it), 0 to read on. */
+/* An item as GNU parallel's read_arg_from_fh takes it: -E's string ends
+ * the input, -r skips blank items, with -L one that ends in a blank goes on
+ * with the next. Returns 1 and *item (malloc'd), 0 to read on, ITEM_LAST
+ * (*item the last one) or ITEM_END (none) at -E's string, -1 out of
+ * memory. */
+enum { ITEM_LAST = 2, ITEM_END = 3 };
+
 static int filter_item(const struct opts *o, char **acc, char *it,
                        char **item)
 {
+    if (o->eof_str && !strcmp(it, o->eof_str)) { /* -E: the rest is unread */
+        free(it);
+        *item = *acc; /* a -L line it ended, or nothing */
+        *acc = NULL;
+        return *item ? ITEM_LAST : ITEM_END;
+    }
     if (*acc) {
         size_t a = strlen(*acc);
         char *j = realloc(*acc, a + strlen(it) + 1);
@@ -201,6 +211,11 @@ static int read_item(const struct input *in, struct reader *rd, char **item)
             return rc;
         }
         rc = filter_item(o, &acc, it, item);
+        if (rc == ITEM_LAST || rc == ITEM_END) { /* read no more of it */
+            rd->eof = 1;
+            rd->start = rd->end;
+            return rc == ITEM_LAST;
+        }
         if (rc) {
             if (rc < 0)
                 cli_error("out of memory");
@@ -248,17 +263,24 @@ static int filter_list(const struct opts *o, struct strv *items)
 {
     if (split_list(o, items) < 0)
         goto nomem;
-    if ((!o->no_empty && !o->line_continues) || !items->n)
+    if ((!o->no_empty && !o->line_continues && !o->eof_str) || !items->n)
         return 0; /* (an empty list has no vector to cut) */
     size_t w = 0;
     char *acc = NULL, *item;
-    for (size_t i = 0; i < items->n; i++) {
+    size_t i = 0;
+    while (i < items->n) {
         int rc = filter_item(o, &acc, items->v[i], &item);
-        items->v[i] = NULL;
+        items->v[i++] = NULL;
         if (rc < 0)
             goto nomem;
-        if (rc)
+        if (rc == 1 || rc == ITEM_LAST)
             items->v[w++] = item;
+        if (rc == ITEM_LAST || rc == ITEM_END)
+            break;
+    }
+    for (; i < items->n; i++) { /* after -E's string */
+        free(items->v[i]);
+        items->v[i] = NULL;
     }
     if (acc)
         items->v[w++] = acc;

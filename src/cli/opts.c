@@ -32,61 +32,6 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
-int strv_push(struct strv *s, char *str)
-{
-    if (s->n + 1 >= s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n++] = str;
-    s->v[s->n] = NULL;
-    return 0;
-}
-
-void strv_free(struct strv *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-    memset(s, 0, sizeof *s);
-}
-
-int strv_read_lines(struct strv *out, const char *path, int comments)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-    if (!f)
-        return -1;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = 0;
-        const char *s = comments ? line + strspn(line, " \t") : line;
-        if (!*s || (comments && *s == '#'))
-            continue;
-        char *dup = strdup(s);
-        if (!dup || strv_push(out, dup) < 0) {
-            free(dup);
-            errno = ENOMEM;
-            rc = -1;
-        }
-    }
-    if (rc == 0 && ferror(f))
-        rc = -1;
-    int e = errno;
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    errno = e;
-    return rc;
-}
-
 enum {
     O_JOBS = 1, O_KEEP, O_X, O_M, O_MAXARGS, O_NULL, O_COLSEP, O_TAG, O_DRY,
     O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_RETRIES, O_TIMEOUT, O_DELAY,
@@ -98,12 +43,14 @@ enum {
     O_GR = O_PIPE + 16,
     O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
     O_SSH = O_MORE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
+    O_SPELL = O_SSH + 32, /* spelling: then spell.c's, SPELL_OPT_* order */
 };
 
 /* The ids of the later groups' options, in their own files' order. */
 #define GR(x) (O_GR + GR_OPT_##x)
 #define MORE(x) (O_MORE + MORE_OPT_##x)
 #define SSHOPT(x) (O_SSH + SSH_OPT_##x)
+#define SPELL(x) (O_SPELL + SPELL_OPT_##x)
 
 static const struct optdef {
     const char *lng;
@@ -131,7 +78,7 @@ static const struct optdef {
     {"delimiter", 'd', 1, O_DELIM},     {"no-run-if-empty", 'r', 0, O_NOEMPTY},
     {"xargs", 0, 0, O_XARGS},           {"max-chars", 's', 1, O_MAXCHARS},
     {NULL, 'L', 1, O_L},
-    {"env", 0, 1, O_ENV},               {"verbose", 'v', 0, O_VERBOSE},
+    {"env", 0, 1, O_ENV},               {NULL, 'v', 0, O_VERBOSE},
     {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
     {"tag-string", 0, 1, O_TAGSTRING},
     {"pipe", 0, 0, O_PIPE + PIPE_OPT_PIPE}, {"pipepart", 0, 0, O_PIPE + 5},
@@ -170,6 +117,26 @@ static const struct optdef {
     {"groupby", 0, 0, MORE(NOT_YET)},   {"fifo", 0, 0, MORE(NOT_YET)},
     {"regexp", 0, 0, MORE(NOT_YET)},
     /* sshlogin */
+    /* spell.c: separators, renamed replacement strings, facts */
+    {"arg-sep", 0, 1, SPELL(ARG_SEP)},  {"argsep", 0, 1, SPELL(ARG_SEP)},
+    {"arg-file-sep", 0, 1, SPELL(ARG_FILE_SEP)},
+    {"argfilesep", 0, 1, SPELL(ARG_FILE_SEP)},
+    {"eof", 'E', 1, SPELL(EOF)},        {"extensionreplace", 0, 1, SPELL(ER)},
+    {"er", 0, 1, SPELL(ER)},            {"basenamereplace", 0, 1, SPELL(BNR)},
+    {"bnr", 0, 1, SPELL(BNR)},          {"dirnamereplace", 0, 1, SPELL(DNR)},
+    {"dnr", 0, 1, SPELL(DNR)},          {"bner", 0, 1, SPELL(BNER)},
+    {"basenameextensionreplace", 0, 1, SPELL(BNER)},
+    {"seqreplace", 0, 1, SPELL(SEQ)},   {"slotreplace", 0, 1, SPELL(SLOT)},
+    {"number-of-cpus", 0, 0, SPELL(NCPUS)},
+    {"number-of-cores", 0, 0, SPELL(NCORES)},
+    {"number-of-sockets", 0, 0, SPELL(NSOCKETS)},
+    {"number-of-threads", 0, 0, SPELL(NTHREADS)},
+    {"max-line-length-allowed", 0, 0, SPELL(MAXLINE)},
+    {"tty", 0, 0, SPELL(TTY)},          {"progress", 0, 0, SPELL(PROGRESS)},
+    {"noswap", 0, 0, SPELL(NOSWAP)},     {"verbose", 't', 0, SPELL(VERBOSE)},
+    {"use-cpus-instead-of-cores", 0, 0, SPELL(USE_CHOICE)},
+    {"use-cores-instead-of-threads", 0, 0, SPELL(USE_CHOICE)},
+    {"use-sockets-instead-of-threads", 0, 0, SPELL(USE_CHOICE)},
     {"sshlogin", 'S', 1, SSHOPT(LOGIN)}, {"sshloginfile", 0, 1, SSHOPT(SLF)},
     {"slf", 0, 1, SSHOPT(SLF)},         {"ssh", 0, 1, SSHOPT(SSH)},
     {"workdir", 0, 1, SSHOPT(WORKDIR)}, {"wd", 0, 1, SSHOPT(WORKDIR)},
@@ -230,7 +197,7 @@ static int apply_items(struct opts *o, int id, const char *val)
     case O_REPLACE:
         if (!*val)
             return BAD;
-        o->replace_str = strcmp(val, "{}") ? val : NULL;
+        o->rpl_name[TMPL_NAME_ARG] = strcmp(val, "{}") ? val : NULL;
         break;
     case O_DELIM: return !*val || optval_delim(o, val) < 0 ? BAD : 0;
     case O_NOEMPTY: o->no_empty = 1; break;
@@ -347,7 +314,10 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
+        if (d->id >= O_SPELL) { /* spelling: 1 printed a fact */
+            rc = spell_option(o, d->id - O_SPELL, val);
+            rc = rc < 0 ? BAD : rc;
+        } else if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
             rc = sshlogin_option(o, d->id - O_SSH, val);
             rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
         } else if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
@@ -365,11 +335,6 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
     return rc == BAD ? -1 : rc;
 }
 
-static int is_sep(const char *a)
-{
-    return !strcmp(a, ":::") || !strcmp(a, "::::") || !strcmp(a, ":::+") ||
-           !strcmp(a, "::::+");
-}
 
 /* Parse one option at argv[*i] (a long one, or a bundle of short ones). */
 static int parse_option(struct opts *o, int argc, char **argv, int *i)
@@ -454,7 +419,7 @@ static int parse_options(struct opts *o, int argc, char **argv, int *i)
             ++*i;
             break;
         }
-        if (a[0] != '-' || !a[1] || is_sep(a))
+        if (a[0] != '-' || !a[1] || spell_sep(o, a))
             break;
         int rc = parse_option(o, argc, argv, i);
         if (rc)
@@ -467,18 +432,18 @@ static int parse_options(struct opts *o, int argc, char **argv, int *i)
 static int parse_rest(struct opts *o, int n, char **words)
 {
     int i = 0;
-    for (; i < n && !is_sep(words[i]); i++)
+    for (; i < n && !spell_sep(o, words[i]); i++)
         if (strv_push(&o->cmd, words[i]) < 0)
             return -1;
     while (i < n) {
         const char *sep = words[i++];
-        int is_file = strlen(sep) >= 4 && sep[3] == ':';
-        int linked = sep[strlen(sep) - 1] == '+';
+        int kind = spell_sep(o, sep);
+        int is_file = !!(kind & SEP_FILE), linked = !!(kind & SEP_LINKED);
         /* a first :::+ has nothing to link to: GNU takes it as ::: */
         if (!is_file && add_source(o, 0, NULL, linked) < 0)
             return -1;
         int any = 0;
-        for (; i < n && !is_sep(words[i]); i++, any++) {
+        for (; i < n && !spell_sep(o, words[i]); i++, any++) {
             if (is_file) {
                 if (add_source(o, 1, words[i], linked) < 0) /* each file */
                     return -1;
@@ -562,6 +527,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
     }
     if (more_check(o) < 0)
         return -1;
+    spell_settle(o);
     if ((o->resume || o->resume_failed) && !o->joblog) {
         cli_error("--resume and --resume-failed need --joblog FILE");
         return -1;

@@ -1,4 +1,5 @@
-/* --bar and --eta: progress on stderr, redrawn at most ten times a second
+/* --bar, --eta and --progress: progress on stderr, redrawn at most ten
+ * times a second
  * and once at the end. Both need the number of jobs, so the input is read
  * whole first when either is asked for (as GNU parallel does). On a
  * terminal the line is erased before a job's output and drawn again after
@@ -9,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int bar, eta;
+static int bar, eta, hosts; /* hosts: --eta or --progress's host line */
 static long total;
 static int64_t t0, last;
 static int tty, drawn;          /* stderr is a terminal; the line is up */
@@ -19,14 +20,16 @@ static int l_running;
 void progress_start(const struct opts *o, long n)
 {
     bar = o->bar;
-    eta = o->eta;
+    eta = o->eta && !bar;
+    hosts = (o->eta || o->progress) && !bar; /* GNU: --bar draws alone */
     total = n;
     t0 = last = evt_now();
-    tty = (bar || eta) && isatty(2);
-    if (eta)
+    tty = (bar || hosts) && isatty(2);
+    if (hosts)
         fprintf(stderr, "\nComputers / CPU cores / Max jobs to run\n"
-                        "1:local / %ld / %ld\n\n", sysconf(_SC_NPROCESSORS_ONLN),
-                o->jobs);
+                        "1:local / %ld / %ld\n\nComputer:jobs running/jobs "
+                        "completed/%%of started jobs/Average seconds to "
+                        "complete\n", sysconf(_SC_NPROCESSORS_ONLN), o->jobs);
 }
 
 static void draw(uint64_t done, uint64_t failed, int running)
@@ -41,8 +44,13 @@ static void draw(uint64_t done, uint64_t failed, int running)
     double rest = done ? avg * (double)left : 0;
     int pct = total ? (int)(100 * (long)done / total) : 100;
     if (eta)
-        fprintf(stderr, "\rETA: %.0fs Left: %ld AVG: %.2fs  local:%d/%llu/%d%%/%.1fs ",
-                rest, left, avg, running, (unsigned long long)done, pct, avg);
+        fprintf(stderr, "\rETA: %.0fs Left: %ld AVG: %.2fs  ", rest, left, avg);
+    else if (hosts)
+        fputc('\r', stderr);
+    if (hosts) /* GNU's share: of the jobs started, those running or done */
+        fprintf(stderr, "local:%d/%llu/%d%%/%.1fs ", running,
+                (unsigned long long)done, done + (uint64_t)running ? 100 : 0,
+                avg);
     if (bar) {
         char line[41];
         int fill = pct * 40 / 100;
@@ -58,7 +66,7 @@ static void draw(uint64_t done, uint64_t failed, int running)
 
 void progress_update(uint64_t done, uint64_t failed, int running)
 {
-    if (!bar && !eta)
+    if (!bar && !hosts)
         return;
     int64_t now = evt_now();
     if (now - last < 100 && done != (uint64_t)total)
@@ -83,6 +91,6 @@ void progress_show(void)
 
 void progress_end(void)
 {
-    if (bar || eta)
+    if (bar || hosts)
         fputc('\n', stderr);
 }

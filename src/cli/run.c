@@ -46,9 +46,47 @@ void job_free(struct job *j)
     free(j);
 }
 
-static void status(const char *what, const char *cmd)
+/* What --halt says of a job that ended: said after the job's own output,
+ * as GNU parallel says it. */
+struct halt_note {
+    const char *what; /* "This job failed:", or NULL: nothing */
+    char *cmd;        /* the job's command line (a copy: the job is gone) */
+    long waiting;     /* > 0: "Starting no more jobs", with this many left */
+};
+
+static void note(struct halt_note *n, const char *what, const char *cmd)
 {
-    fprintf(stderr, "eventor: %s\n%s\n", what, cmd);
+    n->what = what;
+    n->cmd = strdup(cmd);
+}
+
+static void say(struct halt_note *n)
+{
+    if (n->what)
+        fprintf(stderr, "eventor: %s\n%s\n", n->what, n->cmd ? n->cmd : "");
+    if (n->waiting > 0)
+        fprintf(stderr, "eventor: Starting no more jobs. Waiting for %ld "
+                        "jobs to finish.\n", n->waiting);
+    free(n->cmd);
+}
+
+/* {%} numbers not in use, a queue as in GNU parallel: a job takes the
+ * number freed longest ago, or a new one when none is free, so jobs one
+ * after another all get 1. */
+static int slot_take(void)
+{
+    if (!runner.nfree)
+        return ++runner.max_slot;
+    int s = runner.free_slot[runner.free_head];
+    runner.free_head = (runner.free_head + 1) % runner.o->jobs;
+    runner.nfree--;
+    return s;
+}
+
+static void slot_put(int s)
+{
+    runner.free_slot[(runner.free_head + runner.nfree) % runner.o->jobs] = s;
+    runner.nfree++;
 }
 
 /* Percentage of all jobs that failed, rounded up (GNU parallel's exit
@@ -60,8 +98,9 @@ static int pct_failed(void)
                        : 0;
 }
 
-/* GNU parallel's should_we_halt, after job j finished. */
-static void account(struct job *j)
+/* GNU parallel's should_we_halt, after job j finished; what to say of it
+ * goes in *n. */
+static void account(struct job *j, struct halt_note *n)
 {
     const struct opts *o = runner.o;
     int failed = j->exitval || j->sig;
@@ -73,16 +112,16 @@ static void account(struct job *j)
     uint64_t limit;
     int have = 0;
     if (failed && o->halt_kind == HALT_FAIL) {
-        status("This job failed:", j->cmd);
+        note(n, "This job failed:", j->cmd);
         limit = runner.failed;
         have = 1;
     } else if (!failed && o->halt_kind == HALT_SUCCESS) {
-        status("This job succeeded:", j->cmd);
+        note(n, "This job succeeded:", j->cmd);
         limit = runner.done - runner.failed;
         have = 1;
     }
     if (o->halt_kind == HALT_DONE) {
-        status("This job finished:", j->cmd);
+        note(n, "This job finished:", j->cmd);
         limit = runner.done;
         have = 1;
     }
@@ -103,9 +142,8 @@ static void account(struct job *j)
             runner.halt_exit = j->exitval ? j->exitval : j->sig ? j->sig + 128 : 0;
     }
     if (o->halt_when == HALT_SOON) {
-        if (!runner.stop && running_count() > 1)
-            fprintf(stderr, "eventor: Starting no more jobs. Waiting for %ld "
-                            "jobs to finish.\n", running_count() - 1);
+        if (!runner.stop)
+            n->waiting = running_count() - 1;
         runner.stop = 1;
     } else {
         runner_kill_all();
@@ -166,6 +204,8 @@ static int start_try(struct job *j, int *feed)
         return -1;
     if (runner.o->verbose) /* -v: the command line with its output */
         dprintf(j->out_fd, "%s\n", j->cmd);
+    if (runner.o->verbose_stderr) /* --verbose: as it starts, on stderr */
+        fprintf(stderr, "%s\n", j->cmd);
     return runner.o->pipe && !runner.o->pipe_cat ? pipe_start(j, runner.o->shell, feed)
                      : proc_start(&j->proc, j->remote ? NULL : j->argv,
                                   j->remote ? j->remote : j->cmd, runner.o->shell,
@@ -268,13 +308,15 @@ static void *job_main(void *arg)
         j->out_bytes = file_size(j->out_fd);
         j->err_bytes = file_size(j->err_fd);
     }
+    struct halt_note n = {0};
     if (!j->killed)
-        account(j);
+        account(j, &n);
     else
         runner.failed++; /* killed by --halt now or a second signal: not done */
-    runner.free_slot[runner.nfree++] = j->slot;
+    slot_put(j->slot);
     evt_sem_release(runner.slots);
     output_done(j);
+    say(&n);
     evt_wg_done(runner.jobs);
     return NULL;
 }
@@ -341,17 +383,17 @@ static int admit(struct job *j, const struct record *recs, size_t n,
         return -1;
     }
     *last_start = evt_now();
-    j->slot = runner.free_slot[--runner.nfree];
+    j->slot = slot_take();
     if (tmpl_expand(runner.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
         job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0 ||
         remote_prepare(j, recs, n) < 0) {
-        runner.free_slot[runner.nfree++] = j->slot;
+        slot_put(j->slot);
         evt_sem_release(runner.slots);
         return -2;
     }
     if (!o->dry_run)
         return 0;
-    runner.free_slot[runner.nfree++] = j->slot;
+    slot_put(j->slot);
     evt_sem_release(runner.slots);
     return 1;
 }
@@ -374,7 +416,7 @@ static int start(struct job *j)
             cli_error("cannot create a temporary file in %s: %s",
                       runner.o->tmpdir, strerror(e));
         runner.input_error = 1;
-        runner.free_slot[runner.nfree++] = j->slot;
+        slot_put(j->slot);
         evt_sem_release(runner.slots);
         j->skip = 1;
         output_done(j);
@@ -463,8 +505,6 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    for (long s = o->jobs; s >= 1; s--)
-        runner.free_slot[runner.nfree++] = (int)s;
     if (o->tagstring && !(runner.tagt = tmpl_compile_tag(o))) {
         cli_error("out of memory");
         return CLI_EXIT_ERROR;

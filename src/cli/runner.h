@@ -13,8 +13,9 @@ struct runner {
     struct input *in;
     struct tmpl *t;
     evt_sem_t *slots;      /* free -j slots */
-    int *free_slot;        /* {%} numbers not in use (a stack) */
-    long nfree;
+    int *free_slot;        /* {%} numbers not in use (a queue, run.c) */
+    long free_head, nfree;
+    int max_slot;          /* the highest {%} number given so far */
     evt_wg_t *jobs;        /* job coroutines not finished */
     struct job **running;  /* jobs with a live process, by slot */
     long total;            /* number of jobs when known (--bar, --eta, %) */
@@ -37,7 +38,7 @@ extern struct runner runner;
 /* Jobs holding a slot now. */
 static inline long running_count(void)
 {
-    return runner.o->jobs - runner.nfree;
+    return runner.max_slot - runner.nfree;
 }
 
 /* Kill every running job (--termseq's first signal, then the rest) and

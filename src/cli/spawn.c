@@ -51,6 +51,7 @@ static pid_t self_pid;
 static int sup_fd = -1; /* supervise_fd() */
 static evt_threadpool_t *spawners; /* never freed: see the top */
 static int nice_value, have_nice; /* --nice */
+static int tty_in = -1; /* --tty: the terminal, the jobs' stdin */
 
 int spawn_init(long jobs)
 {
@@ -79,7 +80,8 @@ struct spawn_args {
  * before the mask is set for the job. */
 static _Noreturn void child(const struct spawn_args *a)
 {
-    setpgid(0, 0);
+    if (tty_in < 0) /* a job of its own group, unless it needs the tty */
+        setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != self_pid) /* eventor died before the prctl */
         _exit(127);
@@ -87,7 +89,7 @@ static _Noreturn void child(const struct spawn_args *a)
         int32_t me = (int32_t)getpid();
         (void)!send(sup_fd, &me, sizeof me, MSG_NOSIGNAL);
     }
-    int in = a->p->in_fd > 0 ? a->p->in_fd : devnull; /* --pipe's */
+    int in = a->p->in_fd > 0 ? a->p->in_fd : tty_in >= 0 ? tty_in : devnull;
     if ((in >= 0 ? dup2(in, 0) : close(0)) < 0 ||
         dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0)
         _exit(127);
@@ -230,6 +232,8 @@ void spawn_set(const struct opts *o)
     }
     nice_value = o->nice;
     have_nice = o->have_nice;
+    if (o->tty) /* --tty: jobs read the terminal, in eventor's group */
+        tty_in = open("/dev/tty", O_RDONLY | O_CLOEXEC);
 }
 
 const struct termstep *spawn_termseq(int *n)

@@ -31,14 +31,36 @@ static int parse_position(const char **q)
     return neg ? -v : v;
 }
 
-/* Parse "{...}" (or -I's STR) at p: 1 and the token when it is a
- * placeholder. */
+_Static_assert((int)TMPL_NAME_NOEXT == (int)X_NOEXT &&
+                   (int)TMPL_NAME_BASENOEXT == (int)X_BASENOEXT,
+               "a renamed {.}-like string is its xform");
+
+/* The length of the renamed replacement string (-I, --er, ...) at p, with
+ * its kind in *which; 0 when none starts there. */
+static size_t renamed_at(const struct tmpl *t, const char *p, int *which)
+{
+    for (int k = 0; k < TMPL_NAMES; k++) {
+        size_t l = t->names[k] ? strlen(t->names[k]) : 0;
+        if (l && !strncmp(p, t->names[k], l)) {
+            *which = k;
+            return l;
+        }
+    }
+    return 0;
+}
+
+/* Parse "{...}" (or a renamed string: -I's STR ...) at p: 1 and the token
+ * when it is a placeholder. */
 static int parse_placeholder(const struct tmpl *t, const char *p,
                              struct tok *tk, size_t *used)
 {
-    if (t->rstr && !strncmp(p, t->rstr, strlen(t->rstr))) {
-        tk->kind = T_ARG;
-        *used = strlen(t->rstr);
+    int which;
+    size_t l = renamed_at(t, p, &which);
+    if (l) {
+        tk->kind = which == TMPL_NAME_SEQ ? T_SEQ
+                   : which == TMPL_NAME_SLOT ? T_SLOT : T_ARG;
+        tk->xf = which < TMPL_NAME_SEQ ? (enum xform)which : X_NONE;
+        *used = l;
         return 1;
     }
     if (*p != '{')
@@ -65,8 +87,8 @@ static int parse_placeholder(const struct tmpl *t, const char *p,
         {"/.}", X_BASENOEXT}};
     for (size_t i = 0; i < sizeof xf / sizeof xf[0]; i++) {
         size_t l = strlen(xf[i].s);
-        /* -I replaces {} and so its {N} too; {.} {/} ... stay */
-        if (t->rstr && xf[i].xf == X_NONE)
+        /* a new name replaces the old one (-I: {} and so its {N} too) */
+        if (t->names[xf[i].xf])
             continue;
         if (!strncmp(q, xf[i].s, l)) {
             tk->kind = T_ARG;
@@ -76,7 +98,8 @@ static int parse_placeholder(const struct tmpl *t, const char *p,
             return 1;
         }
     }
-    if (!positional && (!strncmp(q, "#}", 2) || !strncmp(q, "%}", 2))) {
+    if (!positional && ((!strncmp(q, "#}", 2) && !t->names[TMPL_NAME_SEQ]) ||
+                        (!strncmp(q, "%}", 2) && !t->names[TMPL_NAME_SLOT]))) {
         tk->kind = *q == '#' ? T_SEQ : T_SLOT;
         *used = 3;
         return 1;
@@ -123,10 +146,10 @@ static int tokenize(struct tmpl *t, const char *p, const char *end,
                 return -1;
             if (!ph) {
                 used = 1;
+                int k;
                 while (p + used < end && p[used] != '{' &&
                        !(is_ws(p[used]) && !t->quote_all) &&
-                       !(t->rstr && !strncmp(p + used, t->rstr,
-                                             strlen(t->rstr))))
+                       !renamed_at(t, p + used, &k))
                     used++;
                 tk.kind = T_LIT;
             }
@@ -204,7 +227,7 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
         return NULL;
     t->xmode = tag ? 0 : o->xmode;
     t->quote_all = o->quote_all || tag;
-    t->rstr = o->replace_str;
+    memcpy(t->names, o->rpl_name, sizeof t->names);
     t->no_args = o->no_args;
     t->shellquote = o->shellquote;
     t->trim = o->trim ? o->trim : 'n';

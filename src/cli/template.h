@@ -36,7 +36,7 @@ struct tmpl {
     int no_args;      /* -N0: no value is inserted */
     int shellquote;   /* --shellquote: quote the line this many times */
     char xmode;
-    const char *rstr; /* -I STR, or NULL for {} */
+    const char *names[TMPL_NAMES]; /* -I, --er ...: new names, or NULL */
     char trim;        /* --trim: 'n' 'l' 'r' 'b' */
     int plus;         /* --plus: its replacement strings */
     int needs_total;  /* {##} or {0#}: the number of jobs */

@@ -1,0 +1,154 @@
+/* GNU parallel's options that rename things: the input separators
+ * (--arg-sep, --arg-file-sep), the end-of-file string (-E), the names of the
+ * replacement strings (--er, --bnr, --dnr, --bner, --seqreplace,
+ * --slotreplace: like -I, the new name replaces the old one); the ones that
+ * print a fact of this machine and exit (--number-of-cpus, ...); and
+ * --tty, --progress, --noswap, --verbose (GNU's, not -v) and the
+ * --use-*-instead-of-* choices. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* CPU packages and cores as /proc/cpuinfo counts them (GNU parallel's own
+ * reading); 0 where it does not say. */
+static void count_cpus(long *sockets, long *cores)
+{
+    FILE *f = fopen("/proc/cpuinfo", "re");
+    char line[256];
+    long phys[256], nphys = 0, sum = 0, cur = -1;
+    if (f) {
+        while (fgets(line, sizeof line, f)) {
+            long v;
+            if (sscanf(line, "physical id : %ld", &v) == 1) {
+                cur = -1;
+                long k = 0;
+                while (k < nphys && phys[k] != v)
+                    k++;
+                if (k == nphys && nphys < 256)
+                    phys[nphys++] = v, cur = -2; /* a new package */
+            } else if (sscanf(line, "cpu cores : %ld", &v) == 1 && cur == -2) {
+                sum += v;
+                cur = -1;
+            }
+        }
+        fclose(f);
+    }
+    *sockets = nphys;
+    *cores = sum;
+}
+
+/* The fact asked for, on stdout (GNU parallel exits 0 after it). */
+static int print_fact(int which)
+{
+    long threads = sysconf(_SC_NPROCESSORS_ONLN), sockets, cores;
+    count_cpus(&sockets, &cores);
+    if (threads < 1)
+        threads = 1;
+    if (sockets < 1) /* no physical id: a VM or a one-package machine */
+        sockets = 1;
+    if (cores < 1)
+        cores = threads;
+    switch (which) {
+    case SPELL_OPT_NSOCKETS: printf("%ld\n", sockets); break;
+    case SPELL_OPT_NCPUS: /* GNU: obsolete, the physical cores */
+    case SPELL_OPT_NCORES: printf("%ld\n", cores); break;
+    case SPELL_OPT_NTHREADS: printf("%ld\n", threads); break;
+    case SPELL_OPT_MAXLINE: printf("%d\n", CLI_MAX_LINE); break;
+    }
+    fflush(stdout);
+    return 1;
+}
+
+int spell_option(struct opts *o, int which, const char *val)
+{
+    static const int xform[] = {
+        [SPELL_OPT_ER] = TMPL_NAME_NOEXT, [SPELL_OPT_BNR] = TMPL_NAME_BASE,
+        [SPELL_OPT_DNR] = TMPL_NAME_DIR, [SPELL_OPT_BNER] = TMPL_NAME_BASENOEXT,
+        [SPELL_OPT_SEQ] = TMPL_NAME_SEQ, [SPELL_OPT_SLOT] = TMPL_NAME_SLOT};
+    switch (which) {
+    case SPELL_OPT_ARG_SEP:
+    case SPELL_OPT_ARG_FILE_SEP:
+        if (!*val)
+            return -1;
+        *(which == SPELL_OPT_ARG_SEP ? &o->arg_sep : &o->arg_file_sep) = val;
+        return 0;
+    case SPELL_OPT_EOF: o->eof_str = *val ? val : NULL; return 0;
+    case SPELL_OPT_ER: case SPELL_OPT_BNR: case SPELL_OPT_DNR:
+    case SPELL_OPT_BNER: case SPELL_OPT_SEQ: case SPELL_OPT_SLOT:
+        if (!*val)
+            return -1;
+        o->rpl_name[xform[which]] = val;
+        return 0;
+    case SPELL_OPT_NCPUS: case SPELL_OPT_NCORES: case SPELL_OPT_NSOCKETS:
+    case SPELL_OPT_NTHREADS: case SPELL_OPT_MAXLINE:
+        return print_fact(which);
+    case SPELL_OPT_TTY: o->tty = 1; return 0;
+    case SPELL_OPT_PROGRESS: o->progress = 1; return 0;
+    case SPELL_OPT_NOSWAP: o->noswap = 1; return 0;
+    case SPELL_OPT_VERBOSE: o->verbose_stderr = 1; return 0;
+    case SPELL_OPT_USE_CHOICE: /* which CPUs -j N% and -j 0 count: the */
+        return 0;              /* threads online, whichever is asked */
+    }
+    return -1;
+}
+
+void spell_settle(struct opts *o)
+{
+    if (!o->arg_sep)
+        o->arg_sep = ":::";
+    if (!o->arg_file_sep)
+        o->arg_file_sep = "::::";
+    if (o->tty) { /* GNU: one job at a time, unbuffered, on the terminal */
+        if (!o->jobs_given)
+            o->jobs = 1;
+        o->ungroup = 1;
+    }
+}
+
+/* Is a a separator? 0 no; else SEP_IS, with SEP_FILE for ::::'s and
+ * SEP_LINKED for the + forms. */
+int spell_sep(const struct opts *o, const char *a)
+{
+    const char *as = o->arg_sep ? o->arg_sep : ":::";
+    const char *fs = o->arg_file_sep ? o->arg_file_sep : "::::";
+    size_t al = strlen(as), fl = strlen(fs), n = strlen(a);
+    int linked = n && a[n - 1] == '+';
+    size_t base = n - (size_t)linked;
+    if (base == fl && !strncmp(a, fs, fl))
+        return SEP_IS | SEP_FILE | (linked ? SEP_LINKED : 0);
+    if (base == al && !strncmp(a, as, al))
+        return SEP_IS | (linked ? SEP_LINKED : 0);
+    return 0;
+}
+
+/* --noswap: 1 while the machine swaps (pages in and out in the last
+ * second, as GNU parallel measures it), so that no job starts. */
+int spell_swapping(void)
+{
+    static long long last_in = -1, last_out = -1;
+    static int64_t last_at, was;
+    int64_t now = evt_now();
+    if (last_in >= 0 && now - last_at < 1000)
+        return (int)was;
+    FILE *f = fopen("/proc/vmstat", "re");
+    char name[64];
+    long long v, in = 0, out = 0;
+    if (!f)
+        return 0;
+    while (fscanf(f, "%63s %lld", name, &v) == 2) {
+        if (!strcmp(name, "pswpin"))
+            in = v;
+        else if (!strcmp(name, "pswpout"))
+            out = v;
+    }
+    fclose(f);
+    was = last_in >= 0 && in > last_in && out > last_out;
+    last_in = in;
+    last_out = out;
+    last_at = now;
+    return (int)was;
+}
