@@ -389,6 +389,7 @@ int broker_worker(int argc, char **argv)
         fn = plugin_line;
     } else if (command_setup(&w, argc, argv, &o) < 0 ||
                joblog_setup(&w, &o) < 0) {
+        tmpl_free(cmd_tmpl);
         opts_free(&o);
         return CLI_EXIT_ERROR;
     }

@@ -302,6 +302,9 @@ awk -F'\t' 'NR > 1 && $2 != "wa" { bad = 1 } END { exit bad }' w1.log &&
     2>err
 [ $? = 255 ] && grep -q -- '--joblog' err ||
     fail "joblog with a plugin: $(cat err)"
+"$E" worker -q --broker "$B/jl" --joblog "$T/no/such/dir/x" echo 2>err
+[ $? = 255 ] && grep -q "cannot write joblog $T/no/such/dir/x" err ||
+    fail "joblog that cannot be written: $(cat err)"
 
 # A batch that does not exist: status says so (exit 1) and creates no key,
 # nor does results.
