@@ -1088,6 +1088,10 @@ typedef struct evt_batch_task {
     const void *item; /* the item's bytes (a line: without its newline) */
     size_t len;       /* their number */
     unsigned attempt; /* 0 on the first try, then 1, 2... on retries */
+    uint64_t seq;     /* the item's number, from 1, as its source numbers
+                         items: a Redis batch's input number (its place
+                         as submitted, the same on every worker); index + 1
+                         for the other sources */
 } evt_batch_task_t;
 
 /* The work for one item. It runs in a coroutine, so it may wait (evt_sleep,
@@ -1290,6 +1294,13 @@ int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
  *   eventor:{NAME}:dead     stream of items delivered more than
  *                           max_deliveries times: fields "id", "i",
  *                           "deliveries"
+ *   eventor:{NAME}:log      hash: item's stream id -> its record (with
+ *                           evt_redis_opts_t.record: the eventor
+ *                           command's joblog line)
+ * evt_redis_submit adds items with the ids 1-0, 1-1, ... (XADD 1-*), so
+ * that an item's id says its input number (its task's seq, on every
+ * worker: the sequence + 1); an item added by hand with other ids has
+ * none (its seq is then its place on the worker that read it).
  * Delivery is at least once; results are stored once per item id (the
  * first one stored stays), so each item has exactly one result. Every
  * call below bounds each command by its own deadline, and connects again
@@ -1305,6 +1316,15 @@ int evt_batch_run_queue(const evt_batch_opts_t *opts, evt_batch_fn fn,
  * Operation against a key holding the wrong kind of value"), "" when none
  * came yet. Valid until this thread's next Redis call. */
 const char *evt_redis_error(void);
+
+/* A record for the delivery of t that ended with status (result: len
+ * bytes when status is 0): malloc'd bytes (*len of them), or NULL. */
+typedef void *(*evt_redis_record_fn)(const evt_batch_task_t *t, int status,
+                                     const void *result, size_t rlen,
+                                     size_t *len, void *user);
+/* Told a record (len bytes, valid during the call) now stored. */
+typedef void (*evt_redis_stored_fn)(const void *rec, size_t len,
+                                    void *user);
 
 /* How workers take items. Zero-initialise, then set what you need. */
 typedef struct evt_redis_opts {
@@ -1328,6 +1348,22 @@ typedef struct evt_redis_opts {
                                 wait for more items (until the batch is
                                 stopped: a signal with stop_on_signals, a
                                 cancel) */
+    evt_redis_record_fn record;  /* NULL: no records. Else called for
+                                each delivery finished here (after its
+                                retries), before on_result: the record
+                                it returns (malloc'd, *len bytes; the
+                                library frees it; NULL: none) is stored
+                                in eventor:{NAME}:log under the item's
+                                id in the same step as its result, when
+                                that result is the one stored (so an
+                                item's record is that of its stored
+                                result); a failed delivery's record is
+                                stored while the item has no result (an
+                                item that failed keeps its last one) */
+    evt_redis_stored_fn on_stored; /* NULL, or told each record once
+                                Redis has it, in the writer's coroutine
+                                (of the calling thread), as stored */
+    void *user;              /* last argument of record and on_stored */
 } evt_redis_opts_t;
 
 /* Append n items (items[i] of lens[i] bytes; lens NULL: NUL-terminated
@@ -1366,7 +1402,8 @@ typedef struct evt_redis_stat {
                          the first 10000 pending items */
     uint64_t waiting; /* not delivered yet */
 } evt_redis_stat_t;
-/* Fill st; 0, or -1 and errno. */
+/* Fill st; 0, or -1 and errno: ENOENT when there is no such batch (no
+ * item was ever submitted to it: nothing is created by looking). */
 int evt_redis_stat(const char *url, evt_redis_stat_t *st);
 
 /* A worker (consumer of the group) as Redis knows it. */
@@ -1397,6 +1434,10 @@ typedef int (*evt_redis_result_fn)(uint64_t index, const void *item,
 /* Walk the batch at url with fn, 1000 items per round trip. Returns 0, or
  * -1 and errno. */
 int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user);
+/* The same walk with each item's record (evt_redis_opts_t.record) as its
+ * result: NULL and rlen 0 when it has none (it did not run yet, or ran
+ * without records). */
+int evt_redis_records(const char *url, evt_redis_result_fn fn, void *user);
 
 /* Delete the batch's keys. 0, or -1 and errno. */
 int evt_redis_drop(const char *url);

@@ -36,6 +36,7 @@ static int read_item(evt__ctl_t *b, evt__item_t **out)
     j->task.index = b->nread++;
     j->task.item = j->data;
     j->task.len = len;
+    j->task.seq = b->src.seq ? *b->src.seq : j->task.index + 1;
     if (b->src.pos) {
         j->span = *b->src.pos - b->pos_read;
         b->pos_read = *b->src.pos;

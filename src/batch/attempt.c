@@ -18,7 +18,7 @@
 typedef struct frame {
     evt_batch_fn fn;  /* valid in the worker: same binary, forked */
     void *user;       /* likewise: the worker's copy */
-    uint64_t index;
+    uint64_t index, seq;
     unsigned attempt;
 } frame_t;
 
@@ -28,7 +28,7 @@ static ssize_t run_in_worker(const void *in, size_t in_len, void *out,
     frame_t f;
     memcpy(&f, in, sizeof f);
     evt_batch_task_t t = {f.index, (const char *)in + sizeof f,
-                          in_len - sizeof f - 1, f.attempt};
+                          in_len - sizeof f - 1, f.attempt, f.seq};
     size_t len = 0;
     if (f.fn(&t, out, cap, &len, f.user) != 0)
         return -1; /* (errno says why; the child reads it at once) */
@@ -43,7 +43,8 @@ static int run_remote(evt__ctl_t *b, evt__item_t *j, void *out, size_t cap,
     unsigned char *in = malloc(n);
     if (!in)
         return ENOMEM;
-    frame_t f = {b->fn, b->o.user, j->task.index, j->task.attempt};
+    frame_t f = {b->fn, b->o.user, j->task.index, j->task.seq,
+                 j->task.attempt};
     memcpy(in, &f, sizeof f);
     memcpy(in + sizeof f, j->task.item, j->task.len + 1);
     ssize_t r = evt_procpool_apply(b->workers, run_in_worker, in, n, out, cap,

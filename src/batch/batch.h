@@ -58,6 +58,9 @@ typedef struct evt__source {
     const uint64_t *pos;    /* bytes of the source read so far, as next
                                moves it (an item covers the bytes it moved
                                over; report's bytes_done), or NULL */
+    const uint64_t *seq;    /* the number (from 1) of the item next just
+                               gave, as the source numbers them (task's
+                               seq), or NULL: index + 1 */
     uint64_t bytes;         /* bytes in all when known (progress by bytes
                                when total is 0), 0 */
     evt__sink_fn sink;      /* NULL: an item's outcome is its result,

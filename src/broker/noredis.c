@@ -56,6 +56,12 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
     return unsupported();
 }
 
+int evt_redis_records(const char *url, evt_redis_result_fn fn, void *user)
+{
+    (void)url, (void)fn, (void)user;
+    return unsupported();
+}
+
 int evt_redis_drop(const char *url)
 {
     (void)url;

@@ -255,6 +255,7 @@ static int run_line(const evt_batch_task_t *t, void *out, size_t cap,
         w->head->solo = i + 1;
     evt_batch_task_t u = *t;
     u.index += w->first;
+    u.seq = u.index + 1;
     return w->a->fn(&u, out, cap, len, w->a->o.user);
 }
 
@@ -506,7 +507,7 @@ static void report_chunk(void *self, evt__ctl_t *b,
     size_t used = head_size(c.lines);
     int records = sp != NULL; /* the records so far were whole */
     for (uint64_t i = 0; i < c.lines; i++) {
-        evt_batch_task_t t = {c.first + i, NULL, 0, 0};
+        evt_batch_task_t t = {c.first + i, NULL, 0, 0, c.first + i + 1};
         next_line(&l, &t.item, &t.len);
         const record_t *rec = records ? record_at(sp, size, used, i) : NULL;
         if (rec && rec->len <= r->inner.max_result) {

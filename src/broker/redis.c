@@ -4,7 +4,7 @@
  * acknowledged in batches by a writer coroutine, and a lease coroutine
  * keeps this worker's items from looking idle. */
 #define _GNU_SOURCE
-#include "redis.h"
+#include "redis_src.h"
 #include "../core/grow.h"
 
 #include <errno.h>
@@ -32,17 +32,6 @@ static const char CLAIM_LUA[] =
     "end\n"
     "return {r[1], out}\n";
 
-/* Store results (first one wins) and acknowledge them: ARGV[1] the group,
- * then id, result pairs. */
-static const char STORE_LUA[] =
-    "local ids = {}\n"
-    "for i = 2, #ARGV, 2 do\n"
-    "  redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])\n"
-    "  ids[#ids + 1] = ARGV[i]\n"
-    "end\n"
-    "redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))\n"
-    "return 0\n";
-
 /* Forget the group's consumers that hold no item: this one (ARGV[2]) and
  * those idle longer than ARGV[3] ms (workers gone), so that the group does
  * not grow by one consumer per worker ever run. Checked and deleted in one
@@ -61,50 +50,6 @@ static const char CLEAN_LUA[] =
     "  end\n"
     "end\n"
     "return n\n";
-
-#define STORE_MAX 512
-
-/* An item read, by its task index. */
-typedef struct slot {
-    char id[44];         /* its stream id */
-    unsigned char state; /* LEASED, then DONE or LET_GO */
-} slot_t;
-enum { LEASED, DONE, LET_GO };
-
-typedef struct stored {
-    char id[44];
-    char *res; /* malloc'd */
-    size_t len;
-} stored_t;
-
-typedef struct rsrc {
-    evt__redis_keys_t k;
-    evt__redis_t *rd, *wr, *ls; /* reader, writer, lease connections */
-    char consumer[128];
-    char count[24], vis[24], maxd[24];
-    int64_t vis_ms, cmd_ms, down_ms, poll_ms;
-    int64_t block_ms;   /* XREADGROUP BLOCK when idle: poll_ms, within
-                           half a command's deadline */
-    int64_t next_claim; /* XAUTOCLAIM again from then (or when idle) */
-    char cursor[48];    /* where the next XAUTOCLAIM goes on from */
-    int follow;         /* evt_redis_opts_t's */
-    evt__redis_script_t claim, store, clean;
-    redisReply *batch;  /* entries being handed out (owned) */
-    redisReply **ents;  /* their array */
-    size_t nents, at;
-    slot_t *slots;      /* by task index */
-    size_t nslots, cap, lo; /* lo: below it every slot is finished */
-    stored_t *q;        /* results waiting for the writer */
-    size_t nq, qcap;
-    evt_event_t *wake;  /* the writer has work, or should stop */
-    int stop;
-    int err;            /* first error of the writer or lease, 0 */
-} rsrc_t;
-
-static int64_t give_up(const rsrc_t *s)
-{
-    return s->down_ms > 0 ? evt_now() + s->down_ms : -1;
-}
 
 static redisReply *call(rsrc_t *s, evt__redis_t *r, int argc,
                         const char **argv, const size_t *al)
@@ -224,6 +169,18 @@ static int add_slot(rsrc_t *s, const redisReply *id)
     return 0;
 }
 
+/* An item's input number: evt_redis_submit adds items as 1-0, 1-1, ...
+ * (XADD 1-*), so it is the id's sequence + 1; an item added otherwise
+ * (another id) has none: its place here (index + 1). */
+static uint64_t seq_of(const char *id, uint64_t here)
+{
+    char *end;
+    if (strncmp(id, "1-", 2) != 0)
+        return here;
+    unsigned long long n = strtoull(id + 2, &end, 10);
+    return *end ? here : (uint64_t)n + 1;
+}
+
 /* The next entry, in read order (the controller numbers items as they are
  * read, so slot i is task index i). Waits while other items are pending:
  * they may come back to us, and the batch is done only when none is. */
@@ -243,6 +200,7 @@ static int redis_next(void *p, const void **item, size_t *len)
             redisReply *f = e->element[1];
             if (add_slot(s, e->element[0]) < 0)
                 return -1;
+            s->seq = seq_of(e->element[0]->str, s->nslots);
             *item = f->elements >= 2 ? f->element[1]->str : "";
             *len = f->elements >= 2 ? f->element[1]->len : 0;
             return 1;
@@ -288,7 +246,10 @@ static void redis_sink(void *self, evt__ctl_t *b, const evt_batch_task_t *t,
 {
     rsrc_t *s = self;
     slot_t *sl = &s->slots[t->index];
-    if (status == 0 && s->nq == s->qcap) {
+    size_t rec_len = 0;
+    char *rec = s->record ? s->record(t, status, res, len, &rec_len, s->user)
+                          : NULL;
+    if ((status == 0 || rec) && s->nq == s->qcap) {
         size_t cap = s->qcap ? s->qcap * 2 : 256;
         stored_t *n = realloc(s->q, cap * sizeof *n);
         if (n)
@@ -296,71 +257,21 @@ static void redis_sink(void *self, evt__ctl_t *b, const evt_batch_task_t *t,
     }
     char *copy = status == 0 && s->nq < s->qcap ? malloc(len ? len : 1)
                                                 : NULL;
-    if (copy) {
-        memcpy(copy, res, len);
+    if (copy || (status != 0 && rec && s->nq < s->qcap)) {
+        if (copy)
+            memcpy(copy, res, len);
         stored_t *q = &s->q[s->nq++];
         memcpy(q->id, sl->id, sizeof q->id);
-        q->res = copy, q->len = len;
-        sl->state = DONE;
+        q->res = copy, q->len = copy ? len : 0;
+        q->rec = rec, q->rec_len = rec ? rec_len : 0;
+        rec = NULL;
         evt_event_set(s->wake);
-    } else {
-        sl->state = LET_GO; /* failed, or no memory to keep its result */
     }
+    free(rec); /* (no memory to keep it: the record is not stored) */
+    /* failed, or no memory to keep its result: delivered again */
+    sl->state = copy ? DONE : LET_GO;
     advance_lo(s);
     evt__batch_result(b, t, status, res, len);
-}
-
-/* Store and acknowledge what the sink queued, STORE_MAX per script call:
- * results that finish while one call is out go together in the next. */
-static void *writer(void *p)
-{
-    rsrc_t *s = p;
-    stored_t *mine = NULL;
-    for (;;) {
-        if (s->nq == 0) {
-            if (s->stop)
-                break;
-            evt_event_clear(s->wake);
-            evt_event_wait(s->wake, -1);
-            continue;
-        }
-        size_t n = s->nq < STORE_MAX ? s->nq : STORE_MAX;
-        free(mine);
-        mine = malloc(n * sizeof *mine);
-        const char **argv = malloc((2 * n + 6) * sizeof *argv);
-        size_t *al = malloc((2 * n + 6) * sizeof *al);
-        if (!mine || !argv || !al) {
-            free(argv), free(al);
-            s->err = ENOMEM;
-            break;
-        }
-        memcpy(mine, s->q, n * sizeof *mine);
-        memmove(s->q, s->q + n, (s->nq - n) * sizeof *s->q);
-        s->nq -= n;
-        argv[0] = "2", argv[1] = s->k.items, argv[2] = s->k.results;
-        argv[3] = EVT__REDIS_GROUP;
-        for (int i = 0; i < 4; i++)
-            al[i] = strlen(argv[i]);
-        for (size_t i = 0; i < n; i++) {
-            argv[4 + 2 * i] = mine[i].id, al[4 + 2 * i] = strlen(mine[i].id);
-            argv[5 + 2 * i] = mine[i].res, al[5 + 2 * i] = mine[i].len;
-        }
-        redisReply *rep = eval(s, s->wr, &s->store, (int)(2 * n + 4), argv,
-                               al);
-        free(argv), free(al);
-        for (size_t i = 0; i < n; i++)
-            free(mine[i].res);
-        if (!rep)
-            s->err = errno;
-        else if (rep->type == REDIS_REPLY_ERROR && bad_reply(rep) < 0)
-            s->err = errno;
-        else
-            freeReplyObject(rep);
-        if (s->err)
-            break;
-    }
-    free(mine);
-    return NULL;
 }
 
 /* Renew the leases of ids[0..n) (XCLAIM JUSTID resets their idle time and
@@ -418,8 +329,10 @@ static int setup(rsrc_t *s, const char *url, const evt_redis_opts_t *ro)
     s->cmd_ms = ro->command_ms > 0 ? ro->command_ms : 5000;
     s->down_ms = ro->down_ms;
     s->follow = ro->follow;
+    s->record = ro->record, s->on_stored = ro->on_stored, s->user = ro->user;
     strcpy(s->cursor, "0-0");
-    s->claim.src = CLAIM_LUA, s->store.src = STORE_LUA;
+    s->claim.src = CLAIM_LUA;
+    evt__redis_store_init(s);
     s->clean.src = CLEAN_LUA;
     s->poll_ms = s->vis_ms / 10 < 5 ? 5 : s->vis_ms / 10 > 200 ? 200
                                                             : s->vis_ms / 10;
@@ -531,8 +444,10 @@ static void release(rsrc_t *s)
 
 static void teardown(rsrc_t *s)
 {
-    for (size_t i = 0; i < s->nq; i++)
+    for (size_t i = 0; i < s->nq; i++) {
         free(s->q[i].res);
+        free(s->q[i].rec);
+    }
     free(s->q);
     free(s->slots);
     if (s->batch)
@@ -555,12 +470,12 @@ int evt_batch_run_redis(const evt_batch_opts_t *opts, evt_batch_fn fn,
     rsrc_t s = {0};
     int rc = setup(&s, url, ro);
     evt_co_t *w = NULL, *l = NULL;
-    if (rc == 0 && (!(w = evt_spawn(writer, &s)) ||
+    if (rc == 0 && (!(w = evt_spawn(evt__redis_writer, &s)) ||
                     !(l = evt_spawn(leaser, &s))))
         rc = -1;
     if (rc == 0) {
         evt__source_t src = {.self = &s, .next = redis_next, .waits = 1,
-                             .sink = redis_sink};
+                             .seq = &s.seq, .sink = redis_sink};
         rc = evt__batch_run(opts, fn, &src, rep, NULL);
     }
     int err = errno;

@@ -73,6 +73,7 @@ typedef struct evt__redis_keys {
     char *items;   /* eventor:{NAME}:items */
     char *results; /* eventor:{NAME}:results */
     char *dead;    /* eventor:{NAME}:dead */
+    char *log;     /* eventor:{NAME}:log */
 } evt__redis_keys_t;
 /* Open url's connection and fill k (name NULL: "default"); NULL and errno.
  * Free both with evt__redis_batch_close. */

@@ -26,8 +26,10 @@ evt__redis_t *evt__redis_batch_open(const char *url, evt__redis_keys_t *k)
         k->results = NULL;
     if (asprintf(&k->dead, "eventor:{%s}:dead", n) < 0)
         k->dead = NULL;
+    if (asprintf(&k->log, "eventor:{%s}:log", n) < 0)
+        k->log = NULL;
     free(name);
-    if (!k->items || !k->results || !k->dead) {
+    if (!k->items || !k->results || !k->dead || !k->log) {
         evt__redis_batch_close(r, k);
         errno = ENOMEM;
         return NULL;
@@ -41,6 +43,7 @@ void evt__redis_batch_close(evt__redis_t *r, evt__redis_keys_t *k)
     free(k->items);
     free(k->results);
     free(k->dead);
+    free(k->log);
     memset(k, 0, sizeof *k);
 }
 
@@ -96,12 +99,14 @@ int evt_redis_submit(const char *url, const void *const *items,
     int rc = evt__redis_group(r, &k, evt_now() + CMD_MS);
     if (rc == 0)
         rc = check(evt__redis_command(r, evt_now() + CMD_MS,
-            "EVAL %s 3 %s %s %s", PERSIST_LUA, k.items, k.results, k.dead));
+            "EVAL %s 4 %s %s %s %s", PERSIST_LUA, k.items, k.results, k.dead,
+            k.log));
     for (size_t at = 0; rc == 0 && at < n; at += 1000) {
         size_t m = n - at < 1000 ? n - at : 1000;
         for (size_t i = at; rc == 0 && i < at + m; i++) {
-            const char *argv[] = {"XADD", k.items, "*", "i", items[i]};
-            size_t al[] = {4, strlen(k.items), 1, 1,
+            /* ids 1-0, 1-1...: an item's id says its input number */
+            const char *argv[] = {"XADD", k.items, "1-*", "i", items[i]};
+            size_t al[] = {4, strlen(k.items), 3, 1,
                            lens ? lens[i] : strlen(items[i])};
             rc = evt__redis_append(r, 5, argv, al);
         }
@@ -165,8 +170,21 @@ int evt_redis_stat(const char *url, evt_redis_stat_t *st)
     evt__redis_t *r = evt__redis_batch_open(url, &k);
     if (!r)
         return -1;
-    int rc = evt__redis_group(r, &k, evt_now() + CMD_MS);
     memset(st, 0, sizeof *st);
+    /* Looked at, not made: a batch that is not there stays so. */
+    redisReply *ex = evt__redis_command(r, evt_now() + CMD_MS, "EXISTS %s",
+                                        k.items);
+    int rc = ex && ex->type == REDIS_REPLY_INTEGER ? 0 : unexpected(ex);
+    if (rc == 0) {
+        long long there = ex->integer;
+        freeReplyObject(ex);
+        if (!there) {
+            rc = -1;
+            errno = ENOENT;
+        } else { /* (a stream added to by hand may have no group yet) */
+            rc = evt__redis_group(r, &k, evt_now() + CMD_MS);
+        }
+    }
     st->items = count_of(r, "XLEN %s", k.items, &rc);
     st->results = count_of(r, "HLEN %s", k.results, &rc);
     st->dead = count_of(r, "XLEN %s", k.dead, &rc);
@@ -254,9 +272,9 @@ static int is_dead(const deadset_t *d, const char *id)
     return d->n && bsearch(&v, d->v, d->n, sizeof v, sid_cmp) != NULL;
 }
 
-/* One page of the walk: HMGET the results of the entries in page. */
-static int walk_page(evt__redis_t *r, const evt__redis_keys_t *k,
-                     redisReply *page, uint64_t *index, const deadset_t *d,
+/* One page of the walk: HMGET the values of the entries in page from the
+ * hash (the results, or the records). */
+static int walk_page(evt__redis_t *r, const char *hash, redisReply *page, uint64_t *index, const deadset_t *d,
                      evt_redis_result_fn fn, void *user)
 {
     size_t n = page->elements;
@@ -269,7 +287,7 @@ static int walk_page(evt__redis_t *r, const evt__redis_keys_t *k,
         return -1;
     }
     argv[0] = "HMGET", al[0] = 5;
-    argv[1] = k->results, al[1] = strlen(k->results);
+    argv[1] = hash, al[1] = strlen(hash);
     for (size_t i = 0; i < n; i++) {
         redisReply *id = page->element[i]->element[0];
         argv[i + 2] = id->str, al[i + 2] = id->len;
@@ -296,7 +314,10 @@ static int walk_page(evt__redis_t *r, const evt__redis_keys_t *k,
     return rc;
 }
 
-int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
+/* The items in input order with their results (records 0: dead letters
+ * loaded to tell them apart) or their records (1). */
+static int walk(const char *url, int records, evt_redis_result_fn fn,
+                void *user)
 {
     evt__redis_keys_t k;
     evt__redis_t *r = evt__redis_batch_open(url, &k);
@@ -305,7 +326,7 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
     char from[64] = "-";
     uint64_t index = 0;
     deadset_t d = {0};
-    int rc = dead_load(r, &k, &d);
+    int rc = records ? 0 : dead_load(r, &k, &d);
     while (rc == 0) {
         redisReply *page = evt__redis_command(r, evt_now() + CMD_MS,
             "XRANGE %s %s + COUNT 1000", k.items, from);
@@ -316,7 +337,8 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
             freeReplyObject(page);
             break;
         } else {
-            rc = walk_page(r, &k, page, &index, &d, fn, user);
+            rc = walk_page(r, records ? k.log : k.results, page, &index, &d,
+                           fn, user);
             redisReply *last = page->element[page->elements - 1]->element[0];
             snprintf(from, sizeof from, "(%s", last->str);
         }
@@ -330,14 +352,25 @@ int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
     return rc < 0 ? -1 : 0;
 }
 
+int evt_redis_results(const char *url, evt_redis_result_fn fn, void *user)
+{
+    return walk(url, 0, fn, user);
+}
+
+int evt_redis_records(const char *url, evt_redis_result_fn fn, void *user)
+{
+    return walk(url, 1, fn, user);
+}
+
 int evt_redis_drop(const char *url)
 {
     evt__redis_keys_t k;
     evt__redis_t *r = evt__redis_batch_open(url, &k);
     if (!r)
         return -1;
-    int rc = check(evt__redis_command(r, evt_now() + CMD_MS, "DEL %s %s %s",
-                                      k.items, k.results, k.dead));
+    int rc = check(evt__redis_command(r, evt_now() + CMD_MS,
+                                      "DEL %s %s %s %s", k.items, k.results,
+                                      k.dead, k.log));
     int err = errno;
     evt__redis_batch_close(r, &k);
     errno = err;
@@ -408,7 +441,8 @@ int evt_redis_expire(const char *url, int64_t secs)
     char s[24];
     snprintf(s, sizeof s, "%lld", (long long)secs);
     int rc = check(evt__redis_command(r, evt_now() + CMD_MS,
-        "EVAL %s 3 %s %s %s %s", EXPIRE_LUA, k.items, k.results, k.dead, s));
+        "EVAL %s 4 %s %s %s %s %s", EXPIRE_LUA, k.items, k.results, k.dead,
+        k.log, s));
     int err = errno;
     evt__redis_batch_close(r, &k);
     errno = err;

@@ -31,6 +31,8 @@ void broker_fail(const char *url, int err)
     else if (err == EACCES)
         cli_error("%s: authentication refused: %s", url,
                   red[0] ? red : strerror(err));
+    else if (err == ENOENT)
+        cli_error("%s: no such batch (nothing was submitted to it)", url);
     else if ((err == EPROTO || err == ENOMEM) && red[0])
         cli_error("%s: Redis answered: %s", url, red);
     else

@@ -47,5 +47,22 @@ int broker_worker(int argc, char **argv);
 int broker_status(int argc, char **argv);
 int broker_results(int argc, char **argv);
 
+/* The worker's command for item t in job slot slot (its template
+ * expanded with t's seq as {#}), malloc'd into *cmd: 0, or -1. */
+int worker_command(const evt_batch_task_t *t, int slot, char **cmd);
+
+/* broker_joblog.c: the joblog of a Redis batch. bjob_init maps the notes
+ * shared with worker processes (before any is forked; width: attempts at
+ * once); bjob_note keeps an attempt's outcome (in the process that ran
+ * it); bjob_record and bjob_stored are evt_redis_opts_t's record (the
+ * delivery's line) and on_stored (the line into the worker's --joblog). */
+int bjob_init(size_t width);
+void bjob_note(uint64_t index, double start, double runtime, long long out,
+               int exitval, int sig, int slot);
+void *bjob_record(const evt_batch_task_t *t, int status, const void *res,
+                  size_t rlen, size_t *len, void *user);
+void bjob_stored(const void *rec, size_t len, void *user);
+/* eventor results --joblog [+]PATH: exit status. */
+int bjob_results(const char *url, const char *path);
 
 #endif

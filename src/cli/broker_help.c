@@ -9,8 +9,9 @@ static const char url_text[] =
 "URL: redis://[[USER:]PASS@]HOST:PORT/NAME names one batch (HOST 127.0.0.1\n"
 "and PORT 6379 when left out, NAME \"default\"). Its keys in Redis are\n"
 "eventor:{NAME}:items (a stream; consumer group \"eventor\"),\n"
-"eventor:{NAME}:results (a hash: item id -> result) and eventor:{NAME}:dead\n"
-"(a stream of dead letters). Several batches may share one Redis.\n";
+"eventor:{NAME}:results (a hash: item id -> result), eventor:{NAME}:dead\n"
+"(a stream of dead letters) and eventor:{NAME}:log (a hash: item id -> its\n"
+"joblog line). Several batches may share one Redis.\n";
 
 static const char exit_text[] =
 "Every failure of the broker (unreachable, authentication refused, a key of\n"
@@ -43,12 +44,12 @@ static const char worker_text[] =
 "\n"
 "Take items of the batch at URL and run COMMAND for each, as the job runner\n"
 "does (the same placeholders {} {.} {/} {//} {/.} {#} {%}, the same shell\n"
-"rules; {#} is the item's number in this worker, {%} its job slot), or the\n"
-"plugin function FN (as eventor --plugin: a newline is added to its\n"
-"result). The command's standard output is the item's result (at most\n"
-"256 KiB: more fails the attempt); its standard error goes to the\n"
-"worker's. A non-zero exit, a signal or --timeout fails the attempt.\n"
-"Run any number of workers, on any\n"
+"rules; {#} is the item's input number, as the job runner numbers it, {%}\n"
+"its job slot in this worker), or the plugin function FN (as eventor\n"
+"--plugin: a newline is added to its result). The command's standard\n"
+"output is the item's result (at most 256 KiB: more fails the attempt);\n"
+"its standard error goes to the worker's. A non-zero exit, a signal or\n"
+"--timeout fails the attempt. Run any number of workers, on any\n"
 "number of machines: each item goes to one of them at a time.\n"
 "\n"
 "  --broker URL        the batch\n"
@@ -66,6 +67,13 @@ static const char worker_text[] =
 "                      dead-letter stream (default 5)\n"
 "  --count N           items read per XREADGROUP (default 64)\n"
 "  --consumer NAME     this worker's name in the group (HOSTNAME-PID)\n"
+"  --joblog FILE       the joblog of the commands run here, in GNU\n"
+"                      parallel's format, as the job runner's --joblog (one\n"
+"                      line per delivery, its last try; Seq is the item's\n"
+"                      input number, Host this worker's name); +FILE\n"
+"                      appends. A line is written once Redis has it: each\n"
+"                      delivery's line is also stored with the item (see\n"
+"                      eventor results --joblog)\n"
 "  --down SECS         give up when Redis stays unreachable this long\n"
 "                      (default: wait for it, and go on where it was)\n"
 "  --keep SECS         a finished batch's keys expire this long after it\n"
@@ -93,10 +101,14 @@ static const char status_text[] =
 "\n"
 "  --bar               redraw a progress line on stderr every --interval\n"
 "                      until the batch is done\n"
-"  --interval SECS     the measuring window and redraw period\n";
+"  --interval SECS     the measuring window and redraw period\n"
+"\n"
+"A batch that does not exist (nothing was ever submitted to it) is one\n"
+"line, \"eventor: URL: no such batch ...\", and exit status 1; looking at\n"
+"it creates nothing.\n";
 
 static const char results_text[] =
-"Usage: eventor results --broker URL [-k] [--follow] [--jsonl]\n"
+"Usage: eventor results --broker URL [-k] [--follow] [--jsonl] [--joblog FILE]\n"
 "\n"
 "Print the results of the batch (each item's command output, as the job\n"
 "runner prints it), in input order. Items without a result are left out.\n"
@@ -108,6 +120,12 @@ static const char results_text[] =
 "  --jsonl             one JSON record per item: {\"seq\":N,\"item\":...,\n"
 "                      \"status\":\"done\",\"result\":...}, dead-lettered\n"
 "                      items as \"status\":\"dead\"\n"
+"  --joblog FILE       also write the batch's one joblog to FILE (+FILE:\n"
+"                      append, no header), in input order: each item that\n"
+"                      ran has the line of its stored result's delivery,\n"
+"                      or, when it has no result (failed, dead-lettered),\n"
+"                      of its last failed delivery; Host says which\n"
+"                      worker. Items of commands only (a plugin has none)\n"
 "\n"
 "Exit status: the number of dead-lettered items (at most 101), as the job\n"
 "runner counts its failed jobs.\n";
@@ -115,8 +133,9 @@ static const char results_text[] =
 static const char drop_text[] =
 "Usage: eventor drop --broker URL\n"
 "\n"
-"Delete the batch's keys (items, results, dead letters). Stop its workers\n"
-"first: a worker still running on a dropped batch fails (Redis's NOGROUP).\n"
+"Delete the batch's keys (items, results, dead letters, joblog lines).\n"
+"Stop its workers first: a worker still running on a dropped batch fails\n"
+"(Redis's NOGROUP).\n"
 "A finished batch also goes by itself, --keep after a worker found it done\n"
 "(see eventor worker --help).\n";
 

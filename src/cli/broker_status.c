@@ -155,8 +155,9 @@ int broker_status(int argc, char **argv)
     if (!url)
         return broker_usage("status", "--broker URL is needed");
     if ((bar ? bar_loop(url, every_ms) : status_once(url, every_ms)) < 0) {
-        broker_fail(url, errno);
-        return CLI_EXIT_ERROR;
+        int err = errno;
+        broker_fail(url, err);
+        return err == ENOENT ? 1 : CLI_EXIT_ERROR; /* no such batch: 1 */
     }
     return 0;
 }
@@ -164,6 +165,7 @@ int broker_status(int argc, char **argv)
 /* eventor results */
 struct rctx {
     int jsonl, keep_order, follow;
+    const char *joblog; /* --joblog [+]FILE: the batch's joblog there */
     uint64_t next;     /* -k --follow: the first item not printed */
     uint8_t *printed;  /* --follow without -k: one bit an item */
     size_t printed_len;
@@ -249,6 +251,9 @@ static int results_args(int argc, char **argv, const char **url,
             c->keep_order = 1;
         else if (!strcmp(a, "--follow") || !strcmp(a, "-f"))
             c->follow = 1;
+        else if (!strcmp(a, "--joblog") && i + 1 < argc && argv[i + 1][0] &&
+                 strcmp(argv[i + 1], "+"))
+            c->joblog = argv[++i];
         else {
             broker_usage("results", "unknown argument %s", a);
             return -1;
@@ -267,8 +272,8 @@ static int follow_walks(const char *url, struct rctx *c)
 {
     for (;;) {
         evt_redis_stat_t st;
-        if (evt_redis_stat(url, &st) < 0)
-            return -1;
+        if (evt_redis_stat(url, &st) < 0 && errno != ENOENT)
+            return -1; /* (no such batch yet: it may come) */
         c->dead = 0;
         if (evt_redis_results(url, on_result, c) < 0)
             return -1;
@@ -298,6 +303,8 @@ int broker_results(int argc, char **argv)
         broker_fail(url, err);
         return CLI_EXIT_ERROR;
     }
+    if (c.joblog && bjob_results(url, c.joblog) != 0)
+        return CLI_EXIT_ERROR;
     if (c.dead && !c.jsonl)
         fprintf(stderr, "eventor results: %llu items were dead-lettered "
                         "(no result; eventor results --jsonl lists them)\n",

@@ -19,6 +19,7 @@ struct wopts {
     evt_batch_opts_t b;
     evt_redis_opts_t ro;
     const char *plugin;     /* --plugin LIB.so:FN, or NULL */
+    const char *joblog;     /* --joblog [+]FILE, or NULL */
     int64_t keep_ms;        /* --keep: the finished batch's lifetime */
     int quiet;              /* -q: no report line */
     int cmd_at;             /* argv index of the command's first word */
@@ -80,7 +81,25 @@ static int read_all(int fd, char *out, size_t cap, size_t *len)
     return big ? -1 : 0;
 }
 
-/* Start the command of item t with its stdout on a pipe read into out. */
+int worker_command(const evt_batch_task_t *t, int slot, char **cmd)
+{
+    char *val = strndup(t->item, t->len), **argv = NULL;
+    struct record r = {&val, 1};
+    *cmd = NULL;
+    int rc = val ? tmpl_expand(cmd_tmpl, &r, 1, t->seq, slot, cmd, &argv)
+                 : -1;
+    if (rc < 0) {
+        free(*cmd);
+        *cmd = NULL;
+    }
+    argv_free(argv);
+    free(val);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Start the command of item t with its stdout on a pipe read into out;
+ * its outcome is noted for the joblog ({#} and the joblog's Seq: the
+ * item's input number, as the local runner numbers it). */
 static int run_command(const evt_batch_task_t *t, void *out, size_t cap,
                        size_t *len, void *user)
 {
@@ -93,11 +112,15 @@ static int run_command(const evt_batch_task_t *t, void *out, size_t cap,
     char *val = strndup(t->item, t->len), *cmd = NULL, **argv = NULL;
     struct record r = {&val, 1};
     int slot = take_slot(), fds[2] = {-1, -1}, rc = -1, err = ENOMEM;
+    int exitval = 255, sig = 0; /* as the local runner: cannot start */
+    double start = wall_now();
+    int64_t t0 = evt_now();
+    *len = 0;
     struct proc p = {.pidfd = -1};
-    if (!val || tmpl_expand(cmd_tmpl, &r, 1, t->index + 1, slot, &cmd,
+    if (!val || tmpl_expand(cmd_tmpl, &r, 1, t->seq, slot, &cmd,
                             &argv) < 0)
         goto out;
-    p.envp = jobenv_build(t->index + 1, slot);
+    p.envp = jobenv_build(t->seq, slot);
     if (pipe2(fds, O_CLOEXEC) < 0 ||
         proc_start(&p, argv, cmd, cmd_shell, fds[1], 2) < 0) {
         err = errno;
@@ -110,12 +133,14 @@ static int run_command(const evt_batch_task_t *t, void *out, size_t cap,
     /* A cancel (--timeout, a second signal) ends the command too. */
     if ((rd < 0 && err != EMSGSIZE) || proc_wait(&p, -1) < 0)
         proc_terminate(&p);
-    int exitval = 0, sig = 0;
+    exitval = 0;
     proc_reap(&p, &exitval, &sig);
     if (rd == 0 && (exitval || sig))
         err = sig ? EVT_ESIGNALED(sig) : EVT_EEXITED(exitval);
     rc = rd == 0 && !exitval && !sig ? 0 : -1;
 out:
+    bjob_note(t->index, start, (evt_now() - t0) / 1000.0, (long long)*len,
+              exitval, sig, slot);
     for (int i = 0; i < 2; i++)
         if (fds[i] >= 0)
             evt_close(fds[i]);
@@ -191,6 +216,10 @@ static int worker_opt(struct wopts *w, int argc, char **argv, int *i)
             w->ro.down_ms = ms;
     } else if (!strcmp(a, "--plugin")) {
         w->plugin = val;
+    } else if (!strcmp(a, "--joblog")) {
+        if (!val[0] || (val[0] == '+' && !val[1]))
+            return broker_usage("worker", "--joblog needs a FILE"), -1;
+        w->joblog = val;
     } else if (!strcmp(a, "--consumer")) {
         w->ro.consumer = val;
     } else {
@@ -234,6 +263,9 @@ static int worker_parse(struct wopts *w, int argc, char **argv)
     if (!w->plugin && i == argc)
         return USAGE("a command or --plugin LIB.so:FN is "
                             "needed");
+    if (w->plugin && w->joblog)
+        return USAGE("--joblog logs commands (a plugin has no exit status "
+                     "nor command line to log)");
     if (w->b.processes && w->b.threads)
         return USAGE("-P and -T are two shapes: give "
                             "one");
@@ -284,6 +316,29 @@ static int command_setup(struct wopts *w, int argc, char **argv,
     return 0;
 }
 
+/* Command mode: each delivery's joblog line is stored with its result
+ * (results --joblog), and with --joblog written here once Redis has it.
+ * Host is this worker's name in the batch (the one status shows), which
+ * the library would give it by itself otherwise ("HOSTNAME-PID"). */
+static int joblog_setup(struct wopts *w, struct opts *o)
+{
+    static char name[128];
+    if (!w->ro.consumer) {
+        char host[64] = "host";
+        gethostname(host, sizeof host - 1);
+        snprintf(name, sizeof name, "%s-%d", host, (int)getpid());
+        w->ro.consumer = name;
+    }
+    w->ro.record = bjob_record;
+    if (!w->joblog)
+        return 0;
+    o->joblog_append = w->joblog[0] == '+';
+    o->joblog = w->joblog + o->joblog_append;
+    joblog_host(w->ro.consumer);
+    w->ro.on_stored = bjob_stored;
+    return joblog_open(o);
+}
+
 /* A failed delivery, in one line (not the ones a signal stopped). */
 static void on_failed(const evt_batch_task_t *t, int status, const void *res,
                       size_t len, void *user)
@@ -316,8 +371,13 @@ int broker_worker(int argc, char **argv)
         return rc > 0 ? 0 : CLI_EXIT_ERROR;
     if (!broker_supported())
         return broker_unsupported("worker");
+    size_t width = (w.b.processes ? w.b.processes : 1) * w.b.coroutines;
+    if (!w.plugin && bjob_init(width) < 0) { /* before any fork */
+        cli_error("cannot start: %s", strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
     evt_redis_stat_t st; /* a broker that is not there: say so now */
-    if (evt_redis_stat(w.url, &st) < 0) {
+    if (evt_redis_stat(w.url, &st) < 0 && errno != ENOENT) {
         broker_fail(w.url, errno);
         return CLI_EXIT_ERROR;
     }
@@ -327,7 +387,10 @@ int broker_worker(int argc, char **argv)
         if (!(plugin_fn = plugin_load(w.plugin)))
             return CLI_EXIT_ERROR;
         fn = plugin_line;
-    } else if (command_setup(&w, argc, argv, &o) < 0) {
+    } else if (command_setup(&w, argc, argv, &o) < 0 ||
+               joblog_setup(&w, &o) < 0) {
+        tmpl_free(cmd_tmpl);
+        opts_free(&o);
         return CLI_EXIT_ERROR;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -337,6 +400,7 @@ int broker_worker(int argc, char **argv)
     evt_batch_report_t r;
     rc = evt_batch_run_redis(&w.b, fn, w.url, &w.ro, &r);
     int err = errno;
+    joblog_close();
     tmpl_free(cmd_tmpl);
     opts_free(&o);
     if (rc < 0 && !r.signal) {

@@ -437,6 +437,7 @@ void linebuf_end(struct job *j);
 int linebuf_flush(struct job *j);
 
 /* joblog.c */
+extern const char joblog_header[]; /* "Seq\tHost\t...\tCommand\n" */
 int joblog_open(const struct opts *o);
 /* --resume / --resume-failed: 1 when seq must not run again. */
 int joblog_skip(uint64_t seq);
@@ -445,6 +446,16 @@ int joblog_skip(uint64_t seq);
 int joblog_reserve(const struct job *j);
 /* After: its line. 0, or -1 (reported; the log takes no more lines). */
 int joblog_write(const struct job *j);
+/* The Host column of every line from now (eventor worker: its name in
+ * the batch); NULL: the job's --sshlogin, or ':'. */
+void joblog_host(const char *host);
+/* j's line, malloc'd (*len bytes, the newline included; NULL: no memory),
+ * its room in the open log reserved: eventor worker stores it in Redis,
+ * then writes it with joblog_put. */
+char *joblog_line(const struct job *j, size_t *len);
+/* Write a line made by joblog_line (0 when no log is open), in one
+ * write(). 0, or -1 (reported; the log takes no more lines). */
+int joblog_put(const char *l, size_t len);
 void joblog_close(void);
 
 /* progress.c: --bar and --eta on stderr. */

@@ -23,10 +23,12 @@ static int can_reserve = 1; /* 0: the file system has no fallocate */
 static int log_broken;      /* a line could not be written: no more */
 static char *line;          /* the line of the job being logged */
 static size_t line_len, line_cap;
+static const char *log_host; /* joblog_host's, or NULL: the sshlogin */
+static off_t held;          /* reserved for lines made and not written */
 static unsigned char *skip; /* bitmap by seq: already done */
 static uint64_t skip_cap;   /* bits */
 
-static const char header[] =
+const char joblog_header[] =
     "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n";
 
 static int mark_done(uint64_t seq)
@@ -112,7 +114,8 @@ int joblog_open(const struct opts *o)
         return -1;
     }
     if (st.st_size == 0 && !o->joblog_append && /* +FILE: no header */
-        write(log_fd, header, sizeof header - 1) != (ssize_t)sizeof header - 1) {
+        write(log_fd, joblog_header, strlen(joblog_header)) !=
+            (ssize_t)strlen(joblog_header)) {
         cli_error("cannot write joblog %s: %s", o->joblog, strerror(errno));
         return -1;
     }
@@ -122,12 +125,17 @@ int joblog_open(const struct opts *o)
     return 0;
 }
 
-static void log_failed(const struct job *j, int e, const char *what)
+void joblog_host(const char *host)
+{
+    log_host = host;
+}
+
+static void log_failed(uint64_t seq, int e, const char *what)
 {
     if (!log_broken)
         cli_error("Error: cannot write joblog %s: %s (job %llu %s; "
                   "no more jobs are started)", log_name, strerror(e),
-                  (unsigned long long)j->seq, what);
+                  (unsigned long long)seq, what);
     log_broken = 1;
 }
 
@@ -136,7 +144,8 @@ static int format_line(const struct job *j)
 {
     char head[512]; /* Host: the job's --sshlogin, or ':' */
     int hl = snprintf(head, sizeof head, "%llu\t%.300s\t%.3f\t%10.3f\t%zu\t%lld\t%d\t%d\t",
-                      (unsigned long long)j->seq, sshlogin_name(j->slot),
+                      (unsigned long long)j->seq,
+                      log_host ? log_host : sshlogin_name(j->slot),
                       j->start, j->runtime,
                       j->in.part_len ? 0 : j->in.len, /* --pipepart: 0 */
                       j->out_bytes, j->exitval, j->sig);
@@ -156,27 +165,21 @@ static int format_line(const struct job *j)
     return 0;
 }
 
-int joblog_reserve(const struct job *j)
+/* Room for len more bytes past the lines held: 0, or -1 (reported). */
+static int reserve(size_t len, uint64_t seq)
 {
-    if (log_fd < 0)
-        return 0;
-    if (log_broken)
-        return -1;
-    if (format_line(j) < 0) {
-        log_failed(j, ENOMEM, "not printed");
-        return -1;
-    }
-    off_t need = log_end + (off_t)line_len;
+    off_t need = log_end + held + (off_t)len;
     if (!can_reserve || need <= reserved_end)
         return 0;
     /* 64 KiB at a time (a few hundred lines), or just this line */
-    off_t chunk = line_len > 65536 ? (off_t)line_len : 65536;
-    if (fallocate(log_fd, FALLOC_FL_KEEP_SIZE, log_end, chunk) == 0) {
-        reserved_end = log_end + chunk;
+    off_t from = log_end + held;
+    off_t chunk = len > 65536 ? (off_t)len : 65536;
+    if (fallocate(log_fd, FALLOC_FL_KEEP_SIZE, from, chunk) == 0) {
+        reserved_end = from + chunk;
         return 0;
     }
     if (errno == ENOSPC &&
-        fallocate(log_fd, FALLOC_FL_KEEP_SIZE, log_end, (off_t)line_len) == 0) {
+        fallocate(log_fd, FALLOC_FL_KEEP_SIZE, from, (off_t)len) == 0) {
         reserved_end = need;
         return 0;
     }
@@ -184,7 +187,35 @@ int joblog_reserve(const struct job *j)
         can_reserve = 0;
         return 0;
     }
-    log_failed(j, errno, "not printed, --resume runs it again");
+    log_failed(seq, errno, "not printed, --resume runs it again");
+    return -1;
+}
+
+int joblog_reserve(const struct job *j)
+{
+    if (log_fd < 0)
+        return 0;
+    if (log_broken)
+        return -1;
+    if (format_line(j) < 0) {
+        log_failed(j->seq, ENOMEM, "not printed");
+        return -1;
+    }
+    return reserve(line_len, j->seq);
+}
+
+/* One write() of l (len bytes, a whole line): 0, or -1 (reported). */
+static int put(const char *l, size_t len, uint64_t seq)
+{
+    ssize_t n = write(log_fd, l, len);
+    if (n == (ssize_t)len) {
+        log_end += n;
+        return 0;
+    }
+    int e = n < 0 ? errno : ENOSPC;
+    if (n > 0 && ftruncate(log_fd, log_end) < 0) /* no torn last line */
+        e = errno;
+    log_failed(seq, e, "printed but not logged: --resume runs it again");
     return -1;
 }
 
@@ -193,19 +224,33 @@ int joblog_write(const struct job *j)
     if (log_fd < 0)
         return 0;
     if (log_broken || format_line(j) < 0) { /* again: emits may interleave */
-        log_failed(j, ENOMEM, "printed but not logged");
+        log_failed(j->seq, ENOMEM, "printed but not logged");
         return -1;
     }
-    ssize_t n = write(log_fd, line, line_len);
-    if (n == (ssize_t)line_len) {
-        log_end += n;
+    return put(line, line_len, j->seq);
+}
+
+char *joblog_line(const struct job *j, size_t *len)
+{
+    if (format_line(j) < 0)
+        return NULL;
+    char *l = malloc(line_len);
+    if (l)
+        memcpy(l, line, line_len);
+    *len = line_len;
+    if (l && log_fd >= 0 && !log_broken && reserve(line_len, j->seq) == 0)
+        held += (off_t)line_len;
+    return l;
+}
+
+int joblog_put(const char *l, size_t len)
+{
+    held -= held >= (off_t)len ? (off_t)len : held;
+    if (log_fd < 0)
         return 0;
-    }
-    int e = n < 0 ? errno : ENOSPC;
-    if (n > 0 && ftruncate(log_fd, log_end) < 0) /* no torn last line */
-        e = errno;
-    log_failed(j, e, "printed but not logged: --resume runs it again");
-    return -1;
+    if (log_broken)
+        return -1;
+    return put(l, len, strtoull(l, NULL, 10));
 }
 
 void joblog_close(void)
@@ -219,6 +264,7 @@ void joblog_close(void)
     free(line);
     line = NULL;
     line_cap = 0;
+    held = 0;
     free(skip);
     skip = NULL;
     skip_cap = 0;

@@ -145,7 +145,7 @@ static void sink_chunk(void *self, evt__ctl_t *b, const evt_batch_task_t *c,
     if (status == 0 && len == sizeof(evt__hist_t))
         evt__batch_times(b, res);
     for (int i = 0; i < TASKS; i++) {
-        evt_batch_task_t t = {c->index * TASKS + (uint64_t)i, "", 0, 0};
+        evt_batch_task_t t = {c->index * TASKS + (uint64_t)i, "", 0, 0, 0};
         int st = status ? status
                  : (int)c->index == fail_task_of && i == 0 ? EIO
                                                             : 0;

@@ -97,9 +97,11 @@ Test(redis, every_item_one_result_on_coroutines)
     cr_assert_eq(evt_batch_run_redis(&o, work, s.url, &ro, &rep), 0);
     cr_assert_eq(rep.read, 0);
     cr_assert_eq(evt_redis_drop(s.url), 0);
-    evt_redis_stat_t st;
-    cr_assert_eq(evt_redis_stat(s.url, &st), 0);
+    evt_redis_stat_t st; /* gone, and looking does not make it again */
+    cr_assert_eq(evt_redis_stat(s.url, &st), -1);
+    cr_assert_eq(errno, ENOENT);
     cr_assert_eq(st.items, 0);
+    cr_assert_eq(srv_int(&s, "EXISTS eventor:{co}:items"), 0);
     srv_free(&s);
 }
 

@@ -3,7 +3,9 @@
 # of this test's own (a free loopback port, AOF on, in a temp dir; stopped
 # by the trap): results as the local job runner's, three workers with one
 # SIGKILLed and restarted, Redis restarted mid-run, a poison item, signals,
-# --follow, and one clear line for every broker failure.
+# --follow, the joblog of workers and of the batch as the local runner's,
+# status of a batch that does not exist, and one clear line for every
+# broker failure.
 # Usage: tests/cli/test_broker.sh PATH/TO/eventor
 # EVT_BROKER_ITEMS scales the kill test (default 4000 commands; the plugin
 # run takes 5x as many).
@@ -238,6 +240,84 @@ wait_for '[ "$(rc HLEN "eventor:{fol}:results")" = 7 ]' || fail "follow: more"
 kill -TERM $fw
 wait $fw
 [ $? = 143 ] || fail "worker --follow after SIGTERM"
+
+# The joblog: the same commands (two failing, one killed by a signal, one
+# that fails once and succeeds on its retry) by the local runner and by two
+# workers (one of -P 2), each with --joblog; and the batch's one joblog from
+# Redis (results --joblog). Every column but Host and the times is the
+# same; Host is each worker's name; Seq and {#} are the input numbers.
+cat >job.sh <<'EOF'
+#!/bin/sh
+case $2 in
+kill) kill -9 $$ ;;
+fail*) echo "out $1"; exit "${2#fail}" ;;
+flaky) [ -e "$FLAKY" ] || { : >"$FLAKY"; exit 4; } ;;
+esac
+echo "out $1 $2"
+EOF
+chmod +x job.sh
+printf '%s\n' a fail3 b fail7 kill c flaky d fail1 e f g h >jitems
+FLAKY=$T/flaky.local "$E" --joblog local.log --retries 2 -j 3 \
+    ./job.sh {#} {} :::: jitems >/dev/null 2>&1
+echo previous >w2.log
+jw() {
+    FLAKY=$T/flaky.w "$E" worker -q --broker "$B/jl" --retries 2 \
+        --max-deliveries 1 --visibility 1 "$@" ./job.sh {#} {} 2>>jw.err
+}
+# (two submits, one worker on each part: both run items, and the second
+# part's numbers go on from the first's)
+head -7 jitems | "$E" submit --broker "$B/jl" -
+jw --consumer wa --joblog w1.log -j 2 || fail "joblog: wa: $(cat jw.err)"
+tail -n +8 jitems | "$E" submit --broker "$B/jl" -
+jw --consumer wb --joblog +w2.log -P 2 -j 2 || fail "joblog: wb: $(cat jw.err)"
+"$E" results --broker "$B/jl" --joblog merged.log >/dev/null 2>&1
+[ $? = 4 ] || fail "joblog: results exit (4 dead-lettered)"
+# Seq Send Receive Exitval Signal Command, by Seq
+cols() { awk -F'\t' '$1 != "Seq" && $1 != "previous" {
+    print $1 "\t" $5 "\t" $6 "\t" $7 "\t" $8 "\t" $9 }' "$@" | sort -n; }
+cols local.log >jl.local
+[ "$(cut -f1 jl.local | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 9 10 11 12 13 " ] ||
+    fail "joblog: local Seq: $(cat jl.local)"
+tab=$(printf '\t')
+grep -qx "2${tab}0${tab}6${tab}3${tab}0${tab}./job.sh 2 fail3" jl.local &&
+    grep -qx "5${tab}0${tab}0${tab}0${tab}9${tab}./job.sh 5 kill" jl.local &&
+    grep -qx "7${tab}0${tab}12${tab}0${tab}0${tab}./job.sh 7 flaky" jl.local ||
+    fail "joblog: local lines: $(cat jl.local)"
+cols w1.log w2.log >jl.workers
+cmp -s jl.local jl.workers ||
+    fail "joblog: the workers' differ: $(diff jl.local jl.workers)"
+cols merged.log >jl.merged
+cmp -s jl.local jl.merged ||
+    fail "joblog: merged differs: $(diff jl.local jl.merged)"
+[ "$(head -1 w1.log)" = "$(head -1 local.log)" ] &&
+    [ "$(head -1 merged.log)" = "$(head -1 local.log)" ] &&
+    [ "$(head -1 w2.log)" = previous ] || fail "joblog: headers, +FILE"
+awk -F'\t' 'NR > 1 && $2 != "wa" { bad = 1 } END { exit bad }' w1.log &&
+    awk -F'\t' 'NR > 1 && $2 != "wb" { bad = 1 } END { exit bad }' w2.log &&
+    awk -F'\t' 'NR > 1 && $2 != "wa" && $2 != "wb" { bad = 1 }
+        END { exit bad }' merged.log || fail "joblog: Host"
+[ "$(grep -c . w1.log)" -gt 1 ] && [ "$(grep -c . w2.log)" -gt 1 ] ||
+    fail "joblog: both workers ran items"
+"$E" worker --broker "$B/jl" --joblog x --plugin "$PLUGINS/add_ten.so:add_ten" \
+    2>err
+[ $? = 255 ] && grep -q -- '--joblog' err ||
+    fail "joblog with a plugin: $(cat err)"
+"$E" worker -q --broker "$B/jl" --joblog "$T/no/such/dir/x" echo 2>err
+[ $? = 255 ] && grep -q "cannot write joblog $T/no/such/dir/x" err ||
+    fail "joblog that cannot be written: $(cat err)"
+
+# A batch that does not exist: status says so (exit 1) and creates no key,
+# nor does results.
+"$E" status --broker "$B/nosuch" >out 2>err
+r=$?
+[ $r = 1 ] && [ "$(wc -l <err)" = 1 ] &&
+    grep -q "^eventor: $B/nosuch: no such batch" err ||
+    fail "status of no batch: $r $(cat err)"
+"$E" results --broker "$B/nosuch" -k >out 2>err || fail "results of no batch"
+[ "$(rc EXISTS 'eventor:{nosuch}:items' 'eventor:{nosuch}:results' \
+    'eventor:{nosuch}:dead' 'eventor:{nosuch}:log')" = 0 ] &&
+    [ -z "$(rc KEYS 'eventor:{nosuch}*')" ] ||
+    fail "looking at no batch made keys: $(rc KEYS 'eventor:{nosuch}*')"
 
 [ "$fails" = 0 ] && echo "broker: all passed" && exit 0
 echo "broker: $fails failed"
