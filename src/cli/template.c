@@ -257,6 +257,11 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
         in_word = 0;
         if (tokenize(t, t->str + off, t->str + off + wl, &word, &in_word) < 0)
             goto fail;
+        /* -q: an empty word is an empty argument ('' on the line) */
+        if (!wl && t->quote_all &&
+            add_tok(t, (struct tok){T_LIT, t->str + off, 0, 0, 0, ++word,
+                                    NULL}) < 0)
+            goto fail;
         off += wl + 1;
     }
     int have_arg = 0;

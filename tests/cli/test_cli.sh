@@ -136,6 +136,8 @@ same -k -q echo 'a  b' {} '$x' x{}y ::: 'c d'
 same -k -q --dry-run echo 'a  b' {} '$x;' ::: 'c d'
 same -k -q sh -c 'echo "$1|$2"' sh {} ::: 'a b'
 same -k -q printf '%s\n' {} ::: 'a b' c
+same -k -q echo '' ::: '!'
+same -k -q --dry-run echo a '' {} ::: '!'
 same -k --shellquote ::: 'a b' "it's"
 same -k --shellquote --shellquote echo ::: 'a b'
 for s in 10 15 16 17; do
