@@ -82,8 +82,9 @@ struct opts {
     int line_continues;    /* -L: an item ending in a blank goes on */
     int quote_all;         /* -q */
     int shellquote;        /* --shellquote, how many times */
-    const char *rpl_name[TMPL_NAMES]; /* -I, --er ...: new names of {} {.} {/} {//}
-                                {/.} {#} {%} (TMPL_NAME_*), NULL: as is */
+    /* -I, --er ...: new names of {} {.} {/} {//} {/.} {#} {%}
+     * (TMPL_NAME_*), NULL: as is */
+    const char *rpl_name[TMPL_NAMES];
     char *delim;           /* -d, -0: item separator (owned), NULL = \n */
     size_t delim_len;
     int no_empty;          /* -r: skip blank items */
