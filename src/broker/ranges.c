@@ -230,11 +230,11 @@ static int run_some(worker_ctx_t *w, const char *at, const char *end,
 }
 
 /* 1 when a dead worker left lines started without a record on w's chunk;
- * *fresh: it left nothing at all (no line started). */
+ * *fresh: it left nothing at all (no record, no line started). */
 static int suspects(const worker_ctx_t *w, int *fresh)
 {
     const evt__spool_t *s = &w->s;
-    *fresh = !memchr(s->started, 1, s->lines);
+    *fresh = !s->kept && !memchr(s->started, 1, s->lines);
     for (uint64_t i = 0; !*fresh && i < s->lines; i++)
         if (s->started[i] && !evt__spool_has(s, i))
             return 1;

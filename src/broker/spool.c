@@ -109,6 +109,7 @@ int evt__spool_put(evt__spool_t *s, uint64_t line, int status,
     atomic_signal_fence(memory_order_release);
     s->index[line] = (uint32_t)(at / 8);
     s->used = at + record_size(len);
+    s->kept++;
     return 0;
 }
 
@@ -132,7 +133,10 @@ int evt__spool_open(evt__spool_t *s, const char *path, uint64_t lines,
     struct stat st;
     if (s->fd < 0)
         return -1;
-    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size > s->cap)
+    if (fstat(s->fd, &st) < 0)
+        return -1;
+    s->made = st.st_size == 0;
+    if ((uint64_t)st.st_size > s->cap)
         s->cap = (size_t)st.st_size; /* (grown by a dead worker) */
     if (ftruncate(s->fd, (off_t)s->cap) < 0 || map_spool(s, PROT_READ
                                                          | PROT_WRITE) < 0)
@@ -144,7 +148,7 @@ int evt__spool_open(evt__spool_t *s, const char *path, uint64_t lines,
      * last may lack its index word (it died between the two). */
     const record_t *r;
     for (s->used = head_size(lines); (r = record_at(s, s->used)) != NULL;
-         s->used += record_size(r->len))
+         s->used += record_size(r->len), s->kept++)
         s->index[r->line] = (uint32_t)(s->used / 8);
     if (s->reserved < s->used)
         s->reserved = s->used; /* (records a dead worker wrote have room) */
@@ -154,7 +158,8 @@ int evt__spool_open(evt__spool_t *s, const char *path, uint64_t lines,
 int evt__spool_close(evt__spool_t *s)
 {
     int err = 0;
-    if (s->fd >= 0 && ftruncate(s->fd, (off_t)s->used) < 0)
+    if (s->fd >= 0 && (s->used || s->made)
+        && ftruncate(s->fd, (off_t)s->used) < 0)
         err = errno ? errno : EIO;
     if (!err)
         err = s->err;

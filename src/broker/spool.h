@@ -31,9 +31,11 @@ typedef struct evt__spool {
     size_t used;        /* bytes of the head and the whole records */
     size_t reserved;    /* bytes given disk space (posix_fallocate) */
     int fd;             /* the worker's: -1 when closed or reading */
+    int made;           /* open made the file (it was empty) */
     int err;            /* a record found no room (ENOSPC, EFBIG): no more
                            records are kept */
     uint64_t lines;     /* lines in the chunk */
+    uint64_t kept;      /* lines with a record */
     evt__spool_head_t *head;
     uint32_t *index;
     uint8_t *started, *crashes, *kills;
@@ -54,8 +56,9 @@ typedef struct evt__spool_rec {
  * index is mended for the one it may have written last). 0, or -1 and
  * errno. put: keep line's outcome (len bytes at res); 0, or -1 with s->err
  * set (then nothing more is kept). close: cut the spool to its whole
- * records (a read of a hole on a full tmpfs is a SIGBUS), unmap and close
- * it; 0, or the errno of the cut or s->err. */
+ * records (a read of a hole on a full tmpfs is a SIGBUS; after a failed
+ * open, a spool it made to nothing, one a dead worker left is kept as it
+ * is), unmap and close it; 0, or the errno of the cut or s->err. */
 int evt__spool_open(evt__spool_t *s, const char *path, uint64_t lines,
                     size_t usual);
 int evt__spool_put(evt__spool_t *s, uint64_t line, int status,
