@@ -1256,8 +1256,13 @@ int evt_batch_run_array(const evt_batch_opts_t *opts, evt_batch_fn fn,
  * byte ranges at line boundaries: each worker maps its chunks and runs
  * their lines on its coroutines, results come back through spool files
  * (in $TMPDIR, default /tmp) and on_result still gets every line, in
- * order. A worker's death reruns its chunk from the first line without a
- * result, 1 + retries times at most; then the rest of the chunk fails with
+ * order. A line's result is spooled the moment its fn returns (after its
+ * last try), so a worker's death reruns only the lines of its chunk
+ * without a result: a line that had returned never runs again, one that
+ * was running runs again from the start; those that were running run
+ * first one at a time, so a line that crashes its worker (a crash signal)
+ * fails alone with EVT_ESIGNALED after 1 + retries such runs. A chunk
+ * reruns 16 * (1 + retries) times at most; then the rest of it fails with
  * the death's error. The error policy and progress move a chunk at a time.
  * A pipe, FIFO or terminal is read as a waiting iterator (see
  * evt_batch_run), without blocking the thread; stdin through a description

@@ -121,9 +121,13 @@ static void *attempt_main(void *arg)
         rc = ETIMEDOUT;
     else if (rc != 0 && b->stop == EVT__CANCEL)
         rc = ECANCELED;
-    if (rc == 0 && len > 0)
-        rc = keep_result(j, out, len);
     j->status = rc;
+    /* Kept by the source at once, when it will not run again: a crash of
+     * this process from now on does not lose it. */
+    int kept = b->src.settle && !evt__ctl_again(b, j)
+               && b->src.settle(b->src.self, &j->task, rc, out, rc ? 0 : len);
+    if (!kept && rc == 0 && len > 0)
+        j->status = keep_result(j, out, len);
     j->co = NULL;
     b->slots[j->slot] = NULL;
     b->free_slots[b->nfree++] = j->slot;

@@ -125,7 +125,7 @@ static int64_t backoff(const evt__ctl_t *b, unsigned attempt)
 /* 1 when j's failed attempt runs again. A chunk's tasks have their own
  * retries where they run: the chunk runs again only for a worker that died
  * (what it reported stays), (retries + 1) * CHUNK_DEATHS times. */
-static int again(const evt__ctl_t *b, const evt__item_t *j)
+int evt__ctl_again(const evt__ctl_t *b, const evt__item_t *j)
 {
     if (j->status == 0 || j->status == ECANCELED || b->stop != EVT__RUN)
         return 0;
@@ -143,7 +143,7 @@ static void collect(evt__ctl_t *b)
         b->done = j->next;
         if (!b->done)
             b->done_tail = &b->done;
-        if (!again(b, j)) {
+        if (!evt__ctl_again(b, j)) {
             evt__ctl_finish(b, j);
             continue;
         }

@@ -41,6 +41,14 @@ typedef void (*evt__sink_fn)(void *self, evt__ctl_t *b,
                              const evt_batch_task_t *item, int status,
                              const void *res, size_t len);
 
+/* Told a task's final outcome (no retry follows) the moment its attempt
+ * ends, in the attempt's coroutine, before it waits for its turn in order:
+ * status 0 and len bytes of result at res (borrowed), or an error. 1 when
+ * the source kept it (then the controller keeps no copy, and on_result
+ * later sees the task with no result), 0 when it did not. */
+typedef int (*evt__settle_fn)(void *self, const evt_batch_task_t *item,
+                              int status, const void *res, size_t len);
+
 /* Where a batch's items come from and where their outcomes go: the one
  * interface between the controller and every source. The controller owns
  * admission, units/interval, rate, deadlines, retries, halting, signals,
@@ -65,6 +73,11 @@ typedef struct evt__source {
                                when total is 0), 0 */
     evt__sink_fn sink;      /* NULL: an item's outcome is its result,
                                reported as it is (evt__batch_result) */
+    evt__settle_fn settle;  /* NULL, or where each outcome is kept as
+                               soon as it is known: a source that keeps it
+                               somewhere that outlives a crash of this
+                               process (a spool) then knows every task
+                               whose fn returned, not only those reported */
     size_t chunk_ahead;     /* 0: an item is one task of fn. Otherwise an
                                item is a chunk of many tasks (fn runs a
                                whole chunk and returns an evt__hist_t of

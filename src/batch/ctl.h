@@ -207,6 +207,9 @@ void evt__ctl_drop_ahead(evt__ctl_t *b);
 /* batch.c: the decisions. j is done for good: count it, then report it
  * now or in its turn. */
 void evt__ctl_finish(evt__ctl_t *b, evt__item_t *j);
+/* 1 when j's failed attempt (status set) runs again. Once 0, it stays 0
+ * for that attempt: the batch only moves towards its end. */
+int evt__ctl_again(const evt__ctl_t *b, const evt__item_t *j);
 /* j was read but never started, and the batch stops: ECANCELED. */
 void evt__ctl_cancel_unstarted(evt__ctl_t *b, evt__item_t *j);
 /* Act on the signals caught since the last look (the slow path of

@@ -3,15 +3,17 @@
  * whole lines, which the parent cuts (it maps each chunk to count its
  * newlines, and copies no line); a worker maps its chunk, runs its lines
  * through an in-process batch on its coroutines, and writes each line's
- * result, in order, to a spool file of the chunk; the sink hands the
- * spooled results to the controller in input order. A worker process that
- * dies leaves its spool behind: the controller runs the chunk again, from
- * the first line without a result, on another worker, which first runs
- * alone, one at a time, the lines the dead one had started: a line that
- * kills a worker while alone is the culprit (isolate, below). Threads run
- * the same chunks and spools: one way to run a chunk, whatever runs it. */
+ * result to the chunk's spool (spool.h) the moment the line is done; the
+ * sink hands the spooled results to the controller in input order. A
+ * worker process that dies leaves its spool behind: the controller runs
+ * the chunk again on another worker, which runs only the lines without a
+ * result, and first, alone, one at a time, those the dead one had started:
+ * a line that kills a worker while alone is the culprit (isolate, below).
+ * Threads run the same chunks and spools: one way to run a chunk, whatever
+ * runs it. */
 #define _GNU_SOURCE
 #include "broker.h"
+#include "spool.h"
 #include "../core/crash.h"
 
 #include <errno.h>
@@ -45,53 +47,8 @@ typedef struct chunk_arg {
     void *map;          /* the parent's mapping of it, cut to report */
     size_t maplen;
     const char *at;     /* where its first line is in map */
+    int named;          /* on a thread: a crash names the line here */
 } chunk_arg_t;
-
-/* A line's record in a spool: this, then len bytes of result, then zeros
- * up to a multiple of 8 bytes. A worker writes the result before the
- * header, into a shared mapping of the spool: what it wrote survives its
- * death, and a record is whole once its header is there. */
-#define RECORD_MAGIC 0x4556524eu
-typedef struct record {
-    uint32_t magic;
-    int32_t status;
-    uint32_t attempt;
-    uint32_t len;
-    uint64_t line;      /* the line's number in its chunk, from 0 */
-} record_t;
-
-static size_t record_size(size_t len)
-{
-    return sizeof(record_t) + ((len + 7) & ~(size_t)7);
-}
-
-/* A spool opens with this head, then three bytes a line (started: begun in
- * some worker on the chunk; crashes and kills: deaths of a worker that
- * ran the line alone, by a crash signal the line raised or by anything
- * else), then the records. The worker's crash handler writes crash. */
-typedef struct spool_head {
-    volatile sig_atomic_t crash; /* the signal a line raised, 0 */
-    int32_t pad;
-    volatile uint64_t solo;      /* 1 + the line running alone, 0 */
-} spool_head_t;
-
-static size_t head_size(uint64_t lines)
-{
-    return (sizeof(spool_head_t) + 3 * (size_t)lines + 7) & ~(size_t)7;
-}
-
-/* The record for line i at spool + at, or NULL when there is none. */
-static const record_t *record_at(const unsigned char *spool, size_t size,
-                                 size_t at, uint64_t i)
-{
-    if (at > size || size - at < sizeof(record_t))
-        return NULL;
-    const record_t *r = (const record_t *)(spool + at);
-    if (r->magic != RECORD_MAGIC || r->line != i
-        || size - at < record_size(r->len))
-        return NULL;
-    return r;
-}
 
 /* The lines of a mapped chunk, one after another. */
 typedef struct lines {
@@ -134,111 +91,98 @@ static void *map_range(int fd, uint64_t off, uint64_t len, const char **at,
 
 typedef struct worker_ctx {
     const chunk_arg_t *a;
-    unsigned char *spool; /* the spool, mapped shared */
-    size_t cap;           /* its size: room for every line's record */
-    size_t used;          /* bytes of whole records */
-    int sfd;              /* the spool's descriptor */
-    uint64_t line;        /* the next line's number in the chunk */
-    uint64_t first;       /* the file's index of the batch's first line */
-    uint64_t solo_end;    /* lines before this one run alone */
-    size_t reserved;      /* bytes of the spool given space (fallocate) */
-    int err;              /* ENOSPC: the spool's disk is full */
-    spool_head_t *head;   /* the spool's head, and its bytes a line: */
-    uint8_t *started, *crashes, *kills;
+    evt__spool_t s;       /* the chunk's spool */
+    uint32_t *pick;       /* the chunk's line of each task of the batch
+                             running; NULL: task i is line i (a new spool) */
+    int solo;             /* that batch runs the suspects, one at a time */
+    lines_t l;            /* its source: the chunk's lines from line at */
+    uint64_t at, picked;
     evt__hist_t hist;     /* attempt times, sent back as the job's result */
 } worker_ctx_t;
 
-/* Give the spool's disk space to its bytes up to need before they are
- * written: a write into a shared mapping of a file whose disk is full
- * (a small tmpfs as $TMPDIR) is a SIGBUS, not an error. 0, or ENOSPC in
- * w->err, and then no line more runs. */
-#define RESERVE_STEP ((size_t)1 << 20)
-static void set_head(worker_ctx_t *w);
-static int reserve(worker_ctx_t *w, size_t need)
+static uint64_t chunk_line(const worker_ctx_t *w, uint64_t task)
 {
-    if (need <= w->reserved)
-        return 0;
-    if (need > w->cap) { /* (results longer than the room made for them) */
-        if (evt__spool_grow(w->sfd, &w->spool, &w->cap, need) < 0)
-            return w->err = errno, -1;
-        set_head(w);
+    return w->pick ? w->pick[task] : task;
+}
+
+/* The source of a batch of the chunk's lines: those without a record (of
+ * them, the suspects only, for solo). */
+static int next_pick(void *self, const void **item, size_t *len)
+{
+    worker_ctx_t *w = self;
+    while (next_line(&w->l, item, len)) {
+        uint64_t i = w->at++;
+        if (w->pick && (evt__spool_has(&w->s, i)
+                        || (w->solo && !w->s.started[i])))
+            continue;
+        if (w->pick)
+            w->pick[w->picked++] = (uint32_t)i;
+        return 1;
     }
-    size_t to = need + RESERVE_STEP < w->cap ? need + RESERVE_STEP : w->cap;
-    int rc = posix_fallocate(w->sfd, (off_t)w->reserved,
-                             (off_t)(to - w->reserved));
-    if (rc == ENOSPC && to > need) /* (the step is more than is left) */
-        rc = posix_fallocate(w->sfd, (off_t)w->reserved,
-                             (off_t)((to = need) - w->reserved));
-    if (rc == EINVAL || rc == EOPNOTSUPP)
-        rc = 0; /* (no fallocate here: it allocates as it writes) */
-    if (rc)
-        return w->err = rc, -1;
-    w->reserved = to;
     return 0;
 }
 
-static void put_record(worker_ctx_t *w, int status, unsigned attempt,
+/* A line's outcome, spooled as soon as its attempt ends (settle), or as the
+ * batch reports it (a line it never started, or whose last try failed as
+ * the batch stopped). */
+static int settle_line(void *self, const evt_batch_task_t *t, int status,
                        const void *res, size_t len)
 {
-    if (w->err || reserve(w, w->used + record_size(len)) < 0)
-        return;
-    record_t *r = (record_t *)(w->spool + w->used);
-    if (len) /* (a failed line has no result: res is NULL) */
-        memcpy(r + 1, res, len);
-    *r = (record_t){0, status, attempt, (uint32_t)len, w->line++};
-    atomic_signal_fence(memory_order_release);
-    r->magic = RECORD_MAGIC;
-    w->used += record_size(len);
+    worker_ctx_t *w = self;
+    return evt__spool_put(&w->s, chunk_line(w, t->index), status,
+                          t->attempt, res, len) == 0;
 }
 
 static void spool_record(const evt_batch_task_t *t, int status,
                          const void *res, size_t len, void *user)
 {
-    put_record(user, status, t->attempt, res, len);
+    worker_ctx_t *w = user;
+    uint64_t i = chunk_line(w, t->index);
+    if (!evt__spool_has(&w->s, i))
+        evt__spool_put(&w->s, i, status, t->attempt, res, len);
 }
 
 /* --- isolate: which line killed its worker -------------------------------
  * A worker that dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE or SIGILL raised
  * by a line (crash_note has it in the spool) was killed by that line; any
  * other death (SIGKILL, SIGTERM, an exit) came from outside. The next
- * worker runs the lines the dead one had started one at a time: a death
- * while a line runs alone is that line's. A crash is one of its attempts;
- * a kill from outside is not, up to KILLS_SPARED times (README). */
+ * worker runs the lines the dead one had started and left without a
+ * record (the suspects: a line records its result the moment it is done,
+ * so those were running) one at a time: a death while a line runs alone
+ * is that line's. A crash is one of its attempts; a kill from outside is
+ * not, up to KILLS_SPARED times (README). */
 
-/* The spool word of the chunk running here (it moves when the spool
- * grows: set_head keeps it), NULL between chunks. */
-static _Thread_local volatile sig_atomic_t *crash_word;
+/* The spool of the chunk running here, NULL between chunks. */
+static _Thread_local evt__spool_t *volatile crash_spool;
 
-/* Note the signal in the chunk's spool for the parent to read. */
+/* Note the signal in the chunk's spool for the next worker to read. */
 static int crash_note(int sig, const siginfo_t *si)
 {
     (void)si;
-    volatile sig_atomic_t *w = crash_word;
-    if (w)
-        *w = sig;
+    evt__spool_t *s = crash_spool;
+    if (s && s->head)
+        s->head->crash = sig;
     return 0;
 }
 
 /* After the records a dead worker left: blame the line it ran alone, if
- * it died so, and mark the lines it had started to run alone. */
+ * it died so. */
 static void isolate(worker_ctx_t *w)
 {
-    spool_head_t *h = w->head;
-    int sig = h->crash;
+    evt__spool_t *s = &w->s;
+    int sig = s->head->crash;
     unsigned retries = w->a->o.retries;
-    uint64_t i = w->line;
-    h->crash = 0;
-    if (i < w->a->lines && h->solo == i + 1) {
-        if (sig && ++w->crashes[i] > retries)
-            put_record(w, EVT_ESIGNALED(sig), w->crashes[i] - 1, NULL, 0);
-        else if (!sig && ++w->kills[i] > (uint64_t)retries + KILLS_SPARED)
-            put_record(w, EVT_ESIGNALED(SIGKILL), w->kills[i] - 1, NULL, 0);
+    uint64_t i = s->head->solo - 1;
+    s->head->crash = 0;
+    if (s->head->solo && i < s->lines && !evt__spool_has(s, i)) {
+        if (sig && ++s->crashes[i] > retries)
+            evt__spool_put(s, i, EVT_ESIGNALED(sig), s->crashes[i] - 1,
+                           NULL, 0);
+        else if (!sig && ++s->kills[i] > (uint64_t)retries + KILLS_SPARED)
+            evt__spool_put(s, i, EVT_ESIGNALED(SIGKILL), s->kills[i] - 1,
+                           NULL, 0);
     }
-    h->solo = 0;
-    w->solo_end = w->line;
-    for (i = w->line; i < w->a->lines; i++)
-        if (w->started[i])
-            w->solo_end = i + 1;
+    s->head->solo = 0;
     /* (marks stay: a line started in a dead worker is suspect till done) */
 }
 
@@ -247,80 +191,55 @@ static int run_line(const evt_batch_task_t *t, void *out, size_t cap,
                     size_t *len, void *user)
 {
     worker_ctx_t *w = user;
-    if (w->err) /* (its result could not be kept) */
-        return errno = w->err, -1;
-    uint64_t i = w->first - w->a->first + t->index; /* in the chunk */
-    w->started[i] = 1;
-    if (i < w->solo_end)
-        w->head->solo = i + 1;
+    if (w->s.err) /* (its result could not be kept) */
+        return errno = w->s.err, -1;
+    uint64_t i = chunk_line(w, t->index);
+    w->s.started[i] = 1;
+    if (w->solo)
+        w->s.head->solo = i + 1;
     evt_batch_task_t u = *t;
-    u.index += w->first;
+    u.index = w->a->first + i;
     u.seq = u.index + 1;
+    /* A crash kills a worker process, whose parent names the line; on a
+     * thread it kills eventor, which names it here first. */
+    evt__crash_set_item(w->a->named ? u.index + 1 : 0);
     return w->a->fn(&u, out, cap, len, w->a->o.user);
 }
 
-/* Where the head and the bytes of each line are in w's spool mapping;
- * the crash handler notes a crash in this one. */
-static void set_head(worker_ctx_t *w)
-{
-    w->head = (spool_head_t *)w->spool;
-    w->started = w->spool + sizeof(spool_head_t);
-    w->crashes = w->started + w->a->lines;
-    w->kills = w->crashes + w->a->lines;
-    crash_word = &w->head->crash;
-}
-
-/* Map the spool of w's chunk (made on the first run), skip the whole
- * records a dead worker left there and isolate. 0, or -1 and errno. */
-static int open_spool(worker_ctx_t *w, const char *spool)
-{
-    int sfd = open(spool, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    struct stat st;
-    if (sfd < 0)
-        return -1;
-    if (fstat(sfd, &st) == 0 && (uint64_t)st.st_size > w->cap)
-        w->cap = (size_t)st.st_size; /* (grown by a dead worker) */
-    if (ftruncate(sfd, (off_t)w->cap) < 0)
-        return close(sfd), -1;
-    w->spool = mmap(NULL, w->cap ? w->cap : 1, PROT_READ | PROT_WRITE,
-                    MAP_SHARED, sfd, 0);
-    if (w->spool == MAP_FAILED) {
-        w->spool = NULL;
-        close(sfd);
-        return -1;
-    }
-    w->sfd = sfd;
-    if (reserve(w, head_size(w->a->lines)) < 0)
-        return errno = w->err, -1;
-    set_head(w);
-    w->used = head_size(w->a->lines);
-    const record_t *r;
-    while ((r = record_at(w->spool, w->cap, w->used, w->line)) != NULL) {
-        w->used += record_size(r->len);
-        w->line++;
-    }
-    if (w->reserved < w->used)
-        w->reserved = w->used; /* (records a dead worker wrote have room) */
-    isolate(w);
-    return 0;
-}
-
-/* Run the lines of l up to end through a batch on this worker's
- * coroutines, or one at a time (solo). 0, or -1 and errno. */
-static int run_some(worker_ctx_t *w, lines_t *l, const char *end, int solo)
+/* Run the chunk's lines that have no record (of them, the suspects only,
+ * one at a time: solo) through a batch on this worker's coroutines. 0, or
+ * -1 and errno. */
+static int run_some(worker_ctx_t *w, const char *at, const char *end,
+                    int solo)
 {
     evt_batch_opts_t o = w->a->o;
     o.on_result = spool_record;
     o.user = w;
+    o.ordered = 0; /* (the spool keeps them in any order) */
     if (solo)
         o.coroutines = 1;
-    w->first = w->a->first + w->line;
-    lines_t part = {l->p, end};
-    evt__source_t src = {.self = &part, .next = next_line};
+    w->l = (lines_t){at, end};
+    w->at = w->picked = 0;
+    w->solo = solo;
+    evt__source_t src = {.self = w, .next = next_pick,
+                         .settle = settle_line};
     evt_batch_report_t rep;
     int rc = evt__batch_run(&o, run_line, &src, &rep, &w->hist);
-    l->p = end;
+    w->solo = 0;
+    w->s.head->solo = 0;
     return rc;
+}
+
+/* 1 when a dead worker left lines started without a record on w's chunk;
+ * *fresh: it left nothing at all (no record, no line started). */
+static int suspects(const worker_ctx_t *w, int *fresh)
+{
+    const evt__spool_t *s = &w->s;
+    *fresh = !s->kept && !memchr(s->started, 1, s->lines);
+    for (uint64_t i = 0; !*fresh && i < s->lines; i++)
+        if (s->started[i] && !evt__spool_has(s, i))
+            return 1;
+    return 0;
 }
 
 /* Run the lines of w's chunk that have no record yet: those a dead worker
@@ -329,6 +248,9 @@ static int run_some(worker_ctx_t *w, lines_t *l, const char *end, int solo)
 static int run_lines(worker_ctx_t *w, const char *path)
 {
     const chunk_arg_t *a = w->a;
+    int fresh, suspect = suspects(w, &fresh);
+    if (!fresh && !(w->pick = malloc(a->lines * sizeof *w->pick + 1)))
+        return errno = ENOMEM, -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -338,19 +260,9 @@ static int run_lines(worker_ctx_t *w, const char *path)
     close(fd);
     if (!m)
         return -1;
-    lines_t l = {at, at + a->len};
-    const void *item;
-    size_t ilen;
-    for (uint64_t i = 0; i < w->line; i++)
-        next_line(&l, &item, &ilen);
-    lines_t solo = l;
-    for (uint64_t i = w->line; i < w->solo_end; i++)
-        next_line(&solo, &item, &ilen);
-    int rc = 0;
-    if (w->solo_end > w->line)
-        rc = run_some(w, &l, solo.p, 1);
+    int rc = suspect ? run_some(w, at, at + a->len, 1) : 0;
     if (rc == 0)
-        rc = run_some(w, &l, l.end, 0);
+        rc = run_some(w, at, at + a->len, 0);
     int err = errno;
     munmap(m, maplen);
     errno = err;
@@ -370,28 +282,25 @@ static int run_chunk(const evt_batch_task_t *t, void *out, size_t cap,
     const char *spool = path + strlen(path) + 1;
     if (spool >= (const char *)t->item + t->len || cap < sizeof(evt__hist_t))
         return errno = EINVAL, -1;
-    worker_ctx_t w = {.a = &a, .sfd = -1};
+    worker_ctx_t w = {.a = &a};
     /* Room for every line's record of a usual size; longer ones grow it. */
     size_t usual = a.o.max_result < EVT_MAX_RESULT_DEFAULT
                        ? a.o.max_result : EVT_MAX_RESULT_DEFAULT;
-    w.cap = head_size(a.lines) + (size_t)a.lines * record_size(usual);
     evt__crash_note(crash_note);
     int err = 0;
-    if (open_spool(&w, spool) < 0)
+    if (evt__spool_open(&w.s, spool, a.lines, usual) < 0) {
         err = errno ? errno : EIO;
-    if (!err && run_lines(&w, path) < 0)
-        err = errno ? errno : EIO;
-    /* Cut to the whole records, failed or not: the parent reads up to the
-     * end, and a read of a hole on a full tmpfs is a SIGBUS. */
-    if (w.sfd >= 0 && ftruncate(w.sfd, (off_t)w.used) < 0 && !err)
-        err = errno ? errno : EIO;
-    if (!err && w.err)
-        err = w.err;
-    crash_word = NULL;
-    if (w.spool)
-        munmap(w.spool, w.cap ? w.cap : 1);
-    if (w.sfd >= 0)
-        close(w.sfd);
+    } else {
+        crash_spool = &w.s;
+        isolate(&w);
+        if (run_lines(&w, path) < 0)
+            err = errno ? errno : EIO;
+    }
+    crash_spool = NULL;
+    int cut = evt__spool_close(&w.s);
+    free(w.pick);
+    if (!err)
+        err = cut;
     if (err)
         return errno = err, -1;
     memcpy(out, &w.hist, sizeof w.hist);
@@ -409,6 +318,7 @@ typedef struct ranges {
     uint64_t lines;          /* lines in the chunks cut so far */
     evt_batch_fn fn;         /* the caller's, run on each line */
     evt_batch_opts_t inner;  /* the options of the lines' batch in a worker */
+    int named;               /* on threads (chunk_arg_t) */
     char spool_dir[64];
     unsigned char *item;     /* the chunk last cut: chunk_arg_t and paths */
 } ranges_t;
@@ -457,7 +367,8 @@ static int next_chunk(void *self, const void **item, size_t *len)
     ranges_t *r = self;
     if (r->cut >= r->size)
         return 0;
-    chunk_arg_t a = {r->fn, r->inner, r->cut, 0, r->lines, 0, NULL, 0, NULL};
+    chunk_arg_t a = {r->fn, r->inner, r->cut, 0, r->lines, 0, NULL, 0, NULL,
+                     r->named};
     a.len = chunk_end(r) - r->cut;
     if (!(a.map = map_range(r->fd, a.off, a.len, &a.at, &a.maplen)))
         return -1;
@@ -488,39 +399,22 @@ static void report_chunk(void *self, evt__ctl_t *b,
         evt__batch_times(b, res);
     char spool[96];
     spool_path(r, c.off, spool, sizeof spool);
-    size_t size = 0;
-    unsigned char *sp = NULL;
-    int sfd = open(spool, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (sfd >= 0 && fstat(sfd, &st) == 0 && st.st_size > 0) {
-        size = (size_t)st.st_size;
-        sp = mmap(NULL, size, PROT_READ, MAP_SHARED, sfd, 0);
-        if (sp == MAP_FAILED)
-            sp = NULL;
-        else
-            madvise(sp, size, MADV_SEQUENTIAL);
-    }
-    if (sfd >= 0)
-        close(sfd);
+    evt__spool_t sp;
+    evt__spool_read(&sp, spool, c.lines); /* (none: no line has a record) */
     unlink(spool);
     lines_t l = {c.at, c.at + c.len};
-    size_t used = head_size(c.lines);
-    int records = sp != NULL; /* the records so far were whole */
     for (uint64_t i = 0; i < c.lines; i++) {
         evt_batch_task_t t = {c.first + i, NULL, 0, 0, c.first + i + 1};
         next_line(&l, &t.item, &t.len);
-        const record_t *rec = records ? record_at(sp, size, used, i) : NULL;
-        if (rec && rec->len <= r->inner.max_result) {
-            t.attempt = rec->attempt;
-            used += record_size(rec->len);
-            evt__batch_result(b, &t, rec->status, rec + 1, rec->len);
+        evt__spool_rec_t rec;
+        if (evt__spool_get(&sp, i, &rec) && rec.len <= r->inner.max_result) {
+            t.attempt = rec.attempt;
+            evt__batch_result(b, &t, rec.status, rec.res, rec.len);
         } else {
-            records = 0;
             evt__batch_result(b, &t, err ? err : EIO, NULL, 0);
         }
     }
-    if (sp)
-        munmap(sp, size);
+    evt__spool_unmap(&sp);
     munmap(c.map, c.maplen);
 }
 
@@ -577,7 +471,8 @@ static int run_chunks(ranges_t *r, const evt_batch_opts_t *opts,
 int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
                            const char *path, evt_batch_report_t *rep)
 {
-    ranges_t r = {.path = path, .fn = fn, .inner = inner_opts(opts)};
+    ranges_t r = {.path = path, .fn = fn, .inner = inner_opts(opts),
+                  .named = opts->threads != 0};
     struct stat st;
     r.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r.fd < 0)
