@@ -1,6 +1,7 @@
 /* http: GETs through evt_curl_perform (libcurl on the reactor) against
  * bench_http_server, C at once, the latency-bound figure of issue 14: with
- * the server holding each answer D ms, the ideal wall time is ceil(N/C) x D.
+ * the server holding each answer D ms, the nominal ideal wall time is
+ * ceil(N/C) x D (bench_http_latency.sh measures the server-bound one).
  *
  *   bench_http --port P [--requests 20000] [--conc 200] [--delay-ms 10]
  *              [--name http_latency]
