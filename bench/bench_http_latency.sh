@@ -17,6 +17,7 @@
 #   wall_s, vs_ideal (wall / the nominal N/C x DELAY), server_ideal_s
 #   (N x s / C), vs_server_ideal (wall / server_ideal_s), server_hold_ms
 #   (the real hold), gap_ms (g), cpu_us_per_req (the client's CPU).
+# WHO="eventor go curl" picks clients; VERBOSE=1 shows each run on stderr.
 # Usage: bench/bench_http_latency.sh BUILD_DIR [PORT]   (PORT: a running
 #        server with DELAY's hold)
 set -eu
@@ -48,6 +49,7 @@ who="eventor"
 command -v curl >/dev/null && who="$who curl"
 $py -c 'import gevent, urllib3' 2>/dev/null && who="$who gevent_urllib3"
 $py -c 'import aiohttp' 2>/dev/null && who="$who aiohttp"
+who=${WHO:-$who} # WHO="eventor go": these clients only
 
 client() { # WHO: one run of benchmark 1, its figures on stdout
   case $1 in
