@@ -1,7 +1,8 @@
 #!/bin/sh
 # Issue 14's benchmark 1, latency-bound: N GETs (20,000), C at once (200),
 # of one bench_http_server that holds each answer DELAY ms (10), by eventor
-# (bench_http) and each peer found (Go net/http, curl --parallel,
+# (bench_http; eventor_t2: two threads of C/2, as -T 2 runs them, since Go
+# uses every core) and each peer found (Go net/http, curl --parallel,
 # gevent+urllib3, aiohttp), in turn, ROUNDS times (1).
 #
 # The ideal is measured, not assumed. Around each run the server's /_stats
@@ -44,7 +45,7 @@ if [ -z "$port" ]; then
 fi
 stats() { curl -s --fail "http://127.0.0.1:$port/_stats"; }
 
-who="eventor"
+who="eventor eventor_t2"
 [ -x "$bin/peers/go_http_bench" ] && who="$who go"
 command -v curl >/dev/null && who="$who curl"
 $py -c 'import gevent, urllib3' 2>/dev/null && who="$who gevent_urllib3"
@@ -54,6 +55,7 @@ who=${WHO:-$who} # WHO="eventor go": these clients only
 client() { # WHO: one run of benchmark 1, its figures on stdout
   case $1 in
     eventor) "$bin/bench_http" --port "$port" --requests "$N" --conc "$C" --delay-ms "$DELAY" ;;
+    eventor_t2) "$bin/bench_http" --port "$port" --requests "$N" --conc "$C" --delay-ms "$DELAY" --threads 2 ;;
     go) "$bin/peers/go_http_bench" -r "$N" -c "$C" -delay-ms "$DELAY" "$port" ;;
     curl) sh "$here/peers/curl_parallel.sh" "$port" "$N" "$C" "$DELAY" ;;
     gevent_urllib3) $py "$here/peers/http_gevent.py" "$port" "$N" "$C" "$DELAY" ;;
