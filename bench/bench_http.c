@@ -1,9 +1,13 @@
 /* http: GETs through evt_curl_perform (libcurl on the reactor) against
  * bench_http_server, C at once, the latency-bound figure of issue 14: with
- * the server holding each answer D ms, the ideal wall time is ceil(N/C) x D.
+ * the server holding each answer D ms, the nominal ideal wall time is
+ * ceil(N/C) x D (bench_http_latency.sh measures the server-bound one).
  *
  *   bench_http --port P [--requests 20000] [--conc 200] [--delay-ms 10]
- *              [--name http_latency]
+ *              [--threads 1] [--name http_latency]
+ *
+ * With --threads T, T threads of C/T workers each (every thread has its
+ * own multi handle and connections), as the batch engine's -T runs them.
  *
  * Prints NAME_wall_s, NAME_vs_ideal (when D > 0), NAME_req_per_s and
  * NAME_cpu_us_per_req (this process's user+system CPU per request).
@@ -15,11 +19,14 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 
 static char url[128];
-static long requests = 20000, next_req, ok;
-static int failed;
+static long requests = 20000;
+static atomic_long next_req, ok;
+static atomic_int failed;
 
 static size_t discard(char *p, size_t size, size_t n, void *user)
 {
@@ -39,8 +46,7 @@ static void *worker(void *arg)
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    while (next_req < requests && !failed) {
-        next_req++;
+    while (atomic_fetch_add(&next_req, 1) < requests && !failed) {
         long status = 0;
 #if defined(BENCH_EASY_HOOKS)
         CURLcode cc = curl_easy_perform(e);
@@ -69,9 +75,23 @@ static double cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* One thread's share: n workers on its own multi handle. */
+static void *thread_main(void *arg)
+{
+    int n = (int)(intptr_t)arg;
+    evt_curl_set_max_transfers((size_t)n);
+    evt_group_t *g = evt_group_new();
+    for (int i = 0; i < n; i++)
+        evt_group_spawn(g, worker, NULL);
+    evt_group_join(g, -1);
+    evt_group_free(g);
+    evt_curl_cleanup();
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    int port = -1, conc = 200, delay_ms = 10;
+    int port = -1, conc = 200, delay_ms = 10, threads = 1;
     const char *name = "http_latency";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port"))
@@ -82,26 +102,30 @@ int main(int argc, char **argv)
             conc = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--delay-ms"))
             delay_ms = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads"))
+            threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--name"))
             name = argv[i + 1];
     }
-    if (port <= 0 || conc <= 0 || requests <= 0) {
+    if (port <= 0 || conc <= 0 || requests <= 0 || threads <= 0 ||
+        threads > conc) {
         fputs("usage: bench_http --port P [--requests N] [--conc C] "
-              "[--delay-ms D] [--name NAME]\n", stderr);
+              "[--delay-ms D] [--threads T] [--name NAME]\n", stderr);
         return 2;
     }
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
-    evt_curl_set_max_transfers((size_t)conc);
-    evt_group_t *g = evt_group_new();
+    pthread_t tid[threads];
     double t0 = bench_now_s(), c0 = cpu_s();
-    for (int i = 0; i < conc; i++)
-        evt_group_spawn(g, worker, NULL);
-    evt_group_join(g, -1);
+    for (int i = 1; i < threads; i++)
+        pthread_create(&tid[i], NULL, thread_main,
+                       (void *)(intptr_t)(conc / threads));
+    thread_main((void *)(intptr_t)(conc - (threads - 1) * (conc / threads)));
+    for (int i = 1; i < threads; i++)
+        pthread_join(tid[i], NULL);
     double wall = bench_now_s() - t0, cpu = cpu_s() - c0;
-    evt_group_free(g);
-    evt_curl_cleanup();
     if (failed || ok != requests) {
-        fprintf(stderr, "bench_http: %ld of %ld answered 200\n", ok, requests);
+        fprintf(stderr, "bench_http: %ld of %ld answered 200\n",
+                (long)ok, requests);
         return 1;
     }
     char key[160];

@@ -1,13 +1,16 @@
-/* http_server: the remote service of the io_batch figure. A keep-alive
- * HTTP/1.1 server on the runtime, one coroutine per connection, that holds
- * each answer back --delay-ms (evt_sleep) and then says "ok".
+/* http_server: the remote service of the io_batch and HTTP figures. A
+ * keep-alive HTTP/1.1 server on the runtime, one coroutine per connection,
+ * that holds each answer back --delay-ms (evt_sleep) and then says "ok".
  *
  *   bench_http_server --port P [--delay-ms 10] [--host 127.0.0.1]
  *
  * With --port 0 it prints `port <n>` once listening. On SIGTERM or SIGINT
  * it stops, prints `http_server_requests`, `http_server_delay_ms` (the
  * mean delay it really held answers back, as measured around evt_sleep) and
- * `http_server_max_conns` (the most connections open at once), and exits 0. */
+ * `http_server_max_conns` (the most connections open at once), and exits 0.
+ * GET /_stats answers what it measured since the last /_stats (see
+ * stats_body) and starts a new window: what a client's run really cost the
+ * server, so that its ideal is measured, not assumed. */
 #include "bench_common.h"
 #include "eventor.h"
 
@@ -17,6 +20,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define BUF_SIZE 8192
@@ -35,6 +39,21 @@ static int delay_ms = 10;
 static uint64_t requests;   /* answered */
 static double delay_sum_s;  /* time really spent in the delays */
 
+/* One /_stats window. Arrival is the kernel's receive time of a request's
+ * last bytes (SO_TIMESTAMPNS), so "service" is the server's whole share of
+ * a request, its own lateness in reading included, and "gap" the client's
+ * share (its turnaround plus loopback) between an answer and the next
+ * request on that connection. */
+static struct window {
+    uint64_t requests, gaps;
+    double hold_s;    /* in evt_sleep (monotonic clock) */
+    double service_s; /* arrival -> answer written */
+    double late_s;    /* arrival -> the server parsed it */
+    double gap_s;     /* answer written -> next arrival, same connection */
+    double t0, cpu0;  /* wall clock and own CPU at the window's start */
+    size_t max_conns;
+} win;
+
 /* A live connection, in the list the shutdown cancels. */
 struct conn {
     int fd;
@@ -50,7 +69,99 @@ struct req {
     uint64_t body;  /* Content-Length: bytes of body to skip */
     int close;      /* the client wants the connection closed after it */
     int chunked;    /* Transfer-Encoding present (not supported) */
+    int stats;      /* GET /_stats */
 };
+
+static double real_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* evt_read, and when its bytes came in: the kernel's receive time of the
+ * last of them (CLOCK_REALTIME), or now where the kernel gives none. */
+static ssize_t read_ts(int fd, char *buf, size_t n, double *arrived)
+{
+    for (;;) {
+        union {
+            char b[CMSG_SPACE(sizeof(struct timespec))];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {.iov_base = buf, .iov_len = n};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
+                           .msg_control = ctl.b,
+                           .msg_controllen = sizeof ctl.b};
+        ssize_t r = recvmsg(fd, &m, MSG_DONTWAIT);
+        if (r >= 0) {
+            *arrived = real_now_s();
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c;
+                 c = CMSG_NXTHDR(&m, c))
+                if (c->cmsg_level == SOL_SOCKET &&
+                    c->cmsg_type == SCM_TIMESTAMPNS) {
+                    struct timespec ts;
+                    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    *arrived = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+                }
+            return r;
+        }
+        if (errno != EAGAIN && errno != EINTR)
+            return -1;
+        if (evt_wait_fd(fd, EVT_IN, -1) < 0)
+            return -1;
+    }
+}
+
+/* The /_stats answer: the window's figures as `name value unit` lines,
+ * means per request in ms. busy is the server's CPU over wall time (1.0:
+ * it had a core to itself and used all of it). */
+static int stats_body(char *out, size_t size)
+{
+    double n = win.requests ? (double)win.requests : 1;
+    double wall = bench_now_s() - win.t0;
+    return snprintf(out, size,
+                    "http_server_requests %llu req\n"
+                    "http_server_hold_ms %.4f ms\n"
+                    "http_server_service_ms %.4f ms\n"
+                    "http_server_late_ms %.4f ms\n"
+                    "http_server_gap_ms %.4f ms\n"
+                    "http_server_cpu_us_per_req %.3f us\n"
+                    "http_server_busy %.3f x\n"
+                    "http_server_max_conns %zu conns\n",
+                    (unsigned long long)win.requests, win.hold_s * 1e3 / n,
+                    win.service_s * 1e3 / n, win.late_s * 1e3 / n,
+                    win.gaps ? win.gap_s * 1e3 / (double)win.gaps : 0,
+                    (cpu_s() - win.cpu0) * 1e6 / n,
+                    wall > 0 ? (cpu_s() - win.cpu0) / wall : 0, win.max_conns);
+}
+
+static void window_reset(void)
+{
+    memset(&win, 0, sizeof win);
+    win.t0 = bench_now_s();
+    win.cpu0 = cpu_s();
+    win.max_conns = nconns;
+}
+
+/* Answer /_stats and start a new window. */
+static int answer_stats(int fd)
+{
+    char body[512], msg[640];
+    int n = stats_body(body, sizeof body);
+    int m = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                     "Content-Length: %d\r\n\r\n%s", n, body);
+    window_reset();
+    return evt_write(fd, msg, (size_t)m, -1) < 0 ? -1 : 0;
+}
 
 static int token_is(const char *p, size_t n, const char *word)
 {
@@ -73,6 +184,7 @@ static int parse_head(const char *h, size_t n, struct req *r)
     r->body = 0;
     r->close = sp2[8] == '0'; /* HTTP/1.0 closes unless asked not to */
     r->chunked = 0;
+    r->stats = token_is(sp1 + 1, (size_t)(sp2 - sp1 - 1), "/_stats");
     for (const char *p = eol + 2; p < end - 2; p = eol + 2) {
         eol = memmem(p, (size_t)(end - p), "\r\n", 2);
         const char *colon = memchr(p, ':', (size_t)(eol - p));
@@ -112,6 +224,7 @@ static void *conn_main(void *arg)
     char buf[BUF_SIZE];
     size_t start = 0, len = 0; /* unparsed bytes are buf[start..len) */
     uint64_t skip = 0;         /* body bytes still to drop */
+    double arrived = 0, answered = 0; /* of the last read; last answer */
     for (;;) {
         if (skip) {
             size_t k = len - start < skip ? len - start : (size_t)skip;
@@ -131,7 +244,7 @@ static void *conn_main(void *arg)
                 evt_write(c->fd, TOO_BIG, sizeof TOO_BIG - 1, evt_now() + 1000);
                 break;
             }
-            ssize_t n = evt_read(c->fd, buf + len, sizeof buf - len, -1);
+            ssize_t n = read_ts(c->fd, buf + len, sizeof buf - len, &arrived);
             if (n <= 0)
                 break; /* the client left (0), or shutdown (ECANCELED) */
             len += (size_t)n;
@@ -150,7 +263,13 @@ static void *conn_main(void *arg)
         }
         start += head;
         skip = r.body;
-        double held = 0;
+        if (r.stats) {
+            if (answer_stats(c->fd) < 0)
+                break;
+            answered = 0; /* the next gap is not a client's */
+            continue;
+        }
+        double seen = real_now_s(), held = 0;
         if (delay_ms > 0) {
             double t0 = bench_now_s();
             if (evt_sleep(evt_now() + delay_ms) < 0)
@@ -161,6 +280,16 @@ static void *conn_main(void *arg)
             break;
         requests++;
         delay_sum_s += held;
+        double done = real_now_s();
+        win.requests++;
+        win.hold_s += held;
+        win.service_s += done - arrived;
+        win.late_s += seen - arrived;
+        if (answered > 0) {
+            win.gap_s += arrived - answered;
+            win.gaps++;
+        }
+        answered = done;
         if (r.close)
             break;
     }
@@ -197,6 +326,7 @@ static void *acceptor(void *arg)
             continue;
         }
         c->fd = fd;
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){1}, sizeof(int));
         c->prev = NULL;
         c->next = conns;
         c->co = evt_spawn(conn_main, c);
@@ -212,6 +342,8 @@ static void *acceptor(void *arg)
         conns = c;
         if (++nconns > max_conns)
             max_conns = nconns;
+        if (nconns > win.max_conns)
+            win.max_conns = nconns;
     }
     return NULL;
 }
@@ -273,6 +405,7 @@ int main(int argc, char **argv)
         printf("port %d\n", evt_local_port(lfd));
         fflush(stdout);
     }
+    window_reset();
     evt_co_t *acc = evt_spawn(acceptor, &lfd);
     struct signalfd_siginfo si;
     if (evt_read(sfd, &si, sizeof si, -1) < 0)

@@ -90,11 +90,15 @@ for p in $peers; do
 done
 
 # HTTP through libcurl on the reactor (issue 14's latency-bound figure):
-# 20,000 GETs, 200 at once, same server; peers Go net/http and
-# `curl --parallel`. Times and CPU per request only, so ratios read as above.
+# 20,000 GETs, 200 at once, same server; peers Go net/http,
+# `curl --parallel`, gevent+urllib3 and aiohttp, each against the ideal the
+# server measured in its run (bench_http_latency.sh). Times, gaps and CPU
+# per request, so ratios read as above.
 http_figs='_\(wall_s\|vs_ideal\|cpu_us_per_req\) '
 if [ -x "$bin/bench_http" ]; then
-  "$bin/bench_http" --port "$port" | grep "$http_figs" | emit eventor
+  "$here/bench_http_latency.sh" "$build" "$port" |
+    grep '_\(wall_s\|vs_ideal\|vs_server_ideal\|server_ideal_s\|gap_ms\|cpu_us_per_req\) ' |
+    tee -a "$out"
   # The same through plain curl_easy_perform and libeventor-hook, run in
   # turn with the native one: hooks over native, wall and CPU per request.
   if [ -x "$bin/bench_hook_http" ]; then
@@ -111,17 +115,6 @@ if [ -x "$bin/bench_http" ]; then
         printf "ratio.http_hook_easy_vs_native_%s %.2f x\n", s, h[s] / n[s] }'
     rm -f "$hn" "$he"
   fi
-  case " $peers " in *" go "*)
-    "$bin/peers/go_http_bench" "$port" | grep "$http_figs" | emit go ;;
-  esac
-  if command -v curl >/dev/null; then
-    sh "$here/peers/curl_parallel.sh" "$port" | grep "$http_figs" | emit curl
-  fi
-  # The seed's way (gevent + urllib3) and aiohttp, where installed.
-  $py -c 'import gevent, urllib3' 2>/dev/null &&
-    $py "$here/peers/http_gevent.py" "$port" | grep "$http_figs" | emit gevent_urllib3
-  $py -c 'import aiohttp' 2>/dev/null &&
-    $py "$here/peers/http_aiohttp.py" "$port" | grep "$http_figs" | emit aiohttp
 
   # Benchmark 2, throughput-bound: 200,000 keep-alive GETs, 64 at once, of
   # a zero-delay server of its own; peers wrk -t1 (the ceiling), Go

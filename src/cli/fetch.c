@@ -5,8 +5,11 @@
  * the report on stderr and the job runner's exit status. */
 #include "fetch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <eventor.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,7 +63,7 @@ static int fetch_task(const evt_batch_task_t *t, void *out, size_t cap,
         errno = EMSGSIZE;
         return -1;
     }
-    int want_body = !fo.outdir && (!fo.jsonl || fo.body);
+    int want_body = !fo.outdir && !fo.spool && (!fo.jsonl || fo.body);
     fetch_one(&fo, seq, (const char *)t->item + sizeof seq, want_body, r);
     *out_len = sizeof *r;
     return 0;
@@ -95,6 +98,62 @@ static int next_url(const void **item, size_t *len, void *arg)
     *item = s->buf;
     *len = n;
     return 1;
+}
+
+/* Bodies of worker processes (-P without -o, where stdout or --body wants
+ * them) come back as files: a worker's spool/<seq>, renamed into place when
+ * whole, which on_result reads back and removes. What a dead worker or a
+ * crash left is removed at the end. */
+static char spool_dir[PATH_MAX];
+
+static int spool_open(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(spool_dir, sizeof spool_dir, "%s/eventor-fetch.XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(spool_dir)) {
+        fetch_error("cannot make a directory in %s for the workers' bodies:"
+                    " %s", tmp && *tmp ? tmp : "/tmp", strerror(errno));
+        return -1;
+    }
+    fo.spool = spool_dir;
+    return 0;
+}
+
+static void spool_close(void)
+{
+    if (!fo.spool)
+        return;
+    DIR *d = opendir(fo.spool);
+    int dfd = d ? dirfd(d) : -1;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            unlinkat(dfd, e->d_name, 0);
+    if (d)
+        closedir(d);
+    rmdir(fo.spool);
+    fo.spool = NULL;
+}
+
+/* The body a worker left for seq into r->body, as in process. */
+static void spool_take(uint64_t seq, struct fetch_res *r)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%llu", fo.spool, (unsigned long long)seq);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    unlink(path);
+    struct stat sb;
+    size_t n = 0;
+    if (fstat(fd, &sb) == 0 && (r->body = malloc((size_t)sb.st_size + 1))) {
+        for (ssize_t k; n < (size_t)sb.st_size; n += (size_t)k)
+            if ((k = read(fd, r->body + n, (size_t)sb.st_size - n)) <= 0)
+                break;
+        r->body[n] = 0;
+        r->bytes = (long long)n;
+    }
+    close(fd);
 }
 
 static void write_jsonl(uint64_t seq, const char *url,
@@ -140,6 +199,8 @@ static void on_result(const evt_batch_task_t *t, int status,
     struct fetch_res r;
     if (status == 0 && len == sizeof r) {
         memcpy(&r, res, sizeof r);
+        if (fo.spool)
+            spool_take(seq, &r);
     } else { /* the engine's own failure: a worker died, a halt */
         memset(&r, 0, sizeof r);
         r.err = status ? status : EIO;
@@ -232,6 +293,8 @@ static int run(void)
             return CLI_EXIT_ERROR;
         }
     }
+    if (fo.procs && !fo.outdir && (!fo.jsonl || fo.body) && spool_open() < 0)
+        return CLI_EXIT_ERROR;
     if (!(st.lat = malloc((fo.urls.n + 1) * sizeof *st.lat)) ||
         start_joblog(&skipped) < 0)
         return CLI_EXIT_ERROR;
@@ -270,6 +333,7 @@ int fetch_main(int argc, char **argv)
         rc = run();
     else
         rc = rc > 0 ? 0 : CLI_EXIT_ERROR;
+    spool_close();
     joblog_close();
     free(st.lat);
     fetch_opts_free(&fo);

@@ -35,6 +35,9 @@ struct fetch_opts {
     int bar, eta;            /* --bar, --eta */
     int quiet;               /* -q: no final report */
     struct strv urls;        /* every URL, in input order (owned) */
+    const char *spool;       /* -P with bodies for the parent: a worker
+                                writes each body, whatever the outcome, to
+                                spool/<seq> for on_result to take (fetch.c) */
 };
 
 /* What one URL came to: the result the batch engine carries back (a fixed
@@ -59,7 +62,8 @@ void fetch_help(FILE *f);
 void fetch_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* fetch_xfer.c: fetch url (seq is {#}) with its retries into *r. With -o
- * the body goes to its file (renamed into place once whole); with
+ * the body goes to its file (renamed into place once whole), with
+ * o->spool to spool/<seq> (renamed too, kept after a failure as well); with
  * want_body it is kept in r->body. Never fails as a call: the outcome is
  * in *r. */
 void fetch_one(const struct fetch_opts *o, uint64_t seq, const char *url,

@@ -354,11 +354,6 @@ int fetch_opts_parse(struct fetch_opts *o, int argc, char **argv)
         fetch_error("-o DIR and --jsonl: choose one");
         rc = -1;
     }
-    if (rc == 0 && o->procs && !o->outdir && (!o->jsonl || o->body)) {
-        fetch_error("-P with bodies on standard output: not yet (use -o DIR, "
-                    "or --jsonl without --body)");
-        rc = -1;
-    }
     for (size_t k = 0; rc == 0 && k < lists.n; k++)
         rc = read_list(o, lists.v[k]);
     if (rc == 0 && !lists.n && !o->urls.n)

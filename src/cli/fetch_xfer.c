@@ -208,10 +208,12 @@ static void sink_reset(struct sink *s)
 static int open_tmp(const struct fetch_opts *o, uint64_t seq, const char *url,
                     char **final, char **tmp, struct fetch_res *r)
 {
-    char *name = fetch_name(o->name_tmpl, seq, url);
-    if (!name || asprintf(final, "%s/%s", o->outdir, name) < 0)
+    const char *dir = o->spool ? o->spool : o->outdir;
+    char *name = o->spool ? fetch_name("{#}", seq, url)
+                          : fetch_name(o->name_tmpl, seq, url);
+    if (!name || asprintf(final, "%s/%s", dir, name) < 0)
         *final = NULL;
-    if (!*final || asprintf(tmp, "%s/.%s.part-%ld", o->outdir, name,
+    if (!*final || asprintf(tmp, "%s/.%s.part-%ld", dir, name,
                             (long)getpid()) < 0)
         *tmp = NULL;
     free(name);
@@ -220,16 +222,18 @@ static int open_tmp(const struct fetch_opts *o, uint64_t seq, const char *url,
     if (fd < 0) {
         r->err = *tmp ? errno : ENOMEM;
         snprintf(r->msg, sizeof r->msg, "cannot write %s: %s",
-                 *tmp ? *tmp : o->outdir, strerror(r->err));
+                 *tmp ? *tmp : dir, strerror(r->err));
     }
     return fd;
 }
 
-/* The -o file is whole: give it its name (or drop it after a failure). */
-static void finish_file(struct sink *s, const char *tmp, const char *final,
+/* The -o file is whole: give it its name (or drop it after a failure; a
+ * spool file is the body whatever the outcome, as want_body keeps it). */
+static void finish_file(const struct fetch_opts *o, struct sink *s,
+                        const char *tmp, const char *final,
                         struct fetch_res *r)
 {
-    int ok = !r->err && r->status < 400;
+    int ok = o->spool ? !s->failed : !r->err && r->status < 400;
     if (ok && close(s->fd) == 0 && rename(tmp, final) == 0)
         return;
     if (ok) {
@@ -250,7 +254,8 @@ void fetch_one(const struct fetch_opts *o, uint64_t seq, const char *url,
     char *final = NULL, *tmp = NULL;
     int64_t t0 = evt_now();
     r->start = wall_now();
-    if (o->outdir && (s.fd = open_tmp(o, seq, url, &final, &tmp, r)) < 0)
+    if ((o->outdir || o->spool) &&
+        (s.fd = open_tmp(o, seq, url, &final, &tmp, r)) < 0)
         goto out;
     struct curl_slist *hdrs;
     CURL *e = make_easy(o, url, &hdrs);
@@ -275,7 +280,7 @@ void fetch_one(const struct fetch_opts *o, uint64_t seq, const char *url,
     curl_easy_cleanup(e);
     curl_slist_free_all(hdrs);
     if (s.fd >= 0)
-        finish_file(&s, tmp, final, r);
+        finish_file(o, &s, tmp, final, r);
 out:
     r->secs = (double)(evt_now() - t0) / 1000.0;
     if (want_body && !s.failed) {

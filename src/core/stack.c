@@ -26,6 +26,9 @@
 #include <valgrind/valgrind.h>
 #endif
 
+/* The largest stack kept as a pool's spare. */
+#define SPARE_MAX (1024 * 1024)
+
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
@@ -143,6 +146,8 @@ void evt__stack_pool_init(evt__stack_pool_t *pool, size_t size)
 
 void evt__stack_pool_fini(evt__stack_pool_t *pool)
 {
+    if (pool->spare.lo)
+        munmap(pool->spare.lo - page_size(), pool->spare.size + page_size());
     struct evt__slab *sl = pool->slabs, *next;
     for (; sl; sl = next) {
         next = sl->next;
@@ -254,6 +259,11 @@ int evt__stack_get(evt__stack_pool_t *pool, size_t size, evt__stack_t *st)
         stack_init(st, guard, size, 1, pool->guards_made);
         return 0;
     }
+    if (pool->spare.lo && pool->spare.size == size) {
+        *st = pool->spare;
+        pool->spare.lo = NULL;
+        return 0;
+    }
     char *base = map_stacks(size + ps);
     if (!base)
         return ENOMEM;
@@ -266,6 +276,12 @@ void evt__stack_put(evt__stack_pool_t *pool, evt__stack_t *st)
     if (st->pooled) {
         /* slab_new made room for every stack it carves. */
         pool->free[pool->free_count++] = (uintptr_t)st->lo | st->guarded;
+        return;
+    }
+    /* Kept for the next of its size, unless large: its touched pages stay
+     * resident while it waits. */
+    if (!pool->spare.lo && st->size <= SPARE_MAX) {
+        pool->spare = *st;
         return;
     }
 #if defined(EVT_HAVE_VALGRIND)

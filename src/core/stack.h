@@ -32,6 +32,10 @@ typedef struct evt__stack_pool {
     size_t slots;       /* slots of every slab, carved or not */
     unsigned guards_made; /* 1 when the newest slab's guards were all
                              installed with the slab (one system call) */
+    evt__stack_t spare; /* the last stack of another size given back (lo
+                           NULL: none), kept for the next of its size: a
+                           coroutine of one odd size spawned again and again
+                           (libcurl's driver) maps no stack each time */
 } evt__stack_pool_t;
 
 void evt__stack_pool_init(evt__stack_pool_t *pool, size_t size);

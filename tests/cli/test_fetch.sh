@@ -109,6 +109,30 @@ echo "file body" >data
 "$E" fetch -q -k "$U/slow/400/a" "$U/b" "$U/slow/200/c" "$U/d" >out
 printf '/slow/400/a\n/b\n/slow/200/c\n/d\n' | cmp -s - out || fail "-k: $(cat out)"
 
+# -P: the bodies of worker processes on stdout as in process, in input
+# order with -k (the slow first one included), a failed URL's left out;
+# --jsonl --body carries them, the failed one's too. The workers' spool
+# under $TMPDIR is gone at the end.
+mkdir ptmp
+TMPDIR=$T/ptmp "$E" fetch -q -P 2 -j 2 -k "$U/slow/400/a" "$U/b" \
+    "$U/status/404" "$U/slow/200/c" "$U/d" >out
+rc=$?
+printf '/slow/400/a\n/b\n/slow/200/c\n/d\n' | cmp -s - out && [ $rc = 1 ] ||
+    fail "-P -k: rc $rc, $(cat out)"
+i=1
+while [ $i -le 200 ]; do echo "$U/p$i"; i=$((i + 1)); done >plist
+TMPDIR=$T/ptmp "$E" fetch -q -P 3 -j 10 -k -a plist >out
+sed "s|^$U||" plist | cmp -s - out || fail "-P 3 -k: 200 bodies out of order"
+TMPDIR=$T/ptmp "$E" fetch -q -P 2 --jsonl --body "$U/status/404" "$U/x" \
+    >pj.jsonl
+python3 - pj.jsonl <<'EOF' || fail "-P --jsonl --body: $(cat pj.jsonl)"
+import json, sys
+recs = {r["seq"]: r for r in map(json.loads, open(sys.argv[1]))}
+assert recs[1]["status"] == 404 and recs[1]["body"] == "status 404", recs[1]
+assert recs[2]["body"] == "/x\n" and recs[2]["bytes"] == 3, recs[2]
+EOF
+[ -z "$(ls -A ptmp)" ] || fail "-P: spool left behind: $(ls -A ptmp)"
+
 # -o DIR: names from the template, nothing under a final name until whole.
 "$E" fetch -q -o pages --name 'page-{#}-{/}' "$U/x/one.html" "$U/status/404" \
     "$U/" >out

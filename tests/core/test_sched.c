@@ -246,6 +246,27 @@ Test(sched, custom_stack_size)
     cr_assert_eq((intptr_t)r, (intptr_t)deep(1000, NULL));
 }
 
+/* A coroutine of an odd stack size spawned after another one ended gets the
+ * stack that one gave back (its record lands where the first one's was),
+ * and runs as deep. */
+Test(sched, odd_stack_size_is_reused)
+{
+    evt_co_attr_t attr = {.stack_size = 256 * 1024};
+    void *r;
+    evt_co_t *a = evt_spawn_attr(use_stack, (void *)(intptr_t)300, &attr);
+    cr_assert_eq(evt_join(a, -1, &r), 0);
+    evt_co_t *b = evt_spawn_attr(use_stack, (void *)(intptr_t)300, &attr);
+    cr_assert_eq((void *)b, (void *)a, "a new stack for the second one");
+    cr_assert_eq(evt_join(b, -1, &r), 0);
+    cr_assert_eq((intptr_t)r, (intptr_t)deep(300, NULL));
+    /* Another size maps its own, and works too. */
+    evt_co_attr_t other = {.stack_size = 512 * 1024};
+    evt_co_t *c = evt_spawn_attr(use_stack, (void *)(intptr_t)300, &other);
+    cr_assert_neq((void *)c, (void *)a);
+    cr_assert_eq(evt_join(c, -1, &r), 0);
+    cr_assert_eq((intptr_t)r, (intptr_t)deep(300, NULL));
+}
+
 /* Run fn in a child process; return its wait status and what it wrote to
  * stderr. */
 static int in_child(void (*fn)(void), char *err, size_t errlen)
@@ -277,6 +298,15 @@ static void overflow_dedicated(void)
     evt_join(co, -1, NULL);
 }
 
+/* The overflow of a stack that was a pool's spare: its guard is there. */
+static void overflow_reused(void)
+{
+    evt_co_attr_t attr = {.stack_size = 128 * 1024};
+    evt_join(evt_spawn_attr(use_stack, (void *)(intptr_t)10, &attr), -1, NULL);
+    evt_co_t *co = evt_spawn_attr(use_stack, (void *)(intptr_t)100000, &attr);
+    evt_join(co, -1, NULL);
+}
+
 static void overflow_shared(void)
 {
     evt_co_attr_t attr = {.shared_stack = 1};
@@ -292,6 +322,9 @@ Test(sched, stack_overflow_is_reported)
     cr_assert(strstr(err, "eventor: coroutine ") != NULL, "stderr: %s", err);
     cr_assert(strstr(err, "overflowed its stack") != NULL, "stderr: %s", err);
     st = in_child(overflow_shared, err, sizeof err);
+    cr_assert(WIFSIGNALED(st), "child status %d, stderr: %s", st, err);
+    cr_assert(strstr(err, "overflowed its stack") != NULL, "stderr: %s", err);
+    st = in_child(overflow_reused, err, sizeof err);
     cr_assert(WIFSIGNALED(st), "child status %d, stderr: %s", st, err);
     cr_assert(strstr(err, "overflowed its stack") != NULL, "stderr: %s", err);
 }

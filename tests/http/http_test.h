@@ -53,6 +53,7 @@ static inline int count_fds(void)
 typedef struct server {
     pid_t pid;
     int port;
+    FILE *out; /* its stdout: what it says when it stops */
 } server_t;
 
 /* The child dies with the test process (PR_SET_PDEATHSIG), so a failed
@@ -79,15 +80,22 @@ static inline server_t server_start(int delay_ms)
     close(p[1]);
     FILE *f = fdopen(p[0], "r");
     cr_assert_eq(fscanf(f, "port %d", &s.port), 1, "no port from the server");
-    fclose(f);
+    s.out = f;
     return s;
 }
 
-static inline void server_stop(server_t s)
+/* Stop it; the most connections it had open at once (-1: not said). */
+static inline long server_stop(server_t s)
 {
     kill(s.pid, SIGTERM);
+    char line[128];
+    long most = -1;
+    while (fgets(line, sizeof line, s.out))
+        sscanf(line, "http_server_max_conns %ld", &most);
+    fclose(s.out);
     int st;
     cr_assert_eq(waitpid(s.pid, &st, 0), s.pid);
+    return most;
 }
 
 /* nginx (Debian's, /usr/sbin/nginx) serving dir on a free port, in the

@@ -54,6 +54,57 @@ Test(curl, concurrent_gets_overlap_and_leave_no_fd)
     cr_assert_eq(count_fds(), fds, "fds left open");
 }
 
+/* --- the per-host limit, counted on the server ---------------------------- */
+
+#define HOST_GETTERS 40
+#define HOST_LIMIT 3
+
+static void *get_once(void *arg)
+{
+    body_t b = {0};
+    CURL *e = easy_get(*(int *)arg, "/", &b);
+    intptr_t ok = evt_curl_perform(e, evt_now() + 30000) == 0 &&
+                  status_of(e) == 200;
+    curl_easy_cleanup(e);
+    return (void *)ok;
+}
+
+/* HOST_GETTERS coroutines, one GET each of a server holding every answer
+ * 50 ms, under a per-host limit of per_host (0: none): the most
+ * connections the server had open at once. The thread's multi goes at the
+ * end, and the limit with it. */
+static long most_connections(size_t per_host)
+{
+    server_t srv = server_start(50);
+    if (per_host)
+        cr_assert_eq(evt_curl_set_max_host_connections(per_host), 0);
+    evt_co_t *co[HOST_GETTERS];
+    for (int i = 0; i < HOST_GETTERS; i++)
+        co[i] = evt_spawn(get_once, &srv.port);
+    intptr_t ok = 0;
+    for (int i = 0; i < HOST_GETTERS; i++) {
+        void *r;
+        cr_assert_eq(evt_join(co[i], evt_now() + 60000, &r), 0);
+        ok += (intptr_t)r;
+    }
+    cr_assert_eq(ok, HOST_GETTERS, "%ld of %d GETs answered 200", (long)ok,
+                 HOST_GETTERS);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+    return server_stop(srv);
+}
+
+Test(curl, per_host_limit_holds_on_the_server)
+{
+    /* The control: without the limit the GETs overlap on more. */
+    long without = most_connections(0);
+    cr_assert_gt(without, HOST_LIMIT, "without a limit: %ld at once", without);
+    long with = most_connections(HOST_LIMIT);
+    cr_assert(with >= 1 && with <= HOST_LIMIT,
+              "limit %d: the server saw %ld at once", HOST_LIMIT, with);
+    cr_assert_eq(evt_curl_set_max_host_connections(0), 0); /* 0: no limit */
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
 /* --- outcomes -------------------------------------------------------------- */
 
 Test(curl, status_404_is_a_success_with_its_status)
