@@ -98,6 +98,7 @@ enum {
     O_GR = O_PIPE + 16,
     O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
     O_SSH = O_MORE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
+    O_PERL = O_SSH + 32, /* perl17: then perlexpr.c's, PERL_OPT_* order */
 };
 
 /* The ids of the later groups' options, in their own files' order. */
@@ -179,6 +180,8 @@ static const struct optdef {
     {"tf", 0, 1, SSHOPT(TRANSFERFILE)}, {"return", 0, 1, SSHOPT(RETURN)},
     {"cleanup", 0, 0, SSHOPT(CLEANUP)}, {"trc", 0, 1, SSHOPT(TRC)},
     {"onall", 0, 0, SSHOPT(ONALL)},     {"nonall", 0, 0, SSHOPT(NONALL)},
+    /* perl17 */
+    {"rpl", 0, 1, O_PERL + PERL_OPT_RPL}, {"parens", 0, 1, O_PERL + PERL_OPT_PARENS},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -347,7 +350,9 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
+        if (d->id >= O_PERL) /* perl17 */
+            rc = perl_option(o, d->id - O_PERL, val) < 0 ? BAD : 0;
+        else if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
             rc = sshlogin_option(o, d->id - O_SSH, val);
             rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
         } else if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
@@ -424,23 +429,6 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
             return -1;
         }
         return apply(o, d, name, val);
-    }
-    return 0;
-}
-
-/* GNU parallel's {= perl =} (across words too): refused, never run as
- * text. */
-static int has_perl_expr(const struct opts *o)
-{
-    int open = 0;
-    for (size_t i = 0; i <= o->cmd.n; i++) {
-        const char *w = i < o->cmd.n ? o->cmd.v[i] : o->tagstring;
-        for (const char *p = w; p && *p; p++) {
-            if (p[0] == '{' && p[1] == '=')
-                open = 1, p++;
-            else if (open && p[0] == '=' && p[1] == '}')
-                return 1;
-        }
     }
     return 0;
 }
@@ -555,11 +543,6 @@ int opts_parse(struct opts *o, int argc, char **argv)
     }
     if (rc)
         return rc;
-    if (has_perl_expr(o)) {
-        cli_error("{= perl expression =} is not supported (use {} {.} {/} "
-                  "... or a shell command)");
-        return -1;
-    }
     if (more_check(o) < 0)
         return -1;
     if ((o->resume || o->resume_failed) && !o->joblog) {
