@@ -99,6 +99,7 @@ same -k --tagstring '{=1 $_ =}' echo ::: a
 same -k echo '{={==}=}' '{= {==} =}' ::: a
 same -k --colsep , echo '{=2 $_=uc =}' '{=1 $_.="!" =}' ::: a,b c,d
 same -k --trim lr echo '[{= $_.="." =}]' ::: ' a '
+same -k --header : echo '{=a s/1/x/ =}' {b} '{=b $_.="!" =}' ::: a 1 2 ::: b 3
 same -k -I @@ echo '@@ {= s/a/b/ =}' ::: a
 same -k --plus echo '{= s/a/b/ =}' {+.} ::: a.x
 same -k echo '{= $_ = yyyy_mm_dd() =~ /^\d{4}-\d\d-\d\d$/ ? "date" : "bad" =}' ::: a
