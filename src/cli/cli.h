@@ -137,7 +137,18 @@ struct opts {
     int noswap;            /* --noswap: no start while the machine swaps */
     int verbose_stderr;    /* --verbose, -t: each job's command on stderr
                               as it starts (-v: on stdout, with its output) */
+    /* perl17 */
+    const char *rpl[64];   /* --rpl 'TAG CODE' (argv's), in order */
+    int nrpl;
+    const char *parens;    /* --parens: {= and =} joined (argv's), or NULL */
 };
+
+/* perlexpr.c (perl17): --rpl and --parens (-1: a bad value); the
+ * job count total_jobs() gives; their --help lines. */
+enum { PERL_OPT_RPL, PERL_OPT_PARENS };
+int perl_option(struct opts *o, int which, const char *val);
+void perl_set_total(long total);
+void perl_help(FILE *f);
 
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
  * handled (exit 0), or -1 after printing one line on stderr (exit 255). */
@@ -264,6 +275,8 @@ struct tmpl *tmpl_compile_tag(const struct opts *o);
 /* The same for any text (--results NAME). */
 struct tmpl *tmpl_compile_text(const struct opts *o, const char *text);
 void tmpl_free(struct tmpl *t);
+/* perl17: it holds a {= perl expression =}. */
+int tmpl_has_perl(const struct tmpl *t);
 /* --plus's {##} or {0#}: the jobs must be counted first. */
 int tmpl_needs_total(const struct tmpl *t);
 void plus_set_counts(long total, long slots);
@@ -271,7 +284,8 @@ void plus_set_counts(long total, long slots);
  * line as GNU parallel builds it (shell-quoted values; for the joblog,
  * --dry-run and messages), *argv a NULL-terminated vector to run without a
  * shell, or NULL when the command needs the shell. Both are the caller's
- * (free argv with argv_free). -1 on ENOMEM. */
+ * (free argv with argv_free). 0; 1 when a {= =} called skip() (perl17);
+ * -1 on ENOMEM, or EINVAL when the perl of {= =} died (it said why). */
 int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
                 uint64_t seq, int slot, char **cmd, char ***argv);
 /* To fill lines with -X/-m: the length one more record adds to the
@@ -364,6 +378,7 @@ struct job {
     char *held[2];       /* --line-buffer -k: lines of stdout, stderr */
     size_t held_len[2];  /* waiting for the job's turn */
     char *cat_path;      /* --cat: its block's file (removed with it) */
+    int perl_skip;       /* perl17: a {= =} called skip(): `true` runs */
 };
 void job_free(struct job *j);
 

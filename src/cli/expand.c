@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "template.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,7 @@ struct exp {
     int slot;
     const char **flat; /* every value of the line's records */
     size_t nflat;
+    int skip, uq, perl_err; /* perl17: skip(), uq(), a perl that died */
 };
 
 static void elem_end(struct exp *e)
@@ -125,11 +127,32 @@ static void put_text(struct exp *e, const char *s, size_t len)
     e->elem_real = 1;
 }
 
+/* perl17: {= =}'s value of v (after --trim), with $_ = v and @arg the
+ * line's values; *uq when uq() said not to quote it. */
+static char *perl_value(struct exp *e, const struct tok *tk, const char *v,
+                        int *uq)
+{
+    size_t tl;
+    char *out;
+    int flags;
+    v = trim_value(e->t->trim, v, &tl);
+    if (perl_eval(tk->pexpr, v, tl, e->flat, e->nflat, e->seq, e->slot, &out,
+                  &flags) < 0) {
+        e->perl_err |= errno == EINVAL;
+        return NULL;
+    }
+    e->skip |= flags & 2;
+    e->uq |= *uq = flags & 1;
+    return out;
+}
+
 /* One value v: transformed, quoted on the command line. */
 static void put_value(struct exp *e, const char *v, const struct tok *tk)
 {
-    char *x = transform(e->t, tk, v);
-    char *q = x && !e->t->raw ? shell_quote(x) : x;
+    int uq = 0;
+    char *x = tk->kind == T_PERL ? perl_value(e, tk, v, &uq)
+                                 : transform(e->t, tk, v);
+    char *q = x && !e->t->raw && !uq ? shell_quote(x) : x;
     if (!x || !q) {
         e->oom = 1;
     } else {
@@ -177,6 +200,7 @@ static void put_word(struct exp *e, size_t i, size_t j, const char **vals,
             put_text(e, tk->text, tk->len);
             break;
         case T_ARG:
+        case T_PERL:
             put_values(e, tk, vals, n);
             break;
         case T_SEQ:
@@ -262,8 +286,13 @@ int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
             strv_free(&e.argv);
         }
     }
-    if (!e.oom && !e.cmd.oom && t->raw && e.cmd.s && split_plain(&e) < 0)
-        e.oom = 1;
+    /* uq(): an unquoted value may hold shell syntax, as one that is the
+     * command */
+    if (!e.oom && !e.cmd.oom && e.cmd.s && (t->raw || (e.uq && !t->shell && !t->quote_all))) {
+        strv_free(&e.argv);
+        if (split_plain(&e) < 0)
+            e.oom = 1;
+    }
     for (int k = 0; k < t->shellquote && e.cmd.s; k++) {
         char *q = shell_quote(e.cmd.s);
         free(e.cmd.s);
@@ -273,11 +302,12 @@ int tmpl_expand(const struct tmpl *t, const struct record *r, size_t n,
         free(e.cmd.s);
         free(e.elem.s);
         strv_free(&e.argv);
+        errno = e.perl_err ? EINVAL : ENOMEM;
         return -1;
     }
     *cmd = e.cmd.s;
     *argv = e.argv.v;
-    return 0;
+    return e.skip ? 1 : 0;
 }
 
 static size_t quoted_length(const struct tmpl *t, const char *v,
@@ -304,7 +334,7 @@ size_t tmpl_record_length(const struct tmpl *t, const struct record *r)
         const struct tok *tk = &t->tok[i];
         if (tk->kind == T_SEQ || tk->kind == T_SLOT || tk->kind == T_PLUSNUM)
             len += 1 + !x;
-        if (tk->kind != T_ARG)
+        if (tk->kind != T_ARG && tk->kind != T_PERL)
             continue;
         if (!tk->col) {
             for (size_t c = 0; c < r->nval; c++)

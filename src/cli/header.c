@@ -141,11 +141,20 @@ const char *header_name(size_t col)
 
 /* Does "{NAME" + one of "" "/" "//" "." "/." + "}" start at p? Its length
  * and the suffix in *suf. NAME as GNU's regex: a '.' is any character. */
+static const char perl_open[] = "{="; /* perl17: {=NAME ... =} */
+
 static size_t name_at(const char *p, const char *name, const char **suf)
 {
     if (*p != '{')
         return 0;
     size_t k = 0;
+    if (p[1] == '=') { /* {=NAME ... =} is {=N ... =}, as GNU parallel's */
+        for (; name[k]; k++)
+            if (!p[2 + k] || (name[k] != '.' && p[2 + k] != name[k]))
+                return 0;
+        *suf = perl_open;
+        return k && strstr(p + 2 + k, "=}") ? 2 + k : 0;
+    }
     for (; name[k]; k++)
         if (!p[1 + k] || (name[k] != '.' && p[1 + k] != name[k]))
             return 0;
@@ -183,7 +192,8 @@ static char *rewrite(const char *s, const char *name, size_t id)
         }
         if (o + 32 + len >= cap && !(out = realloc(out, cap *= 2)))
             return NULL;
-        o += (size_t)sprintf(out + o, "{%zu%s", id, suf);
+        o += (size_t)(suf == perl_open ? sprintf(out + o, "{=%zu", id)
+                                       : sprintf(out + o, "{%zu%s", id, suf));
         p += used;
     }
     if (out)

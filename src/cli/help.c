@@ -271,4 +271,5 @@ void opts_help(FILE *f)
     pipe_help(f);
     more_help(f);
     sshlogin_help(f);
+    perl_help(f); /* perl17 */
 }

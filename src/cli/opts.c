@@ -44,6 +44,7 @@ enum {
     O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
     O_SSH = O_MORE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
     O_SPELL = O_SSH + 32, /* spelling: then spell.c's, SPELL_OPT_* order */
+    O_PERL = O_SPELL + 32, /* perl17: then perlexpr.c's, PERL_OPT_* order */
 };
 
 /* The ids of the later groups' options, in their own files' order. */
@@ -146,6 +147,8 @@ static const struct optdef {
     {"tf", 0, 1, SSHOPT(TRANSFERFILE)}, {"return", 0, 1, SSHOPT(RETURN)},
     {"cleanup", 0, 0, SSHOPT(CLEANUP)}, {"trc", 0, 1, SSHOPT(TRC)},
     {"onall", 0, 0, SSHOPT(ONALL)},     {"nonall", 0, 0, SSHOPT(NONALL)},
+    /* perl17 */
+    {"rpl", 0, 1, O_PERL + PERL_OPT_RPL}, {"parens", 0, 1, O_PERL + PERL_OPT_PARENS},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -314,7 +317,9 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        if (d->id >= O_SPELL) { /* spelling: 1 printed a fact */
+        if (d->id >= O_PERL) { /* perl17 */
+            rc = perl_option(o, d->id - O_PERL, val) < 0 ? BAD : 0;
+        } else if (d->id >= O_SPELL) { /* spelling: 1 printed a fact */
             rc = spell_option(o, d->id - O_SPELL, val);
             rc = rc < 0 ? BAD : rc;
         } else if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
@@ -389,23 +394,6 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
             return -1;
         }
         return apply(o, d, name, val);
-    }
-    return 0;
-}
-
-/* GNU parallel's {= perl =} (across words too): refused, never run as
- * text. */
-static int has_perl_expr(const struct opts *o)
-{
-    int open = 0;
-    for (size_t i = 0; i <= o->cmd.n; i++) {
-        const char *w = i < o->cmd.n ? o->cmd.v[i] : o->tagstring;
-        for (const char *p = w; p && *p; p++) {
-            if (p[0] == '{' && p[1] == '=')
-                open = 1, p++;
-            else if (open && p[0] == '=' && p[1] == '}')
-                return 1;
-        }
     }
     return 0;
 }
@@ -520,11 +508,6 @@ int opts_parse(struct opts *o, int argc, char **argv)
     }
     if (rc)
         return rc;
-    if (has_perl_expr(o)) {
-        cli_error("{= perl expression =} is not supported (use {} {.} {/} "
-                  "... or a shell command)");
-        return -1;
-    }
     if (more_check(o) < 0)
         return -1;
     spell_settle(o);

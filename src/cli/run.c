@@ -281,6 +281,8 @@ static void *job_main(void *arg)
         }
         runner.running[j->slot - 1] = NULL;
         proc_reap(&j->proc, &j->exitval, &j->sig);
+        if (j->perl_skip) /* perl17 */
+            j->exitval = -2, j->sig = 0;
         if (j->lb) /* --line-buffer: the rest of its lines */
             linebuf_end(j);
         evt_event_set(runner.ended);
@@ -294,7 +296,8 @@ static void *job_main(void *arg)
         j->runtime = (evt_now() - t0) / 1000.0;
         if (!(j->exitval || j->sig))
             more_succeeded(runner.o, j->runtime);
-        if (!(j->exitval || j->sig) || (runner.o->retries && try >= runner.o->retries) ||
+        if (!(j->exitval || j->sig) || j->perl_skip ||
+            (runner.o->retries && try >= runner.o->retries) ||
             runner.stop)
             break;
         if (!runner.o->line_buffer && /* its lines are out already */
@@ -358,6 +361,34 @@ static int job_files(struct job *j)
     return -1;
 }
 
+/* perl17: a job a {= =} skip()ped runs `true` and fails with -2 in the
+ * joblog, as in GNU parallel. */
+static int perl_skip(struct job *j)
+{
+    argv_free(j->argv);
+    free(j->remote);
+    j->remote = NULL;
+    j->perl_skip = 1;
+    if (!(j->argv = calloc(2, sizeof *j->argv)) || !(j->argv[0] = strdup("true")))
+        return -1;
+    return 0;
+}
+
+/* perl17: GNU parallel expands its first job twice, so a {= =} that
+ * counts ($foo++) counts from 1 there: the same here. */
+static void perl_first(const struct job *j, const struct record *recs, size_t n)
+{
+    const struct tmpl *ts[2] = {runner.t, runner.tagt};
+    for (int i = 0; i < 2; i++) {
+        char *cmd, **argv;
+        if (ts[i] && tmpl_has_perl(ts[i]) &&
+            tmpl_expand(ts[i], recs, n, j->seq, j->slot, &cmd, &argv) >= 0) {
+            free(cmd);
+            argv_free(argv);
+        }
+    }
+}
+
 /* Give job j a slot and its command line: 0, or 1 when it is done without
  * running (--resume, --dry-run), -1 when the run stops, -2 out of memory. */
 static int admit(struct job *j, const struct record *recs, size_t n,
@@ -384,15 +415,22 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     }
     *last_start = evt_now();
     j->slot = slot_take();
-    if (tmpl_expand(runner.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
-        job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0 ||
+    if (j->seq == 1)
+        perl_first(j, recs, n);
+    int x = tmpl_expand(runner.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv);
+    if (x < 0 || job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0 ||
         remote_prepare(j, recs, n) < 0) {
         slot_put(j->slot);
         evt_sem_release(runner.slots);
+        if (x < 0 && errno == EINVAL) /* perl17: its perl died, said why */
+            return runner.input_error = 1, -1;
         return -2;
     }
+    if (x == 1 && perl_skip(j) < 0) /* perl17: skip() */
+        return -2;
     if (!o->dry_run)
         return 0;
+    runner.failed += j->perl_skip; /* GNU parallel counts it as failed */
     slot_put(j->slot);
     evt_sem_release(runner.slots);
     return 1;
@@ -519,6 +557,7 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
             return CLI_EXIT_ERROR;
     }
     plus_set_counts(runner.total, o->jobs); /* {##} {0#} {0%} */
+    perl_set_total(runner.total);            /* perl17: total_jobs() */
     progress_start(o, runner.total);
     evt_co_t *sig = sigfd >= 0 ? evt_spawn(runner_watch_signals, &sigfd) : NULL;
     if (sig)

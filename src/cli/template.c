@@ -63,6 +63,11 @@ static int parse_placeholder(const struct tmpl *t, const char *p,
         *used = l;
         return 1;
     }
+    if (t->perl) { /* perl17: {= =} and --rpl first, as GNU parallel */
+        int rc = perl_placeholder(t, p, tk, used);
+        if (rc)
+            return rc;
+    }
     if (*p != '{')
         return 0;
     if (t->plus) { /* gnu-results */
@@ -127,6 +132,7 @@ static int is_ws(char c)
 static int tokenize(struct tmpl *t, const char *p, const char *end,
                     int *word, int *in_word)
 {
+    t->word_end = end;
     while (p < end) {
         struct tok tk = {0};
         size_t used = 0;
@@ -149,7 +155,8 @@ static int tokenize(struct tmpl *t, const char *p, const char *end,
                 int k;
                 while (p + used < end && p[used] != '{' &&
                        !(is_ws(p[used]) && !t->quote_all) &&
-                       !renamed_at(t, p + used, &k))
+                       !renamed_at(t, p + used, &k) &&
+                       !(t->perl && perl_may_start(t, p + used)))
                     used++;
                 tk.kind = T_LIT;
             }
@@ -232,6 +239,14 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     t->shellquote = o->shellquote;
     t->trim = o->trim ? o->trim : 'n';
     t->plus = o->plus;
+    char **merged = NULL; /* perl17: {= ... =} across words is one */
+    size_t nmerged = 0;
+    if ((t->perl = perl_wanted(o, words, nwords))) {
+        if (perl_merge(o, words, nwords, &merged, &nmerged) < 0)
+            goto fail;
+        words = merged;
+        nwords = nmerged;
+    }
     size_t len = 0;
     for (size_t i = 0; i < nwords; i++)
         len += strlen(words[i]) + 1;
@@ -246,13 +261,13 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     if (nwords == 0) {
         strcpy(t->str, "{}");
         t->raw = !t->quote_all;
-        if (add_tok(t, (struct tok){T_ARG, t->str, 2, 0, X_NONE, ++word, NULL}) < 0)
+        if (add_tok(t, (struct tok){T_ARG, t->str, 2, 0, X_NONE, ++word, NULL, 0}) < 0)
             goto fail;
     }
     for (size_t i = 0, off = 0; i < nwords; i++) {
         size_t wl = strlen(words[i]);
         if (i && add_tok(t, (struct tok){T_SEP, t->str + off - 1, 1, 0, 0,
-                                         -1, NULL}) < 0)
+                                         -1, NULL, 0}) < 0)
             goto fail;
         in_word = 0;
         if (tokenize(t, t->str + off, t->str + off + wl, &word, &in_word) < 0)
@@ -260,7 +275,7 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
         /* -q: an empty word is an empty argument ('' on the line) */
         if (!wl && t->quote_all &&
             add_tok(t, (struct tok){T_LIT, t->str + off, 0, 0, 0, ++word,
-                                    NULL}) < 0)
+                                    NULL, 0}) < 0)
             goto fail;
         off += wl + 1;
     }
@@ -269,9 +284,9 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
         have_arg |= t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP;
     /* no placeholder: the values at the end (--cat's file name too) */
     if (!have_arg && !tag && (!o->pipe || o->pipe_cat)) {
-        if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1, NULL}) < 0)
+        if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1, NULL, 0}) < 0)
             goto fail;
-        if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word, NULL}) < 0)
+        if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word, NULL, 0}) < 0)
             goto fail;
     }
     t->raw |= !t->quote_all && starts_with_placeholder(t);
@@ -280,19 +295,32 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     if (!t->word_has_arg)
         goto fail;
     for (size_t i = 0; i < t->ntok; i++) {
-        if (t->tok[i].kind == T_ARG && t->tok[i].col == 0)
+        if ((t->tok[i].kind == T_ARG || t->tok[i].kind == T_PERL) &&
+            t->tok[i].col == 0)
             t->word_has_arg[t->tok[i].word] = 1;
         t->needs_total |= t->tok[i].kind == T_PLUSNUM && t->tok[i].col != 3;
+        t->needs_total |= t->tok[i].kind == T_PERL &&
+                          perl_needs_total(t->tok[i].pexpr);
     }
     t->shell = needs_shell(t);
     if (tag) { /* a text, never run: no quoting, no argv */
         t->quote_all = 0;
         t->raw = t->shell = 1;
     }
+    perl_free_words(merged, nmerged);
     return t;
 fail:
+    perl_free_words(merged, nmerged);
     tmpl_free(t);
     return NULL;
+}
+
+int tmpl_has_perl(const struct tmpl *t)
+{
+    for (size_t i = 0; t->perl && i < t->ntok; i++)
+        if (t->tok[i].kind == T_PERL)
+            return 1;
+    return 0;
 }
 
 int tmpl_needs_total(const struct tmpl *t)

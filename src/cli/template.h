@@ -4,10 +4,14 @@
 #ifndef EVT_CLI_TEMPLATE_H
 #define EVT_CLI_TEMPLATE_H
 
+#include "cli.h" /* TMPL_NAMES */
+
 #include <stddef.h>
 #include <stdint.h>
 
-enum tok_kind { T_SEP, T_LIT, T_ARG, T_SEQ, T_SLOT, T_PLUSNUM };
+struct opts;
+
+enum tok_kind { T_SEP, T_LIT, T_ARG, T_SEQ, T_SLOT, T_PLUSNUM, T_PERL };
 enum xform { X_NONE, X_NOEXT, X_BASE, X_DIR, X_BASENOEXT };
 #define POS_NONE (-1000000)
 
@@ -21,6 +25,8 @@ struct tok {
     int word;         /* index of the word holding it (-1 for T_SEP) */
     struct plus *plus; /* T_ARG: --plus's transformation (owned), or NULL;
                           T_PLUSNUM: col is plus_number's which */
+    int pexpr;        /* T_PERL (perl17): perlexpr.c's index of its code;
+                         col as T_ARG's */
 };
 
 struct tmpl {
@@ -40,6 +46,8 @@ struct tmpl {
     char trim;        /* --trim: 'n' 'l' 'r' 'b' */
     int plus;         /* --plus: its replacement strings */
     int needs_total;  /* {##} or {0#}: the number of jobs */
+    int perl;         /* perl17: {= =} or --rpl may be in the text */
+    const char *word_end; /* while compiling: the end of the word at hand */
 };
 
 /* plus.c: --plus's replacement strings. plus_parse: at p ('{'), its
@@ -51,5 +59,27 @@ long plus_parse(const char *p, struct plus **px, int *col, int *num);
 char *plus_apply(const struct plus *px, const char *v);
 void plus_free(struct plus *px);
 void plus_number(int which, uint64_t seq, int slot, char *out, size_t cap);
+
+/* perlexpr.c (perl17): GNU parallel's {= perl expression =} and --rpl,
+ * through one perl coprocess started the first time one is compiled.
+ * perl_wanted: the template must look for them; perl_merge: words with a
+ * {= whose =} is in a later word joined as GNU parallel joins them (into
+ * *out, n words: free each and the array); perl_may_start: one may start
+ * at p; perl_placeholder: at p, 1 and the T_PERL token (its length in
+ * *used), 0 not one, -1 after an error line (errno EINVAL) or ENOMEM;
+ * perl_eval: the value of expression idx for v in job seq (slot), the
+ * job's values flat[0..n), into *out (malloc'd); *flags 1 uq(), 2 skip();
+ * -1 (errno EINVAL: perl said why). */
+int perl_wanted(const struct opts *o, char *const *words, size_t n);
+int perl_merge(const struct opts *o, char *const *words, size_t n,
+               char ***out, size_t *nout);
+void perl_free_words(char **words, size_t n);
+int perl_may_start(const struct tmpl *t, const char *p);
+int perl_placeholder(const struct tmpl *t, const char *p, struct tok *tk,
+                     size_t *used);
+int perl_needs_total(int idx);
+int perl_eval(int idx, const char *v, size_t vlen, const char **flat,
+              size_t n, uint64_t seq, int slot, char **out, int *flags);
+extern const char perl_script[]; /* perlexpr_pl.c */
 
 #endif

@@ -298,9 +298,6 @@ bad --delay 1x echo ::: 1
 bad --timeout 1m30 echo ::: 1
 bad --timeout 10x% echo ::: 1
 bad --line-buffer -u echo ::: 1
-bad echo '{= s/a/b/ =}' ::: a
-bad echo '{=' 's/a/b/' '=}' ::: a
-bad --tagstring '{=1 $_ =}' echo ::: a
 bad --tagstring
 bad --halt bad echo ::: 1
 bad --halt now,fail=0 echo ::: 1

@@ -40,13 +40,17 @@ static inline int fuzz_argv(struct fuzz_argv *a, const uint8_t *data,
 }
 
 /* Options that read files or the environment's programs, or start work
- * (the targets test parsing, not running): the bytes are skipped. */
+ * (the targets test parsing, not running; {= =} runs perl): the bytes are
+ * skipped. */
 static inline int fuzz_argv_touches_world(const struct fuzz_argv *a)
 {
     for (int i = 1; i < a->argc; i++)
         if (!strncmp(a->argv[i], "::::", 4) || !strcmp(a->argv[i], "-a") ||
             !strncmp(a->argv[i], "--arg-file", 10) ||
-            !strncmp(a->argv[i], "--pipe", 6))
+            !strncmp(a->argv[i], "--pipe", 6) ||
+            /* perl17: {= =} and --rpl run perl code (BEGIN {...} too) */
+            strstr(a->argv[i], "{=") || !strncmp(a->argv[i], "--rpl", 5) ||
+            !strncmp(a->argv[i], "--parens", 8))
             return 1;
     return 0;
 }
