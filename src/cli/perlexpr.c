@@ -75,7 +75,7 @@ void perl_help(FILE *f)
 }
 
 /* Settle the delimiters and tags of o: 1 when the template may hold one. */
-int perl_wanted(const struct opts *o, char *const *words, size_t n)
+static int wanted(const struct opts *o, char *const *words, size_t n)
 {
     const char *p = o->parens ? o->parens : "{==}";
     size_t len = strlen(p);
@@ -119,10 +119,8 @@ static int unclosed(const char *s)
     return open;
 }
 
-int perl_merge(const struct opts *o, char *const *words, size_t n,
-               char ***out, size_t *nout)
+static int merge(char *const *words, size_t n, char ***out, size_t *nout)
 {
-    (void)o;
     char **v = calloc(n + 1, sizeof *v);
     size_t k = 0;
     for (size_t i = 0; v && i < n; i++) {
@@ -148,6 +146,18 @@ int perl_merge(const struct opts *o, char *const *words, size_t n,
     *out = v;
     *nout = k;
     return v ? 0 : (errno = ENOMEM, -1);
+}
+
+int perl_words(const struct opts *o, char *const **words, size_t *n,
+               char ***merged)
+{
+    *merged = NULL;
+    if (!wanted(o, *words, *n))
+        return 0;
+    if (merge(*words, *n, merged, n) < 0)
+        return -1;
+    *words = *merged;
+    return 1;
 }
 
 void perl_free_words(char **words, size_t n)

@@ -240,13 +240,8 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     t->trim = o->trim ? o->trim : 'n';
     t->plus = o->plus;
     char **merged = NULL; /* perl17: {= ... =} across words is one */
-    size_t nmerged = 0;
-    if ((t->perl = perl_wanted(o, words, nwords))) {
-        if (perl_merge(o, words, nwords, &merged, &nmerged) < 0)
-            goto fail;
-        words = merged;
-        nwords = nmerged;
-    }
+    if ((t->perl = perl_words(o, &words, &nwords, &merged)) < 0)
+        goto fail;
     size_t len = 0;
     for (size_t i = 0; i < nwords; i++)
         len += strlen(words[i]) + 1;
@@ -307,10 +302,10 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
         t->quote_all = 0;
         t->raw = t->shell = 1;
     }
-    perl_free_words(merged, nmerged);
+    perl_free_words(merged, nwords);
     return t;
 fail:
-    perl_free_words(merged, nmerged);
+    perl_free_words(merged, nwords);
     tmpl_free(t);
     return NULL;
 }

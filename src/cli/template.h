@@ -62,17 +62,17 @@ void plus_number(int which, uint64_t seq, int slot, char *out, size_t cap);
 
 /* perlexpr.c (perl17): GNU parallel's {= perl expression =} and --rpl,
  * through one perl coprocess started the first time one is compiled.
- * perl_wanted: the template must look for them; perl_merge: words with a
- * {= whose =} is in a later word joined as GNU parallel joins them (into
- * *out, n words: free each and the array); perl_may_start: one may start
+ * perl_words: 0, or 1 when the template must look for them, its words
+ * then *merged (a {= whose =} is in a later word joined to it as GNU
+ * parallel joins them; free with perl_free_words), -1 on ENOMEM;
+ * perl_may_start: one may start
  * at p; perl_placeholder: at p, 1 and the T_PERL token (its length in
  * *used), 0 not one, -1 after an error line (errno EINVAL) or ENOMEM;
  * perl_eval: the value of expression idx for v in job seq (slot), the
  * job's values flat[0..n), into *out (malloc'd); *flags 1 uq(), 2 skip();
  * -1 (errno EINVAL: perl said why). */
-int perl_wanted(const struct opts *o, char *const *words, size_t n);
-int perl_merge(const struct opts *o, char *const *words, size_t n,
-               char ***out, size_t *nout);
+int perl_words(const struct opts *o, char *const **words, size_t *n,
+               char ***merged);
 void perl_free_words(char **words, size_t n);
 int perl_may_start(const struct tmpl *t, const char *p);
 int perl_placeholder(const struct tmpl *t, const char *p, struct tok *tk,

@@ -143,6 +143,12 @@ done
 n=$((n + 1))
 [ "$(sort jl.all | uniq -u)" = "" ] || { fail "skip()'s joblog"; cat jl.all; }
 grep -q '^2	-2	echo 2$' jl.all || { fail "skip()'s joblog"; cat jl.all; }
+# In --results' name too.
+rm -rf rp re && mkdir rp re
+(cd rp && $P --results 'out/{= s/a/b/ =}' echo ::: a c >/dev/null && find . | sort) >rp.tree
+(cd re && "$E" --results 'out/{= s/a/b/ =}' echo ::: a c >/dev/null && find . | sort) >re.tree
+n=$((n + 1))
+cmp -s rp.tree re.tree && grep -q '^./out/b$' re.tree || { fail "{= =} in --results"; diff rp.tree re.tree; }
 bad --parens x echo ::: a
 bad --rpl '' echo ::: a
 bad --rpl ' x' echo ::: a
