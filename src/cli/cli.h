@@ -275,8 +275,6 @@ struct tmpl *tmpl_compile_tag(const struct opts *o);
 /* The same for any text (--results NAME). */
 struct tmpl *tmpl_compile_text(const struct opts *o, const char *text);
 void tmpl_free(struct tmpl *t);
-/* perl17: it holds a {= perl expression =}. */
-int tmpl_has_perl(const struct tmpl *t);
 /* --plus's {##} or {0#}: the jobs must be counted first. */
 int tmpl_needs_total(const struct tmpl *t);
 void plus_set_counts(long total, long slots);

@@ -137,9 +137,18 @@ const char perl_script[] =
     "    ($i, $seq, $slot, $total, $val, @a) = @_;\n"
     "    ($skip, $uq) = (0, 0);\n"
     "    @arg = (undef, @a);\n"
-    "    local $_ = $val;\n"
-    "    eval { $sub[$i]->($job); 1 } or do { print STDERR $@; exit 255 };\n"
-    "    answer(($skip ? 2 : 0) | ($uq ? 1 : 0), $_);\n"
+    /* GNU parallel caches a job's value but works a false one ('' or 0)
+     * out again the second time it expands the job: so a counter
+     * ($_ = $n++) starts at 1, and ++$n too. */
+    "    my $r;\n"
+    "    for my $try (1, 2) {\n"
+    "        local $_ = $val;\n"
+    "        $uq = 0;\n"
+    "        eval { $sub[$i]->($job); 1 } or do { print STDERR $@; exit 255 };\n"
+    "        $r = $_;\n"
+    "        last if $r;\n"
+    "    }\n"
+    "    answer(($skip ? 2 : 0) | ($uq ? 1 : 0), $r);\n"
     "}\n"
     "while (1) {\n"
     "    my $h = <STDIN>;\n"

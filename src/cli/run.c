@@ -374,21 +374,6 @@ static int perl_skip(struct job *j)
     return 0;
 }
 
-/* perl17: GNU parallel expands its first job twice, so a {= =} that
- * counts ($foo++) counts from 1 there: the same here. */
-static void perl_first(const struct job *j, const struct record *recs, size_t n)
-{
-    const struct tmpl *ts[2] = {runner.t, runner.tagt};
-    for (int i = 0; i < 2; i++) {
-        char *cmd, **argv;
-        if (ts[i] && tmpl_has_perl(ts[i]) &&
-            tmpl_expand(ts[i], recs, n, j->seq, j->slot, &cmd, &argv) >= 0) {
-            free(cmd);
-            argv_free(argv);
-        }
-    }
-}
-
 /* Give job j a slot and its command line: 0, or 1 when it is done without
  * running (--resume, --dry-run), -1 when the run stops, -2 out of memory. */
 static int admit(struct job *j, const struct record *recs, size_t n,
@@ -415,8 +400,6 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     }
     *last_start = evt_now();
     j->slot = slot_take();
-    if (j->seq == 1)
-        perl_first(j, recs, n);
     int x = tmpl_expand(runner.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv);
     if (x < 0 || job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0 ||
         remote_prepare(j, recs, n) < 0) {

@@ -310,14 +310,6 @@ fail:
     return NULL;
 }
 
-int tmpl_has_perl(const struct tmpl *t)
-{
-    for (size_t i = 0; t->perl && i < t->ntok; i++)
-        if (t->tok[i].kind == T_PERL)
-            return 1;
-    return 0;
-}
-
 int tmpl_needs_total(const struct tmpl *t)
 {
     return t->needs_total;

@@ -76,6 +76,9 @@ same -k -j1 echo 'DecimalX: {= $_=sprintf("%.2f",$_) =}' ::: 1 2.345
 same -k 'exit {= $_%=2 =}' ::: 1 2 3 4 5 6
 same -k --halt now,fail=1 -j1 'echo {}; exit {= $_%=3 =}' ::: 3 6 4 9
 same_in "$(seq 30 | tr '\n' '|' | sed 's/|/\\n/g')" -k -j1 echo '{= $_ = $foo++; =}'
+same -k -j1 echo '{= $_= ++$wrong_counter =}' ::: a b c
+same -k -j1 echo '{= $_ = ($bar++ % 3) =}' ::: a b c d
+same -k -j1 echo '{= $_ = ($bar++ >= 2) ? "x$bar" : 0 =}' {} ::: a b c d
 
 # --- the helpers, quoting, where expressions may stand -------------------
 same -k echo '{= $_=uc =}' ::: 'a b' "it's" 'x$y'
