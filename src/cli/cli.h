@@ -141,12 +141,20 @@ struct opts {
     const char *rpl[64];   /* --rpl 'TAG CODE' (argv's), in order */
     int nrpl;
     const char *parens;    /* --parens: {= and =} joined (argv's), or NULL */
+    const char *filter[16]; /* --filter EXPR (argv's): a job runs only if
+                              every one is true in perl */
+    int nfilter;
 };
 
+struct record;
 /* perlexpr.c (perl17): --rpl and --parens (-1: a bad value); the
  * job count total_jobs() gives; their --help lines. */
-enum { PERL_OPT_RPL, PERL_OPT_PARENS };
+enum { PERL_OPT_RPL, PERL_OPT_PARENS, PERL_OPT_FILTER };
 int perl_option(struct opts *o, int which, const char *val);
+/* --filter: does job seq (in slot, of recs) pass every filter? 1, 0 (it
+ * is skipped), -1 (perl is gone: said why), -2 out of memory. */
+int perl_filters(const struct opts *o, const struct record *recs, size_t n,
+                 uint64_t seq, int slot);
 void perl_set_total(long total);
 void perl_help(FILE *f);
 

@@ -149,6 +149,7 @@ static const struct optdef {
     {"onall", 0, 0, SSHOPT(ONALL)},     {"nonall", 0, 0, SSHOPT(NONALL)},
     /* perl17 */
     {"rpl", 0, 1, O_PERL + PERL_OPT_RPL}, {"parens", 0, 1, O_PERL + PERL_OPT_PARENS},
+    {"filter", 0, 1, O_PERL + PERL_OPT_FILTER},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,

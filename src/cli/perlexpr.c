@@ -1,4 +1,5 @@
-/* GNU parallel's {= perl expression =}, {=N ... =}, --rpl and --parens:
+/* GNU parallel's {= perl expression =}, {=N ... =}, --rpl, --parens and
+ * --filter:
  * one perl coprocess for the whole run (perlexpr_pl.c's program), started
  * the first time a template holds one, that compiles each expression once
  * and evaluates it per job, so that its globals live on from job to job as
@@ -52,6 +53,12 @@ int perl_option(struct opts *o, int which, const char *val)
         o->parens = val;
         return 0;
     }
+    if (which == PERL_OPT_FILTER) {
+        if (!*val || o->nfilter == (int)(sizeof o->filter / sizeof o->filter[0]))
+            return -1;
+        o->filter[o->nfilter++] = val;
+        return 0;
+    }
     if (!*val || strchr(" \t\n\r\f\v", *val) ||
         o->nrpl == (int)(sizeof o->rpl / sizeof o->rpl[0]))
         return -1;
@@ -71,7 +78,11 @@ void perl_help(FILE *f)
 "                      run: Q() uq() skip() seq() slot() total_jobs() @arg,\n"
 "                      $job->seq(), yyyy_mm_dd() ...); {=N PERL =}: of value N\n"
 "  --rpl 'TAG PERL'    TAG means {= PERL =}; TAG's (regexp) groups are $$1 ...\n"
-"  --parens LR         LR's halves instead of {= and =}\n", f);
+"  --parens LR         LR's halves instead of {= and =}\n"
+"  --filter PERL       run a job only if PERL, its placeholders replaced\n"
+"                      by the values unquoted, is true under `use strict`\n"
+"                      (GNU's eval; an error is false); a filtered job\n"
+"                      counts as failed, as skip(); may be repeated\n", f);
 }
 
 /* Settle the delimiters and tags of o: 1 when the template may hold one. */
@@ -481,4 +492,37 @@ int perl_eval(int idx, const char *v, size_t vlen, const char **flat,
         return errno = ENOMEM, -1;
     memcpy(*out, px.ans, len + 1);
     return 0;
+}
+
+/* One --filter, expanded: is it true in perl? */
+static int filter_true(const char *expr)
+{
+    char st[16];
+    size_t len;
+    if (start() < 0)
+        return -1;
+    begin('F', 1);
+    field(expr, strlen(expr));
+    if (ask(st, sizeof st, &len) < 0)
+        return -1;
+    return st[0] == '1';
+}
+
+int perl_filters(const struct opts *o, const struct record *recs, size_t n,
+                 uint64_t seq, int slot)
+{
+    static struct tmpl *t[sizeof o->filter / sizeof o->filter[0]];
+    int pass = 1;
+    for (int i = 0; i < o->nfilter && pass == 1; i++) {
+        char *expr, **argv = NULL;
+        /* values unquoted, as GNU parallel puts them in (compiled once,
+         * kept for the run) */
+        if ((!t[i] && !(t[i] = tmpl_compile_text(o, o->filter[i]))) ||
+            tmpl_expand(t[i], recs, n, seq, slot, &expr, &argv) < 0)
+            return -2;
+        argv_free(argv);
+        pass = filter_true(expr);
+        free(expr);
+    }
+    return pass;
 }

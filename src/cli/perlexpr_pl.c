@@ -157,6 +157,9 @@ const char perl_script[] =
     "    my @f = map { rd() } 1 .. $n;\n"
     "    if ($c eq 'E') {\n"
     "        run(@f);\n"
+    "    } elsif ($c eq 'F') {\n" /* --filter: GNU's eval, errors false */
+    "        my $r = eval \"use strict; no warnings; $f[0]\";\n"
+    "        answer($r ? '1' : '0', '');\n"
     "    } elsif ($c eq 'C') {\n"
     "        compile($f[0]);\n"
     "    } elsif ($c eq 'D') {\n"

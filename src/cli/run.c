@@ -409,7 +409,10 @@ static int admit(struct job *j, const struct record *recs, size_t n,
             return runner.input_error = 1, -1;
         return -2;
     }
-    if (x == 1 && perl_skip(j) < 0) /* perl17: skip() */
+    int pass = o->nfilter ? perl_filters(o, recs, n, j->seq, j->slot) : 1;
+    if (pass == -1) /* its perl died, said why */
+        return runner.input_error = 1, -1;
+    if ((x == 1 || !pass) && perl_skip(j) < 0) /* skip(), --filter */
         return -2;
     if (!o->dry_run)
         return 0;

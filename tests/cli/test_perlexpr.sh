@@ -77,6 +77,12 @@ same -k 'exit {= $_%=2 =}' ::: 1 2 3 4 5 6
 same -k --halt now,fail=1 -j1 'echo {}; exit {= $_%=3 =}' ::: 3 6 4 9
 same_in "$(seq 30 | tr '\n' '|' | sed 's/|/\\n/g')" -k -j1 echo '{= $_ = $foo++; =}'
 same -k -j1 echo '{= $_= ++$wrong_counter =}' ::: a b c
+# --filter (man parallel): values unquoted, GNU's eval under strict
+same -k --filter '{1} < {2}+1' echo ::: 1 2 3 ::: 1 2 3
+same -k --filter '"{}" =~ /a/' --filter '"{}" ne "ab"' echo ::: a b ab ca
+same -k --filter '{} =~ /a/' echo ::: a b
+same -k --filter '{#} % 2' --joblog jl echo ::: a b c
+same -k --filter '1/0' echo ::: a
 same -k -j1 echo '{= $_ = ($bar++ % 3) =}' ::: a b c d
 same -k -j1 echo '{= $_ = ($bar++ >= 2) ? "x$bar" : 0 =}' {} ::: a b c d
 
