@@ -577,21 +577,6 @@ int64_t more_deadline(const struct opts *o, int64_t t0);
 int gate_procfile(struct opts *o, const char *path);
 long gate_memfree(void);
 int64_t gate_wait_ms(const struct opts *o, long running);
-/* spell.c: options that rename separators and replacement strings, or
- * print a fact of the machine (spell_option: 0, -1 a bad value, 1 printed:
- * exit 0); spell_settle after all are parsed; spell_sep tells a separator
- * word (SEP_* bits, 0: not one); spell_swapping for --noswap. */
-enum { SPELL_OPT_ARG_SEP, SPELL_OPT_ARG_FILE_SEP, SPELL_OPT_EOF,
-       SPELL_OPT_ER, SPELL_OPT_BNR, SPELL_OPT_DNR, SPELL_OPT_BNER,
-       SPELL_OPT_SEQ, SPELL_OPT_SLOT, SPELL_OPT_NCPUS, SPELL_OPT_NCORES,
-       SPELL_OPT_NSOCKETS, SPELL_OPT_NTHREADS, SPELL_OPT_MAXLINE,
-       SPELL_OPT_TTY, SPELL_OPT_PROGRESS, SPELL_OPT_NOSWAP,
-       SPELL_OPT_USE_CHOICE, SPELL_OPT_VERBOSE };
-enum { SEP_IS = 1, SEP_FILE = 2, SEP_LINKED = 4 };
-int spell_option(struct opts *o, int which, const char *val);
-void spell_settle(struct opts *o);
-int spell_sep(const struct opts *o, const char *a);
-int spell_swapping(void);
 /* sem.c: --semaphore: run the command once holding a slot of the
  * semaphore --id (exit status). sem_argv: argv as `eventor --semaphore`
  * when eventor is run as sem or `eventor sem` (argv is static then). */

@@ -4,6 +4,7 @@
  * the disk, this instant, as GNU counts them) and --memfree (GNU's free
  * memory: MemFree + Buffers + Cached + SwapCached). */
 #include "cli.h"
+#include "spell.h"
 
 #include <eventor.h>
 #include <stdlib.h>

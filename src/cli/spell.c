@@ -6,6 +6,7 @@
  * --tty, --progress, --noswap, --verbose (GNU's, not -v) and the
  * --use-*-instead-of-* choices. */
 #include "cli.h"
+#include "spell.h"
 
 #include <ctype.h>
 #include <stdio.h>
