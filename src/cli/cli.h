@@ -155,6 +155,9 @@ int perl_option(struct opts *o, int which, const char *val);
  * is skipped), -1 (perl is gone: said why), -2 out of memory. */
 int perl_filters(const struct opts *o, const struct record *recs, size_t n,
                  uint64_t seq, int slot);
+/* --plus's {choose_k} and {uniq}, which only perl works out: made --rpl
+ * tags when the command holds one. */
+void perl_plus(struct opts *o);
 void perl_set_total(long total);
 void perl_help(FILE *f);
 

@@ -527,6 +527,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
         o->dry_run = 1; /* it prints the quoted command lines */
     if (gr_check(o) < 0) /* gnu-results */
         return -1;
+    perl_plus(o);
     return pipe_check(o) < 0 ? -1 : sshlogin_check(o);
 }
 

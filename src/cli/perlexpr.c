@@ -85,6 +85,24 @@ void perl_help(FILE *f)
 "                      counts as failed, as skip(); may be repeated\n", f);
 }
 
+void perl_plus(struct opts *o)
+{
+    static const char *const defs[] = { /* GNU parallel's own */
+        "{choose_k} for $t (2..$#arg){ if($arg[$t-1] ge $arg[$t]) { skip() } }",
+        "{uniq} if(::uniq(@arg) != @arg) { skip(); }"};
+    const size_t nd = sizeof defs / sizeof defs[0];
+    int need = 0;
+    for (size_t i = 0; o->plus && i <= o->cmd.n; i++) {
+        const char *w = i < o->cmd.n ? o->cmd.v[i] : o->tagstring;
+        need |= w && (strstr(w, "choose_k}") || strstr(w, "uniq}"));
+    }
+    if (!need || o->nrpl + nd > sizeof o->rpl / sizeof o->rpl[0])
+        return;
+    memmove(o->rpl + nd, o->rpl, (size_t)o->nrpl * sizeof *o->rpl);
+    memcpy(o->rpl, defs, sizeof defs); /* first: the user's --rpl win */
+    o->nrpl += (int)nd;
+}
+
 /* Settle the delimiters and tags of o: 1 when the template may hold one. */
 static int wanted(const struct opts *o, char *const *words, size_t n)
 {

@@ -23,6 +23,7 @@ const char perl_script[] =
     "    return $_ eq \"\" ? \"''\" : $_;\n"
     "}\n"
     "sub main::Q { main::shell_quote_scalar($_[0]) }\n"
+    "sub main::uniq { return keys %{{ map { $_ => 1 } @_ }} }\n"
     "sub main::perl_quote_scalar {\n"
     "    my $a = $_[0];\n"
     "    $a =~ s/[\\\\\\\"\\$\\@]/\\\\$&/go if defined $a;\n"

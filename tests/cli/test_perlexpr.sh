@@ -77,6 +77,11 @@ same -k 'exit {= $_%=2 =}' ::: 1 2 3 4 5 6
 same -k --halt now,fail=1 -j1 'echo {}; exit {= $_%=3 =}' ::: 3 6 4 9
 same_in "$(seq 30 | tr '\n' '|' | sed 's/|/\\n/g')" -k -j1 echo '{= $_ = $foo++; =}'
 same -k -j1 echo '{= $_= ++$wrong_counter =}' ::: a b c
+# --plus's perl-only strings (parallel_examples(7))
+same -k --plus echo {choose_k} ::: A B C D ::: A B C D
+same -k --plus echo 2{2choose_k} 1{1choose_k} ::: A B C D ::: A B C D
+same -k --plus echo {uniq} ::: A B C ::: A B C ::: A B C
+same -k --plus echo {1uniq}+{2uniq}+{3uniq} ::: A B C ::: A B C ::: A B C
 # --filter (man parallel): values unquoted, GNU's eval under strict
 same -k --filter '{1} < {2}+1' echo ::: 1 2 3 ::: 1 2 3
 same -k --filter '"{}" =~ /a/' --filter '"{}" ne "ab"' echo ::: a b ab ca
