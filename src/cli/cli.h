@@ -253,6 +253,9 @@ void tmpl_free(struct tmpl *t);
 /* --plus's {##} or {0#}: the jobs must be counted first. */
 int tmpl_needs_total(const struct tmpl *t);
 void plus_set_counts(long total, long slots);
+/* --plus's {slot} {host} {sshlogin} {hgrp} {agrp} at p: its length, *text
+ * the shell variable it is (GNU's ${PARALLEL_...}); 0 when none. */
+long plus_var_at(const char *p, const char **text);
 /* Expand for records r[0..n) of job seq in slot: *cmd gets the command
  * line as GNU parallel builds it (shell-quoted values; for the joblog,
  * --dry-run and messages), *argv a NULL-terminated vector to run without a
@@ -311,6 +314,8 @@ int spawn_init(long jobs);
  * in slot: one allocation, free() it. NULL on ENOMEM. */
 int jobenv_init(void);
 char **jobenv_build(uint64_t seq, int slot);
+/* ... with up to two more "NAME=VALUE" (NULL: none), copied. */
+char **jobenv_build_more(uint64_t seq, int slot, const char *a, const char *b);
 
 /* --pipe's input of one job: data (owned: the block, or --pipepart's
  * header), then part_len bytes of the file from part_off. */
@@ -350,6 +355,8 @@ struct job {
     char *held[2];       /* --line-buffer -k: lines of stdout, stderr */
     size_t held_len[2];  /* waiting for the job's turn */
     char *cat_path;      /* --cat: its block's file (removed with it) */
+    char *agrp;          /* --hostgroups: its value's groups, '+'-joined;
+                            NULL: any login */
 };
 void job_free(struct job *j);
 
@@ -459,6 +466,9 @@ struct login {
     const char *hostname; /* host without user@: $PARALLEL_SSHHOST */
     long slots;     /* N/, -j or its CPUs */
     int local;      /* ':': this machine, no ssh */
+    int own_ssh;    /* names its own ssh command (no -M for it) */
+    struct strv groups; /* its host groups: @G+G/'s, N/LOGIN, LOGIN */
+    int select;     /* -S @G alone: not a login, keeps G's logins */
 };
 struct sshconf {
     struct strv specs;     /* each login as given (-S items, --slf lines) */
@@ -472,12 +482,22 @@ struct sshconf {
     struct strv ret;       /* --return patterns */
     int cleanup, onall, nonall;
     const struct opts *o;  /* for the file names' placeholders */
+    /* sshlogin, more (sshmore.c) */
+    struct strv env;       /* --env names, for remote logins */
+    struct strv basefile;  /* --basefile files */
+    int controlmaster;     /* -M */
+    int hostgroups;        /* --hostgroups: @GROUP on the arguments */
+    int64_t sshdelay_ms;   /* --sshdelay, -1 not given */
+    char *cm_dir;          /* -M: the private dir of the control sockets */
 };
 extern struct sshconf SSH;
 #define SSH_ONALL_ENV "EVENTOR_ONALL_LOGIN" /* an --onall child's login */
 enum { SSH_OPT_LOGIN, SSH_OPT_SLF, SSH_OPT_SSH, SSH_OPT_WORKDIR,
        SSH_OPT_TRANSFER, SSH_OPT_TRANSFERFILE, SSH_OPT_RETURN,
-       SSH_OPT_CLEANUP, SSH_OPT_TRC, SSH_OPT_ONALL, SSH_OPT_NONALL };
+       SSH_OPT_CLEANUP, SSH_OPT_TRC, SSH_OPT_ONALL, SSH_OPT_NONALL,
+       /* sshmore.c's */
+       SSH_OPT_ENV, SSH_OPT_BASEFILE, SSH_OPT_CONTROLMASTER,
+       SSH_OPT_SSHDELAY, SSH_OPT_HOSTGROUPS, SSH_OPT_RECORD_ENV };
 /* 0, -1 bad value, -2 after its own error line. */
 int sshlogin_option(struct opts *o, int which, const char *val);
 /* After parsing: defaults, and what cannot go together (-1 reported). */
@@ -498,6 +518,31 @@ int remote_prepare(struct job *j, const struct record *r, size_t n);
 /* onall.c: --onall/--nonall: eventor again for each login (with
  * SSH_ONALL_ENV), their outputs one after the other. The exit status. */
 int onall_main(struct opts *o, int argc, char **argv);
+/* sshmore.c: --env, --basefile, -M, --sshdelay, --hostgroups. */
+int sshmore_option(int which, const char *val); /* as sshlogin_option */
+int sshmore_check(struct opts *o);
+/* --env's variables as " NAME=VALUE" words, each quoted times times by fq;
+ * its bash functions as the text put before the command (malloc'd). */
+void sshmore_env_vars(FILE *f, int times,
+                      void (*fq)(FILE *, const char *, int));
+char *sshmore_env_funcs(void);
+void sshmore_help(FILE *f);
+void sshmore_free(void);
+/* hostgroup.c: host groups. hostgroup_parse takes @G+G/ off *spec into
+ * l (-2 after an error line); hostgroup_select drops the logins outside
+ * every -S @G; hostgroup_take takes the @G off each value of a job
+ * (--hostgroups) into j->agrp (-2 when no login has its groups, after an
+ * error line); hostgroup_pick: the index in free[] of a slot the job may
+ * run on, or -1; hostgroup_env: the job's PARALLEL_HOSTGROUPS and
+ * PARALLEL_ARGHOSTGROUPS ("NAME=VALUE", malloc'd; NULL without
+ * --hostgroups). */
+int hostgroup_parse(const char **spec, struct login *l);
+int hostgroup_add(struct login *l, const char *name); /* -1: ENOMEM */
+int hostgroup_select(void);
+int hostgroup_take(struct job *j, struct record *r, size_t n);
+long hostgroup_pick(const struct job *j, const int *free, long nfree);
+char *hostgroup_env(const struct job *j, int which);
+void hostgroup_free(void);
 
 double wall_now(void);
 

@@ -43,6 +43,7 @@ void job_free(struct job *j)
     if (j->cat_path)
         unlink(j->cat_path);
     free(j->cat_path);
+    free(j->agrp);
     free(j);
 }
 
@@ -200,7 +201,10 @@ static int wait_job(struct job *j, int64_t t0)
 static void *job_main(void *arg)
 {
     struct job *j = arg;
-    j->proc.envp = jobenv_build(j->seq, j->slot); /* NULL: eventor's own */
+    char *hg = hostgroup_env(j, 0), *ahg = hostgroup_env(j, 1);
+    j->proc.envp = jobenv_build_more(j->seq, j->slot, hg, ahg); /* NULL: eventor's own */
+    free(hg);
+    free(ahg);
     int limit_tries = 0;
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
@@ -274,6 +278,7 @@ static void *job_main(void *arg)
         runner.failed++; /* killed by --halt now or a second signal: not done */
     runner.free_slot[runner.nfree++] = j->slot;
     evt_sem_release(runner.slots);
+    evt_event_set(runner.ended); /* a job waiting for its host group's slot */
     output_done(j);
     evt_wg_done(runner.jobs);
     return NULL;
@@ -316,6 +321,26 @@ static int job_files(struct job *j)
     return -1;
 }
 
+/* A free slot for job j (one holds the semaphore): its host groups' (it
+ * waits for one), else the last freed. */
+static int take_slot(struct job *j)
+{
+    long k;
+    while ((k = hostgroup_pick(j, runner.free_slot, runner.nfree)) < 0) {
+        evt_event_clear(runner.ended);
+        if ((k = hostgroup_pick(j, runner.free_slot, runner.nfree)) >= 0)
+            break;
+        if (runner.stop || (evt_event_wait(runner.ended, -1) < 0 &&
+                            errno != ETIMEDOUT))
+            return -1;
+    }
+    int slot = runner.free_slot[k]; /* the others keep their order */
+    memmove(&runner.free_slot[k], &runner.free_slot[k + 1],
+            (size_t)(runner.nfree - k - 1) * sizeof *runner.free_slot);
+    runner.nfree--;
+    return slot;
+}
+
 /* Give job j a slot and its command line: 0, or 1 when it is done without
  * running (--resume, --dry-run), -1 when the run stops, -2 out of memory. */
 static int admit(struct job *j, const struct record *recs, size_t n,
@@ -340,8 +365,11 @@ static int admit(struct job *j, const struct record *recs, size_t n,
         evt_sem_release(runner.slots);
         return -1;
     }
+    if ((j->slot = take_slot(j)) < 0) {
+        evt_sem_release(runner.slots);
+        return -1;
+    }
     *last_start = evt_now();
-    j->slot = runner.free_slot[--runner.nfree];
     if (tmpl_expand(runner.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv) < 0 ||
         job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0 ||
         remote_prepare(j, recs, n) < 0) {
@@ -415,6 +443,14 @@ static void *produce(void *arg)
         j->out_fd = j->err_fd = -1;
         if (o->pipe_cat && (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
             runner.input_error |= rc == -1;
+            job_free(j);
+            break;
+        }
+        rc = hostgroup_take(j, recs, n); /* --hostgroups: @G off */
+        if (rc < 0) {
+            runner.input_error = 1;
+            runner.stop = 1;
+            rc = rc == -1 ? -2 : 0;
             job_free(j);
             break;
         }

@@ -86,12 +86,15 @@ int sshlogin_option(struct opts *o, int which, const char *val)
     case SSH_OPT_ONALL: SSH.onall = 1; return 0;
     case SSH_OPT_NONALL: SSH.nonall = 1; return 0;
     }
-    return -1;
+    return sshmore_option(which, val);
 }
 
 /* One spec into l: N/ first, then ':' or [sshcommand ] [user@]host[:port]. */
 static int parse_login(const char *spec, struct login *l)
 {
+    int rc = hostgroup_parse(&spec, l);
+    if (rc < 0 || l->select)
+        return rc;
     const char *s = spec;
     while (isdigit((unsigned char)*s))
         s++;
@@ -99,12 +102,8 @@ static int parse_login(const char *spec, struct login *l)
         l->slots = atol(spec);
         spec = s + 1;
     }
-    if (*spec == '@') {
-        cli_error("--sshlogin %s: host groups are not supported", spec);
-        return -2;
-    }
     l->local = !strcmp(spec, ":");
-    if (!(l->str = strdup(spec)))
+    if (!(l->str = strdup(spec)) || hostgroup_add(l, spec) < 0)
         return -1;
     if (l->local)
         return 0;
@@ -120,6 +119,7 @@ static int parse_login(const char *spec, struct login *l)
         port = colon + 1;
         hl = (size_t)(colon - host);
     }
+    l->own_ssh = host > spec;
     const char *cmd = host > spec ? spec : SSH.ssh;
     size_t cl = host > spec ? (size_t)(host - spec - 1) : strlen(SSH.ssh);
     if (asprintf(&l->ssh, "%.*s%s%s", (int)cl, cmd, port ? " -p " : "",
@@ -197,6 +197,9 @@ static int plan(struct opts *o)
         if (rc < 0)
             return rc;
     }
+    int rc = hostgroup_select();
+    if (rc < 0)
+        return rc;
     if (sshlogin_onall()) /* each child finds its own */
         return 0;
     const char *only = getenv(SSH_ONALL_ENV); /* an --onall child's login */
@@ -259,6 +262,8 @@ int sshlogin_check(struct opts *o)
         cli_error("--%s needs --sshlogin", SSH.onall ? "onall" : "nonall");
         return -1;
     }
+    if (sshmore_check(o) < 0)
+        return -1;
     if ((SSH.onall || SSH.nonall) && (o->joblog || o->pipe)) {
         cli_error("--%s is not supported with %s", SSH.onall ? "onall"
                   : "nonall", o->pipe ? "--pipe" : "--joblog");
@@ -294,7 +299,10 @@ void sshlogin_free(void)
         free(SSH.login[i].str);
         free(SSH.login[i].ssh);
         free(SSH.login[i].host);
+        strv_free(&SSH.login[i].groups);
     }
+    hostgroup_free();
+    sshmore_free();
     free(SSH.login);
     free(SSH.slot_login);
     strv_free(&SSH.specs);
@@ -335,4 +343,5 @@ void sshlogin_help(FILE *f)
 "                      of logins where something failed\n"
 "  --nonall            --onall with no arguments: the command once on each\n",
           f);
+    sshmore_help(f);
 }

@@ -118,6 +118,18 @@ static int tokenize(struct tmpl *t, const char *p, const char *end,
                 ++*word;
             *in_word = 1;
             tk.word = *word;
+            const char *var = NULL;
+            long vl = t->plus ? plus_var_at(p, &var) : 0;
+            if (vl > 0) { /* GNU's {host}: ${PARALLEL_SSHHOST} as text */
+                tk.kind = T_LIT;
+                tk.var = 1;
+                tk.text = var;
+                tk.len = strlen(var);
+                if (add_tok(t, tk) < 0)
+                    return -1;
+                p += vl;
+                continue;
+            }
             int ph = parse_placeholder(t, p, &tk, &used);
             if (ph < 0)
                 return -1;
@@ -223,13 +235,13 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     if (nwords == 0) {
         strcpy(t->str, "{}");
         t->raw = !t->quote_all;
-        if (add_tok(t, (struct tok){T_ARG, t->str, 2, 0, X_NONE, ++word, NULL}) < 0)
+        if (add_tok(t, (struct tok){T_ARG, t->str, 2, 0, X_NONE, ++word, NULL, 0}) < 0)
             goto fail;
     }
     for (size_t i = 0, off = 0; i < nwords; i++) {
         size_t wl = strlen(words[i]);
         if (i && add_tok(t, (struct tok){T_SEP, t->str + off - 1, 1, 0, 0,
-                                         -1, NULL}) < 0)
+                                         -1, NULL, 0}) < 0)
             goto fail;
         in_word = 0;
         if (tokenize(t, t->str + off, t->str + off + wl, &word, &in_word) < 0)
@@ -238,12 +250,13 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     }
     int have_arg = 0;
     for (size_t i = 0; i < t->ntok; i++)
-        have_arg |= t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP;
+        have_arg |= (t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP) ||
+                    t->tok[i].var;
     /* no placeholder: the values at the end (--cat's file name too) */
     if (!have_arg && !tag && (!o->pipe || o->pipe_cat)) {
-        if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1, NULL}) < 0)
+        if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1, NULL, 0}) < 0)
             goto fail;
-        if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word, NULL}) < 0)
+        if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word, NULL, 0}) < 0)
             goto fail;
     }
     t->raw |= !t->quote_all && starts_with_placeholder(t);

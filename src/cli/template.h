@@ -21,6 +21,8 @@ struct tok {
     int word;         /* index of the word holding it (-1 for T_SEP) */
     struct plus *plus; /* T_ARG: --plus's transformation (owned), or NULL;
                           T_PLUSNUM: col is plus_number's which */
+    int var;          /* T_LIT: --plus's {host}...: a placeholder all the
+                         same (no value appended) */
 };
 
 struct tmpl {

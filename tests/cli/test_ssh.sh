@@ -61,13 +61,20 @@ for h in 127.0.0.1 localhost; do # the masters, before jobs race to be one
     $PARALLEL_SSH $h true </dev/null >/dev/null 2>&1 || { echo "FAIL: ssh $h"; cat "$T/sshd.log"; exit 1; }
 done
 HOSTS=1/127.0.0.1,1/localhost
+# for --env: a variable with blanks and a newline, a bash function
+EV_A='a  b' EV_B='x
+y'
+export EV_A EV_B
+# (dash cannot export a function: check runs both tools with it in env)
+EV_F='BASH_FUNC_ev_f%%=() {  echo "f $1"
+}'
 
 # same ARGS...: the same stdout, stderr (with same_err) and exit status
 check() { # K INPUT ARGS...
     k=$1 in=$2
     shift 2
-    printf "$in" | $P "$@" >p$k.out 2>p$k.err; prc=$?
-    printf "$in" | "$E" "$@" >e$k.out 2>e$k.err; erc=$?
+    printf "$in" | env "$EV_F" $P "$@" >p$k.out 2>p$k.err; prc=$?
+    printf "$in" | env "$EV_F" "$E" "$@" >e$k.out 2>e$k.err; erc=$?
     {
         cmp -s p$k.out e$k.out || { echo "FAIL: stdout differs for: $*"; diff p$k.out e$k.out | head -10; }
         [ "$prc" = "$erc" ] || { echo "FAIL: exit $erc, GNU parallel $prc, for: $*"; head -5 e$k.err; }
@@ -108,6 +115,23 @@ same -k --onall -S localhost,127.0.0.1 --tag echo ::: a b
 same_in 'a\nb\n' -k --onall -S localhost,127.0.0.1 echo in
 same -k --nonall -S localhost,127.0.0.1,: 'echo $PARALLEL_SSHLOGIN $PARALLEL_SEQ'
 same -k --nonall --tag -S localhost,127.0.0.1 'echo hi; exit 2'
+# host groups: @G+G/LOGIN, -S @G (only G's logins), --slf with groups,
+# --hostgroups' value@G (the job runs on a login of G), {host} with --plus
+same -k --hostgroups -S @a/1/127.0.0.1 -S @b/1/localhost 'echo {} $PARALLEL_SSHHOST $PARALLEL_ARGHOSTGROUPS' ::: x@a y@b z@a+b@c v@b
+same -k --hostgroups -S @a+b/1/127.0.0.1 -S @c/1/localhost 'echo {} $PARALLEL_SSHHOST; echo $PARALLEL_HOSTGROUPS | tr + "\n" | sort' ::: x@a y@b z@c
+same -k --hostgroups -S @a/1/127.0.0.1,@b/1/localhost 'echo {1} {2} $PARALLEL_SSHHOST' ::: x@b y@a ::: p@a q
+same -k -S @a/1/127.0.0.1,@b/1/localhost,@a/1/: -S @a 'echo {} $PARALLEL_SSHLOGIN | grep -c localhost' ::: 1 2 3 4 5 6
+same -k --plus -S @a/1/127.0.0.1 echo {host} {sshlogin} {slot} ::: x
+same -k --plus --hostgroups -S @a/1/127.0.0.1 echo {} {agrp} ::: x@a
+printf '@a/1/127.0.0.1\n@b/1/localhost\n' >slfg.txt
+same -k --slf slfg.txt -S @b 'echo {} $PARALLEL_SSHHOST' ::: 1 2 3
+same -k --hostgroups --slf slfg.txt 'echo {} $PARALLEL_SSHHOST' ::: 1@b 2@a 3@b
+# --env NAME: a variable and an exported bash function, to remote logins
+same -k -S "$HOSTS" --env EV_A,EV_B --env ev_f 'echo "$EV_A|$EV_B"; ev_f {}' ::: x y
+same -k -S 1/127.0.0.1 'echo "[$EV_A]"' ::: x
+# --sshdelay: GNU's --delay when --delay is not given
+same -k -S "$HOSTS" --sshdelay 0.05 echo ::: a b c
+same -k -S "$HOSTS" --ssh-delay 0.01 --delay 0.01 echo ::: a b
 settle
 
 # --- files: --transferfile, --return, --cleanup, --trc -------------------
@@ -156,7 +180,9 @@ pgrep -f 'sleep 32767' >/dev/null && fail "--timeout left the remote job running
 
 # --- refused: one line, exit 255 ------------------------------------------
 for args in "--onall echo ::: a" "-S 127.0.0.1 --nonall echo ::: a" \
-    "-S @grp/127.0.0.1 echo ::: a" "--slf /nonexistent echo ::: a" \
+    "-S @g1/@g2/127.0.0.1 echo ::: a" "--slf /nonexistent echo ::: a" \
+    "-S @g1/127.0.0.1 -S @g2 echo ::: a" "-S 127.0.0.1 --env _ echo ::: a" \
+    "--record-env" "--hostgroups -S @g1/127.0.0.1 echo ::: a@g3" \
     "--onall --joblog x -S 127.0.0.1 echo ::: a" "--sshlogin"; do
     # shellcheck disable=SC2086
     "$E" $args </dev/null >out 2>err
