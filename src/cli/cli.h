@@ -543,6 +543,17 @@ int hostgroup_take(struct job *j, struct record *r, size_t n);
 long hostgroup_pick(const struct job *j, const int *free, long nfree);
 char *hostgroup_env(const struct job *j, int which);
 void hostgroup_free(void);
+/* remote.c: a --basefile's rsync to login l (clean: its removal) as one
+ * shell line, malloc'd; NULL on ENOMEM. */
+char *remote_basefile(const struct login *l, const char *file, int clean);
+/* basefile.c: --basefile to every remote login, before the first job;
+ * after the last, with --cleanup, removed. */
+void basefile_send(void);
+void basefile_remove(void);
+/* ctlmaster.c: -M: start a master a login and route its ssh through it
+ * (-1 after an error line); at exit stop them and remove their dir. */
+int ctlmaster_start(const struct opts *o);
+void ctlmaster_stop(void);
 
 double wall_now(void);
 

@@ -134,6 +134,7 @@ int onall_main(struct opts *o, int argc, char **argv)
     }
     sort_names = names;
     qsort(order, n, sizeof *order, by_name); /* GNU's sort keys %host */
+    basefile_send(); /* here, not in each login's eventor */
     int in = stdin_copy(o), failed = 0;
     long at_once = o->jobs_given && o->jobs < (long)n ? o->jobs : (long)n;
     size_t started = 0, next = 0, running = 0;

@@ -326,3 +326,30 @@ int remote_prepare(struct job *j, const struct record *r, size_t n)
     strv_free(&rf);
     return rc;
 }
+
+/* A --basefile's line for login l: its rsync into the --workdir (as a
+ * job's --transferfile, GNU's "dummy job" workdir), or with clean its
+ * removal there. NULL on ENOMEM. */
+char *remote_basefile(const struct login *l, const char *file, int clean)
+{
+    const struct job dummy = {.seq = 0, .slot = 1};
+    const char *w = SSH.workdir;
+    char *wd = !w || !strcmp(w, ".") || !strcmp(w, "...")
+                   ? workdir(&dummy, NULL, 0, 0) : strdup(w);
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = wd ? open_memstream(&line, &len) : NULL;
+    if (f) {
+        char *files[] = {(char *)file};
+        if (clean)
+            cleanup(f, l, *wd ? wd : ".", files, 1);
+        else
+            transfer(f, l, *wd ? wd : ".", file);
+        if (fclose(f) != 0) {
+            free(line);
+            line = NULL;
+        }
+    }
+    free(wd);
+    return line;
+}

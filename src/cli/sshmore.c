@@ -60,11 +60,6 @@ int sshmore_option(int which, const char *val)
 
 int sshmore_check(struct opts *o)
 {
-    if (SSH.basefile.n || SSH.controlmaster) {
-        cli_error("%s is not supported yet", SSH.basefile.n ? "--basefile"
-                                                            : "--controlmaster");
-        return -1;
-    }
     if (SSH.sshdelay_ms > 0 && !o->delay_ms) /* GNU: --delay, if not given */
         o->delay_ms = SSH.sshdelay_ms;
     if (SSH.basefile.n && SSH.workdir && !strcmp(SSH.workdir, "...")) {

@@ -159,6 +159,13 @@ same_files -k -S "$HOSTS" --wd "$T/rw" --trc {}.out 'wc -c <{} >{}.out; cat {}.o
 same_files -k -S "$HOSTS" --wd "$T/rw" --tf {} --return out/./{.}.n 'wc -l <{} >{.}.n' ::: in/a.txt in/b.txt
 same_files -k -S "$HOSTS" --wd "$T/rw" --transfer --cleanup 'cat {}' ::: in/a.txt
 same_files -k -S 1/: --trc {}.out 'cp {} {}.out' ::: in/a.txt
+# --basefile: once to each login before its first job (into --workdir),
+# removed with --cleanup; with --onall too
+same_files -k -S "$HOSTS" --wd "$T/rw" --bf in/a.txt 'cat in/a.txt; echo {}' ::: 1 2 3
+same_files -k -S "$HOSTS" --wd "$T/rw" --bf in/a.txt --basefile in/b.txt --cleanup 'cat in/{}' ::: a.txt b.txt
+same_files -k --onall -S "$HOSTS" --wd "$T/rw" --bf in/b.txt 'cat in/b.txt; echo {}' ::: 1 2
+same_files -k --nonall -S "$HOSTS" --wd "$T/rw" --bf in/b.txt --cleanup 'cat in/b.txt'
+same_files -k -S 1/127.0.0.1 --bf "$T/in/a.txt" 'cat "$T/in/a.txt"' ::: 1
 # ... with --cleanup: the job's dir is gone afterwards; names with blanks
 # and quotes go both ways (GNU parallel's --return loses them)
 printf 'sp\n' >"in/s p'q.txt"
@@ -167,6 +174,19 @@ printf 'sp\n' >"in/s p'q.txt"
 d=$(head -1 out)
 case $d in "$HOME"/.parallel/tmp/*) ;; *) fail "--wd ...: ran in '$d'" ;; esac
 [ -e "$d" ] && fail "--wd ... --cleanup left $d"
+n=$((n + 1))
+
+# --- -M: one master connection a login, its dir gone at exit ----------
+same -k -M -S "$HOSTS" --ssh "ssh -F $T/ssh_direct" 'echo {} $PARALLEL_SSHHOST' ::: a b c d
+settle # nothing else logs in meanwhile
+mkdir cmt
+before=$(grep -c 'Accepted publickey' "$T/sshd.log")
+"$E" -M -S 2/127.0.0.1 --ssh "ssh -F $T/ssh_direct" --tmpdir "$T/cmt" echo ::: 1 2 3 4 5 6 >out 2>err || fail "-M: $(cat err)"
+[ "$(sort out | tr '\n' ' ')" = "1 2 3 4 5 6 " ] || fail "-M: output $(cat out)"
+after=$(grep -c 'Accepted publickey' "$T/sshd.log")
+[ $((after - before)) = 1 ] || fail "-M: $((after - before)) logins for 6 jobs, not 1"
+[ -z "$(ls -A cmt)" ] || fail "-M left $(ls -A cmt)"
+pgrep -f "$T/cmt" >/dev/null && fail "-M left its master running"
 n=$((n + 1))
 
 # --- a remote job is killed when it times out or eventor is signalled -----
