@@ -440,6 +440,9 @@ int joblog_reserve(const struct job *j);
 /* After: its line. 0, or -1 (reported; the log takes no more lines). */
 int joblog_write(const struct job *j);
 void joblog_close(void);
+/* --onall: a login's joblog (fd, read from its start) after its header,
+ * appended to the open joblog: 0, or -1 after an error line. */
+int joblog_append_file(int fd);
 
 /* progress.c: --bar and --eta on stderr. */
 void progress_start(const struct opts *o, long total);
@@ -469,6 +472,7 @@ struct login {
     int own_ssh;    /* names its own ssh command (no -M for it) */
     struct strv groups; /* its host groups: @G+G/'s, N/LOGIN, LOGIN */
     int select;     /* -S @G alone: not a login, keeps G's logins */
+    int dup;        /* the same login as an earlier one: not used */
 };
 struct sshconf {
     struct strv specs;     /* each login as given (-S items, --slf lines) */
@@ -492,6 +496,7 @@ struct sshconf {
 };
 extern struct sshconf SSH;
 #define SSH_ONALL_ENV "EVENTOR_ONALL_LOGIN" /* an --onall child's login */
+#define SSH_ONALL_JOBLOG "EVENTOR_ONALL_JOBLOG" /* ... and its joblog */
 enum { SSH_OPT_LOGIN, SSH_OPT_SLF, SSH_OPT_SSH, SSH_OPT_WORKDIR,
        SSH_OPT_TRANSFER, SSH_OPT_TRANSFERFILE, SSH_OPT_RETURN,
        SSH_OPT_CLEANUP, SSH_OPT_TRC, SSH_OPT_ONALL, SSH_OPT_NONALL,

@@ -95,7 +95,7 @@ int hostgroup_select(void)
     size_t n = 0, gone = SSH.nlogin;
     for (size_t i = 0; i < SSH.nlogin; i++) {
         const struct login *l = &SSH.login[i];
-        int ok = !l->select && (!keep.n || in_groups(l, &keep));
+        int ok = !l->select && !l->dup && (!keep.n || in_groups(l, &keep));
         sorted[ok ? n++ : --gone] = *l;
     }
     memcpy(SSH.login, sorted, SSH.nlogin * sizeof *sorted);

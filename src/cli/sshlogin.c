@@ -185,6 +185,19 @@ static int deal_slots(struct opts *o)
     return 0;
 }
 
+/* A login given again is the same one (GNU parallel): its N/, if given,
+ * replaces the first's; its groups are not added. */
+static void same_login(struct login *l)
+{
+    for (struct login *k = SSH.login; k < l && !l->select; k++)
+        if (!k->select && !k->dup && !strcmp(k->str, l->str)) {
+            if (l->slots)
+                k->slots = l->slots;
+            l->dup = 1;
+            return;
+        }
+}
+
 static int plan(struct opts *o)
 {
     SSH.login = calloc(SSH.specs.n, sizeof *SSH.login);
@@ -196,6 +209,7 @@ static int plan(struct opts *o)
         int rc = parse_login(SSH.specs.v[i], l);
         if (rc < 0)
             return rc;
+        same_login(l);
     }
     int rc = hostgroup_select();
     if (rc < 0)
@@ -264,10 +278,16 @@ int sshlogin_check(struct opts *o)
     }
     if (sshmore_check(o) < 0)
         return -1;
-    if ((SSH.onall || SSH.nonall) && (o->joblog || o->pipe)) {
+    if ((SSH.onall || SSH.nonall) &&
+        (o->pipe || o->resume || o->resume_failed)) {
         cli_error("--%s is not supported with %s", SSH.onall ? "onall"
-                  : "nonall", o->pipe ? "--pipe" : "--joblog");
+                  : "nonall", o->pipe ? "--pipe" : "--resume");
         return -1;
+    }
+    const char *jl = getenv(SSH_ONALL_JOBLOG); /* an --onall child's own */
+    if (jl && getenv(SSH_ONALL_ENV) && o->joblog) {
+        o->joblog = jl;
+        o->joblog_append = 0;
     }
     if (SSH.nonall && o->nsrc) {
         cli_error("--nonall takes no arguments (no ::: :::: or -a)");
