@@ -334,7 +334,7 @@ void sshlogin_free(void)
 void sshlogin_help(FILE *f)
 {
     fputs("\nRemote execution (GNU parallel's, over ssh; rsync for files):\n"
-"  -S, --sshlogin [N/][SSHCOMMAND ][USER@]HOST[:PORT],...\n"
+"  -S, --sshlogin [@GRP[+GRP]/][N/][SSHCOMMAND ][USER@]HOST[:PORT],...\n"
 "                      run the jobs on these logins (repeatable; ':' is\n"
 "                      this machine): N jobs at once on each, else -j's\n"
 "                      value, else its CPUs (nproc run there once); slots\n"
@@ -360,7 +360,8 @@ void sshlogin_help(FILE *f)
 "  --onall             every job on every login (-j logins at once, one job\n"
 "                      at a time on each), output grouped by login (sorted\n"
 "                      with -k; --tag tags with the login); exit: the number\n"
-"                      of logins where something failed\n"
+"                      of logins where something failed; --joblog: a line\n"
+"                      for each job on each login\n"
 "  --nonall            --onall with no arguments: the command once on each\n",
           f);
     sshmore_help(f);
