@@ -130,8 +130,7 @@ static const struct optdef {
     {"shell-quote", 0, 0, O_SHELLQUOTE}, {NULL, 'I', 1, O_REPLACE},
     {"delimiter", 'd', 1, O_DELIM},     {"no-run-if-empty", 'r', 0, O_NOEMPTY},
     {"xargs", 0, 0, O_XARGS},           {"max-chars", 's', 1, O_MAXCHARS},
-    {NULL, 'L', 1, O_L},
-    {"env", 0, 1, SSHOPT(ENV)},         {"verbose", 'v', 0, O_VERBOSE},
+    {NULL, 'L', 1, O_L},                {"verbose", 'v', 0, O_VERBOSE},
     {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
     {"tag-string", 0, 1, O_TAGSTRING},
     {"pipe", 0, 0, O_PIPE + PIPE_OPT_PIPE}, {"pipepart", 0, 0, O_PIPE + 5},
@@ -179,15 +178,13 @@ static const struct optdef {
     {"tf", 0, 1, SSHOPT(TRANSFERFILE)}, {"return", 0, 1, SSHOPT(RETURN)},
     {"cleanup", 0, 0, SSHOPT(CLEANUP)}, {"trc", 0, 1, SSHOPT(TRC)},
     {"onall", 0, 0, SSHOPT(ONALL)},     {"nonall", 0, 0, SSHOPT(NONALL)},
-    /* sshlogin, more (sshmore.c) */
+    /* sshlogin, more (sshmore.c; --env too) */
     {"basefile", 0, 1, SSHOPT(BASEFILE)}, {"bf", 0, 1, SSHOPT(BASEFILE)},
-    {"controlmaster", 'M', 0, SSHOPT(CONTROLMASTER)},
+    {"controlmaster", 'M', 0, SSHOPT(CONTROLMASTER)}, {"env", 0, 1, SSHOPT(ENV)},
     {"sshdelay", 0, 1, SSHOPT(SSHDELAY)}, {"ssh-delay", 0, 1, SSHOPT(SSHDELAY)},
-    {"hostgroups", 0, 0, SSHOPT(HOSTGROUPS)},
-    {"hostgroup", 0, 0, SSHOPT(HOSTGROUPS)},
-    {"hostgrp", 0, 0, SSHOPT(HOSTGROUPS)}, {"hgrp", 0, 0, SSHOPT(HOSTGROUPS)},
-    {"record-env", 0, 0, SSHOPT(RECORD_ENV)},
-    {"recordenv", 0, 0, SSHOPT(RECORD_ENV)},
+    {"hostgroups", 0, 0, SSHOPT(HOSTGROUPS)}, {"hgrp", 0, 0, SSHOPT(HOSTGROUPS)},
+    {"hostgroup", 0, 0, SSHOPT(HOSTGROUPS)}, {"hostgrp", 0, 0, SSHOPT(HOSTGROUPS)},
+    {"record-env", 0, 0, SSHOPT(RECORD_ENV)}, {"recordenv", 0, 0, SSHOPT(RECORD_ENV)},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,

@@ -198,13 +198,20 @@ static int wait_job(struct job *j, int64_t t0)
     }
 }
 
+/* GNU parallel's variables for job j (--hostgroups': its groups'). */
+static char **job_env(const struct job *j)
+{
+    char *hg = hostgroup_env(j, 0), *ahg = hostgroup_env(j, 1);
+    char **env = jobenv_build_more(j->seq, j->slot, hg, ahg);
+    free(hg);
+    free(ahg);
+    return env;
+}
+
 static void *job_main(void *arg)
 {
     struct job *j = arg;
-    char *hg = hostgroup_env(j, 0), *ahg = hostgroup_env(j, 1);
-    j->proc.envp = jobenv_build_more(j->seq, j->slot, hg, ahg); /* NULL: eventor's own */
-    free(hg);
-    free(ahg);
+    j->proc.envp = job_env(j); /* NULL: eventor's own */
     int limit_tries = 0;
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
