@@ -44,8 +44,31 @@ static int ours(void)
     return SSH.basefile.n && !getenv(SSH_ONALL_ENV);
 }
 
+/* GNU's warning when the files' options have no remote login to go to. */
+static void warn_local(void)
+{
+    for (size_t i = 0; i < SSH.nlogin; i++)
+        if (!SSH.login[i].local)
+            return;
+    int all = 0; /* --transfer: "{}" */
+    for (size_t i = 0; i < SSH.transfer.n; i++)
+        all |= !strcmp(SSH.transfer.v[i], "{}");
+    const char *what = SSH.transfer.n && SSH.ret.n && SSH.cleanup ? "--trc"
+                       : all ? "--transfer"
+                       : SSH.transfer.n ? "--transferfile"
+                       : SSH.ret.n ? "--return"
+                       : SSH.cleanup ? "--cleanup"
+                       : SSH.basefile.n ? "--basefile" : NULL;
+    if (what)
+        fprintf(stderr, "eventor: Warning: %s ignored as there are no "
+                        "remote --sshlogin.\n", what);
+}
+
 void basefile_send(void)
 {
+    if (getenv(SSH_ONALL_ENV))
+        return;
+    warn_local();
     if (ours())
         run_lines(0);
 }

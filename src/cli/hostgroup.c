@@ -132,8 +132,10 @@ static char *joined(const struct strv *v)
  * them as logins, eventor refuses. */
 int hostgroup_take(struct job *j, struct record *r, size_t n)
 {
-    if (!SSH.hostgroups || !SSH.nlogin)
+    if (!SSH.hostgroups)
         return 0;
+    if (!all.n && add_group(&all, ":", 1) < 0) /* no -S: GNU's ':' */
+        return -1;
     struct strv g = {0};
     int rc = 0;
     for (size_t i = 0; i < n; i++)
@@ -164,7 +166,7 @@ int hostgroup_take(struct job *j, struct record *r, size_t n)
 
 long hostgroup_pick(const struct job *j, const int *free, long nfree)
 {
-    if (!SSH.hostgroups || !j->agrp)
+    if (!SSH.hostgroups || !j->agrp || !SSH.nlogin)
         return nfree - 1;
     struct strv g = {0};
     long pick = -1;

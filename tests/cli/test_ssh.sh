@@ -49,6 +49,8 @@ EOF
 # GNU parallel: the --timeout test goes direct)
 { cat "$T/ssh_direct"; printf '  ControlMaster auto\n  ControlPath %s/cm-%%C\n  ControlPersist 60\n' "$T"; } >"$T/ssh_config"
 mkdir -p /run/sshd
+# sshd's privilege separation dir must be root's (it refuses to start else)
+[ "$(stat -c %u:%a /run/sshd)" = 0:755 ] || { chown 0:0 /run/sshd && chmod 755 /run/sshd; }
 # not a job of this shell: settle's wait must not wait for it
 sshd_pid=$($SSHD -D -e -f "$T/sshd_config" >/dev/null 2>"$T/sshd.log" & echo $!)
 trap 'kill $sshd_pid 2>/dev/null; rm -rf "$T"' EXIT
@@ -208,6 +210,7 @@ for args in "--onall echo ::: a" "-S 127.0.0.1 --nonall echo ::: a" \
     "-S @g1/@g2/127.0.0.1 echo ::: a" "--slf /nonexistent echo ::: a" \
     "-S @g1/127.0.0.1 -S @g2 echo ::: a" "-S 127.0.0.1 --env _ echo ::: a" \
     "--record-env" "--hostgroups -S @g1/1/127.0.0.1 echo ::: a@g3" \
+    "--hostgroups echo ::: a@g1" \
     "--onall --resume --joblog x -S 127.0.0.1 echo ::: a" "--sshlogin"; do
     # shellcheck disable=SC2086
     "$E" $args </dev/null >out 2>err
@@ -221,6 +224,12 @@ done
 $P -S 1/127.0.0.1 --joblog pjl echo ::: 1 >/dev/null
 "$E" -S 1/127.0.0.1 --joblog ejl echo ::: 1 >/dev/null
 [ "$(cut -f1,2,7,8 pjl)" = "$(cut -f1,2,7,8 ejl)" ] || fail "joblog: $(cat ejl)"
+n=$((n + 2))
+# the files' options warn, as GNU's, when no login is remote
+"$E" -S : --bf in/a.txt echo ::: a >out 2>err
+[ "$(cat out)" = a ] && [ "$(cat err)" = "eventor: Warning: --basefile ignored as there are no remote --sshlogin." ] || fail "--bf here: $(cat out err)"
+"$E" --hostgroups -k echo ::: a@: b >out 2>err
+[ "$(cat out | tr '\n' ' ')" = "a b " ] || fail "--hostgroups, no -S: $(cat out err)"
 n=$((n + 2))
 # --onall, --nonall: a line for each job on each login, in the logins'
 # sorted order (+FILE appends); a login given twice is one login
