@@ -30,9 +30,9 @@ StrictModes no
 PermitRootLogin yes
 MaxStartups 200
 MaxSessions 200
-# a login shell's rc file may rehash pyenv under a lock (this VM's root):
-# a stale lock must not hold each login for a minute
-SetEnv PYENV_REHASH_TIMEOUT=1
+# a login shell's rc file may rehash pyenv under a lock (this VM's root's
+# .bashrc): no rehash, and a stale lock must not hold each login a minute
+SetEnv no_rehash=1 PYENV_REHASH_TIMEOUT=1
 EOF
 # no Port here: the :PORT form of a login and ssh -p are tested with it
 cat >"$T/ssh_noport" <<EOF
@@ -168,7 +168,6 @@ same_files -k -S 1/: --trc {}.out 'cp {} {}.out' ::: in/a.txt
 # removed with --cleanup; with --onall too
 same_files -k -S "$HOSTS" --wd "$T/rw" --bf in/a.txt 'cat in/a.txt; echo {}' ::: 1 2 3
 same_files -k -S "$HOSTS" --wd "$T/rw" --bf in/a.txt --basefile in/b.txt --cleanup 'cat in/{}' ::: a.txt b.txt
-same_files -k --onall -S "$HOSTS" --wd "$T/rw" --bf in/b.txt 'cat in/b.txt; echo {}' ::: 1 2
 same_files -k --nonall -S "$HOSTS" --wd "$T/rw" --bf in/b.txt --cleanup 'cat in/b.txt'
 same_files -k -S 1/127.0.0.1 --bf "$T/in/a.txt" 'cat "$T/in/a.txt"' ::: 1
 # ... with --cleanup: the job's dir is gone afterwards; names with blanks
@@ -233,16 +232,21 @@ n=$((n + 2))
 n=$((n + 2))
 # --onall, --nonall: a line for each job on each login, in the logins'
 # sorted order (+FILE appends); a login given twice is one login
-for args in "--onall -S localhost,127.0.0.1,1/localhost echo ::: a b" \
-    "--nonall -S localhost,127.0.0.1 echo hi" "--onall -S 127.0.0.1 -k exit ::: 0 3"; do
-    # shellcheck disable=SC2086
-    { $P --joblog pjl $args; echo $?; $P --joblog +pjl $args; } >pout 2>/dev/null
-    # shellcheck disable=SC2086
-    { "$E" --joblog ejl $args; echo $?; "$E" --joblog +ejl $args; } >eout 2>/dev/null
-    [ "$(cut -f1,2,7,8,9 pjl)" = "$(cut -f1,2,7,8,9 ejl)" ] || { fail "joblog of $args:"; cat ejl; }
-    cmp -s pout eout || { fail "output of $args"; diff pout eout; }
-    n=$((n + 1))
-done
+same_joblog() { # K ARGS: both tools' joblogs and outputs, into logK
+    k=$1
+    shift
+    { $P --joblog pjl$k "$@"; echo $?; $P --joblog +pjl$k "$@"; } >pout$k 2>/dev/null
+    { "$E" --joblog ejl$k "$@"; echo $?; "$E" --joblog +ejl$k "$@"; } >eout$k 2>/dev/null
+    {
+        [ "$(cut -f1,2,7,8,9 pjl$k)" = "$(cut -f1,2,7,8,9 ejl$k)" ] || { echo "FAIL: joblog of $*:"; cat ejl$k; }
+        cmp -s pout$k eout$k || { echo "FAIL: output of $*"; diff pout$k eout$k; }
+    } >log$k 2>&1
+}
+same_joblog 1 --onall -S localhost,127.0.0.1,1/localhost echo ::: a b &
+same_joblog 2 --nonall -S localhost,127.0.0.1 echo hi &
+same_joblog 3 --onall -S 127.0.0.1 -k exit ::: 0 3 &
+settle
+n=$((n + 3))
 
 if [ $fails -gt 0 ]; then
     echo "$fails failure(s)"
