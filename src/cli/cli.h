@@ -146,21 +146,6 @@ struct opts {
     int nfilter;
 };
 
-struct record;
-/* perlexpr.c (perl17): --rpl and --parens (-1: a bad value); the
- * job count total_jobs() gives; their --help lines. */
-enum { PERL_OPT_RPL, PERL_OPT_PARENS, PERL_OPT_FILTER };
-int perl_option(struct opts *o, int which, const char *val);
-/* --filter: does job seq (in slot, of recs) pass every filter? 1, 0 (it
- * is skipped), -1 (perl is gone: said why), -2 out of memory. */
-int perl_filters(const struct opts *o, const struct record *recs, size_t n,
-                 uint64_t seq, int slot);
-/* --plus's {choose_k} and {uniq}, which only perl works out: made --rpl
- * tags when the command holds one. */
-void perl_plus(struct opts *o);
-void perl_set_total(long total);
-void perl_help(FILE *f);
-
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
  * handled (exit 0), or -1 after printing one line on stderr (exit 255). */
 int opts_parse(struct opts *o, int argc, char **argv);
@@ -289,6 +274,9 @@ void tmpl_free(struct tmpl *t);
 /* --plus's {##} or {0#}: the jobs must be counted first. */
 int tmpl_needs_total(const struct tmpl *t);
 void plus_set_counts(long total, long slots);
+/* --plus's {slot} {host} {sshlogin} {hgrp} {agrp} at p: its length, *text
+ * the shell variable it is (GNU's ${PARALLEL_...}); 0 when none. */
+long plus_var_at(const char *p, const char **text);
 /* Expand for records r[0..n) of job seq in slot: *cmd gets the command
  * line as GNU parallel builds it (shell-quoted values; for the joblog,
  * --dry-run and messages), *argv a NULL-terminated vector to run without a
@@ -348,6 +336,8 @@ int spawn_init(long jobs);
  * in slot: one allocation, free() it. NULL on ENOMEM. */
 int jobenv_init(void);
 char **jobenv_build(uint64_t seq, int slot);
+/* ... with up to two more "NAME=VALUE" (NULL: none), copied. */
+char **jobenv_build_more(uint64_t seq, int slot, const char *a, const char *b);
 
 /* --pipe's input of one job: data (owned: the block, or --pipepart's
  * header), then part_len bytes of the file from part_off. */
@@ -388,6 +378,8 @@ struct job {
     size_t held_len[2];  /* waiting for the job's turn */
     char *cat_path;      /* --cat: its block's file (removed with it) */
     int perl_skip;       /* perl17: a {= =} called skip(): `true` runs */
+    char *agrp;          /* --hostgroups: its value's groups, '+'-joined;
+                            NULL: any login */
 };
 void job_free(struct job *j);
 
@@ -482,6 +474,9 @@ char *joblog_line(const struct job *j, size_t *len);
  * write(). 0, or -1 (reported; the log takes no more lines). */
 int joblog_put(const char *l, size_t len);
 void joblog_close(void);
+/* --onall: a login's joblog (fd, read from its start) after its header,
+ * appended to the open joblog: 0, or -1 after an error line. */
+int joblog_append_file(int fd);
 
 /* progress.c: --bar and --eta on stderr. */
 void progress_start(const struct opts *o, long total);
@@ -508,6 +503,10 @@ struct login {
     const char *hostname; /* host without user@: $PARALLEL_SSHHOST */
     long slots;     /* N/, -j or its CPUs */
     int local;      /* ':': this machine, no ssh */
+    int own_ssh;    /* names its own ssh command (no -M for it) */
+    struct strv groups; /* its host groups: @G+G/'s, N/LOGIN, LOGIN */
+    int select;     /* -S @G alone: not a login, keeps G's logins */
+    int dup;        /* the same login as an earlier one: not used */
 };
 struct sshconf {
     struct strv specs;     /* each login as given (-S items, --slf lines) */
@@ -521,12 +520,23 @@ struct sshconf {
     struct strv ret;       /* --return patterns */
     int cleanup, onall, nonall;
     const struct opts *o;  /* for the file names' placeholders */
+    /* sshlogin, more (sshmore.c) */
+    struct strv env;       /* --env names, for remote logins */
+    struct strv basefile;  /* --basefile files */
+    int controlmaster;     /* -M */
+    int hostgroups;        /* --hostgroups: @GROUP on the arguments */
+    int64_t sshdelay_ms;   /* --sshdelay, -1 not given */
+    char *cm_dir;          /* -M: the private dir of the control sockets */
 };
 extern struct sshconf SSH;
 #define SSH_ONALL_ENV "EVENTOR_ONALL_LOGIN" /* an --onall child's login */
+#define SSH_ONALL_JOBLOG "EVENTOR_ONALL_JOBLOG" /* ... and its joblog */
 enum { SSH_OPT_LOGIN, SSH_OPT_SLF, SSH_OPT_SSH, SSH_OPT_WORKDIR,
        SSH_OPT_TRANSFER, SSH_OPT_TRANSFERFILE, SSH_OPT_RETURN,
-       SSH_OPT_CLEANUP, SSH_OPT_TRC, SSH_OPT_ONALL, SSH_OPT_NONALL };
+       SSH_OPT_CLEANUP, SSH_OPT_TRC, SSH_OPT_ONALL, SSH_OPT_NONALL,
+       /* sshmore.c's */
+       SSH_OPT_ENV, SSH_OPT_BASEFILE, SSH_OPT_CONTROLMASTER,
+       SSH_OPT_SSHDELAY, SSH_OPT_HOSTGROUPS, SSH_OPT_RECORD_ENV };
 /* 0, -1 bad value, -2 after its own error line. */
 int sshlogin_option(struct opts *o, int which, const char *val);
 /* After parsing: defaults, and what cannot go together (-1 reported). */
@@ -547,6 +557,7 @@ int remote_prepare(struct job *j, const struct record *r, size_t n);
 /* onall.c: --onall/--nonall: eventor again for each login (with
  * SSH_ONALL_ENV), their outputs one after the other. The exit status. */
 int onall_main(struct opts *o, int argc, char **argv);
+#include "sshmore.h" /* --env, --basefile, -M, host groups */
 
 double wall_now(void);
 

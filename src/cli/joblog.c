@@ -269,3 +269,29 @@ void joblog_close(void)
     skip = NULL;
     skip_cap = 0;
 }
+
+int joblog_append_file(int fd)
+{
+    if (log_fd < 0)
+        return 0;
+    FILE *f = fdopen(dup(fd), "re");
+    if (!f)
+        return -1;
+    rewind(f);
+    char *l = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0, first = 1;
+    while ((n = getline(&l, &cap, f)) > 0) {
+        if (first-- > 0)
+            continue; /* its header */
+        if (write(log_fd, l, (size_t)n) != n) {
+            cli_error("cannot write joblog %s: %s", log_name, strerror(errno));
+            rc = -1;
+            break;
+        }
+    }
+    free(l);
+    fclose(f);
+    return rc;
+}

@@ -29,6 +29,10 @@ static void restore_stdin(void)
 static int run_jobs(struct opts *o)
 {
     limits_plan(o);
+    if (!o->dry_run && ctlmaster_start(o) < 0) /* before the jobs' threads */
+        return CLI_EXIT_ERROR;
+    if (!o->dry_run)
+        basefile_send();
     if (!o->dry_run && supervise_start() < 0)
         fprintf(stderr, "eventor: Warning: no supervisor (%s): a job's "
                         "children may outlive a killed eventor\n",
@@ -98,6 +102,10 @@ int main(int argc, char **argv)
         rc = onall_main(&o, argc, argv);
     else
         rc = run_jobs(&o);
+    if (!o.dry_run) { /* -S: --basefile --cleanup, -M's masters */
+        basefile_remove();
+        ctlmaster_stop();
+    }
     sshlogin_free();
     opts_free(&o);
     return rc;

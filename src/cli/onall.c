@@ -19,6 +19,8 @@ struct child {
     int pid;
     int out, err; /* temp files of its stdout and stderr */
     int done, status;
+    int log;      /* --joblog: its own joblog (logpath), or -1 */
+    char logpath[4096];
 };
 
 static const char *const *sort_names;
@@ -66,15 +68,24 @@ static int start_child(struct child *c, char **argv, int idx, int in,
                        const struct opts *o)
 {
     size_t n = 0;
+    c->log = -1;
     while (environ[n])
         n++;
-    char **env = malloc((n + 2) * sizeof *env), var[64];
+    char **env = malloc((n + 3) * sizeof *env), var[64], logvar[4200];
     if (!env)
         return -1;
     memcpy(env, environ, n * sizeof *env);
     snprintf(var, sizeof var, "%s=%d", SSH_ONALL_ENV, idx);
     env[n] = var;
     env[n + 1] = NULL;
+    if (o->joblog) { /* GNU: a joblog each, appended when all are done */
+        snprintf(c->logpath, sizeof c->logpath, "%s/eventor-onall-XXXXXX",
+                 o->tmpdir);
+        c->log = mkostemp(c->logpath, O_CLOEXEC);
+        snprintf(logvar, sizeof logvar, "%s=%s", SSH_ONALL_JOBLOG, c->logpath);
+        env[n + 1] = logvar;
+        env[n + 2] = NULL;
+    }
     c->out = temp_fd(o);
     c->err = temp_fd(o);
     char inpath[64];
@@ -134,6 +145,11 @@ int onall_main(struct opts *o, int argc, char **argv)
     }
     sort_names = names;
     qsort(order, n, sizeof *order, by_name); /* GNU's sort keys %host */
+    if (joblog_open(o) < 0) {
+        free(order), free(names), free(c);
+        return CLI_EXIT_ERROR;
+    }
+    basefile_send(); /* here, not in each login's eventor */
     int in = stdin_copy(o), failed = 0;
     long at_once = o->jobs_given && o->jobs < (long)n ? o->jobs : (long)n;
     size_t started = 0, next = 0, running = 0;
@@ -165,6 +181,13 @@ int onall_main(struct opts *o, int argc, char **argv)
     }
     if (in >= 0)
         close(in);
+    for (size_t i = 0; i < started; i++) /* in the logins' sorted order */
+        if (c[i].log >= 0) {
+            failed += joblog_append_file(c[i].log) < 0;
+            close(c[i].log);
+            unlink(c[i].logpath);
+        }
     free(order), free(names), free(c);
+    joblog_close();
     return failed > 101 ? 101 : failed;
 }

@@ -3,6 +3,7 @@
  * input sources (:::, ::::, :::+, ::::+). A bad option is one line on stderr
  * and exit 255, before anything is opened or written. */
 #include "cli.h"
+#include "perlexpr.h"
 #include "spell.h"
 #include "eventor.h"
 
@@ -38,7 +39,7 @@ enum {
     O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_RETRIES, O_TIMEOUT, O_DELAY,
     O_HALT, O_BAR, O_ETA, O_LINK, O_TMPDIR, O_CITE, O_HELP, O_VERSION,
     O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
-    O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_ENV, O_VERBOSE, O_UNGROUP,
+    O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_VERBOSE, O_UNGROUP,
     O_TAGSTRING, O_PIPE, /* then pipe.c's, in PIPE_OPT_* order */
     /* gnu-results: then gnuopt.c's, in GR_OPT_* order */
     O_GR = O_PIPE + 16,
@@ -79,8 +80,7 @@ static const struct optdef {
     {"shell-quote", 0, 0, O_SHELLQUOTE}, {NULL, 'I', 1, O_REPLACE},
     {"delimiter", 'd', 1, O_DELIM},     {"no-run-if-empty", 'r', 0, O_NOEMPTY},
     {"xargs", 0, 0, O_XARGS},           {"max-chars", 's', 1, O_MAXCHARS},
-    {NULL, 'L', 1, O_L},
-    {"env", 0, 1, O_ENV},               {NULL, 'v', 0, O_VERBOSE},
+    {NULL, 'L', 1, O_L},                {NULL, 'v', 0, O_VERBOSE},
     {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
     {"tag-string", 0, 1, O_TAGSTRING},
     {"pipe", 0, 0, O_PIPE + PIPE_OPT_PIPE}, {"pipepart", 0, 0, O_PIPE + 5},
@@ -151,6 +151,13 @@ static const struct optdef {
     /* perl17 */
     {"rpl", 0, 1, O_PERL + PERL_OPT_RPL}, {"parens", 0, 1, O_PERL + PERL_OPT_PARENS},
     {"filter", 0, 1, O_PERL + PERL_OPT_FILTER},
+    /* sshlogin, more (sshmore.c; --env too) */
+    {"basefile", 0, 1, SSHOPT(BASEFILE)}, {"bf", 0, 1, SSHOPT(BASEFILE)},
+    {"controlmaster", 'M', 0, SSHOPT(CONTROLMASTER)}, {"env", 0, 1, SSHOPT(ENV)},
+    {"sshdelay", 0, 1, SSHOPT(SSHDELAY)}, {"ssh-delay", 0, 1, SSHOPT(SSHDELAY)},
+    {"hostgroups", 0, 0, SSHOPT(HOSTGROUPS)}, {"hgrp", 0, 0, SSHOPT(HOSTGROUPS)},
+    {"hostgroup", 0, 0, SSHOPT(HOSTGROUPS)}, {"hostgrp", 0, 0, SSHOPT(HOSTGROUPS)},
+    {"record-env", 0, 0, SSHOPT(RECORD_ENV)}, {"recordenv", 0, 0, SSHOPT(RECORD_ENV)},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -255,8 +262,6 @@ static int apply_jobs(struct opts *o, int id, const char *val)
         o->joblog_append = val[0] == '+';
         o->joblog = val + o->joblog_append;
         return *o->joblog ? 0 : BAD;
-    case O_ENV: /* local jobs inherit the whole environment anyway */
-        return *val ? 0 : BAD;
     case O_VERBOSE: o->verbose = 1; break;
     case O_UNGROUP: o->ungroup = 1; break;
     case O_TAGSTRING:

@@ -7,6 +7,7 @@
  * lengths over a socket pair (MSG_NOSIGNAL: a perl that died is an error,
  * not a SIGPIPE). */
 #include "cli.h"
+#include "perlexpr.h"
 #include "template.h"
 
 #include <errno.h>

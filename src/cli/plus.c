@@ -294,8 +294,7 @@ static long parse(const char *p, struct plus **px, int *col, int *num)
     }
     if ((used = pattern_at(p, q, px)) != 0)
         return used < 0 ? used : (long)(q - p) + used;
-    static const char *const refused[] = {"choose_k}", "uniq}", "slot}",
-        "host}", "sshlogin}", "hgrp}", "agrp}"};
+    static const char *const refused[] = {"choose_k}", "uniq}"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
         if (!strncmp(q, refused[i], strlen(refused[i]))) {
             cli_error("--plus: {%s is not supported", refused[i]);
@@ -319,4 +318,19 @@ static long parse(const char *p, struct plus **px, int *col, int *num)
     }
     int f = fixed_at(q, px);
     return f > 0 ? (long)(q - p) + f : f;
+}
+
+long plus_var_at(const char *p, const char **text)
+{
+    static const char *const var[][2] = {
+        {"{slot}", "${PARALLEL_JOBSLOT}"}, {"{host}", "${PARALLEL_SSHHOST}"},
+        {"{sshlogin}", "${PARALLEL_SSHLOGIN}"},
+        {"{hgrp}", "${PARALLEL_HOSTGROUPS}"},
+        {"{agrp}", "${PARALLEL_ARGHOSTGROUPS}"}};
+    for (size_t i = 0; i < sizeof var / sizeof var[0]; i++)
+        if (!strncmp(p, var[i][0], strlen(var[i][0]))) {
+            *text = var[i][1];
+            return (long)strlen(var[i][0]);
+        }
+    return 0;
 }

@@ -106,6 +106,8 @@ static void transfer(FILE *f, const struct login *l, const char *wd,
 {
     fprintf(f, "%s ", l->ssh);
     fq(f, l->host, 1);
+    if (file[0] == '/' && !strstr(file, "/./"))
+        wd = "/"; /* GNU: rsync /foo/bar / */
     fputs(" -- exec mkdir -p ", f);
     fq(f, wd, 2);
     fputs(" && rsync -rlDzR -e ", f);
@@ -226,18 +228,27 @@ static void job_ssh(FILE *f, const struct login *l, const char *wd,
     fputc(' ', f);
     fq(f, wd, 2);
     fputc(' ', f);
-    fq(f, j->cmd, 2);
+    char *funcs = SSH.env.n ? sshmore_env_funcs() : NULL, *cmd = NULL;
+    if (funcs && *funcs && asprintf(&cmd, "%s%s", funcs, j->cmd) >= 0)
+        fq(f, cmd, 2); /* --env's functions, defined as GNU does */
+    else
+        fq(f, j->cmd, 2);
+    free(funcs);
+    free(cmd);
     char var[160];
     const char *str[][2] = {{"PARALLEL_SSHLOGIN=", l->str},
                             {"PARALLEL_SSHHOST=", l->hostname}};
-    for (size_t i = 0; i < 2; i++) {
-        char *v = NULL;
-        if (asprintf(&v, "%s%s", str[i][0], str[i][1]) < 0)
+    for (size_t i = 0; i < 4; i++) {
+        char *v = i >= 2 ? hostgroup_env(j, (int)i - 2) : NULL;
+        if (i < 2 && asprintf(&v, "%s%s", str[i][0], str[i][1]) < 0)
+            continue;
+        if (!v)
             continue;
         fputc(' ', f);
         fq(f, v, 2);
         free(v);
     }
+    sshmore_env_vars(f, 2, fq);
     snprintf(var, sizeof var, " PARALLEL_SEQ=%llu PARALLEL_JOBSLOT=%d "
              "PARALLEL_JOBSLOT0=%d PARALLEL_PID=%ld",
              (unsigned long long)j->seq, j->slot, j->slot - 1, (long)getpid());
@@ -314,4 +325,31 @@ int remote_prepare(struct job *j, const struct record *r, size_t n)
     strv_free(&tf);
     strv_free(&rf);
     return rc;
+}
+
+/* A --basefile's line for login l: its rsync into the --workdir (as a
+ * job's --transferfile, GNU's "dummy job" workdir), or with clean its
+ * removal there. NULL on ENOMEM. */
+char *remote_basefile(const struct login *l, const char *file, int clean)
+{
+    const struct job dummy = {.seq = 0, .slot = 1};
+    const char *w = SSH.workdir;
+    char *wd = !w || !strcmp(w, ".") || !strcmp(w, "...")
+                   ? workdir(&dummy, NULL, 0, 0) : strdup(w);
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = wd ? open_memstream(&line, &len) : NULL;
+    if (f) {
+        char *files[] = {(char *)file};
+        if (clean)
+            cleanup(f, l, *wd ? wd : ".", files, 1);
+        else
+            transfer(f, l, *wd ? wd : ".", file);
+        if (fclose(f) != 0) {
+            free(line);
+            line = NULL;
+        }
+    }
+    free(wd);
+    return line;
 }

@@ -5,6 +5,7 @@
  * job to the output. --halt and --delay are decided here; stopping jobs
  * (signals, --termseq, --memfree) in stop.c. */
 #include "cli.h"
+#include "perlexpr.h"
 #include "runner.h"
 
 #include <errno.h>
@@ -43,111 +44,37 @@ void job_free(struct job *j)
     if (j->cat_path)
         unlink(j->cat_path);
     free(j->cat_path);
+    free(j->agrp);
     free(j);
 }
 
-/* What --halt says of a job that ended: said after the job's own output,
- * as GNU parallel says it. */
-struct halt_note {
-    const char *what; /* "This job failed:", or NULL: nothing */
-    char *cmd;        /* the job's command line (a copy: the job is gone) */
-    long waiting;     /* > 0: "Starting no more jobs", with this many left */
-};
-
-static void note(struct halt_note *n, const char *what, const char *cmd)
+/* {%} numbers not in use, oldest first, as GNU parallel's queue: a job
+ * takes the number freed longest ago, or a new one when none is free (so
+ * jobs one after another all get 1); with host groups, the oldest free
+ * slot of a login in its groups, waiting for one. -1: the run stops. */
+static int slot_take(const struct job *j)
 {
-    n->what = what;
-    n->cmd = strdup(cmd);
-}
-
-static void say(struct halt_note *n)
-{
-    if (n->what)
-        fprintf(stderr, "eventor: %s\n%s\n", n->what, n->cmd ? n->cmd : "");
-    if (n->waiting > 0)
-        fprintf(stderr, "eventor: Starting no more jobs. Waiting for %ld "
-                        "jobs to finish.\n", n->waiting);
-    free(n->cmd);
-}
-
-/* {%} numbers not in use, a queue as in GNU parallel: a job takes the
- * number freed longest ago, or a new one when none is free, so jobs one
- * after another all get 1. */
-static int slot_take(void)
-{
-    if (!runner.nfree)
+    long k;
+    if (!runner.nfree && !hostgroup_active())
         return ++runner.max_slot;
-    int s = runner.free_slot[runner.free_head];
-    runner.free_head = (runner.free_head + 1) % runner.o->jobs;
+    while ((k = hostgroup_pick(j, runner.free_slot, runner.nfree)) < 0) {
+        evt_event_clear(runner.ended);
+        if ((k = hostgroup_pick(j, runner.free_slot, runner.nfree)) >= 0)
+            break;
+        if (runner.stop || (evt_event_wait(runner.ended, -1) < 0 &&
+                            errno != ETIMEDOUT))
+            return -1;
+    }
+    int slot = runner.free_slot[k]; /* the others keep their order */
+    memmove(&runner.free_slot[k], &runner.free_slot[k + 1],
+            (size_t)(runner.nfree - k - 1) * sizeof *runner.free_slot);
     runner.nfree--;
-    return s;
+    return slot;
 }
 
 static void slot_put(int s)
 {
-    runner.free_slot[(runner.free_head + runner.nfree) % runner.o->jobs] = s;
-    runner.nfree++;
-}
-
-/* Percentage of all jobs that failed, rounded up (GNU parallel's exit
- * status with fail=P%). */
-static int pct_failed(void)
-{
-    return runner.total > 0 ? (int)((runner.failed * 100 + (uint64_t)runner.total - 1) /
-                               (uint64_t)runner.total)
-                       : 0;
-}
-
-/* GNU parallel's should_we_halt, after job j finished; what to say of it
- * goes in *n. */
-static void account(struct job *j, struct halt_note *n)
-{
-    const struct opts *o = runner.o;
-    int failed = j->exitval || j->sig;
-    runner.done++;
-    runner.failed += failed;
-    progress_update(runner.done, runner.failed, (int)running_count() - 1);
-    if (o->halt_when == HALT_NEVER)
-        return;
-    uint64_t limit;
-    int have = 0;
-    if (failed && o->halt_kind == HALT_FAIL) {
-        note(n, "This job failed:", j->cmd);
-        limit = runner.failed;
-        have = 1;
-    } else if (!failed && o->halt_kind == HALT_SUCCESS) {
-        note(n, "This job succeeded:", j->cmd);
-        limit = runner.done - runner.failed;
-        have = 1;
-    }
-    if (o->halt_kind == HALT_DONE) {
-        note(n, "This job finished:", j->cmd);
-        limit = runner.done;
-        have = 1;
-    }
-    if (!have)
-        return;
-    double count = o->halt_pct ? (double)runner.total * o->halt_pct
-                               : (double)o->halt_count;
-    if ((double)limit < count)
-        return;
-    if (o->halt_kind == HALT_SUCCESS) {
-        runner.halt_exit = 0;
-    } else if (runner.halt_exit < 0) {
-        if (o->halt_pct)
-            runner.halt_exit = pct_failed();
-        else /* GNU parallel's min(undef, 101): 101 when none failed */
-            runner.halt_exit = runner.failed > 101 || !runner.failed ? 101 : (int)runner.failed;
-        if (o->halt_count == 1)
-            runner.halt_exit = j->exitval ? j->exitval : j->sig ? j->sig + 128 : 0;
-    }
-    if (o->halt_when == HALT_SOON) {
-        if (!runner.stop)
-            n->waiting = running_count() - 1;
-        runner.stop = 1;
-    } else {
-        runner_kill_all();
-    }
+    runner.free_slot[runner.nfree++] = s;
 }
 
 void run_write_failed(struct job *j, int spool)
@@ -237,10 +164,43 @@ static int wait_job(struct job *j, int64_t t0)
     }
 }
 
+/* GNU parallel's variables for job j (--hostgroups': its groups'). */
+static char **job_env(const struct job *j)
+{
+    char *hg = hostgroup_env(j, 0), *ahg = hostgroup_env(j, 1);
+    char **env = jobenv_build_more(j->seq, j->slot, hg, ahg);
+    free(hg);
+    free(ahg);
+    return env;
+}
+
+/* Job j is over (its last try): accounted for, its slot given back, its
+ * output handed on, and what --halt says of it said. */
+static void job_end(struct job *j)
+{
+    free(j->proc.envp);
+    j->proc.envp = NULL;
+    if (!runner.o->ungroup && !runner.o->line_buffer) { /* -u: nothing to copy */
+        j->out_bytes = file_size(j->out_fd);
+        j->err_bytes = file_size(j->err_fd);
+    }
+    struct halt_note n = {0};
+    if (!j->killed)
+        halt_account(j, &n);
+    else
+        runner.failed++; /* killed by --halt now or a second signal: not done */
+    slot_put(j->slot);
+    evt_sem_release(runner.slots);
+    evt_event_set(runner.ended); /* a job waiting for its host group's slot */
+    output_done(j);
+    halt_say(&n);
+    evt_wg_done(runner.jobs);
+}
+
 static void *job_main(void *arg)
 {
     struct job *j = arg;
-    j->proc.envp = jobenv_build(j->seq, j->slot); /* NULL: eventor's own */
+    j->proc.envp = job_env(j); /* NULL: eventor's own */
     int limit_tries = 0;
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
@@ -305,22 +265,7 @@ static void *job_main(void *arg)
             break; /* keep this try's output rather than mix two */
         j->spool_epoch = output_spool_epoch();
     }
-    free(j->proc.envp);
-    j->proc.envp = NULL;
-    if (!runner.o->ungroup && !runner.o->line_buffer) { /* -u: nothing to copy */
-        j->out_bytes = file_size(j->out_fd);
-        j->err_bytes = file_size(j->err_fd);
-    }
-    struct halt_note n = {0};
-    if (!j->killed)
-        account(j, &n);
-    else
-        runner.failed++; /* killed by --halt now or a second signal: not done */
-    slot_put(j->slot);
-    evt_sem_release(runner.slots);
-    output_done(j);
-    say(&n);
-    evt_wg_done(runner.jobs);
+    job_end(j);
     return NULL;
 }
 
@@ -398,8 +343,11 @@ static int admit(struct job *j, const struct record *recs, size_t n,
         evt_sem_release(runner.slots);
         return -1;
     }
+    if ((j->slot = slot_take(j)) < 0) {
+        evt_sem_release(runner.slots);
+        return -1;
+    }
     *last_start = evt_now();
-    j->slot = slot_take();
     int x = tmpl_expand(runner.t, recs, n, j->seq, j->slot, &j->cmd, &j->argv);
     if (x < 0 || job_tag(j, recs, n) < 0 || results_prepare(j, recs, n) < 0 ||
         remote_prepare(j, recs, n) < 0) {
@@ -481,6 +429,14 @@ static void *produce(void *arg)
         j->out_fd = j->err_fd = -1;
         if (o->pipe_cat && (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
             runner.input_error |= rc == -1;
+            job_free(j);
+            break;
+        }
+        rc = hostgroup_take(j, recs, n); /* --hostgroups: @G off */
+        if (rc < 0) {
+            runner.input_error = 1;
+            runner.stop = 1;
+            rc = rc == -1 ? -2 : 0;
             job_free(j);
             break;
         }
@@ -569,9 +525,5 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
     tmpl_free(runner.tagt);
     if (runner.input_error || runner.interrupted || runner.write_errors)
         return CLI_EXIT_ERROR; /* GNU parallel's status after INT, TERM */
-    if (runner.halt_exit >= 0)
-        return runner.halt_exit;
-    if (o->halt_pct && o->halt_kind == HALT_FAIL && runner.total > 0)
-        return pct_failed();
-    return runner.failed > 101 ? 101 : (int)runner.failed;
+    return halt_status();
 }

@@ -13,8 +13,8 @@ struct runner {
     struct input *in;
     struct tmpl *t;
     evt_sem_t *slots;      /* free -j slots */
-    int *free_slot;        /* {%} numbers not in use (a queue, run.c) */
-    long free_head, nfree;
+    int *free_slot;        /* {%} numbers not in use, oldest first (run.c) */
+    long nfree;
     int max_slot;          /* the highest {%} number given so far */
     evt_wg_t *jobs;        /* job coroutines not finished */
     struct job **running;  /* jobs with a live process, by slot */
@@ -34,6 +34,20 @@ struct runner {
     struct tmpl *tagt;     /* --tagstring's template */
 };
 extern struct runner runner;
+
+/* halt.c: what --halt says of a job that ended (halt_say, after the job's
+ * own output, as GNU parallel says it), and halt_account: GNU parallel's
+ * should_we_halt after job j finished, what to say of it into *n. */
+struct halt_note {
+    const char *what; /* "This job failed:", or NULL: nothing */
+    char *cmd;        /* the job's command line (a copy: the job is gone) */
+    long waiting;     /* > 0: "Starting no more jobs", with this many left */
+};
+
+void halt_account(struct job *j, struct halt_note *n);
+void halt_say(struct halt_note *n);
+/* The run's exit status as GNU parallel's, once every job is done. */
+int halt_status(void);
 
 /* Jobs holding a slot now. */
 static inline long running_count(void)

@@ -86,12 +86,15 @@ int sshlogin_option(struct opts *o, int which, const char *val)
     case SSH_OPT_ONALL: SSH.onall = 1; return 0;
     case SSH_OPT_NONALL: SSH.nonall = 1; return 0;
     }
-    return -1;
+    return sshmore_option(which, val);
 }
 
 /* One spec into l: N/ first, then ':' or [sshcommand ] [user@]host[:port]. */
 static int parse_login(const char *spec, struct login *l)
 {
+    int rc = hostgroup_parse(&spec, l);
+    if (rc < 0 || l->select)
+        return rc;
     const char *s = spec;
     while (isdigit((unsigned char)*s))
         s++;
@@ -99,12 +102,8 @@ static int parse_login(const char *spec, struct login *l)
         l->slots = atol(spec);
         spec = s + 1;
     }
-    if (*spec == '@') {
-        cli_error("--sshlogin %s: host groups are not supported", spec);
-        return -2;
-    }
     l->local = !strcmp(spec, ":");
-    if (!(l->str = strdup(spec)))
+    if (!(l->str = strdup(spec)) || hostgroup_add(l, spec) < 0)
         return -1;
     if (l->local)
         return 0;
@@ -120,6 +119,7 @@ static int parse_login(const char *spec, struct login *l)
         port = colon + 1;
         hl = (size_t)(colon - host);
     }
+    l->own_ssh = host > spec;
     const char *cmd = host > spec ? spec : SSH.ssh;
     size_t cl = host > spec ? (size_t)(host - spec - 1) : strlen(SSH.ssh);
     if (asprintf(&l->ssh, "%.*s%s%s", (int)cl, cmd, port ? " -p " : "",
@@ -185,6 +185,19 @@ static int deal_slots(struct opts *o)
     return 0;
 }
 
+/* A login given again is the same one (GNU parallel): its N/, if given,
+ * replaces the first's; its groups are not added. */
+static void same_login(struct login *l)
+{
+    for (struct login *k = SSH.login; k < l && !l->select; k++)
+        if (!k->select && !k->dup && !strcmp(k->str, l->str)) {
+            if (l->slots)
+                k->slots = l->slots;
+            l->dup = 1;
+            return;
+        }
+}
+
 static int plan(struct opts *o)
 {
     SSH.login = calloc(SSH.specs.n, sizeof *SSH.login);
@@ -196,7 +209,11 @@ static int plan(struct opts *o)
         int rc = parse_login(SSH.specs.v[i], l);
         if (rc < 0)
             return rc;
+        same_login(l);
     }
+    int rc = hostgroup_select();
+    if (rc < 0)
+        return rc;
     if (sshlogin_onall()) /* each child finds its own */
         return 0;
     const char *only = getenv(SSH_ONALL_ENV); /* an --onall child's login */
@@ -259,10 +276,18 @@ int sshlogin_check(struct opts *o)
         cli_error("--%s needs --sshlogin", SSH.onall ? "onall" : "nonall");
         return -1;
     }
-    if ((SSH.onall || SSH.nonall) && (o->joblog || o->pipe)) {
-        cli_error("--%s is not supported with %s", SSH.onall ? "onall"
-                  : "nonall", o->pipe ? "--pipe" : "--joblog");
+    if (sshmore_check(o) < 0)
         return -1;
+    if ((SSH.onall || SSH.nonall) &&
+        (o->pipe || o->resume || o->resume_failed)) {
+        cli_error("--%s is not supported with %s", SSH.onall ? "onall"
+                  : "nonall", o->pipe ? "--pipe" : "--resume");
+        return -1;
+    }
+    const char *jl = getenv(SSH_ONALL_JOBLOG); /* an --onall child's own */
+    if (jl && getenv(SSH_ONALL_ENV) && o->joblog) {
+        o->joblog = jl;
+        o->joblog_append = 0;
     }
     if (SSH.nonall && o->nsrc) {
         cli_error("--nonall takes no arguments (no ::: :::: or -a)");
@@ -294,7 +319,10 @@ void sshlogin_free(void)
         free(SSH.login[i].str);
         free(SSH.login[i].ssh);
         free(SSH.login[i].host);
+        strv_free(&SSH.login[i].groups);
     }
+    hostgroup_free();
+    sshmore_free();
     free(SSH.login);
     free(SSH.slot_login);
     strv_free(&SSH.specs);
@@ -306,7 +334,7 @@ void sshlogin_free(void)
 void sshlogin_help(FILE *f)
 {
     fputs("\nRemote execution (GNU parallel's, over ssh; rsync for files):\n"
-"  -S, --sshlogin [N/][SSHCOMMAND ][USER@]HOST[:PORT],...\n"
+"  -S, --sshlogin [@GRP[+GRP]/][N/][SSHCOMMAND ][USER@]HOST[:PORT],...\n"
 "                      run the jobs on these logins (repeatable; ':' is\n"
 "                      this machine): N jobs at once on each, else -j's\n"
 "                      value, else its CPUs (nproc run there once); slots\n"
@@ -332,7 +360,9 @@ void sshlogin_help(FILE *f)
 "  --onall             every job on every login (-j logins at once, one job\n"
 "                      at a time on each), output grouped by login (sorted\n"
 "                      with -k; --tag tags with the login); exit: the number\n"
-"                      of logins where something failed\n"
+"                      of logins where something failed; --joblog: a line\n"
+"                      for each job on each login\n"
 "  --nonall            --onall with no arguments: the command once on each\n",
           f);
+    sshmore_help(f);
 }

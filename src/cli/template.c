@@ -147,6 +147,18 @@ static int tokenize(struct tmpl *t, const char *p, const char *end,
                 ++*word;
             *in_word = 1;
             tk.word = *word;
+            const char *var = NULL;
+            long vl = t->plus ? plus_var_at(p, &var) : 0;
+            if (vl > 0) { /* GNU's {host}: ${PARALLEL_SSHHOST} as text */
+                tk.kind = T_LIT;
+                tk.var = 1;
+                tk.text = var;
+                tk.len = strlen(var);
+                if (add_tok(t, tk) < 0)
+                    return -1;
+                p += vl;
+                continue;
+            }
             int ph = parse_placeholder(t, p, &tk, &used);
             if (ph < 0)
                 return -1;
@@ -224,6 +236,34 @@ struct tmpl *tmpl_compile_text(const struct opts *o, const char *text)
     return compile(o, &w, 1, 1);
 }
 
+/* The words joined into t->str, and their tokens (*word: the last word's
+ * index). */
+static int tokenize_words(struct tmpl *t, char *const *words, size_t nwords,
+                          int *word)
+{
+    char *w = t->str;
+    for (size_t i = 0; i < nwords; i++)
+        w = stpcpy(stpcpy(w, i ? " " : ""), words[i]);
+    *w = 0;
+    for (size_t i = 0, off = 0; i < nwords; i++) {
+        size_t wl = strlen(words[i]);
+        int in_word = 0;
+        if (i && add_tok(t, (struct tok){.kind = T_SEP,
+                                         .text = t->str + off - 1, .len = 1,
+                                         .word = -1}) < 0)
+            return -1;
+        if (tokenize(t, t->str + off, t->str + off + wl, word, &in_word) < 0)
+            return -1;
+        /* -q: an empty word is an empty argument ('' on the line) */
+        if (!wl && t->quote_all &&
+            add_tok(t, (struct tok){.kind = T_LIT, .text = t->str + off,
+                                    .word = ++*word}) < 0)
+            return -1;
+        off += wl + 1;
+    }
+    return 0;
+}
+
 /* tag: --tagstring's text: one word, its blanks text, values unquoted,
  * nothing appended. */
 static struct tmpl *compile(const struct opts *o, char *const *words,
@@ -248,40 +288,27 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     t->str = malloc(len + 4);
     if (!t->str)
         goto fail;
-    char *w = t->str;
-    for (size_t i = 0; i < nwords; i++)
-        w = stpcpy(stpcpy(w, i ? " " : ""), words[i]);
-    *w = 0;
-    int word = -1, in_word = 0;
+    int word = -1;
     if (nwords == 0) {
         strcpy(t->str, "{}");
         t->raw = !t->quote_all;
-        if (add_tok(t, (struct tok){T_ARG, t->str, 2, 0, X_NONE, ++word, NULL, 0}) < 0)
+        if (add_tok(t, (struct tok){.kind = T_ARG, .text = t->str, .len = 2,
+                                    .word = ++word}) < 0)
             goto fail;
     }
-    for (size_t i = 0, off = 0; i < nwords; i++) {
-        size_t wl = strlen(words[i]);
-        if (i && add_tok(t, (struct tok){T_SEP, t->str + off - 1, 1, 0, 0,
-                                         -1, NULL, 0}) < 0)
-            goto fail;
-        in_word = 0;
-        if (tokenize(t, t->str + off, t->str + off + wl, &word, &in_word) < 0)
-            goto fail;
-        /* -q: an empty word is an empty argument ('' on the line) */
-        if (!wl && t->quote_all &&
-            add_tok(t, (struct tok){T_LIT, t->str + off, 0, 0, 0, ++word,
-                                    NULL, 0}) < 0)
-            goto fail;
-        off += wl + 1;
-    }
+    if (tokenize_words(t, words, nwords, &word) < 0)
+        goto fail;
     int have_arg = 0;
     for (size_t i = 0; i < t->ntok; i++)
-        have_arg |= t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP;
+        have_arg |= (t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP) ||
+                    t->tok[i].var;
     /* no placeholder: the values at the end (--cat's file name too) */
     if (!have_arg && !tag && (!o->pipe || o->pipe_cat)) {
-        if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1, NULL, 0}) < 0)
+        if (add_tok(t, (struct tok){.kind = T_SEP, .text = " ", .len = 1,
+                                    .word = -1}) < 0)
             goto fail;
-        if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word, NULL, 0}) < 0)
+        if (add_tok(t, (struct tok){.kind = T_ARG, .text = "{}", .len = 2,
+                                    .word = ++word}) < 0)
             goto fail;
     }
     t->raw |= !t->quote_all && starts_with_placeholder(t);

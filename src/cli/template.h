@@ -27,6 +27,8 @@ struct tok {
                           T_PLUSNUM: col is plus_number's which */
     int pexpr;        /* T_PERL (perl17): perlexpr.c's index of its code;
                          col as T_ARG's */
+    int var;          /* T_LIT: --plus's {host}...: a placeholder all the
+                         same (no value appended) */
 };
 
 struct tmpl {

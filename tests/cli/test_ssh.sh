@@ -30,6 +30,9 @@ StrictModes no
 PermitRootLogin yes
 MaxStartups 200
 MaxSessions 200
+# a login shell's rc file may rehash pyenv under a lock (this VM's root's
+# .bashrc): no rehash, and a stale lock must not hold each login a minute
+SetEnv no_rehash=1 PYENV_REHASH_TIMEOUT=1
 EOF
 # no Port here: the :PORT form of a login and ssh -p are tested with it
 cat >"$T/ssh_noport" <<EOF
@@ -46,6 +49,8 @@ EOF
 # GNU parallel: the --timeout test goes direct)
 { cat "$T/ssh_direct"; printf '  ControlMaster auto\n  ControlPath %s/cm-%%C\n  ControlPersist 60\n' "$T"; } >"$T/ssh_config"
 mkdir -p /run/sshd
+# sshd's privilege separation dir must be root's (it refuses to start else)
+[ "$(stat -c %u:%a /run/sshd)" = 0:755 ] || { chown 0:0 /run/sshd && chmod 755 /run/sshd; }
 # not a job of this shell: settle's wait must not wait for it
 sshd_pid=$($SSHD -D -e -f "$T/sshd_config" >/dev/null 2>"$T/sshd.log" & echo $!)
 trap 'kill $sshd_pid 2>/dev/null; rm -rf "$T"' EXIT
@@ -61,13 +66,20 @@ for h in 127.0.0.1 localhost; do # the masters, before jobs race to be one
     $PARALLEL_SSH $h true </dev/null >/dev/null 2>&1 || { echo "FAIL: ssh $h"; cat "$T/sshd.log"; exit 1; }
 done
 HOSTS=1/127.0.0.1,1/localhost
+# for --env: a variable with blanks and a newline, a bash function
+EV_A='a  b' EV_B='x
+y'
+export EV_A EV_B
+# (dash cannot export a function: check runs both tools with it in env)
+EV_F='BASH_FUNC_ev_f%%=() {  echo "f $1"
+}'
 
 # same ARGS...: the same stdout, stderr (with same_err) and exit status
 check() { # K INPUT ARGS...
     k=$1 in=$2
     shift 2
-    printf "$in" | $P "$@" >p$k.out 2>p$k.err; prc=$?
-    printf "$in" | "$E" "$@" >e$k.out 2>e$k.err; erc=$?
+    printf "$in" | env "$EV_F" $P "$@" >p$k.out 2>p$k.err; prc=$?
+    printf "$in" | env "$EV_F" "$E" "$@" >e$k.out 2>e$k.err; erc=$?
     {
         cmp -s p$k.out e$k.out || { echo "FAIL: stdout differs for: $*"; diff p$k.out e$k.out | head -10; }
         [ "$prc" = "$erc" ] || { echo "FAIL: exit $erc, GNU parallel $prc, for: $*"; head -5 e$k.err; }
@@ -108,6 +120,23 @@ same -k --onall -S localhost,127.0.0.1 --tag echo ::: a b
 same_in 'a\nb\n' -k --onall -S localhost,127.0.0.1 echo in
 same -k --nonall -S localhost,127.0.0.1,: 'echo $PARALLEL_SSHLOGIN $PARALLEL_SEQ'
 same -k --nonall --tag -S localhost,127.0.0.1 'echo hi; exit 2'
+# host groups: @G+G/LOGIN, -S @G (only G's logins), --slf with groups,
+# --hostgroups' value@G (the job runs on a login of G), {host} with --plus
+same -k --hostgroups -S @a/1/127.0.0.1 -S @b/1/localhost 'echo {} $PARALLEL_SSHHOST $PARALLEL_ARGHOSTGROUPS' ::: x@a y@b z@a+b@c v@b
+same -k --hostgroups -S @a+b/1/127.0.0.1 -S @c/1/localhost 'echo {} $PARALLEL_SSHHOST; echo $PARALLEL_HOSTGROUPS | tr + "\n" | sort' ::: x@a y@b z@c
+same -k --hostgroups -S @a/1/127.0.0.1,@b/1/localhost 'echo {1} {2} $PARALLEL_SSHHOST' ::: x@b y@a ::: p@a q
+same -k -S @a/1/127.0.0.1,@b/1/localhost,@a/1/: -S @a 'echo {} $PARALLEL_SSHLOGIN | grep -c localhost' ::: 1 2 3 4 5 6
+same -k --plus -S @a/1/127.0.0.1 echo {host} {sshlogin} {slot} ::: x
+same -k --plus --hostgroups -S @a/1/127.0.0.1 echo {} {agrp} ::: x@a
+printf '@a/1/127.0.0.1\n@b/1/localhost\n' >slfg.txt
+same -k --slf slfg.txt -S @b 'echo {} $PARALLEL_SSHHOST' ::: 1 2 3
+same -k --hostgroups --slf slfg.txt 'echo {} $PARALLEL_SSHHOST' ::: 1@b 2@a 3@b
+# --env NAME: a variable and an exported bash function, to remote logins
+same -k -S "$HOSTS" --env EV_A,EV_B --env ev_f 'echo "$EV_A|$EV_B"; ev_f {}' ::: x y
+same -k -S 1/127.0.0.1 'echo "[$EV_A]"' ::: x
+# --sshdelay: GNU's --delay when --delay is not given
+same -k -S "$HOSTS" --sshdelay 0.05 echo ::: a b c
+same -k -S "$HOSTS" --ssh-delay 0.01 --delay 0.01 echo ::: a b
 settle
 
 # --- files: --transferfile, --return, --cleanup, --trc -------------------
@@ -135,6 +164,12 @@ same_files -k -S "$HOSTS" --wd "$T/rw" --trc {}.out 'wc -c <{} >{}.out; cat {}.o
 same_files -k -S "$HOSTS" --wd "$T/rw" --tf {} --return out/./{.}.n 'wc -l <{} >{.}.n' ::: in/a.txt in/b.txt
 same_files -k -S "$HOSTS" --wd "$T/rw" --transfer --cleanup 'cat {}' ::: in/a.txt
 same_files -k -S 1/: --trc {}.out 'cp {} {}.out' ::: in/a.txt
+# --basefile: once to each login before its first job (into --workdir),
+# removed with --cleanup; with --onall too
+same_files -k -S "$HOSTS" --wd "$T/rw" --bf in/a.txt 'cat in/a.txt; echo {}' ::: 1 2 3
+same_files -k -S "$HOSTS" --wd "$T/rw" --bf in/a.txt --basefile in/b.txt --cleanup 'cat in/{}' ::: a.txt b.txt
+same_files -k --nonall -S "$HOSTS" --wd "$T/rw" --bf in/b.txt --cleanup 'cat in/b.txt'
+same_files -k -S 1/127.0.0.1 --bf "$T/in/a.txt" 'cat "$T/in/a.txt"' ::: 1
 # ... with --cleanup: the job's dir is gone afterwards; names with blanks
 # and quotes go both ways (GNU parallel's --return loses them)
 printf 'sp\n' >"in/s p'q.txt"
@@ -143,6 +178,21 @@ printf 'sp\n' >"in/s p'q.txt"
 d=$(head -1 out)
 case $d in "$HOME"/.parallel/tmp/*) ;; *) fail "--wd ...: ran in '$d'" ;; esac
 [ -e "$d" ] && fail "--wd ... --cleanup left $d"
+n=$((n + 1))
+
+# --- -M: one master connection a login, its dir gone at exit ----------
+# (not against GNU parallel: its -M prints a job's output twice at times)
+"$E" -k -M -S "$HOSTS" --ssh "ssh -F $T/ssh_direct" 'echo {}; exit {}' ::: 0 1 2 3 >out 2>/dev/null
+[ $? = 3 ] && [ "$(cat out | tr '\n' ' ')" = "0 1 2 3 " ] || fail "-M -k: exit/output $(cat out)"
+settle # nothing else logs in meanwhile
+mkdir cmt
+before=$(grep -c 'Accepted publickey' "$T/sshd.log")
+"$E" -M -S 2/127.0.0.1 --ssh "ssh -F $T/ssh_direct" --tmpdir "$T/cmt" echo ::: 1 2 3 4 5 6 >out 2>err || fail "-M: $(cat err)"
+[ "$(sort out | tr '\n' ' ')" = "1 2 3 4 5 6 " ] || fail "-M: output $(cat out)"
+after=$(grep -c 'Accepted publickey' "$T/sshd.log")
+[ $((after - before)) = 1 ] || fail "-M: $((after - before)) logins for 6 jobs, not 1"
+[ -z "$(ls -A cmt)" ] || fail "-M left $(ls -A cmt)"
+pgrep -f "$T/cmt" >/dev/null && fail "-M left its master running"
 n=$((n + 1))
 
 # --- a remote job is killed when it times out or eventor is signalled -----
@@ -156,8 +206,11 @@ pgrep -f 'sleep 32767' >/dev/null && fail "--timeout left the remote job running
 
 # --- refused: one line, exit 255 ------------------------------------------
 for args in "--onall echo ::: a" "-S 127.0.0.1 --nonall echo ::: a" \
-    "-S @grp/127.0.0.1 echo ::: a" "--slf /nonexistent echo ::: a" \
-    "--onall --joblog x -S 127.0.0.1 echo ::: a" "--sshlogin"; do
+    "-S @g1/@g2/127.0.0.1 echo ::: a" "--slf /nonexistent echo ::: a" \
+    "-S @g1/127.0.0.1 -S @g2 echo ::: a" "-S 127.0.0.1 --env _ echo ::: a" \
+    "--record-env" "--hostgroups -S @g1/1/127.0.0.1 echo ::: a@g3" \
+    "--hostgroups echo ::: a@g1" \
+    "--onall --resume --joblog x -S 127.0.0.1 echo ::: a" "--sshlogin"; do
     # shellcheck disable=SC2086
     "$E" $args </dev/null >out 2>err
     rc=$?
@@ -171,6 +224,29 @@ $P -S 1/127.0.0.1 --joblog pjl echo ::: 1 >/dev/null
 "$E" -S 1/127.0.0.1 --joblog ejl echo ::: 1 >/dev/null
 [ "$(cut -f1,2,7,8 pjl)" = "$(cut -f1,2,7,8 ejl)" ] || fail "joblog: $(cat ejl)"
 n=$((n + 2))
+# the files' options warn, as GNU's, when no login is remote
+"$E" -S : --bf in/a.txt echo ::: a >out 2>err
+[ "$(cat out)" = a ] && [ "$(cat err)" = "eventor: Warning: --basefile ignored as there are no remote --sshlogin." ] || fail "--bf here: $(cat out err)"
+"$E" --hostgroups -k echo ::: a@: b >out 2>err
+[ "$(cat out | tr '\n' ' ')" = "a b " ] || fail "--hostgroups, no -S: $(cat out err)"
+n=$((n + 2))
+# --onall, --nonall: a line for each job on each login, in the logins'
+# sorted order (+FILE appends); a login given twice is one login
+same_joblog() { # K ARGS: both tools' joblogs and outputs, into logK
+    k=$1
+    shift
+    { $P --joblog pjl$k "$@"; echo $?; $P --joblog +pjl$k "$@"; } >pout$k 2>/dev/null
+    { "$E" --joblog ejl$k "$@"; echo $?; "$E" --joblog +ejl$k "$@"; } >eout$k 2>/dev/null
+    {
+        [ "$(cut -f1,2,7,8,9 pjl$k)" = "$(cut -f1,2,7,8,9 ejl$k)" ] || { echo "FAIL: joblog of $*:"; cat ejl$k; }
+        cmp -s pout$k eout$k || { echo "FAIL: output of $*"; diff pout$k eout$k; }
+    } >log$k 2>&1
+}
+same_joblog 1 --onall -S localhost,127.0.0.1,1/localhost echo ::: a b &
+same_joblog 2 --nonall -S localhost,127.0.0.1 echo hi &
+same_joblog 3 --onall -S 127.0.0.1 -k exit ::: 0 3 &
+settle
+n=$((n + 3))
 
 if [ $fails -gt 0 ]; then
     echo "$fails failure(s)"

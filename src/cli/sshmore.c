@@ -1,0 +1,170 @@
+/* The later -S options, GNU parallel's meaning for each: --env NAME (the
+ * variables and exported bash functions a remote job gets), --basefile,
+ * -M/--controlmaster, --sshdelay and --hostgroups; their checks once all
+ * options are read, and their --help. --env _ and --record-env are
+ * refused (they need GNU's ~/.parallel/ignored_vars). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int env_names(const char *val)
+{
+    if (!*val)
+        return -1;
+    const char *p = val;
+    for (;;) { /* --env A,B: both */
+        size_t n = strcspn(p, ",");
+        if (n) {
+            char *d = strndup(p, n);
+            if (!d || strv_push(&SSH.env, d) < 0) {
+                free(d);
+                return -1;
+            }
+        }
+        if (!p[n])
+            return 0;
+        p += n + 1;
+    }
+}
+
+int sshmore_option(int which, const char *val)
+{
+    switch (which) {
+    case SSH_OPT_ENV:
+        if (!strcmp(val, "_")) {
+            cli_error("--env _ (every variable not in ~/.parallel/ignored_vars)"
+                      " is not supported: name the variables");
+            return -2;
+        }
+        return env_names(val);
+    case SSH_OPT_BASEFILE: {
+        char *d = strdup(val);
+        if (!*val || !d || strv_push(&SSH.basefile, d) < 0) {
+            free(d);
+            return -1;
+        }
+        return 0;
+    }
+    case SSH_OPT_CONTROLMASTER: SSH.controlmaster = 1; return 0;
+    case SSH_OPT_SSHDELAY:
+        return optval_secs(val, &SSH.sshdelay_ms) < 0 ? -1 : 0;
+    case SSH_OPT_HOSTGROUPS: SSH.hostgroups = 1; return 0;
+    case SSH_OPT_RECORD_ENV:
+        cli_error("--record-env is not supported (nor --env _): name the "
+                  "variables with --env");
+        return -2;
+    }
+    return -1;
+}
+
+int sshmore_check(struct opts *o)
+{
+    if (SSH.sshdelay_ms > 0 && !o->delay_ms) /* GNU: --delay, if not given */
+        o->delay_ms = SSH.sshdelay_ms;
+    if (SSH.basefile.n && SSH.workdir && !strcmp(SSH.workdir, "...")) {
+        for (size_t i = 0; i < SSH.basefile.n; i++)
+            if (SSH.basefile.v[i][0] != '/') {
+                cli_error("Work dir '...' will not work with relative "
+                          "basefiles.");
+                return -1;
+            }
+    }
+    if (SSH.basefile.n && SSH.workdir && strchr(SSH.workdir, '{')) {
+        cli_error("--basefile with a --workdir of replacement strings is "
+                  "not supported");
+        return -1;
+    }
+    return 0;
+}
+
+/* The value of --env's name, or its bash function ("() {...}"). */
+static const char *env_value(const char *name, int *func)
+{
+    char *fn = NULL;
+    const char *v = getenv(name);
+    *func = v && !strncmp(v, "() {", 4);
+    if (v)
+        return v;
+    for (int i = 0; i < 2 && !v; i++) { /* bash's two spellings */
+        if (asprintf(&fn, i ? "BASH_FUNC_%s()" : "BASH_FUNC_%s%%%%",
+                     name) < 0)
+            return NULL;
+        v = getenv(fn);
+        free(fn);
+    }
+    *func = v != NULL;
+    return v;
+}
+
+/* The NAME=VALUE words of --env's variables, each quoted times times. */
+void sshmore_env_vars(FILE *f, int times, void (*fq)(FILE *, const char *,
+                                                      int))
+{
+    for (size_t i = 0; i < SSH.env.n; i++) {
+        int func;
+        const char *v = env_value(SSH.env.v[i], &func);
+        char *w = NULL;
+        if (!v || func || asprintf(&w, "%s=%s", SSH.env.v[i], v) < 0)
+            continue;
+        fputc(' ', f);
+        fq(f, w, times);
+        free(w);
+    }
+}
+
+/* --env's bash functions as GNU parallel puts them before the command:
+ * "name() {...};\nexport -f name 2> /dev/null;\n" each; "" for none. */
+char *sshmore_env_funcs(void)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < SSH.env.n; i++) {
+        int func;
+        const char *v = env_value(SSH.env.v[i], &func);
+        if (v && func)
+            fprintf(f, "%s%s;\nexport -f %s 2> /dev/null;\n", SSH.env.v[i],
+                    v, SSH.env.v[i]);
+    }
+    if (fclose(f) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+void sshmore_free(void)
+{
+    strv_free(&SSH.env);
+    strv_free(&SSH.basefile);
+    free(SSH.cm_dir);
+}
+
+void sshmore_help(FILE *f)
+{
+    fputs(
+"  --env NAME[,NAME]   export NAME (a variable, or a bash function exported\n"
+"                      with export -f) to the remote jobs (repeatable; jobs\n"
+"                      here have the whole environment anyway); --env _ and\n"
+"                      --record-env are refused\n"
+"  --basefile, --bf FILE\n"
+"                      rsync FILE to every remote login (into --workdir)\n"
+"                      once, before its first job; removed with --cleanup\n"
+"  -M, --controlmaster one ssh master connection a login (ControlMaster,\n"
+"                      its socket in a private dir under --tmpdir, closed\n"
+"                      and removed at exit); not for a login that names\n"
+"                      its own ssh command\n"
+"  --sshdelay, --ssh-delay SECS\n"
+"                      start no ssh sooner than SECS after the last one\n"
+"                      (GNU: --delay SECS when --delay is not given)\n"
+"  --hostgroups, --hgrp\n"
+"                      an argument's @GRP[+GRP] (taken off it) names the\n"
+"                      host groups its job may run on (-S @GRP[+GRP]/LOGIN\n"
+"                      puts a login in groups, -S @GRP keeps only the\n"
+"                      logins of GRP); with --plus, {host} {sshlogin}\n"
+"                      {hgrp} {agrp} {slot} are their $PARALLEL_ variables\n",
+          f);
+}
