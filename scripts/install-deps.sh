@@ -7,6 +7,8 @@ what=${1:-test}
 pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel"
 # GNU parallel --csv (the differential tests of eventor --csv) needs Text::CSV.
 pkgs="$pkgs libtext-csv-perl"
+# eventor --pipe --regexp matches Perl regexes with PCRE2.
+pkgs="$pkgs libpcre2-dev"
 # libcurl for src/http; nginx serves the HTTP tests' large and chunked bodies.
 pkgs="$pkgs libcurl4-openssl-dev nginx-light"
 # The Redis broker (hiredis, redis-server in its tests); the hook layer's

@@ -123,6 +123,13 @@ struct opts {
     int pipe_cat;          /* --cat */
     const char *sem_id;    /* --id NAME */
     int64_t sem_timeout_ms; /* --semaphore-timeout: <0 give up, >0 go on */
+    /* pipe-more: GNU parallel's --pipe extras (pipemore.c) */
+    int pipe_regexp;       /* --regexp: --recstart/--recend are regexes */
+    int pipe_rr;           /* --round-robin */
+    int pipe_tee;          /* --tee: all the input to every job */
+    int pipe_fifo;         /* --fifo: {} a named pipe with the block */
+    const char *group_by;  /* --group-by COLUMN (argv's) */
+    long group_col;        /* its column, from 1 (0: not a column) */
 };
 
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
@@ -372,6 +379,27 @@ int pipe_start(struct job *j, const char *shell, int *feed);
 int pipe_feed(int feed, const struct job *j, int64_t deadline);
 /* The whole block into fd (a regular file): 0, or -1 and errno. */
 int pipe_write_block(int fd, const struct pipe_block *b);
+/* pipemore.c (pipe-more): --regexp, --round-robin, --tee, --group-by,
+ * --fifo. pipex_option applies one (-1: a bad value, -2 reported);
+ * pipex_check, before the other checks, settles what they imply and
+ * refuses what cannot be done (-1 after an error line). */
+enum { PIPEX_OPT_REGEXP, PIPEX_OPT_RR, PIPEX_OPT_TEE, PIPEX_OPT_GROUP_BY,
+       PIPEX_OPT_FIFO };
+int pipex_option(struct opts *o, int which, const char *val);
+int pipex_check(struct opts *o);
+void pipex_help(FILE *f);
+
+/* piperegex.c (pipe-more): --regexp's patterns over a buffer, each the
+ * length of the chunk to cut (GNU's $1), -1 when none, -2 after an error
+ * line. pipere_last: the last record end in buf (no -N); pipere_n: N
+ * records (the text before a first recstart once, alone); pipere_part:
+ * --pipepart's first boundary (the last in buf, as GNU's greedy .*). */
+int pipere_open(const char *recstart, const char *recend);
+long pipere_last(const char *buf, size_t len);
+long pipere_n(const char *buf, size_t len, long n);
+long pipere_part(const char *buf, size_t len);
+void pipere_close(void);
+
 /* pipecat.c: --cat: j's block into a file of --tmpdir, named by the one
  * record *recs gets (n = 1): 0, -1 (reported), -2 out of memory. */
 int pipecat_file(const struct opts *o, struct job *j, struct record **recs,

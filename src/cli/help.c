@@ -254,6 +254,7 @@ void opts_help(FILE *f)
 {
     fputs(help_text, f);
     pipe_help(f);
+    pipex_help(f);
     more_help(f);
     sshlogin_help(f);
 }

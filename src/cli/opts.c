@@ -98,12 +98,14 @@ enum {
     O_GR = O_PIPE + 16,
     O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
     O_SSH = O_MORE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
+    O_PX = O_SSH + 32, /* pipe-more: then pipemore.c's, PIPEX_OPT_* order */
 };
 
 /* The ids of the later groups' options, in their own files' order. */
 #define GR(x) (O_GR + GR_OPT_##x)
 #define MORE(x) (O_MORE + MORE_OPT_##x)
 #define SSHOPT(x) (O_SSH + SSH_OPT_##x)
+#define PX(x) (O_PX + PIPEX_OPT_##x)
 
 static const struct optdef {
     const char *lng;
@@ -165,10 +167,6 @@ static const struct optdef {
     {"semaphoretimeout", 0, 1, MORE(SEM_TIMEOUT)},
     {"semaphore-timeout", 0, 1, MORE(SEM_TIMEOUT)},
     {"st", 0, 1, MORE(SEM_TIMEOUT)},    {"cat", 0, 0, MORE(CAT)},
-    {"round-robin", 0, 0, MORE(NOT_YET)}, {"roundrobin", 0, 0, MORE(NOT_YET)},
-    {"tee", 0, 0, MORE(NOT_YET)},       {"group-by", 0, 0, MORE(NOT_YET)},
-    {"groupby", 0, 0, MORE(NOT_YET)},   {"fifo", 0, 0, MORE(NOT_YET)},
-    {"regexp", 0, 0, MORE(NOT_YET)},
     /* sshlogin */
     {"sshlogin", 'S', 1, SSHOPT(LOGIN)}, {"sshloginfile", 0, 1, SSHOPT(SLF)},
     {"slf", 0, 1, SSHOPT(SLF)},         {"ssh", 0, 1, SSHOPT(SSH)},
@@ -179,6 +177,12 @@ static const struct optdef {
     {"tf", 0, 1, SSHOPT(TRANSFERFILE)}, {"return", 0, 1, SSHOPT(RETURN)},
     {"cleanup", 0, 0, SSHOPT(CLEANUP)}, {"trc", 0, 1, SSHOPT(TRC)},
     {"onall", 0, 0, SSHOPT(ONALL)},     {"nonall", 0, 0, SSHOPT(NONALL)},
+    /* pipe-more */
+    {"regexp", 0, 0, PX(REGEXP)},       {"regex", 0, 0, PX(REGEXP)},
+    {"round-robin", 0, 0, PX(RR)},      {"roundrobin", 0, 0, PX(RR)},
+    {"round", 0, 0, PX(RR)},            {"tee", 0, 0, PX(TEE)},
+    {"group-by", 0, 1, PX(GROUP_BY)},   {"groupby", 0, 1, PX(GROUP_BY)},
+    {"fifo", 0, 0, PX(FIFO)},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -347,7 +351,10 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
+        if (d->id >= O_PX) { /* pipe-more: -2: it said why */
+            rc = pipex_option(o, d->id - O_PX, val);
+            rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
+        } else if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
             rc = sshlogin_option(o, d->id - O_SSH, val);
             rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
         } else if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
@@ -560,7 +567,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
                   "... or a shell command)");
         return -1;
     }
-    if (more_check(o) < 0)
+    if (pipex_check(o) < 0 || more_check(o) < 0) /* pipe-more first */
         return -1;
     if ((o->resume || o->resume_failed) && !o->joblog) {
         cli_error("--resume and --resume-failed need --joblog FILE");

@@ -30,6 +30,7 @@ static struct {
     int in_round;       /* a read_block's chunks are being handed out */
     int passed;         /* without -N: this round's one cut is done */
     int written;        /* a chunk was handed out this round */
+    int regexp;         /* --regexp: piperegex.c finds the cuts */
 } S = {.fd = -1};
 
 /* --recstart/--recend's escapes, as GNU's: \0 \r \n \t \' \" \\ only. */
@@ -286,6 +287,8 @@ int pipe_open(const struct opts *o)
     S.sep_len = S.end_len + start_len;
     free(end);
     free(start);
+    if ((S.regexp = o->pipe_regexp) && pipere_open(o->recstart, o->recend) < 0)
+        return -1;
     if (o->header && find_header(o) < 0)
         return -1;
     S.cur = (int64_t)S.header_len;
@@ -309,6 +312,12 @@ static int64_t part_find(int64_t from)
         if (r == 0)
             return -1;
         S.len += (size_t)r;
+        if (S.regexp) {
+            long at = pipere_part(S.buf, S.len);
+            if (at != -1)
+                return at < 0 ? -2 : from + at;
+            continue;
+        }
         char *p = memmem(S.buf, S.len, S.sep, S.sep_len);
         if (p)
             return from + (p - S.buf) + (int64_t)S.end_len;
@@ -322,7 +331,7 @@ static int part_next(struct pipe_block *blk)
         return 0;
     int64_t end = S.size;
     if (S.probe < S.size) {
-        int64_t at = S.sep_len ? part_find(S.probe) : S.probe;
+        int64_t at = S.sep_len || S.regexp ? part_find(S.probe) : S.probe;
         if (at < -1)
             return -1;
         end = at >= 0 ? at : S.size;
@@ -347,6 +356,7 @@ void pipe_close(void)
     free(S.buf);
     free(S.sep);
     free(S.header);
+    pipere_close();
     memset(&S, 0, sizeof S);
     S.fd = -1;
 }
@@ -394,6 +404,12 @@ static long rindex_sep(void)
     return -1;
 }
 
+/* A separator's position as the length of the chunk it ends, or -1. */
+static long end_at(long i)
+{
+    return i >= 0 ? i + (long)S.end_len : -1;
+}
+
 int pipe_next(const struct opts *o, struct pipe_block *blk)
 {
     long n = o->max_args;
@@ -406,15 +422,17 @@ int pipe_next(const struct opts *o, struct pipe_block *blk)
             if (read_block() < 0)
                 return -1;
         }
-        long i = -1;
-        if (n)
-            i = S.len ? nindex(n) : -1;
-        else if (!S.eof && !S.passed) {
+        long i = -1; /* the chunk's length */
+        if (n && S.len)
+            i = S.regexp ? pipere_n(S.buf, S.len, n) : end_at(nindex(n));
+        else if (!n && !S.eof && !S.passed) {
             S.passed = 1;
-            i = rindex_sep();
+            i = S.regexp ? pipere_last(S.buf, S.len) : end_at(rindex_sep());
         }
-        if (i >= 0 && i + (long)S.end_len > 0)
-            return cut((size_t)i + S.end_len, blk);
+        if (i == -2)
+            return -1;
+        if (i > 0)
+            return cut((size_t)i, blk);
         S.in_round = 0;
         if (S.eof) {
             S.done = 1;

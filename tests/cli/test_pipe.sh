@@ -74,6 +74,22 @@ same_in 'h1\nh2\nx\ny\nz\n' --pipe --header 'h[0-9]\n' -N2 -k cat
 same_in '1\n2\n3\n4\n' --pipe -N1 -k 'cat; exit 1'
 same_in '1\n2\n3\n4\n' --pipe -N1 -k -j1 'echo {#} {%}; cat'
 same_in '1\n2\n3\n' --pipe --block 2 -k 'cat >/dev/null'
+# --regexp: --recstart/--recend as Perl regexes, cut by GNU's own patterns
+fa='>a\nxx\n>b\nyy\n>c\nzz\n'
+same_in "$fa" --pipe --regexp --recstart '^>' -N1 -k 'echo {#}; cat'
+same_in "$fa" --pipe --regexp --recstart '^>' --block 3 -k 'echo {#}; cat'
+same_in "junk\n$fa" --pipe --regexp --recstart '^>' -N2 -k 'echo {#}; cat'
+same_in "$fa" --pipe --regexp --recstart '>[bc]' -N1 -k 'echo {#}; cat'
+same_in "$fa" --pipe --regexp --recend 'y+\n' -N1 -k 'echo {#}; cat'
+same_in "$fa" --pipe --regexp --recend 'x|z' --block 4 -k 'echo {#}; cat'
+same_in "$fa" --pipe --regexp --recend '\n' --recstart '>(a|c)' -N1 -k 'echo {#}; cat'
+same_file s3k.txt --pipe --regexp --recend '0\n' --block 1k -k md5sum
+same_file s3k.txt --pipe --regexp --recstart '^[0-9]*5$' -N 3 -k md5sum
+same_file s3k.txt --pipe --regexp --recend '' --block 100 -k wc -c
+same_file s3k.txt --pipe --regexp -N 100 -k wc -l
+same_file s3k.txt --pipe --regexp --recend '[05]\n' -N 7 --header 2 -k md5sum
+same_file /dev/null --pipepart -a s3k.txt --regexp --recend '0\n' --block 1k -k md5sum
+same_file /dev/null --pipepart -a s3k.txt --regexp --recstart "[23]0" --block 1k -k md5sum
 # --pipepart: byte ranges of a regular file, cut as GNU's
 # find_split_positions cuts them (--block -N: N parts a job slot)
 (echo hdr; seq 1 5000) >h5k.txt
@@ -90,7 +106,8 @@ for args in "--pipe echo ::: a" "--pipe -L 2 cat" "--block 1k echo" \
     "--pipe --block 0 cat" "--pipe --block 1x cat" "--pipe" \
     "--pipe -a s3k.txt cat" "--recend x echo" "--pipepart -a - cat" \
     "--pipepart -a missing.txt cat" "--pipepart -a /dev/null cat" \
-    "--pipe --block -2 cat"; do
+    "--pipe --block -2 cat" "--pipe --regexp --recstart ( cat" \
+    "--regexp cat"; do
     # shellcheck disable=SC2086
     "$E" $args </dev/null >out 2>err
     rc=$?
