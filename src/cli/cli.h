@@ -130,6 +130,7 @@ struct opts {
     int pipe_fifo;         /* --fifo: {} a named pipe with the block */
     const char *group_by;  /* --group-by COLUMN (argv's) */
     long group_col;        /* its column, from 1 (0: not a column) */
+    const char *tee_file;  /* --pipepart --tee: the data (the first -a) */
 };
 
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
@@ -326,6 +327,8 @@ struct pipe_block {
     size_t len;
     int64_t part_off;
     size_t part_len;
+    size_t unsent;  /* what the joblog's Send leaves out (--group-by's
+                       header, as GNU's) */
 };
 
 /* A job: one command line, from start to its output being written. */
@@ -399,6 +402,31 @@ long pipere_last(const char *buf, size_t len);
 long pipere_n(const char *buf, size_t len, long n);
 long pipere_part(const char *buf, size_t len);
 void pipere_close(void);
+
+/* piperr.c (pipe-more): --round-robin. piperr_next is pipe_next for it
+ * (1 only for a new job; later blocks go to running jobs from here);
+ * piperr_feed is pipe_feed for it: j's first block, then what it is
+ * handed until the end (j->in.len: the bytes it got). */
+int piperr_next(const struct opts *o, struct pipe_block *b);
+int piperr_feed(int feed, struct job *j, int64_t deadline);
+void piperr_close(void);
+/* pipetee.c (pipe-more): --tee. pipetee_init, once the jobs are counted,
+ * refuses more than -j (-1 after an error line); pipetee_feed is pipe_feed
+ * for it (feed -1: the job did not start); returns when the input is done. */
+int pipetee_init(const struct opts *o, long total);
+int pipetee_feed(int feed, struct job *j, int64_t deadline);
+/* pipe_start for it (with --pipepart the file is the job's stdin). */
+int pipetee_start(struct job *j, const char *shell, int *feed);
+void pipetee_close(void);
+/* pipegroup.c (pipe-more): --group-by. pipegroup_open reads the header
+ * line when there is one (*header, *hlen: malloc'd) and starts the filter:
+ * the fd pipe.c reads, *sep the separator it puts between the groups; -1
+ * after an error line. */
+int pipegroup_open(const struct opts *o, char **header, size_t *hlen,
+                   const char **sep);
+void pipegroup_close(void);
+/* pipe.c: the --header's length (0: none). */
+size_t pipe_header_len(void);
 
 /* pipecat.c: --cat: j's block into a file of --tmpdir, named by the one
  * record *recs gets (n = 1): 0, -1 (reported), -2 out of memory. */

@@ -138,7 +138,7 @@ static int format_line(const struct job *j)
     int hl = snprintf(head, sizeof head, "%llu\t%.300s\t%.3f\t%10.3f\t%zu\t%lld\t%d\t%d\t",
                       (unsigned long long)j->seq, sshlogin_name(j->slot),
                       j->start, j->runtime,
-                      j->in.part_len ? 0 : j->in.len, /* --pipepart: 0 */
+                      j->in.part_len ? 0 : j->in.len - j->in.unsent, /* --pipepart: 0 */
                       j->out_bytes, j->exitval, j->sig);
     size_t cl = strlen(j->cmd), need = (size_t)hl + cl + 1;
     if (need > line_cap) {

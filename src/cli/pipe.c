@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <eventor.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -31,6 +33,7 @@ static struct {
     int passed;         /* without -N: this round's one cut is done */
     int written;        /* a chunk was handed out this round */
     int regexp;         /* --regexp: piperegex.c finds the cuts */
+    int group;          /* --group-by: the separators go, S.fd its pipe */
 } S = {.fd = -1};
 
 /* --recstart/--recend's escapes, as GNU's: \0 \r \n \t \' \" \\ only. */
@@ -84,7 +87,7 @@ int pipe_check(struct opts *o)
         cli_error("--pipe needs a command to feed");
         return -1;
     }
-    if (o->pipe == 2 && (o->nsrc != 1 || !o->src[0].is_file ||
+    if (o->pipe == 2 && !o->pipe_tee && (o->nsrc != 1 || !o->src[0].is_file ||
                          !strcmp(o->src[0].path, "-"))) {
         cli_error("--pipepart needs one -a FILE (a regular file)");
         return -1;
@@ -93,7 +96,7 @@ int pipe_check(struct opts *o)
         cli_error("--block -N is only for --pipepart");
         return -1;
     }
-    if (o->nsrc && o->pipe == 1) { /* GNU's reads stdin whatever -a says */
+    if (o->nsrc && o->pipe == 1 && !o->pipe_tee) { /* GNU's reads stdin */
         cli_error("--pipe reads standard input (use < FILE, not ::: :::: "
                   "or -a)");
         return -1;
@@ -289,7 +292,18 @@ int pipe_open(const struct opts *o)
     free(start);
     if ((S.regexp = o->pipe_regexp) && pipere_open(o->recstart, o->recend) < 0)
         return -1;
-    if (o->header && find_header(o) < 0)
+    if ((S.group = o->group_by != NULL)) { /* a record: one group */
+        const char *sep;
+        if ((S.fd = pipegroup_open(o, &S.header, &S.header_len, &sep)) < 0)
+            return -1;
+        free(S.sep);
+        if (!(S.sep = strdup(sep))) {
+            cli_error("out of memory");
+            return -1;
+        }
+        S.sep_len = strlen(sep);
+        S.end_len = 0;
+    } else if (o->header && find_header(o) < 0)
         return -1;
     S.cur = (int64_t)S.header_len;
     S.probe = S.cur + S.bs;
@@ -344,21 +358,44 @@ static int part_next(struct pipe_block *blk)
     }
     if (S.header_len)
         memcpy(h, S.header, S.header_len);
-    *blk = (struct pipe_block){h, S.header_len, S.cur, (size_t)(end - S.cur)};
+    *blk = (struct pipe_block){h, S.header_len, S.cur, (size_t)(end - S.cur), 0};
     S.cur = end;
     return 1;
+}
+
+size_t pipe_header_len(void)
+{
+    return S.header_len;
 }
 
 void pipe_close(void)
 {
     if (S.fd > 0)
-        close(S.fd);
+        S.group ? evt_close(S.fd) : close(S.fd);
+    pipegroup_close();
     free(S.buf);
     free(S.sep);
     free(S.header);
     pipere_close();
+    piperr_close();
+    pipetee_close();
     memset(&S, 0, sizeof S);
     S.fd = -1;
+}
+
+/* --group-by: the separators out of p[0, len) (GNU's --remove-rec-sep);
+ * the length left. */
+static size_t drop_seps(char *p, size_t len)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < len;) {
+        char *s = memmem(p + r, len - r, S.sep, S.sep_len);
+        size_t n = s ? (size_t)(s - p) - r : len - r;
+        memmove(p + w, p + r, n);
+        w += n;
+        r += n + (s ? S.sep_len : 0);
+    }
+    return w;
 }
 
 /* The first chunk of len bytes, the header before it: *blk (malloc'd). */
@@ -374,7 +411,9 @@ static int cut(size_t len, struct pipe_block *blk)
     memcpy(b + S.header_len, S.buf, len);
     memmove(S.buf, S.buf + len, S.len - len + 1);
     S.len -= len;
-    *blk = (struct pipe_block){b, S.header_len + len, 0, 0};
+    size_t out = S.group ? drop_seps(b + S.header_len, len) : len;
+    *blk = (struct pipe_block){b, S.header_len + out, 0, 0,
+                               S.group ? S.header_len : 0};
     S.written = 1;
     return 1;
 }
@@ -493,18 +532,19 @@ int pipe_write_block(int fd, const struct pipe_block *b)
     return 0;
 }
 
-int pipe_feed(int fd, const struct job *j, int64_t deadline)
+/* sendfile's range of the file into fd. SIGPIPE stays blocked on this
+ * thread from the first (jobs get the mask eventor started with), so that
+ * a job gone is EPIPE, never eventor's death; the one raised is taken
+ * back. Not restored after each: feeders interleave on the thread. */
+static ssize_t send_range(int fd, off_t off, size_t left, int64_t deadline)
 {
-    /* A job that leaves more than a pipe's buffer (64 KiB) unread is
-     * reported as killed by SIGPIPE, as GNU parallel's writer is; less than
-     * that, GNU's write lands in the buffer before the job can exit, so
-     * the job's own status counts whatever the race here. */
-    const struct pipe_block *b = &j->in;
-    ssize_t n = b->len ? evt_write(fd, b->data, b->len, deadline) : 0;
-    off_t off = b->part_off;
-    size_t left = b->part_len;
+    sigset_t pipe_sig;
+    sigemptyset(&pipe_sig);
+    sigaddset(&pipe_sig, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
+    ssize_t n = 0;
     fcntl(fd, F_SETFL, O_NONBLOCK);
-    while (n >= 0 && left) { /* the file's range, not through eventor */
+    while (left) { /* the file's range, not through eventor */
         n = sendfile(fd, S.fd, &off, left);
         if (n > 0)
             left -= (size_t)n;
@@ -512,7 +552,26 @@ int pipe_feed(int fd, const struct job *j, int64_t deadline)
                  (n = evt_wait_fd(fd, EVT_OUT, deadline)) < 0)
             break;
     }
-    int broken = n < 0 && errno == EPIPE && b->len + b->part_len > 65536;
+    int e = errno;
+    if (n < 0 && e == EPIPE)
+        sigtimedwait(&pipe_sig, NULL, &(struct timespec){0, 0});
+    errno = e;
+    return n;
+}
+
+int pipe_feed(int fd, const struct job *j, int64_t deadline)
+{
+    /* A job that leaves more than a pipe's buffer (64 KiB) unread is
+     * reported as killed by SIGPIPE, as GNU parallel's writer is; less than
+     * that, GNU's write lands in the buffer before the job can exit, so
+     * the job's own status counts whatever the race here. With
+     * --pipepart, GNU's job reads from a pipeline (`perl ... | job`): its
+     * own status counts. */
+    const struct pipe_block *b = &j->in;
+    ssize_t n = b->len ? evt_write(fd, b->data, b->len, deadline) : 0;
+    if (n >= 0 && b->part_len)
+        n = send_range(fd, b->part_off, b->part_len, deadline);
+    int broken = n < 0 && errno == EPIPE && !b->part_len && b->len > 65536;
     evt_close(fd);
     return broken ? -1 : 0;
 }

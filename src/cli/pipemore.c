@@ -1,6 +1,7 @@
 /* pipe-more: the options of GNU parallel's --pipe extras (--regexp,
  * --round-robin, --tee, --group-by, --fifo): their values, what they imply
- * (as GNU's: --round-robin, --group-by, --fifo and --cat imply --pipe),
+ * (as GNU 20221122's: --group-by, --fifo and --cat imply --pipe; its man
+ * page says --round-robin does too, but it does not),
  * the combinations refused with one line, and their --help. */
 #include "cli.h"
 
@@ -71,6 +72,28 @@ static int tee_check(struct opts *o)
                   "--group-by, --header and -N");
         return -1;
     }
+    if (o->dry_run || o->resume || o->resume_failed) {
+        cli_error("--tee is not supported with --dry-run and --resume");
+        return -1;
+    }
+    if (o->pipe == 2) { /* the first -a is the data, the rest the values */
+        if (!o->nsrc || !o->src[0].is_file || !strcmp(o->src[0].path, "-") ||
+            o->nsrc < 2) {
+            cli_error("--pipepart --tee needs -a FILE (a regular file) and "
+                      "the values (::: or a second -a)");
+            return -1;
+        }
+        o->tee_file = o->src[0].path;
+        strv_free(&o->src[0].items);
+        memmove(o->src, o->src + 1, --o->nsrc * sizeof *o->src);
+    }
+    if (!o->nsrc) { /* GNU's: no values, no jobs (stdin is the data) */
+        if (!(o->src = calloc(1, sizeof *o->src))) {
+            cli_error("out of memory");
+            return -1;
+        }
+        o->nsrc = 1; /* an empty ::: */
+    }
     if (!o->jobs_given)
         o->jobs = CLI_JOBS_MAX;
     return 0;
@@ -78,16 +101,15 @@ static int tee_check(struct opts *o)
 
 int pipex_check(struct opts *o)
 {
-    const char *later = o->pipe_rr ? "--round-robin" : o->pipe_tee ? "--tee"
-                      : o->group_by ? "--group-by" : o->pipe_fifo ? "--fifo" : NULL;
+    const char *later = o->pipe_fifo ? "--fifo" : NULL;
     if (later) {
         cli_error("%s is not supported yet (GNU parallel's --pipe option)", later);
         return -1;
     }
-    if (!o->pipe && (o->pipe_rr || o->group_by || o->pipe_fifo || o->pipe_cat))
+    if (!o->pipe && (o->group_by || o->pipe_fifo || o->pipe_cat))
         o->pipe = 1;
-    if (!o->pipe) { /* GNU's --tee without --pipe does nothing */
-        o->pipe_tee = 0;
+    if (!o->pipe) { /* GNU's --tee, --round-robin without --pipe: nothing */
+        o->pipe_tee = o->pipe_rr = 0;
         if (o->pipe_regexp)
             cli_error("--regexp is supported only with --pipe");
         return o->pipe_regexp ? -1 : 0;
@@ -108,8 +130,10 @@ int pipex_check(struct opts *o)
         cli_error("--round-robin is supported without --cat and --fifo");
         return -1;
     }
-    if (o->pipe_rr && o->pipe == 2) /* GNU's: one part a job slot */
+    if (o->pipe_rr && o->pipe == 2) { /* GNU's: one part a job slot */
         o->block = -1;
+        o->pipe_rr = 0;
+    }
     return o->group_by ? group_by_check(o) : 0;
 }
 
@@ -117,5 +141,16 @@ void pipex_help(FILE *f)
 {
     fputs(
 "  --regexp            --recstart and --recend are Perl regular expressions\n"
-"                      (PCRE2), as GNU's, e.g. --recstart '^>' --regexp\n", f);
+"                      (PCRE2), as GNU's, e.g. --recstart '^>' --regexp\n"
+"  --round-robin       at most -j jobs in all, each later block to whichever\n"
+"                      job is ready to read (with -k: to each in turn); the\n"
+"                      --header once a job; with --pipepart: --block -1\n"
+"  --tee               all of the input to every job, one job a value of\n"
+"                      ::: / -a (with --pipepart: the first -a is the data),\n"
+"                      all at once (-j 0 unless given), e.g.\n"
+"                      seq 100 | eventor --pipe --tee 'grep -c {}' ::: 1 2\n"
+"  --group-by COL      lines with the same value in column COL (a number,\n"
+"                      or a name in the first line, which then goes before\n"
+"                      every block, as with --header :) stay in one block;\n"
+"                      --colsep splits (default TAB); -N N: N groups a job\n", f);
 }

@@ -166,6 +166,8 @@ static int start_try(struct job *j, int *feed)
         return -1;
     if (runner.o->verbose) /* -v: the command line with its output */
         dprintf(j->out_fd, "%s\n", j->cmd);
+    if (runner.o->pipe_tee)
+        return pipetee_start(j, runner.o->shell, feed);
     return runner.o->pipe && !runner.o->pipe_cat ? pipe_start(j, runner.o->shell, feed)
                      : proc_start(&j->proc, j->remote ? NULL : j->argv,
                                   j->remote ? j->remote : j->cmd, runner.o->shell,
@@ -219,6 +221,8 @@ static void *job_main(void *arg)
             }
             dprintf(j->err_fd, "eventor: cannot start %s: %s\n", j->cmd,
                     strerror(e));
+            if (runner.o->pipe_tee) /* not to be waited for */
+                pipetee_feed(-1, j, 0);
             linebuf_finish(j);
             j->exitval = 255;
             j->sig = 0;
@@ -232,7 +236,9 @@ static void *job_main(void *arg)
             kill(-j->proc.pid, SIGTERM);
         }
         int64_t deadline = more_deadline(runner.o, t0);
-        int broken = feed >= 0 && pipe_feed(feed, j, deadline) < 0;
+        int broken = feed >= 0 && (runner.o->pipe_rr ? piperr_feed(feed, j, deadline)
+                                   : runner.o->pipe_tee ? pipetee_feed(feed, j, deadline)
+                                   : pipe_feed(feed, j, deadline)) < 0;
         int timed_out = wait_job(j, t0) < 0;
         if (timed_out) {
             fprintf(stderr, "eventor: Warning: This job was killed because "
@@ -402,7 +408,8 @@ static void *produce(void *arg)
     struct pipe_block blk = {0};
     int prc = 0, rc = 0;
     (void)arg;
-    while (!runner.stop && (o->pipe ? (prc = pipe_next(o, &blk)) > 0
+    while (!runner.stop && (o->pipe && !o->pipe_tee ? (prc = o->pipe_rr ? piperr_next(o, &blk)
+                                                        : pipe_next(o, &blk)) > 0
                                : (n = lines_fill(&lines, &recs, &cap)) > 0)) {
         struct job *j = calloc(1, sizeof *j);
         if (!j) {
@@ -473,9 +480,10 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    if (!o->pipe && (o->bar || o->eta || o->halt_pct || tmpl_needs_total(t))) {
+    if ((!o->pipe || o->pipe_tee) &&
+        (o->bar || o->eta || o->halt_pct || o->pipe_tee || tmpl_needs_total(t))) {
         runner.total = input_count_all(in);
-        if (runner.total < 0)
+        if (runner.total < 0 || (o->pipe_tee && pipetee_init(o, runner.total) < 0))
             return CLI_EXIT_ERROR;
     }
     plus_set_counts(runner.total, o->jobs); /* {##} {0#} {0%} */
