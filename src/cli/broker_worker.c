@@ -97,7 +97,7 @@ static int run_command(const evt_batch_task_t *t, void *out, size_t cap,
     if (!val || tmpl_expand(cmd_tmpl, &r, 1, t->index + 1, slot, &cmd,
                             &argv) < 0)
         goto out;
-    p.envp = jobenv_build(t->index + 1, slot);
+    p.envp = jobenv_build(t->index + 1, slot, NULL);
     if (pipe2(fds, O_CLOEXEC) < 0 ||
         proc_start(&p, argv, cmd, cmd_shell, fds[1], 2) < 0) {
         err = errno;

@@ -318,7 +318,10 @@ int spawn_init(long jobs);
  * parallel's PARALLEL_SEQ, PARALLEL_JOBSLOT(0) and PARALLEL_PID for job seq
  * in slot: one allocation, free() it. NULL on ENOMEM. */
 int jobenv_init(void);
-char **jobenv_build(uint64_t seq, int slot);
+char **jobenv_build(uint64_t seq, int slot, const char *tmp);
+/* GNU's $PARALLEL_TMP for a job: DIR/parXXXXX (malloc'd; NULL on ENOMEM),
+ * a name only (GNU's tmpname), removed after the job as GNU's add_rm. */
+char *jobenv_tmpname(const char *dir);
 
 /* --pipe's input of one job: data (owned: the block, or --pipepart's
  * header), then part_len bytes of the file from part_off. */
@@ -425,6 +428,12 @@ void pipetee_close(void);
 int pipegroup_open(const struct opts *o, char **header, size_t *hlen,
                    const char **sep);
 void pipegroup_close(void);
+/* pipefifo.c (pipe-more): --fifo. pipefifo_make makes j's fifo (as
+ * j->cat_path; 0, -1 after an error line, -2 ENOMEM); pipefifo_feed,
+ * once j runs, writes its block into the fifo when j opens it (-1: as
+ * pipe_feed). */
+int pipefifo_make(const struct opts *o, struct job *j);
+int pipefifo_feed(struct job *j, int64_t deadline);
 /* pipe.c: the --header's length (0: none). */
 size_t pipe_header_len(void);
 

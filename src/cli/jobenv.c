@@ -1,11 +1,12 @@
 /* The environment of a job: eventor's own, plus GNU parallel's variables
  * for it (PARALLEL_SEQ, PARALLEL_JOBSLOT, PARALLEL_JOBSLOT0, PARALLEL_PID,
- * PARALLEL_SSHLOGIN and PARALLEL_SSHHOST: ':').
+ * PARALLEL_SSHLOGIN and PARALLEL_SSHHOST: ':', PARALLEL_TMP).
  * Built per job on the main thread, handed to execve by the spawner. */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -18,7 +19,7 @@ static int ours(const char *e)
     static const char *const names[] = {"PARALLEL_SEQ=", "PARALLEL_JOBSLOT=",
                                         "PARALLEL_JOBSLOT0=", "PARALLEL_PID=",
                                         "PARALLEL_SSHLOGIN=",
-                                        "PARALLEL_SSHHOST="};
+                                        "PARALLEL_SSHHOST=", "PARALLEL_TMP="};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strncmp(e, names[i], strlen(names[i])))
             return 1;
@@ -39,10 +40,29 @@ int jobenv_init(void)
     return 0;
 }
 
-char **jobenv_build(uint64_t seq, int slot)
+char *jobenv_tmpname(const char *dir)
 {
-    enum { NVARS = 6, VARLEN = 48 };
-    char **env = malloc((nbase + NVARS + 1) * sizeof *env + NVARS * VARLEN);
+    static const char alnum[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    static unsigned long long state;
+    if (!state)
+        state = (unsigned long long)getpid() * 6364136223846793005ULL ^
+                (unsigned long long)time(NULL);
+    char r[6];
+    for (int i = 0; i < 5; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        r[i] = alnum[(state >> 33) % 62];
+    }
+    r[5] = 0;
+    char *name = NULL; /* GNU's tmpname("par") */
+    return asprintf(&name, "%s/par%s", dir, r) < 0 ? NULL : name;
+}
+
+char **jobenv_build(uint64_t seq, int slot, const char *tmp)
+{
+    enum { NVARS = 7, VARLEN = 48 };
+    size_t tlen = tmp ? strlen(tmp) + 16 : 0;
+    char **env = malloc((nbase + NVARS + 1) * sizeof *env + NVARS * VARLEN + tlen);
     if (!env)
         return NULL;
     char *buf = (char *)(env + nbase + NVARS + 1);
@@ -56,6 +76,11 @@ char **jobenv_build(uint64_t seq, int slot)
     /* a job here: GNU's ':' (remote ones get theirs from remote.c) */
     snprintf(env[nbase + 4], VARLEN, "PARALLEL_SSHLOGIN=:");
     snprintf(env[nbase + 5], VARLEN, "PARALLEL_SSHHOST=:");
+    env[nbase + 6] = NULL; /* PARALLEL_TMP, when given */
+    if (tmp) {
+        env[nbase + 6] = buf + NVARS * VARLEN;
+        snprintf(env[nbase + 6], tlen, "PARALLEL_TMP=%s", tmp);
+    }
     env[nbase + NVARS] = NULL;
     return env;
 }

@@ -532,30 +532,39 @@ int pipe_write_block(int fd, const struct pipe_block *b)
     return 0;
 }
 
-/* sendfile's range of the file into fd. SIGPIPE stays blocked on this
- * thread from the first (jobs get the mask eventor started with), so that
- * a job gone is EPIPE, never eventor's death; the one raised is taken
- * back. Not restored after each: feeders interleave on the thread. */
-static ssize_t send_range(int fd, off_t off, size_t left, int64_t deadline)
+/* One sendfile with SIGPIPE blocked around it (no wait in between, so
+ * coroutines cannot interleave): a job gone is EPIPE, never eventor's
+ * death; the SIGPIPE it raised is taken back. */
+static ssize_t send_some(int fd, off_t *off, size_t left)
 {
-    sigset_t pipe_sig;
+    sigset_t pipe_sig, old, pending;
     sigemptyset(&pipe_sig);
     sigaddset(&pipe_sig, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
+    pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    ssize_t n = sendfile(fd, S.fd, off, left);
+    int e = errno;
+    if (n < 0 && e == EPIPE && !was_pending)
+        sigtimedwait(&pipe_sig, NULL, &(struct timespec){0, 0});
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return n;
+}
+
+/* The file's range into fd, not through eventor. */
+static ssize_t send_range(int fd, off_t off, size_t left, int64_t deadline)
+{
     ssize_t n = 0;
     fcntl(fd, F_SETFL, O_NONBLOCK);
-    while (left) { /* the file's range, not through eventor */
-        n = sendfile(fd, S.fd, &off, left);
+    while (left) {
+        n = send_some(fd, &off, left);
         if (n > 0)
             left -= (size_t)n;
         else if (n == 0 || errno != EAGAIN ||
                  (n = evt_wait_fd(fd, EVT_OUT, deadline)) < 0)
             break;
     }
-    int e = errno;
-    if (n < 0 && e == EPIPE)
-        sigtimedwait(&pipe_sig, NULL, &(struct timespec){0, 0});
-    errno = e;
     return n;
 }
 

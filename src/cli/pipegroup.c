@@ -96,7 +96,10 @@ static int put_line(char **out, size_t *olen, size_t *ocap, const char *line,
     return 0;
 }
 
-/* The whole lines of G.pending (and at the end the rest) into the pipe. */
+/* The whole lines of G.pending (and at the end the rest) into the pipe.
+ * Each line is NUL-ended while it is split (regexec reads up to a NUL
+ * whatever REG_STARTEND says, as ASan's interceptor does): G.pending has
+ * room for one byte more. */
 static int flush_lines(int at_end)
 {
     char *out = NULL;
@@ -107,7 +110,10 @@ static int flush_lines(int at_end)
         if (!nl && !at_end)
             break;
         size_t end = nl ? (size_t)(nl - G.pending) + 1 : G.plen;
+        char keep = G.pending[end];
+        G.pending[end] = 0;
         rc = put_line(&out, &olen, &ocap, G.pending + from, end - from);
+        G.pending[end] = keep;
         from = end;
     }
     memmove(G.pending, G.pending + from, G.plen - from);
@@ -128,7 +134,7 @@ static void *filter(void *arg)
         if (!b)
             break;
         G.pending = b;
-        ssize_t r = evt_read(0, G.pending + G.plen, cap - G.plen, -1);
+        ssize_t r = evt_read(0, G.pending + G.plen, cap - G.plen - 1, -1);
         if (r <= 0) {
             if (r < 0)
                 cli_error("cannot read the --pipe input: %s", strerror(errno));
@@ -151,7 +157,7 @@ static int read_header(char **header, size_t *hlen)
 {
     char *nl = NULL;
     while (!(nl = memchr(G.pending ? G.pending : "", '\n', G.plen))) {
-        char *b = realloc(G.pending, G.plen + 65536);
+        char *b = realloc(G.pending, G.plen + 65537);
         if (!b)
             return -1;
         G.pending = b;
@@ -164,6 +170,7 @@ static int read_header(char **header, size_t *hlen)
     if (!(*header = malloc(*hlen + 1)))
         return -1;
     memcpy(*header, G.pending ? G.pending : "", *hlen);
+    (*header)[*hlen] = 0; /* for regexec (flush_lines) */
     memmove(G.pending, G.pending + *hlen, G.plen - *hlen);
     G.plen -= *hlen;
     return 0;

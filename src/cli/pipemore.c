@@ -101,11 +101,6 @@ static int tee_check(struct opts *o)
 
 int pipex_check(struct opts *o)
 {
-    const char *later = o->pipe_fifo ? "--fifo" : NULL;
-    if (later) {
-        cli_error("%s is not supported yet (GNU parallel's --pipe option)", later);
-        return -1;
-    }
     if (!o->pipe && (o->group_by || o->pipe_fifo || o->pipe_cat))
         o->pipe = 1;
     if (!o->pipe) { /* GNU's --tee, --round-robin without --pipe: nothing */
@@ -152,5 +147,8 @@ void pipex_help(FILE *f)
 "  --group-by COL      lines with the same value in column COL (a number,\n"
 "                      or a name in the first line, which then goes before\n"
 "                      every block, as with --header :) stay in one block;\n"
-"                      --colsep splits (default TAB); -N N: N groups a job\n", f);
+"                      --colsep splits (default TAB); -N N: N groups a job\n"
+"  --fifo              the block through a named pipe in --tmpdir, {} (and\n"
+"                      $PARALLEL_TMP) naming it, instead of the job's stdin;\n"
+"                      a job that never opens it ends with its block unread\n", f);
 }

@@ -168,7 +168,8 @@ static int start_try(struct job *j, int *feed)
         dprintf(j->out_fd, "%s\n", j->cmd);
     if (runner.o->pipe_tee)
         return pipetee_start(j, runner.o->shell, feed);
-    return runner.o->pipe && !runner.o->pipe_cat ? pipe_start(j, runner.o->shell, feed)
+    return runner.o->pipe && !runner.o->pipe_cat && !runner.o->pipe_fifo
+               ? pipe_start(j, runner.o->shell, feed)
                      : proc_start(&j->proc, j->remote ? NULL : j->argv,
                                   j->remote ? j->remote : j->cmd, runner.o->shell,
                                   j->out_fd, j->err_fd);
@@ -202,7 +203,9 @@ static int wait_job(struct job *j, int64_t t0)
 static void *job_main(void *arg)
 {
     struct job *j = arg;
-    j->proc.envp = jobenv_build(j->seq, j->slot); /* NULL: eventor's own */
+    /* $PARALLEL_TMP: --cat's file, else a name removed after the job */
+    char *tmp = j->cat_path ? NULL : jobenv_tmpname(runner.o->tmpdir);
+    j->proc.envp = jobenv_build(j->seq, j->slot, j->cat_path ? j->cat_path : tmp);
     int limit_tries = 0;
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
@@ -239,6 +242,7 @@ static void *job_main(void *arg)
         int broken = feed >= 0 && (runner.o->pipe_rr ? piperr_feed(feed, j, deadline)
                                    : runner.o->pipe_tee ? pipetee_feed(feed, j, deadline)
                                    : pipe_feed(feed, j, deadline)) < 0;
+        broken |= runner.o->pipe_fifo && pipefifo_feed(j, deadline) < 0;
         int timed_out = wait_job(j, t0) < 0;
         if (timed_out) {
             fprintf(stderr, "eventor: Warning: This job was killed because "
@@ -270,6 +274,9 @@ static void *job_main(void *arg)
     }
     free(j->proc.envp);
     j->proc.envp = NULL;
+    if (tmp)
+        unlink(tmp); /* what the job may have made there, as GNU's */
+    free(tmp);
     if (!runner.o->ungroup && !runner.o->line_buffer) { /* -u: nothing to copy */
         j->out_bytes = file_size(j->out_fd);
         j->err_bytes = file_size(j->err_fd);
@@ -420,7 +427,8 @@ static void *produce(void *arg)
         blk.data = NULL;
         j->seq = ++seq;
         j->out_fd = j->err_fd = -1;
-        if (o->pipe_cat && (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
+        if ((o->pipe_cat || o->pipe_fifo) &&
+            (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
             runner.input_error |= rc == -1;
             job_free(j);
             break;

@@ -240,7 +240,7 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
     for (size_t i = 0; i < t->ntok; i++)
         have_arg |= t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP;
     /* no placeholder: the values at the end (--cat's file name too) */
-    if (!have_arg && !tag && (!o->pipe || o->pipe_cat)) {
+    if (!have_arg && !tag && (!o->pipe || o->pipe_cat || o->pipe_fifo)) {
         if (add_tok(t, (struct tok){T_SEP, " ", 1, 0, 0, -1, NULL}) < 0)
             goto fail;
         if (add_tok(t, (struct tok){T_ARG, "{}", 2, 0, X_NONE, ++word, NULL}) < 0)

@@ -18,8 +18,8 @@ check() {
         cmp -s p$k.out e$k.out || { echo "FAIL: stdout differs for: $* <$f"; diff p$k.out e$k.out | head -10; }
         [ "$prc" = "$erc" ] || echo "FAIL: exit $erc, GNU parallel $prc, for: $* <$f"
         cmp -s p$k.err2 e$k.err || { echo "FAIL: stderr differs for: $* <$f"; diff p$k.err2 e$k.err | head -5; }
-        cut -f1,2,5-9 p$k.log | sort -n >p$k.lc
-        cut -f1,2,5-9 e$k.log | sort -n >e$k.lc
+        cut -f"${cols:-1,2,5-9}" p$k.log | sort -n >p$k.lc
+        cut -f"${cols:-1,2,5-9}" e$k.log | sort -n >e$k.lc
         cmp -s p$k.lc e$k.lc || { echo "FAIL: joblog differs for: $* <$f"; diff p$k.lc e$k.lc | head -5; }
     } >log$k 2>&1
     rm -f p$k.* e$k.*
@@ -157,6 +157,22 @@ n=$((n + 1))
 $P --pipe --colsep , --group-by UserID -kN1 cat <t.csv >p.out
 "$E" --pipe --colsep , --header : --group-by 1 -kN1 cat <t.csv >e.out
 cmp -s p.out e.out || fail "--header : --group-by 1"
+# $PARALLEL_TMP: --cat's file; for other jobs a name in --tmpdir, what
+# the job makes there removed after it (as GNU's). With --cat and --fifo
+# the joblog's Command has the file's name where GNU's has $PARALLEL_TMP.
+cols=1,2,5-8
+same_in '1\n2\n3\n' --pipe --cat -N1 -k 'test {} = "$PARALLEL_TMP" && cat {}'
+mkdir -p tmpd
+same_in '1\n2\n' --tmpdir tmpd --pipe -N1 -k 'case $PARALLEL_TMP in tmpd/par?????) echo ok;; esac; cat >$PARALLEL_TMP'
+# --fifo: the block through a named pipe, {} and $PARALLEL_TMP naming it
+same_file s3k.txt --pipe --fifo --block 2k -k 'md5sum <{}'
+same_file s3k.txt --fifo -N 700 -k 'cat {} | wc -l'
+same_file s3k.txt --fifo -N 1000 -k 'wc -c <'
+same_file s3k.txt --pipe --fifo -N 500 -k 'test {} = "$PARALLEL_TMP" && wc -l <$PARALLEL_TMP'
+same_file s3k.txt --pipe --fifo --block 2k -k 'cat {} >/dev/null; exit 2'
+same_file /dev/null --pipepart -a s3k.txt --block 1k --fifo -k 'md5sum <{}'
+settle
+cols=
 # --pipepart: byte ranges of a regular file, cut as GNU's
 # find_split_positions cuts them (--block -N: N parts a job slot)
 same_file /dev/null --pipepart -a s300k.txt -k wc -l
@@ -175,7 +191,8 @@ for args in "--pipe echo ::: a" "--pipe -L 2 cat" "--block 1k echo" \
     "--pipe --block -2 cat" "--pipe --regexp --recstart ( cat" \
     "--regexp cat" "--pipe --group-by 1+1 cat" "--pipe --group-by -1 cat" \
     "--pipe --group-by 1 --recstart x cat" "--pipe --colsep , --group-by no cat" \
-    "--pipepart -a s3k.txt --group-by 1 cat" "--pipe --tee --cat cat ::: 1"; do
+    "--pipepart -a s3k.txt --group-by 1 cat" "--pipe --tee --cat cat ::: 1" \
+    "--pipe --fifo --cat cat"; do
     # shellcheck disable=SC2086
     "$E" $args </dev/null >out 2>err
     rc=$?
@@ -190,6 +207,17 @@ seq 1 2000000 >s2m.txt
 "$E" --pipe --block 4M -j2 -k 'sleep 0.1; md5sum' <s2m.txt >e.out
 $P --pipe --block 4M -j2 -k 'md5sum' <s2m.txt >p.out
 cmp -s e.out p.out || fail "slow readers of 4M blocks"
+
+n=$((n + 1))
+[ -z "$(ls tmpd)" ] || fail "\$PARALLEL_TMP files left: $(ls tmpd)"
+
+# --fifo a job never opens: GNU's would wait for ever; this one ends, and
+# leaves no fifo behind
+n=$((n + 1))
+mkdir -p tmpf
+out=$(seq 1 10 | timeout 60 "$E" --tmpdir tmpf --fifo -N5 echo never)
+[ "$(echo "$out" | grep -c '^never tmpf/par')" = 2 ] || fail "--fifo unopened: $out"
+[ -z "$(ls tmpf)" ] || fail "--fifo files left: $(ls tmpf)"
 
 # --round-robin whose jobs all stop reading: the rest of the input is
 # dropped and the jobs count as killed by SIGPIPE (GNU parallel dies of
