@@ -133,7 +133,6 @@ same_file s3k.txt --pipe --tee -k 'grep {} | wc -l' ::: 1 2 3
 same_file s3k.txt --pipe --tee -k --tag 'grep {1} | wc {2}' ::: 1 2 ::: -l -c
 same_file s300k.txt --pipe --tee -k 'head -1; echo {#} {%}' ::: a b c
 same_file s300k.txt --pipe --tee -k -v md5sum ::: a b
-same_file s3k.txt --pipe --tee -j2 -k 'grep {}' ::: 1 2 3
 same_file s3k.txt --pipe --tee -k 'grep -c {}; exit 3' ::: 1 2
 same_file /dev/null --pipepart -a s3k.txt --tee -k 'grep {} | wc -l' ::: 1 2 3
 same_file /dev/null --pipepart -a s300k.txt --tee -k 'head -2' ::: a b
@@ -210,6 +209,15 @@ cmp -s e.out p.out || fail "slow readers of 4M blocks"
 
 n=$((n + 1))
 [ -z "$(ls tmpd)" ] || fail "\$PARALLEL_TMP files left: $(ls tmpd)"
+
+# --tee with fewer slots than jobs: GNU's error, exit 255 (not run against
+# GNU parallel here: its tee would be left behind, waiting on its fifos)
+n=$((n + 1))
+"$E" --pipe --tee -j2 -k 'grep {}' ::: 1 2 3 <s3k.txt >t.out 2>t.err
+rc=$?
+[ $rc = 255 ] && [ ! -s t.out ] &&
+    [ "$(cat t.err)" = "eventor: Error: --tee requires --jobs to be higher. Try --jobs 0." ] ||
+    fail "--tee -j2 with 3 jobs: exit $rc, $(cat t.err)"
 
 # --fifo a job never opens: GNU's would wait for ever; this one ends, and
 # leaves no fifo behind
