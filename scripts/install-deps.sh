@@ -9,6 +9,8 @@ pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel"
 pkgs="$pkgs libtext-csv-perl"
 # {= perl expression =} and --rpl run in a perl coprocess.
 pkgs="$pkgs perl"
+# eventor --pipe --regexp matches Perl regexes with PCRE2.
+pkgs="$pkgs libpcre2-dev"
 # libcurl for src/http; nginx serves the HTTP tests' large and chunked bodies.
 pkgs="$pkgs libcurl4-openssl-dev nginx-light"
 # The Redis broker (hiredis, redis-server in its tests); the hook layer's

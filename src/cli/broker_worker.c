@@ -120,7 +120,7 @@ static int run_command(const evt_batch_task_t *t, void *out, size_t cap,
     if (!val || tmpl_expand(cmd_tmpl, &r, 1, t->seq, slot, &cmd,
                             &argv) < 0)
         goto out;
-    p.envp = jobenv_build(t->seq, slot);
+    p.envp = jobenv_build(t->seq, slot, NULL, 0);
     if (pipe2(fds, O_CLOEXEC) < 0 ||
         proc_start(&p, argv, cmd, cmd_shell, fds[1], 2) < 0) {
         err = errno;

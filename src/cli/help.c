@@ -198,7 +198,8 @@ static const char help_text[] =
 "ends, one job at a time (never interleaved). A job runs in a process group\n"
 "of its own and is killed if eventor itself dies. Its environment is\n"
 "eventor's with PARALLEL_SEQ ({#}), PARALLEL_JOBSLOT ({%}),\n"
-"PARALLEL_JOBSLOT0 ({%} - 1) and PARALLEL_PID (eventor's pid) set.\n"
+"PARALLEL_JOBSLOT0 ({%} - 1), PARALLEL_PID (eventor's pid) and PARALLEL_TMP\n"
+"(a name in --tmpdir removed after the job; --cat's file) set.\n"
 "\n"
 "Signals: the first SIGINT, SIGTERM or SIGHUP stops starting jobs and lets\n"
 "the running ones finish; a second one kills them. A summary is printed.\n"
@@ -271,6 +272,7 @@ void opts_help(FILE *f)
 {
     fputs(help_text, f);
     pipe_help(f);
+    pipex_help(f);
     more_help(f);
     sshlogin_help(f);
     perl_help(f); /* perl17 */

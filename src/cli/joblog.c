@@ -147,7 +147,7 @@ static int format_line(const struct job *j)
                       (unsigned long long)j->seq,
                       log_host ? log_host : sshlogin_name(j->slot),
                       j->start, j->runtime,
-                      j->in.part_len ? 0 : j->in.len, /* --pipepart: 0 */
+                      j->in.part_len ? 0 : j->in.len - j->in.unsent, /* --pipepart: 0 */
                       j->out_bytes, j->exitval, j->sig);
     size_t cl = strlen(j->cmd), need = (size_t)hl + cl + 1;
     if (need > line_cap) {

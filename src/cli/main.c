@@ -54,7 +54,8 @@ static int run_jobs(struct opts *o)
     atexit(restore_stdin);
 
     struct input *in = NULL; /* --pipe: pipe.c reads the input */
-    int ok = o->pipe ? pipe_open(o) == 0 : (in = input_open(o)) != NULL;
+    int ok = o->pipe && !o->pipe_tee ? pipe_open(o) == 0
+                                     : (in = input_open(o)) != NULL;
     ok = ok && header_rewrite(o) == 0; /* --header's {NAME}: before compiling */
     struct tmpl *t = ok ? tmpl_compile(o) : NULL;
     int rc = CLI_EXIT_ERROR;

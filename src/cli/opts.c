@@ -47,6 +47,7 @@ enum {
     O_SSH = O_MORE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
     O_SPELL = O_SSH + 32, /* spelling: then spell.c's, SPELL_OPT_* order */
     O_PERL = O_SPELL + 32, /* perl17: then perlexpr.c's, PERL_OPT_* order */
+    O_PX = O_PERL + 32, /* pipe-more: then pipemore.c's, PIPEX_OPT_* order */
 };
 
 /* The ids of the later groups' options, in their own files' order. */
@@ -54,6 +55,7 @@ enum {
 #define MORE(x) (O_MORE + MORE_OPT_##x)
 #define SSHOPT(x) (O_SSH + SSH_OPT_##x)
 #define SPELL(x) (O_SPELL + SPELL_OPT_##x)
+#define PX(x) (O_PX + PIPEX_OPT_##x)
 
 static const struct optdef {
     const char *lng;
@@ -114,10 +116,6 @@ static const struct optdef {
     {"semaphoretimeout", 0, 1, MORE(SEM_TIMEOUT)},
     {"semaphore-timeout", 0, 1, MORE(SEM_TIMEOUT)},
     {"st", 0, 1, MORE(SEM_TIMEOUT)},    {"cat", 0, 0, MORE(CAT)},
-    {"round-robin", 0, 0, MORE(NOT_YET)}, {"roundrobin", 0, 0, MORE(NOT_YET)},
-    {"tee", 0, 0, MORE(NOT_YET)},       {"group-by", 0, 0, MORE(NOT_YET)},
-    {"groupby", 0, 0, MORE(NOT_YET)},   {"fifo", 0, 0, MORE(NOT_YET)},
-    {"regexp", 0, 0, MORE(NOT_YET)},
     /* sshlogin */
     /* spell.c: separators, renamed replacement strings, facts */
     {"arg-sep", 0, 1, SPELL(ARG_SEP)},  {"argsep", 0, 1, SPELL(ARG_SEP)},
@@ -158,6 +156,12 @@ static const struct optdef {
     {"hostgroups", 0, 0, SSHOPT(HOSTGROUPS)}, {"hgrp", 0, 0, SSHOPT(HOSTGROUPS)},
     {"hostgroup", 0, 0, SSHOPT(HOSTGROUPS)}, {"hostgrp", 0, 0, SSHOPT(HOSTGROUPS)},
     {"record-env", 0, 0, SSHOPT(RECORD_ENV)}, {"recordenv", 0, 0, SSHOPT(RECORD_ENV)},
+    /* pipe-more */
+    {"regexp", 0, 0, PX(REGEXP)},       {"regex", 0, 0, PX(REGEXP)},
+    {"round-robin", 0, 0, PX(RR)},      {"roundrobin", 0, 0, PX(RR)},
+    {"round", 0, 0, PX(RR)},            {"tee", 0, 0, PX(TEE)},
+    {"group-by", 0, 1, PX(GROUP_BY)},   {"groupby", 0, 1, PX(GROUP_BY)},
+    {"fifo", 0, 0, PX(FIFO)},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -324,7 +328,10 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        if (d->id >= O_PERL) { /* perl17 */
+        if (d->id >= O_PX) { /* pipe-more: -2: it said why */
+            rc = pipex_option(o, d->id - O_PX, val);
+            rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
+        } else if (d->id >= O_PERL) { /* perl17 */
             rc = perl_option(o, d->id - O_PERL, val) < 0 ? BAD : 0;
         } else if (d->id >= O_SPELL) { /* spelling: 1 printed a fact */
             rc = spell_option(o, d->id - O_SPELL, val);
@@ -515,7 +522,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
     }
     if (rc)
         return rc;
-    if (more_check(o) < 0)
+    if (pipex_check(o) < 0 || more_check(o) < 0) /* pipe-more first */
         return -1;
     spell_settle(o);
     if ((o->resume || o->resume_failed) && !o->joblog) {

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <eventor.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -30,6 +32,8 @@ static struct {
     int in_round;       /* a read_block's chunks are being handed out */
     int passed;         /* without -N: this round's one cut is done */
     int written;        /* a chunk was handed out this round */
+    int regexp;         /* --regexp: piperegex.c finds the cuts */
+    int group;          /* --group-by: the separators go, S.fd its pipe */
 } S = {.fd = -1};
 
 /* --recstart/--recend's escapes, as GNU's: \0 \r \n \t \' \" \\ only. */
@@ -83,7 +87,7 @@ int pipe_check(struct opts *o)
         cli_error("--pipe needs a command to feed");
         return -1;
     }
-    if (o->pipe == 2 && (o->nsrc != 1 || !o->src[0].is_file ||
+    if (o->pipe == 2 && !o->pipe_tee && (o->nsrc != 1 || !o->src[0].is_file ||
                          !strcmp(o->src[0].path, "-"))) {
         cli_error("--pipepart needs one -a FILE (a regular file)");
         return -1;
@@ -92,7 +96,7 @@ int pipe_check(struct opts *o)
         cli_error("--block -N is only for --pipepart");
         return -1;
     }
-    if (o->nsrc && o->pipe == 1) { /* GNU's reads stdin whatever -a says */
+    if (o->nsrc && o->pipe == 1 && !o->pipe_tee) { /* GNU's reads stdin */
         cli_error("--pipe reads standard input (use < FILE, not ::: :::: "
                   "or -a)");
         return -1;
@@ -286,7 +290,20 @@ int pipe_open(const struct opts *o)
     S.sep_len = S.end_len + start_len;
     free(end);
     free(start);
-    if (o->header && find_header(o) < 0)
+    if ((S.regexp = o->pipe_regexp) && pipere_open(o->recstart, o->recend) < 0)
+        return -1;
+    if ((S.group = o->group_by != NULL)) { /* a record: one group */
+        const char *sep;
+        if ((S.fd = pipegroup_open(o, &S.header, &S.header_len, &sep)) < 0)
+            return -1;
+        free(S.sep);
+        if (!(S.sep = strdup(sep))) {
+            cli_error("out of memory");
+            return -1;
+        }
+        S.sep_len = strlen(sep);
+        S.end_len = 0;
+    } else if (o->header && find_header(o) < 0)
         return -1;
     S.cur = (int64_t)S.header_len;
     S.probe = S.cur + S.bs;
@@ -309,6 +326,12 @@ static int64_t part_find(int64_t from)
         if (r == 0)
             return -1;
         S.len += (size_t)r;
+        if (S.regexp) {
+            long at = pipere_part(S.buf, S.len);
+            if (at != -1)
+                return at < 0 ? -2 : from + at;
+            continue;
+        }
         char *p = memmem(S.buf, S.len, S.sep, S.sep_len);
         if (p)
             return from + (p - S.buf) + (int64_t)S.end_len;
@@ -322,7 +345,7 @@ static int part_next(struct pipe_block *blk)
         return 0;
     int64_t end = S.size;
     if (S.probe < S.size) {
-        int64_t at = S.sep_len ? part_find(S.probe) : S.probe;
+        int64_t at = S.sep_len || S.regexp ? part_find(S.probe) : S.probe;
         if (at < -1)
             return -1;
         end = at >= 0 ? at : S.size;
@@ -335,20 +358,44 @@ static int part_next(struct pipe_block *blk)
     }
     if (S.header_len)
         memcpy(h, S.header, S.header_len);
-    *blk = (struct pipe_block){h, S.header_len, S.cur, (size_t)(end - S.cur)};
+    *blk = (struct pipe_block){h, S.header_len, S.cur, (size_t)(end - S.cur), 0};
     S.cur = end;
     return 1;
+}
+
+size_t pipe_header_len(void)
+{
+    return S.header_len;
 }
 
 void pipe_close(void)
 {
     if (S.fd > 0)
-        close(S.fd);
+        S.group ? evt_close(S.fd) : close(S.fd);
+    pipegroup_close();
     free(S.buf);
     free(S.sep);
     free(S.header);
+    pipere_close();
+    piperr_close();
+    pipetee_close();
     memset(&S, 0, sizeof S);
     S.fd = -1;
+}
+
+/* --group-by: the separators out of p[0, len) (GNU's --remove-rec-sep);
+ * the length left. */
+static size_t drop_seps(char *p, size_t len)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < len;) {
+        char *s = memmem(p + r, len - r, S.sep, S.sep_len);
+        size_t n = s ? (size_t)(s - p) - r : len - r;
+        memmove(p + w, p + r, n);
+        w += n;
+        r += n + (s ? S.sep_len : 0);
+    }
+    return w;
 }
 
 /* The first chunk of len bytes, the header before it: *blk (malloc'd). */
@@ -364,7 +411,9 @@ static int cut(size_t len, struct pipe_block *blk)
     memcpy(b + S.header_len, S.buf, len);
     memmove(S.buf, S.buf + len, S.len - len + 1);
     S.len -= len;
-    *blk = (struct pipe_block){b, S.header_len + len, 0, 0};
+    size_t out = S.group ? drop_seps(b + S.header_len, len) : len;
+    *blk = (struct pipe_block){b, S.header_len + out, 0, 0,
+                               S.group ? S.header_len : 0};
     S.written = 1;
     return 1;
 }
@@ -394,6 +443,12 @@ static long rindex_sep(void)
     return -1;
 }
 
+/* A separator's position as the length of the chunk it ends, or -1. */
+static long end_at(long i)
+{
+    return i >= 0 ? i + (long)S.end_len : -1;
+}
+
 int pipe_next(const struct opts *o, struct pipe_block *blk)
 {
     long n = o->max_args;
@@ -406,15 +461,17 @@ int pipe_next(const struct opts *o, struct pipe_block *blk)
             if (read_block() < 0)
                 return -1;
         }
-        long i = -1;
-        if (n)
-            i = S.len ? nindex(n) : -1;
-        else if (!S.eof && !S.passed) {
+        long i = -1; /* the chunk's length */
+        if (n && S.len)
+            i = S.regexp ? pipere_n(S.buf, S.len, n) : end_at(nindex(n));
+        else if (!n && !S.eof && !S.passed) {
             S.passed = 1;
-            i = rindex_sep();
+            i = S.regexp ? pipere_last(S.buf, S.len) : end_at(rindex_sep());
         }
-        if (i >= 0 && i + (long)S.end_len > 0)
-            return cut((size_t)i + S.end_len, blk);
+        if (i == -2)
+            return -1;
+        if (i > 0)
+            return cut((size_t)i, blk);
         S.in_round = 0;
         if (S.eof) {
             S.done = 1;
@@ -475,26 +532,55 @@ int pipe_write_block(int fd, const struct pipe_block *b)
     return 0;
 }
 
-int pipe_feed(int fd, const struct job *j, int64_t deadline)
+/* One sendfile with SIGPIPE blocked around it (no wait in between, so
+ * coroutines cannot interleave): a job gone is EPIPE, never eventor's
+ * death; the SIGPIPE it raised is taken back. */
+static ssize_t send_some(int fd, off_t *off, size_t left)
 {
-    /* A job that leaves more than a pipe's buffer (64 KiB) unread is
-     * reported as killed by SIGPIPE, as GNU parallel's writer is; less than
-     * that, GNU's write lands in the buffer before the job can exit, so
-     * the job's own status counts whatever the race here. */
-    const struct pipe_block *b = &j->in;
-    ssize_t n = b->len ? evt_write(fd, b->data, b->len, deadline) : 0;
-    off_t off = b->part_off;
-    size_t left = b->part_len;
+    sigset_t pipe_sig, old, pending;
+    sigemptyset(&pipe_sig);
+    sigaddset(&pipe_sig, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    ssize_t n = sendfile(fd, S.fd, off, left);
+    int e = errno;
+    if (n < 0 && e == EPIPE && !was_pending)
+        sigtimedwait(&pipe_sig, NULL, &(struct timespec){0, 0});
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return n;
+}
+
+/* The file's range into fd, not through eventor. */
+static ssize_t send_range(int fd, off_t off, size_t left, int64_t deadline)
+{
+    ssize_t n = 0;
     fcntl(fd, F_SETFL, O_NONBLOCK);
-    while (n >= 0 && left) { /* the file's range, not through eventor */
-        n = sendfile(fd, S.fd, &off, left);
+    while (left) {
+        n = send_some(fd, &off, left);
         if (n > 0)
             left -= (size_t)n;
         else if (n == 0 || errno != EAGAIN ||
                  (n = evt_wait_fd(fd, EVT_OUT, deadline)) < 0)
             break;
     }
-    int broken = n < 0 && errno == EPIPE && b->len + b->part_len > 65536;
+    return n;
+}
+
+int pipe_feed(int fd, const struct job *j, int64_t deadline)
+{
+    /* A job that leaves more than a pipe's buffer (64 KiB) unread is
+     * reported as killed by SIGPIPE, as GNU parallel's writer is; less than
+     * that, GNU's write lands in the buffer before the job can exit, so
+     * the job's own status counts whatever the race here. With
+     * --pipepart, GNU's job reads from a pipeline (`perl ... | job`): its
+     * own status counts. */
+    const struct pipe_block *b = &j->in;
+    ssize_t n = b->len ? evt_write(fd, b->data, b->len, deadline) : 0;
+    if (n >= 0 && b->part_len)
+        n = send_range(fd, b->part_off, b->part_len, deadline);
+    int broken = n < 0 && errno == EPIPE && !b->part_len && b->len > 65536;
     evt_close(fd);
     return broken ? -1 : 0;
 }

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int pipecat_file(const struct opts *o, struct job *j, struct record **recs,
-                 size_t *cap, size_t *n)
+/* --cat's file: the block written, j->cat_path naming it. */
+static int cat_file(const struct opts *o, struct job *j)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/parXXXXXX", o->tmpdir) < 0)
@@ -30,7 +30,17 @@ int pipecat_file(const struct opts *o, struct job *j, struct record **recs,
     close(fd);
     j->cat_path = path;
     free(j->in.data);
-    memset(&j->in, 0, sizeof j->in);
+    j->in.data = NULL; /* its sizes stay: the joblog's Send (GNU's) */
+    return 0;
+}
+
+int pipecat_file(const struct opts *o, struct job *j, struct record **recs,
+                 size_t *cap, size_t *n)
+{
+    /* --fifo (pipefifo.c): the block stays, to go through the fifo */
+    int rc = o->pipe_fifo ? pipefifo_make(o, j) : cat_file(o, j);
+    if (rc < 0)
+        return rc;
     if (*cap < 1) {
         struct record *r = realloc(*recs, sizeof *r);
         if (!r)
@@ -39,7 +49,7 @@ int pipecat_file(const struct opts *o, struct job *j, struct record **recs,
         *cap = 1;
     }
     (*recs)[0].val = malloc(sizeof *(*recs)[0].val);
-    if (!(*recs)[0].val || !((*recs)[0].val[0] = strdup(path))) {
+    if (!(*recs)[0].val || !((*recs)[0].val[0] = strdup(j->cat_path))) {
         free((*recs)[0].val);
         return -2;
     }

@@ -133,7 +133,10 @@ static int start_try(struct job *j, int *feed)
         dprintf(j->out_fd, "%s\n", j->cmd);
     if (runner.o->verbose_stderr) /* --verbose: as it starts, on stderr */
         fprintf(stderr, "%s\n", j->cmd);
-    return runner.o->pipe && !runner.o->pipe_cat ? pipe_start(j, runner.o->shell, feed)
+    if (runner.o->pipe_tee)
+        return pipetee_start(j, runner.o->shell, feed);
+    return runner.o->pipe && !runner.o->pipe_cat && !runner.o->pipe_fifo
+               ? pipe_start(j, runner.o->shell, feed)
                      : proc_start(&j->proc, j->remote ? NULL : j->argv,
                                   j->remote ? j->remote : j->cmd, runner.o->shell,
                                   j->out_fd, j->err_fd);
@@ -164,13 +167,16 @@ static int wait_job(struct job *j, int64_t t0)
     }
 }
 
-/* GNU parallel's variables for job j (--hostgroups': its groups'). */
-static char **job_env(const struct job *j)
+/* GNU parallel's variables for job j (--hostgroups': its groups'; tmp:
+ * its $PARALLEL_TMP). */
+static char **job_env(const struct job *j, const char *tmp)
 {
-    char *hg = hostgroup_env(j, 0), *ahg = hostgroup_env(j, 1);
-    char **env = jobenv_build_more(j->seq, j->slot, hg, ahg);
-    free(hg);
-    free(ahg);
+    char *more[3] = {hostgroup_env(j, 0), hostgroup_env(j, 1), NULL};
+    if (tmp && asprintf(&more[2], "PARALLEL_TMP=%s", tmp) < 0)
+        more[2] = NULL;
+    char **env = jobenv_build(j->seq, j->slot, more, 3);
+    for (int i = 0; i < 3; i++)
+        free(more[i]);
     return env;
 }
 
@@ -200,7 +206,9 @@ static void job_end(struct job *j)
 static void *job_main(void *arg)
 {
     struct job *j = arg;
-    j->proc.envp = job_env(j); /* NULL: eventor's own */
+    /* $PARALLEL_TMP: --cat's file, else a name removed after the job */
+    char *tmp = j->cat_path ? NULL : jobenv_tmpname(runner.o->tmpdir);
+    j->proc.envp = job_env(j, j->cat_path ? j->cat_path : tmp);
     int limit_tries = 0;
     for (long try = 1;; try++) {
         int64_t t0 = evt_now();
@@ -219,6 +227,8 @@ static void *job_main(void *arg)
             }
             dprintf(j->err_fd, "eventor: cannot start %s: %s\n", j->cmd,
                     strerror(e));
+            if (runner.o->pipe_tee) /* not to be waited for */
+                pipetee_feed(-1, j, 0);
             linebuf_finish(j);
             j->exitval = 255;
             j->sig = 0;
@@ -232,7 +242,10 @@ static void *job_main(void *arg)
             kill(-j->proc.pid, SIGTERM);
         }
         int64_t deadline = more_deadline(runner.o, t0);
-        int broken = feed >= 0 && pipe_feed(feed, j, deadline) < 0;
+        int broken = feed >= 0 && (runner.o->pipe_rr ? piperr_feed(feed, j, deadline)
+                                   : runner.o->pipe_tee ? pipetee_feed(feed, j, deadline)
+                                   : pipe_feed(feed, j, deadline)) < 0;
+        broken |= runner.o->pipe_fifo && pipefifo_feed(j, deadline) < 0;
         int timed_out = wait_job(j, t0) < 0;
         if (timed_out) {
             fprintf(stderr, "eventor: Warning: This job was killed because "
@@ -265,6 +278,9 @@ static void *job_main(void *arg)
             break; /* keep this try's output rather than mix two */
         j->spool_epoch = output_spool_epoch();
     }
+    if (tmp)
+        unlink(tmp); /* what the job may have made there, as GNU's */
+    free(tmp);
     job_end(j);
     return NULL;
 }
@@ -416,7 +432,8 @@ static void *produce(void *arg)
     struct pipe_block blk = {0};
     int prc = 0, rc = 0;
     (void)arg;
-    while (!runner.stop && (o->pipe ? (prc = pipe_next(o, &blk)) > 0
+    while (!runner.stop && (o->pipe && !o->pipe_tee ? (prc = o->pipe_rr ? piperr_next(o, &blk)
+                                                        : pipe_next(o, &blk)) > 0
                                : (n = lines_fill(&lines, &recs, &cap)) > 0)) {
         struct job *j = calloc(1, sizeof *j);
         if (!j) {
@@ -427,7 +444,8 @@ static void *produce(void *arg)
         blk.data = NULL;
         j->seq = ++seq;
         j->out_fd = j->err_fd = -1;
-        if (o->pipe_cat && (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
+        if ((o->pipe_cat || o->pipe_fifo) &&
+            (rc = pipecat_file(o, j, &recs, &cap, &n)) < 0) {
             runner.input_error |= rc == -1;
             job_free(j);
             break;
@@ -493,9 +511,10 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    if (!o->pipe && (o->bar || o->eta || o->halt_pct || tmpl_needs_total(t))) {
+    if ((!o->pipe || o->pipe_tee) &&
+        (o->bar || o->eta || o->halt_pct || o->pipe_tee || tmpl_needs_total(t))) {
         runner.total = input_count_all(in);
-        if (runner.total < 0)
+        if (runner.total < 0 || (o->pipe_tee && pipetee_init(o, runner.total) < 0))
             return CLI_EXIT_ERROR;
     }
     plus_set_counts(runner.total, o->jobs); /* {##} {0#} {0%} */

@@ -303,7 +303,7 @@ static struct tmpl *compile(const struct opts *o, char *const *words,
         have_arg |= (t->tok[i].kind != T_LIT && t->tok[i].kind != T_SEP) ||
                     t->tok[i].var;
     /* no placeholder: the values at the end (--cat's file name too) */
-    if (!have_arg && !tag && (!o->pipe || o->pipe_cat)) {
+    if (!have_arg && !tag && (!o->pipe || o->pipe_cat || o->pipe_fifo)) {
         if (add_tok(t, (struct tok){.kind = T_SEP, .text = " ", .len = 1,
                                     .word = -1}) < 0)
             goto fail;

@@ -188,7 +188,7 @@ n=$((n + 1))
 
 # --- bad values: one line, exit 255 ---
 for bad in '--nice x' '--memfree 1x' '--memfree 0' '--load x' '--termseq FOO,1' \
-    '--termseq TERM,x' '--timeout x%' '--timeout 0%' '--cat' '--pipe --tee' \
+    '--termseq TERM,x' '--timeout x%' '--timeout 0%' '--cat' '--pipe --tee --cat' \
     '--pipe --round-robin' '--pipe --group-by 1' '--pipe --fifo' \
     '--pipe --regexp' '--shuf --pipe'; do
     n=$((n + 1))
