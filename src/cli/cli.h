@@ -414,55 +414,6 @@ int pipe_start(struct job *j, const char *shell, int *feed);
 int pipe_feed(int feed, const struct job *j, int64_t deadline);
 /* The whole block into fd (a regular file): 0, or -1 and errno. */
 int pipe_write_block(int fd, const struct pipe_block *b);
-/* pipemore.c (pipe-more): --regexp, --round-robin, --tee, --group-by,
- * --fifo. pipex_option applies one (-1: a bad value, -2 reported);
- * pipex_check, before the other checks, settles what they imply and
- * refuses what cannot be done (-1 after an error line). */
-enum { PIPEX_OPT_REGEXP, PIPEX_OPT_RR, PIPEX_OPT_TEE, PIPEX_OPT_GROUP_BY,
-       PIPEX_OPT_FIFO };
-int pipex_option(struct opts *o, int which, const char *val);
-int pipex_check(struct opts *o);
-void pipex_help(FILE *f);
-
-/* piperegex.c (pipe-more): --regexp's patterns over a buffer, each the
- * length of the chunk to cut (GNU's $1), -1 when none, -2 after an error
- * line. pipere_last: the last record end in buf (no -N); pipere_n: N
- * records (the text before a first recstart once, alone); pipere_part:
- * --pipepart's first boundary (the last in buf, as GNU's greedy .*). */
-int pipere_open(const char *recstart, const char *recend);
-long pipere_last(const char *buf, size_t len);
-long pipere_n(const char *buf, size_t len, long n);
-long pipere_part(const char *buf, size_t len);
-void pipere_close(void);
-
-/* piperr.c (pipe-more): --round-robin. piperr_next is pipe_next for it
- * (1 only for a new job; later blocks go to running jobs from here);
- * piperr_feed is pipe_feed for it: j's first block, then what it is
- * handed until the end (j->in.len: the bytes it got). */
-int piperr_next(const struct opts *o, struct pipe_block *b);
-int piperr_feed(int feed, struct job *j, int64_t deadline);
-void piperr_close(void);
-/* pipetee.c (pipe-more): --tee. pipetee_init, once the jobs are counted,
- * refuses more than -j (-1 after an error line); pipetee_feed is pipe_feed
- * for it (feed -1: the job did not start); returns when the input is done. */
-int pipetee_init(const struct opts *o, long total);
-int pipetee_feed(int feed, struct job *j, int64_t deadline);
-/* pipe_start for it (with --pipepart the file is the job's stdin). */
-int pipetee_start(struct job *j, const char *shell, int *feed);
-void pipetee_close(void);
-/* pipegroup.c (pipe-more): --group-by. pipegroup_open reads the header
- * line when there is one (*header, *hlen: malloc'd) and starts the filter:
- * the fd pipe.c reads, *sep the separator it puts between the groups; -1
- * after an error line. */
-int pipegroup_open(const struct opts *o, char **header, size_t *hlen,
-                   const char **sep);
-void pipegroup_close(void);
-/* pipefifo.c (pipe-more): --fifo. pipefifo_make makes j's fifo (as
- * j->cat_path; 0, -1 after an error line, -2 ENOMEM); pipefifo_feed,
- * once j runs, writes its block into the fifo when j opens it (-1: as
- * pipe_feed). */
-int pipefifo_make(const struct opts *o, struct job *j);
-int pipefifo_feed(struct job *j, int64_t deadline);
 /* pipe.c: the --header's length (0: none). */
 size_t pipe_header_len(void);
 
@@ -559,69 +510,7 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd);
  * and --halt never was given. */
 void run_write_failed(struct job *j, int spool);
 
-/* sshlogin.c: -S/--sshlogin, --slf and the options of remote jobs. */
-struct login {
-    char *str;      /* as given, less N/: joblog Host, $PARALLEL_SSHLOGIN */
-    char *ssh;      /* its ssh command (--ssh's, or its own), with -p PORT */
-    char *host;     /* [user@]host */
-    const char *hostname; /* host without user@: $PARALLEL_SSHHOST */
-    long slots;     /* N/, -j or its CPUs */
-    int local;      /* ':': this machine, no ssh */
-    int own_ssh;    /* names its own ssh command (no -M for it) */
-    struct strv groups; /* its host groups: @G+G/'s, N/LOGIN, LOGIN */
-    int select;     /* -S @G alone: not a login, keeps G's logins */
-    int dup;        /* the same login as an earlier one: not used */
-};
-struct sshconf {
-    struct strv specs;     /* each login as given (-S items, --slf lines) */
-    struct login *login;
-    size_t nlogin, nparsed;
-    int *slot_login;       /* the login of slot s+1 */
-    long nslots;
-    const char *ssh;       /* --ssh, $PARALLEL_SSH or "ssh" */
-    const char *workdir;   /* --workdir */
-    struct strv transfer;  /* --transferfile patterns */
-    struct strv ret;       /* --return patterns */
-    int cleanup, onall, nonall;
-    const struct opts *o;  /* for the file names' placeholders */
-    /* sshlogin, more (sshmore.c) */
-    struct strv env;       /* --env names, for remote logins */
-    struct strv basefile;  /* --basefile files */
-    int controlmaster;     /* -M */
-    int hostgroups;        /* --hostgroups: @GROUP on the arguments */
-    int64_t sshdelay_ms;   /* --sshdelay, -1 not given */
-    char *cm_dir;          /* -M: the private dir of the control sockets */
-};
-extern struct sshconf SSH;
-#define SSH_ONALL_ENV "EVENTOR_ONALL_LOGIN" /* an --onall child's login */
-#define SSH_ONALL_JOBLOG "EVENTOR_ONALL_JOBLOG" /* ... and its joblog */
-enum { SSH_OPT_LOGIN, SSH_OPT_SLF, SSH_OPT_SSH, SSH_OPT_WORKDIR,
-       SSH_OPT_TRANSFER, SSH_OPT_TRANSFERFILE, SSH_OPT_RETURN,
-       SSH_OPT_CLEANUP, SSH_OPT_TRC, SSH_OPT_ONALL, SSH_OPT_NONALL,
-       /* sshmore.c's */
-       SSH_OPT_ENV, SSH_OPT_BASEFILE, SSH_OPT_CONTROLMASTER,
-       SSH_OPT_SSHDELAY, SSH_OPT_HOSTGROUPS, SSH_OPT_RECORD_ENV };
-/* 0, -1 bad value, -2 after its own error line. */
-int sshlogin_option(struct opts *o, int which, const char *val);
-/* After parsing: defaults, and what cannot go together (-1 reported). */
-int sshlogin_check(struct opts *o);
-/* Before limits_plan: the logins' slots; o->jobs becomes their sum. */
-int sshlogin_plan(struct opts *o);
-/* The login that slot runs on; NULL without -S. */
-const struct login *sshlogin_of(int slot);
-const char *sshlogin_name(int slot); /* its str, or ":" */
-int sshlogin_onall(void); /* --onall/--nonall: run onall_main instead */
-void sshlogin_help(FILE *f);
-void sshlogin_free(void);
-/* remote.c: the job's command wrapped for its login (ssh, --workdir,
- * transfers, returns, cleanup) into j->remote; NULL when the job runs as
- * it is. 0, or -1 on ENOMEM. */
-struct job;
-int remote_prepare(struct job *j, const struct record *r, size_t n);
-/* onall.c: --onall/--nonall: eventor again for each login (with
- * SSH_ONALL_ENV), their outputs one after the other. The exit status. */
-int onall_main(struct opts *o, int argc, char **argv);
-#include "sshmore.h" /* --env, --basefile, -M, host groups */
+#include "ssh.h" /* -S, --slf, remote jobs, --onall */
 
 double wall_now(void);
 

@@ -1,6 +1,7 @@
 /* eventor's --help page: the one source of the man page too (help2man
  * turns it into eventor(1)), so every option is described here. */
 #include "cli.h"
+#include "pipemore.h"
 #include "perlexpr.h"
 
 static const char help_text[] =

@@ -3,6 +3,7 @@
  * input sources (:::, ::::, :::+, ::::+). A bad option is one line on stderr
  * and exit 255, before anything is opened or written. */
 #include "cli.h"
+#include "pipemore.h"
 #include "perlexpr.h"
 #include "spell.h"
 #include "eventor.h"

@@ -3,6 +3,7 @@
  * the --header repeated) written into one job's stdin through a pipe with
  * backpressure (evt_write), so memory stays near (-j + 1) blocks. */
 #include "cli.h"
+#include "pipemore.h"
 
 #include <errno.h>
 #include <eventor.h>

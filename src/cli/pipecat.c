@@ -2,6 +2,7 @@
  * temporary file instead of its stdin, {} naming the file (GNU parallel's
  * $PARALLEL_TMP), removed when the job is done. */
 #include "cli.h"
+#include "pipemore.h"
 
 #include <errno.h>
 #include <fcntl.h>

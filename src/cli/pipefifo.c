@@ -5,6 +5,7 @@
  * the fifo blocks GNU's for ever; here its end is noticed, and the block
  * dropped. */
 #include "cli.h"
+#include "pipemore.h"
 
 #include <errno.h>
 #include <eventor.h>

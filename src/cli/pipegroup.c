@@ -7,6 +7,7 @@
  * stays on the last column. A column name is looked up in the first line,
  * which then goes before every block (as --header :). */
 #include "cli.h"
+#include "pipemore.h"
 
 #include <errno.h>
 #include <eventor.h>

@@ -4,6 +4,7 @@
  * page says --round-robin does too, but it does not),
  * the combinations refused with one line, and their --help. */
 #include "cli.h"
+#include "pipemore.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -4,6 +4,7 @@
  * for --pipepart), with the same flags, matched by PCRE2 so that they
  * backtrack as Perl's do. */
 #include "cli.h"
+#include "pipemore.h"
 
 #ifdef EVT_HAVE_PCRE2
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -5,6 +5,7 @@
  * wait on), or with -k to each job in turn, as GNU's blocking writes do.
  * The --header goes once to each job, before its first block. */
 #include "cli.h"
+#include "pipemore.h"
 
 #include <errno.h>
 #include <eventor.h>

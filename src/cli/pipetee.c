@@ -5,6 +5,7 @@
  * to every job still reading before the next is read, once all the jobs
  * are started. With --pipepart, each job gets the -a file itself. */
 #include "cli.h"
+#include "pipemore.h"
 
 #include <errno.h>
 #include <eventor.h>

@@ -5,6 +5,7 @@
  * job to the output. --halt and --delay are decided here; stopping jobs
  * (signals, --termseq, --memfree) in stop.c. */
 #include "cli.h"
+#include "pipemore.h"
 #include "perlexpr.h"
 #include "runner.h"
 

@@ -1,0 +1,58 @@
+/* The --pipe extras' entry points (pipemore.c, piperegex.c, piperr.c,
+ * pipetee.c, pipegroup.c, pipefifo.c). Internal to the CLI. */
+#ifndef EVT_CLI_PIPEMORE_H
+#define EVT_CLI_PIPEMORE_H
+
+#include "cli.h"
+
+/* pipemore.c (pipe-more): --regexp, --round-robin, --tee, --group-by,
+ * --fifo. pipex_option applies one (-1: a bad value, -2 reported);
+ * pipex_check, before the other checks, settles what they imply and
+ * refuses what cannot be done (-1 after an error line). */
+enum { PIPEX_OPT_REGEXP, PIPEX_OPT_RR, PIPEX_OPT_TEE, PIPEX_OPT_GROUP_BY,
+       PIPEX_OPT_FIFO };
+int pipex_option(struct opts *o, int which, const char *val);
+int pipex_check(struct opts *o);
+void pipex_help(FILE *f);
+
+/* piperegex.c (pipe-more): --regexp's patterns over a buffer, each the
+ * length of the chunk to cut (GNU's $1), -1 when none, -2 after an error
+ * line. pipere_last: the last record end in buf (no -N); pipere_n: N
+ * records (the text before a first recstart once, alone); pipere_part:
+ * --pipepart's first boundary (the last in buf, as GNU's greedy .*). */
+int pipere_open(const char *recstart, const char *recend);
+long pipere_last(const char *buf, size_t len);
+long pipere_n(const char *buf, size_t len, long n);
+long pipere_part(const char *buf, size_t len);
+void pipere_close(void);
+
+/* piperr.c (pipe-more): --round-robin. piperr_next is pipe_next for it
+ * (1 only for a new job; later blocks go to running jobs from here);
+ * piperr_feed is pipe_feed for it: j's first block, then what it is
+ * handed until the end (j->in.len: the bytes it got). */
+int piperr_next(const struct opts *o, struct pipe_block *b);
+int piperr_feed(int feed, struct job *j, int64_t deadline);
+void piperr_close(void);
+/* pipetee.c (pipe-more): --tee. pipetee_init, once the jobs are counted,
+ * refuses more than -j (-1 after an error line); pipetee_feed is pipe_feed
+ * for it (feed -1: the job did not start); returns when the input is done. */
+int pipetee_init(const struct opts *o, long total);
+int pipetee_feed(int feed, struct job *j, int64_t deadline);
+/* pipe_start for it (with --pipepart the file is the job's stdin). */
+int pipetee_start(struct job *j, const char *shell, int *feed);
+void pipetee_close(void);
+/* pipegroup.c (pipe-more): --group-by. pipegroup_open reads the header
+ * line when there is one (*header, *hlen: malloc'd) and starts the filter:
+ * the fd pipe.c reads, *sep the separator it puts between the groups; -1
+ * after an error line. */
+int pipegroup_open(const struct opts *o, char **header, size_t *hlen,
+                   const char **sep);
+void pipegroup_close(void);
+/* pipefifo.c (pipe-more): --fifo. pipefifo_make makes j's fifo (as
+ * j->cat_path; 0, -1 after an error line, -2 ENOMEM); pipefifo_feed,
+ * once j runs, writes its block into the fifo when j opens it (-1: as
+ * pipe_feed). */
+int pipefifo_make(const struct opts *o, struct job *j);
+int pipefifo_feed(struct job *j, int64_t deadline);
+
+#endif
