@@ -146,6 +146,7 @@ struct opts {
     int nfilter;
     /* pipe-more: GNU parallel's --pipe extras (pipemore.c) */
     int pipe_regexp;       /* --regexp: --recstart/--recend are regexes */
+    long pipe_lines;       /* --pipe -L N: a record is N lines */
     int pipe_rr;           /* --round-robin */
     int pipe_tee;          /* --tee: all the input to every job */
     int pipe_fifo;         /* --fifo: {} a named pipe with the block */
@@ -401,7 +402,6 @@ enum { PIPE_OPT_PIPE, PIPE_OPT_BLOCK, PIPE_OPT_RECSTART, PIPE_OPT_RECEND,
        PIPE_OPT_HEADER, PIPE_OPT_PIPEPART };
 int pipe_option(struct opts *o, int which, const char *val);
 int pipe_check(struct opts *o);
-void pipe_help(FILE *f);
 /* Opens the input and reads the --header (-1 after an error line). */
 int pipe_open(const struct opts *o);
 /* The next job's input into *b: 1, 0 at end, -1. */

@@ -269,6 +269,27 @@ static const char help_text[] =
 "  eventor echo {1}-{2} ::: a b ::: 1 2        # a-1 a-2 b-1 b-2\n"
 "  eventor --plugin ./add_ten.so:add_ten -c 3 --unit 3 --interval 1 data.txt\n";
 
+/* --pipe's part of --help. */
+static void pipe_help(FILE *f)
+{
+    fputs("\n--pipe mode (GNU parallel's): standard input cut at record\n"
+"boundaries into blocks, each fed to one job's stdin:\n"
+"  --pipe              split the input instead of inserting arguments\n"
+"  --block SIZE        bytes a block (default 1M; K M G T: 1024^n, k m g t:\n"
+"                      1000^n); a longer record grows it, with a warning\n"
+"  --recend STR        a record ends with STR (default \\n); \\0 \\t \\n \\r\n"
+"  --recstart STR      a record starts with STR\n"
+"  -N RECORDS          RECORDS records a job instead of --block's bytes\n"
+"  -L N                a record is N lines (blocks end at a multiple)\n"
+"  --header REGEX      the match at the start (':' the first line, N: N\n"
+"                      lines) goes before every block\n"
+"  --pipepart -a FILE  a regular FILE cut into byte ranges at record\n"
+"                      boundaries, each sent to a job's stdin from the file\n"
+"                      (sendfile); --block -N: N ranges a job slot (default\n"
+"                      -10)\n"
+"  e.g. seq 100000 | eventor --pipe --block 100k -k wc -l\n", f);
+}
+
 void opts_help(FILE *f)
 {
     fputs(help_text, f);

@@ -102,6 +102,16 @@ int pipe_check(struct opts *o)
                   "or -a)");
         return -1;
     }
+    if (o->line_continues && o->pipe == 2) {
+        cli_error("--pipepart is incompatible with --max-replace-args, "
+                  "--max-lines, and -L.");
+        return -1;
+    }
+    if (o->line_continues) { /* -L N: records of N lines, as GNU's */
+        o->pipe_lines = o->max_args;
+        o->max_args = o->line_continues = o->context = 0;
+        o->xmode = 0;
+    }
     if (o->line_continues || o->no_args || o->xargs ||
         (o->xmode == 'X' && o->context != 2)) {
         cli_error("--pipe supports -N RECORDS, not -L, -N0, -X, -m or --xargs");
@@ -114,25 +124,6 @@ int pipe_check(struct opts *o)
     if (!o->block)
         o->block = o->pipe == 2 ? -10 : 1024 * 1024;
     return 0;
-}
-
-void pipe_help(FILE *f)
-{
-    fputs("\n--pipe mode (GNU parallel's): standard input cut at record\n"
-"boundaries into blocks, each fed to one job's stdin:\n"
-"  --pipe              split the input instead of inserting arguments\n"
-"  --block SIZE        bytes a block (default 1M; K M G T: 1024^n, k m g t:\n"
-"                      1000^n); a longer record grows it, with a warning\n"
-"  --recend STR        a record ends with STR (default \\n); \\0 \\t \\n \\r\n"
-"  --recstart STR      a record starts with STR\n"
-"  -N RECORDS          RECORDS records a job instead of --block's bytes\n"
-"  --header REGEX      the match at the start (':' the first line, N: N\n"
-"                      lines) goes before every block\n"
-"  --pipepart -a FILE  a regular FILE cut into byte ranges at record\n"
-"                      boundaries, each sent to a job's stdin from the file\n"
-"                      (sendfile); --block -N: N ranges a job slot (default\n"
-"                      -10)\n"
-"  e.g. seq 100000 | eventor --pipe --block 100k -k wc -l\n", f);
 }
 
 /* Grow the buffer to hold want bytes. */
@@ -444,6 +435,18 @@ static long rindex_sep(void)
     return -1;
 }
 
+/* The end of the last whole record of l lines in the buffer (GNU's
+ * pass_n_line_records), or -1. */
+static long lines_end(long l)
+{
+    long lines = 0, end = -1;
+    const char *e = S.buf + S.len;
+    for (const char *p = S.buf; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+        if (++lines % l == 0)
+            end = p + 1 - S.buf;
+    return end;
+}
+
 /* A separator's position as the length of the chunk it ends, or -1. */
 static long end_at(long i)
 {
@@ -467,7 +470,8 @@ int pipe_next(const struct opts *o, struct pipe_block *blk)
             i = S.regexp ? pipere_n(S.buf, S.len, n) : end_at(nindex(n));
         else if (!n && !S.eof && !S.passed) {
             S.passed = 1;
-            i = S.regexp ? pipere_last(S.buf, S.len) : end_at(rindex_sep());
+            i = o->pipe_lines ? lines_end(o->pipe_lines)
+                : S.regexp ? pipere_last(S.buf, S.len) : end_at(rindex_sep());
         }
         if (i == -2)
             return -1;

@@ -180,8 +180,6 @@ bad --plus echo '{%(a|b)}' ::: x
 bad --plus echo '{##*.}' ::: x
 bad --plus echo '{%+}' ::: x
 bad --plus echo '{#a**}' ::: x
-bad --plus echo {uniq} ::: x
-bad --plus echo {choose_k} ::: x
 bad --trim x echo ::: a
 bad --results out -u echo ::: a
 bad --files -u echo ::: a
