@@ -137,6 +137,7 @@ struct opts {
     int noswap;            /* --noswap: no start while the machine swaps */
     int verbose_stderr;    /* --verbose, -t: each job's command on stderr
                               as it starts (-v: on stdout, with its output) */
+    const char *slot_var;  /* --process-slot-var NAME: {%} - 1 in $NAME */
     /* perl17 */
     const char *rpl[64];   /* --rpl 'TAG CODE' (argv's), in order */
     int nrpl;

@@ -134,6 +134,7 @@ static const struct optdef {
     {"number-of-threads", 0, 0, SPELL(NTHREADS)},
     {"max-line-length-allowed", 0, 0, SPELL(MAXLINE)},
     {"tty", 0, 0, SPELL(TTY)},          {"progress", 0, 0, SPELL(PROGRESS)},
+    {"process-slot-var", 0, 1, SPELL(SLOT_VAR)},
     {"noswap", 0, 0, SPELL(NOSWAP)},     {"verbose", 't', 0, SPELL(VERBOSE)},
     {"use-cpus-instead-of-cores", 0, 0, SPELL(USE_CHOICE)},
     {"use-cores-instead-of-threads", 0, 0, SPELL(USE_CHOICE)},
@@ -339,7 +340,7 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
             rc = rc < 0 ? BAD : rc;
         } else if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
             rc = sshlogin_option(o, d->id - O_SSH, val);
-            rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
+            rc = rc == -2 ? -1 : rc < 0 ? BAD : rc; /* 1: done, exit 0 */
         } else if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
             rc = more_option(o, d->id - O_MORE,
                              d->id == O_MORE + MORE_OPT_NOT_YET ? name : val);

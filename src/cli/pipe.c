@@ -468,7 +468,8 @@ int pipe_next(const struct opts *o, struct pipe_block *blk)
         long i = -1; /* the chunk's length */
         if (n && S.len)
             i = S.regexp ? pipere_n(S.buf, S.len, n) : end_at(nindex(n));
-        else if (!n && !S.eof && !S.passed) {
+        else if (!n && (!S.eof || o->pipe_lines) && !S.passed) {
+            /* (-L: GNU cuts the last block at its last whole record too) */
             S.passed = 1;
             i = o->pipe_lines ? lines_end(o->pipe_lines)
                 : S.regexp ? pipere_last(S.buf, S.len) : end_at(rindex_sep());

@@ -16,6 +16,7 @@ static int64_t t0, last;
 static int tty, drawn;          /* stderr is a terminal; the line is up */
 static uint64_t l_done, l_failed; /* the last state drawn */
 static int l_running;
+static uint64_t c_done, c_failed; /* the last state told */
 
 void progress_start(const struct opts *o, long n)
 {
@@ -68,6 +69,8 @@ void progress_update(uint64_t done, uint64_t failed, int running)
 {
     if (!bar && !hosts)
         return;
+    c_done = done;
+    c_failed = failed;
     int64_t now = evt_now();
     if (now - last < 100 && done != (uint64_t)total)
         return;
@@ -91,6 +94,8 @@ void progress_show(void)
 
 void progress_end(void)
 {
-    if (bar || hosts)
+    if (bar || hosts) { /* the last state, nothing running */
+        draw(c_done, c_failed, 0);
         fputc('\n', stderr);
+    }
 }

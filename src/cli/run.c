@@ -49,15 +49,22 @@ void job_free(struct job *j)
     free(j);
 }
 
-/* {%} numbers not in use, oldest first, as GNU parallel's queue: a job
- * takes the number freed longest ago, or a new one when none is free (so
- * jobs one after another all get 1); with host groups, the oldest free
+/* {%} numbers not in use are kept oldest first, as GNU parallel's queue. */
+static void slot_put(int s)
+{
+    runner.free_slot[runner.nfree++] = s;
+}
+
+/* A job takes the number freed longest ago, or a new one when none is free
+ * (so jobs one after another all get 1); with host groups, the oldest free
  * slot of a login in its groups, waiting for one. -1: the run stops. */
 static int slot_take(const struct job *j)
 {
     long k;
     if (!runner.nfree && !hostgroup_active())
         return ++runner.max_slot;
+    while (hostgroup_active() && runner.max_slot < runner.o->jobs)
+        slot_put(++runner.max_slot); /* every slot's login is a choice */
     while ((k = hostgroup_pick(j, runner.free_slot, runner.nfree)) < 0) {
         evt_event_clear(runner.ended);
         if ((k = hostgroup_pick(j, runner.free_slot, runner.nfree)) >= 0)
@@ -71,11 +78,6 @@ static int slot_take(const struct job *j)
             (size_t)(runner.nfree - k - 1) * sizeof *runner.free_slot);
     runner.nfree--;
     return slot;
-}
-
-static void slot_put(int s)
-{
-    runner.free_slot[runner.nfree++] = s;
 }
 
 void run_write_failed(struct job *j, int spool)
@@ -169,14 +171,17 @@ static int wait_job(struct job *j, int64_t t0)
 }
 
 /* GNU parallel's variables for job j (--hostgroups': its groups'; tmp:
- * its $PARALLEL_TMP). */
+ * its $PARALLEL_TMP; --process-slot-var's). */
 static char **job_env(const struct job *j, const char *tmp)
 {
-    char *more[3] = {hostgroup_env(j, 0), hostgroup_env(j, 1), NULL};
+    char *more[4] = {hostgroup_env(j, 0), hostgroup_env(j, 1), NULL, NULL};
     if (tmp && asprintf(&more[2], "PARALLEL_TMP=%s", tmp) < 0)
         more[2] = NULL;
-    char **env = jobenv_build(j->seq, j->slot, more, 3);
-    for (int i = 0; i < 3; i++)
+    if (runner.o->slot_var && /* --process-slot-var */
+        asprintf(&more[3], "%s=%d", runner.o->slot_var, j->slot - 1) < 0)
+        more[3] = NULL;
+    char **env = jobenv_build(j->seq, j->slot, more, 4);
+    for (int i = 0; i < 4; i++)
         free(more[i]);
     return env;
 }

@@ -3,8 +3,8 @@
  * replacement strings (--er, --bnr, --dnr, --bner, --seqreplace,
  * --slotreplace: like -I, the new name replaces the old one); the ones that
  * print a fact of this machine and exit (--number-of-cpus, ...); and
- * --tty, --progress, --noswap, --verbose (GNU's, not -v) and the
- * --use-*-instead-of-* choices. */
+ * --tty, --progress, --noswap, --verbose (GNU's, not -v),
+ * --process-slot-var and the --use-*-instead-of-* choices. */
 #include "cli.h"
 #include "spell.h"
 
@@ -91,6 +91,11 @@ int spell_option(struct opts *o, int which, const char *val)
     case SPELL_OPT_PROGRESS: o->progress = 1; return 0;
     case SPELL_OPT_NOSWAP: o->noswap = 1; return 0;
     case SPELL_OPT_VERBOSE: o->verbose_stderr = 1; return 0;
+    case SPELL_OPT_SLOT_VAR: /* a name for the shell: GNU takes any */
+        if (!*val || strchr(val, '='))
+            return -1;
+        o->slot_var = val;
+        return 0;
     case SPELL_OPT_USE_CHOICE: /* which CPUs -j N% and -j 0 count: the */
         return 0;              /* threads online, whichever is asked */
     }

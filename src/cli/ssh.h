@@ -36,6 +36,7 @@ struct sshconf {
     int hostgroups;        /* --hostgroups: @GROUP on the arguments */
     int64_t sshdelay_ms;   /* --sshdelay, -1 not given */
     char *cm_dir;          /* -M: the private dir of the control sockets */
+    int env_all;           /* --env _: every variable not ignored_vars' */
 };
 extern struct sshconf SSH;
 #define SSH_ONALL_ENV "EVENTOR_ONALL_LOGIN" /* an --onall child's login */

@@ -1,8 +1,8 @@
 /* The later -S options, GNU parallel's meaning for each: --env NAME (the
  * variables and exported bash functions a remote job gets), --basefile,
  * -M/--controlmaster, --sshdelay and --hostgroups; their checks once all
- * options are read, and their --help. --env _ and --record-env are
- * refused (they need GNU's ~/.parallel/ignored_vars). */
+ * options are read, and their --help. --env _ and --record-env are in
+ * recordenv.c. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -32,10 +32,9 @@ int sshmore_option(int which, const char *val)
 {
     switch (which) {
     case SSH_OPT_ENV:
-        if (!strcmp(val, "_")) {
-            cli_error("--env _ (every variable not in ~/.parallel/ignored_vars)"
-                      " is not supported: name the variables");
-            return -2;
+        if (!strcmp(val, "_")) { /* settled once all are read */
+            SSH.env_all = 1;
+            return 0;
         }
         return env_names(val);
     case SSH_OPT_BASEFILE: {
@@ -50,10 +49,7 @@ int sshmore_option(int which, const char *val)
     case SSH_OPT_SSHDELAY:
         return optval_secs(val, &SSH.sshdelay_ms) < 0 ? -1 : 0;
     case SSH_OPT_HOSTGROUPS: SSH.hostgroups = 1; return 0;
-    case SSH_OPT_RECORD_ENV:
-        cli_error("--record-env is not supported (nor --env _): name the "
-                  "variables with --env");
-        return -2;
+    case SSH_OPT_RECORD_ENV: return recordenv_write();
     }
     return -1;
 }
@@ -62,6 +58,8 @@ int sshmore_check(struct opts *o)
 {
     if (SSH.sshdelay_ms > 0 && !o->delay_ms) /* GNU: --delay, if not given */
         o->delay_ms = SSH.sshdelay_ms;
+    if (SSH.env_all && recordenv_add_all(&SSH.env) < 0)
+        return -1;
     if (SSH.basefile.n && SSH.workdir && !strcmp(SSH.workdir, "...")) {
         for (size_t i = 0; i < SSH.basefile.n; i++)
             if (SSH.basefile.v[i][0] != '/') {
@@ -148,8 +146,10 @@ void sshmore_help(FILE *f)
     fputs(
 "  --env NAME[,NAME]   export NAME (a variable, or a bash function exported\n"
 "                      with export -f) to the remote jobs (repeatable; jobs\n"
-"                      here have the whole environment anyway); --env _ and\n"
-"                      --record-env are refused\n"
+"                      here have the whole environment anyway); --env _:\n"
+"                      every one not in $PARALLEL_HOME/ignored_vars\n"
+"  --record-env        write the names of this environment's variables to\n"
+"                      $PARALLEL_HOME/ignored_vars (~/.parallel) and exit\n"
 "  --basefile, --bf FILE\n"
 "                      rsync FILE to every remote login (into --workdir)\n"
 "                      once, before its first job; removed with --cleanup\n"

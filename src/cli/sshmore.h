@@ -13,6 +13,11 @@ void sshmore_env_vars(FILE *f, int times,
                       void (*fq)(FILE *, const char *, int));
 char *sshmore_env_funcs(void);
 void sshmore_help(FILE *f);
+/* recordenv.c: --record-env (1: written, exit 0; -2 after its error line);
+ * --env _: every variable and function not in ignored_vars added to names
+ * (-2 after an error line, -1 on ENOMEM). */
+int recordenv_write(void);
+int recordenv_add_all(struct strv *names);
 void sshmore_free(void);
 /* hostgroup.c: host groups. hostgroup_parse takes @G+G/ off *spec into
  * l (-2 after an error line); hostgroup_select drops the logins outside

@@ -73,6 +73,9 @@ same_file s300k.txt --pipe --block 100k -k wc -l
 same_file s300k.txt --pipe --block 0.5M -k -j3 md5sum
 seq 1 300 >s300.txt
 same_file s300.txt --pipe --block 10 -k wc -c
+same_file s300k.txt --pipe -L75 -k wc
+same_file s300k.txt --pipe -L 7 --block 10k -k md5sum
+same_file s300.txt --pipe -L 1000 -k wc -l
 same_file s3k.txt --pipe --block 1k -j2 -k md5sum
 same_file s3k.txt --pipe --block 1Ki -k wc -c
 same_in '' --pipe -k wc -l
@@ -183,7 +186,7 @@ same_file /dev/null --pipepart -a h5k.txt --header : --block 2k -k md5sum
 settle
 
 # refused with one line and 255, never run as something else
-for args in "--pipe echo ::: a" "--pipe -L 2 cat" "--block 1k echo" \
+for args in "--pipe echo ::: a" "--pipepart -a s3k.txt -L 2 cat" "--block 1k echo" \
     "--pipe --block 0 cat" "--pipe --block 1x cat" "--pipe" \
     "--pipe -a s3k.txt cat" "--recend x echo" "--pipepart -a - cat" \
     "--pipepart -a missing.txt cat" "--pipepart -a /dev/null cat" \

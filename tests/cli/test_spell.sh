@@ -78,6 +78,8 @@ grep -q '^Computer:jobs running/jobs completed/%of started jobs/Average seconds 
     fail "--progress column line missing"
 tr '\r' '\n' <prog.err | grep -q '^local:0/3/100%/0\.[0-9]s $' || fail "--progress last state missing"
 
+same -k -j1 --process-slot-var=name echo '$name' {} ::: a b
+same -k -j2 --process-slot-var name 'sleep 0.{}; echo $name' ::: 1 5
 # --tty: one job at a time, ungrouped (without a terminal, as GNU: it runs)
 same -k --tty echo ::: a b
 

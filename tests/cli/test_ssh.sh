@@ -204,11 +204,25 @@ for i in $(seq 1 400); do # the wrapper polls its parent: bounded wait
 done
 pgrep -f 'sleep 32767' >/dev/null && fail "--timeout left the remote job running"
 
+# --record-env, then --env _: a variable set since reaches the remote job,
+# the recorded ones do not (GNU's ignored_vars); without the file, refused
+n=$((n + 1))
+mkdir -p "$T/phe" "$T/phnone"
+PARALLEL_HOME=$T/phe "$E" --record-env >out 2>err || fail "--record-env: $(cat err)"
+grep -qx PATH "$T/phe/ignored_vars" || fail "--record-env: PATH not recorded"
+a=$(EV_LATE=late PARALLEL_HOME=$T/phe "$E" -S 1/127.0.0.1 --env _ -N0 \
+    'echo "${EV_LATE:-unset}"' ::: 1)
+[ "$a" = late ] || fail "--env _: '$a', not late"
+a=$(PARALLEL_HOME=$T/phe "$E" -S 1/127.0.0.1 --env _ -N0 'echo "${EV_LATE:-unset}"' ::: 1)
+[ "$a" = unset ] || fail "--env _ sent a variable not set: '$a'"
+PARALLEL_HOME=$T/phnone "$E" -S 127.0.0.1 --env _ echo ::: a >out 2>err
+[ $? = 255 ] && [ "$(wc -l <err)" = 1 ] || fail "--env _ without --record-env: $(cat err)"
+
 # --- refused: one line, exit 255 ------------------------------------------
 for args in "--onall echo ::: a" "-S 127.0.0.1 --nonall echo ::: a" \
     "-S @g1/@g2/127.0.0.1 echo ::: a" "--slf /nonexistent echo ::: a" \
-    "-S @g1/127.0.0.1 -S @g2 echo ::: a" "-S 127.0.0.1 --env _ echo ::: a" \
-    "--record-env" "--hostgroups -S @g1/1/127.0.0.1 echo ::: a@g3" \
+    "-S @g1/127.0.0.1 -S @g2 echo ::: a" \
+    "--hostgroups -S @g1/1/127.0.0.1 echo ::: a@g3" \
     "--hostgroups echo ::: a@g1" \
     "--onall --resume --joblog x -S 127.0.0.1 echo ::: a" "--sshlogin"; do
     # shellcheck disable=SC2086
