@@ -114,15 +114,7 @@ static int flush_items(const char *url, struct pushbuf *b)
 /* A record's values joined by spaces, as one item. */
 static char *join_record(const struct record *r)
 {
-    size_t len = 1;
-    for (size_t i = 0; i < r->nval; i++)
-        len += strlen(r->val[i]) + 1;
-    char *s = malloc(len), *w = s;
-    for (size_t i = 0; s && i < r->nval; i++)
-        w = stpcpy(stpcpy(w, i ? " " : ""), r->val[i]);
-    if (s)
-        *w = 0;
-    return s;
+    return strv_join(r->val, r->nval, " ");
 }
 
 #define PUSH_WINDOW 10000

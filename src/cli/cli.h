@@ -25,6 +25,8 @@ struct strv {
     size_t n, cap;
 };
 int strv_push(struct strv *s, char *str); /* takes str; -1 on ENOMEM */
+/* v[0..n) joined by sep (malloc'd; NULL on ENOMEM). */
+char *strv_join(char *const *v, size_t n, const char *sep);
 void strv_free(struct strv *s);
 /* Append each line of path ("-": stdin) to out, without its line end;
  * empty lines skipped, and with comments also lines that are blank or

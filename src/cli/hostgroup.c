@@ -116,15 +116,7 @@ int hostgroup_select(void)
 
 static char *joined(const struct strv *v)
 {
-    size_t len = 1;
-    for (size_t i = 0; i < v->n; i++)
-        len += strlen(v->v[i]) + 1;
-    char *s = malloc(len), *w = s;
-    for (size_t i = 0; s && i < v->n; i++)
-        w = stpcpy(stpcpy(w, i ? "+" : ""), v->v[i]);
-    if (s)
-        *w = 0;
-    return s;
+    return strv_join(v->v, v->n, "+");
 }
 
 /* GNU takes from the first '@' to the end off every value; the first

@@ -61,3 +61,16 @@ int strv_read_lines(struct strv *out, const char *path, int comments)
     errno = e;
     return rc;
 }
+
+char *strv_join(char *const *v, size_t n, const char *sep)
+{
+    size_t len = 1, sl = strlen(sep);
+    for (size_t i = 0; i < n; i++)
+        len += strlen(v[i]) + sl;
+    char *s = malloc(len), *w = s;
+    for (size_t i = 0; s && i < n; i++)
+        w = stpcpy(stpcpy(w, i ? sep : ""), v[i]);
+    if (s)
+        *w = 0;
+    return s;
+}
