@@ -20,24 +20,23 @@ static void count_cpus(long *sockets, long *cores)
 {
     FILE *f = fopen("/proc/cpuinfo", "re");
     char line[256];
-    long phys[256], nphys = 0, sum = 0, cur = -1;
-    if (f) {
-        while (fgets(line, sizeof line, f)) {
-            long v;
-            if (sscanf(line, "physical id : %ld", &v) == 1) {
-                cur = -1;
-                long k = 0;
-                while (k < nphys && phys[k] != v)
-                    k++;
-                if (k == nphys && nphys < 256)
-                    phys[nphys++] = v, cur = -2; /* a new package */
-            } else if (sscanf(line, "cpu cores : %ld", &v) == 1 && cur == -2) {
-                sum += v;
-                cur = -1;
-            }
+    long phys[256], nphys = 0, sum = 0;
+    int new_package = 0; /* its "cpu cores" line is still to come */
+    while (f && fgets(line, sizeof line, f)) {
+        long v, k = 0;
+        if (sscanf(line, "physical id : %ld", &v) == 1) {
+            while (k < nphys && phys[k] != v)
+                k++;
+            new_package = k == nphys && nphys < 256;
+            if (new_package)
+                phys[nphys++] = v;
+        } else if (new_package && sscanf(line, "cpu cores : %ld", &v) == 1) {
+            sum += v;
+            new_package = 0;
         }
-        fclose(f);
     }
+    if (f)
+        fclose(f);
     *sockets = nphys;
     *cores = sum;
 }
@@ -136,10 +135,11 @@ int spell_sep(const struct opts *o, const char *a)
 int spell_swapping(void)
 {
     static long long last_in = -1, last_out = -1;
-    static int64_t last_at, was;
+    static int64_t last_at;
+    static int was;
     int64_t now = evt_now();
     if (last_in >= 0 && now - last_at < 1000)
-        return (int)was;
+        return was;
     FILE *f = fopen("/proc/vmstat", "re");
     char name[64];
     long long v, in = 0, out = 0;
@@ -156,5 +156,5 @@ int spell_swapping(void)
     last_in = in;
     last_out = out;
     last_at = now;
-    return (int)was;
+    return was;
 }
