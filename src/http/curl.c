@@ -305,10 +305,11 @@ static void admit(http_ctx_t *c)
     }
 }
 
-static void harvest(http_ctx_t *c)
+/* Hand libcurl's finished transfers back to their callers; how many. */
+static int harvest(http_ctx_t *c)
 {
     CURLMsg *m;
-    int left;
+    int left, n = 0;
     while ((m = curl_multi_info_read(c->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
@@ -318,17 +319,36 @@ static void harvest(http_ctx_t *c)
         for (xfer_t *x = c->active.head; x; x = x->next)
             if (x->easy == easy) {
                 finish(c, x, code, 0);
+                n++;
                 break;
             }
     }
     admit(c);
+    return n;
 }
 
+/* libcurl's timeout action, when it is due. */
+static void timeouts(http_ctx_t *c)
+{
+    int running;
+    if (c->timer >= 0 && c->timer <= evt_now()) {
+        c->timer = -1;
+        curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+}
+
+/* Each ready socket's events to libcurl. After one that finished a
+ * transfer, its caller runs at once and starts its next one (libcurl sends
+ * it in the timeout action that follows) before the next socket is read:
+ * a burst of answers is turned around one by one, not after the whole
+ * burst is read, which would add the burst's length to every caller's
+ * turnaround (a latency-bound client's whole cost). An event kept for
+ * later can be stale then; libcurl ignores those. */
 static void socket_events(http_ctx_t *c)
 {
     struct epoll_event evs[MAX_EVENTS];
     int n = epoll_wait(c->epfd, evs, MAX_EVENTS, 0), running;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !c->orphan; i++) {
         uint32_t e = evs[i].events;
         sock_t *k = sock_of(c, evs[i].data.fd);
         if (k && k->idle) { /* not libcurl's concern now */
@@ -339,6 +359,11 @@ static void socket_events(http_ctx_t *c)
                    (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                    (e & EPOLLERR ? CURL_CSELECT_ERR : 0);
         curl_multi_socket_action(c->multi, evs[i].data.fd, mask, &running);
+        if (i + 1 < n && harvest(c)) {
+            evt_yield();
+            if (!c->orphan)
+                timeouts(c);
+        }
     }
 }
 
@@ -363,7 +388,6 @@ static void replace_driver(http_ctx_t *c)
 static void *driver(void *arg)
 {
     http_ctx_t *c = arg;
-    int running;
     while (!c->orphan && c->active.n) {
         if (evt_cancelled()) {
             replace_driver(c);
@@ -381,11 +405,9 @@ static void *driver(void *arg)
         }
         if (r > 0)
             socket_events(c);
-        if (c->timer >= 0 && c->timer <= evt_now()) {
-            c->timer = -1;
-            curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0,
-                                     &running);
-        }
+        if (c->orphan)
+            break;
+        timeouts(c);
         harvest(c);
         /* A timeout due at once again: let the others run first. */
         if (c->active.n && c->timer >= 0 && c->timer <= evt_now())
