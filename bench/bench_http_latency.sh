@@ -14,6 +14,10 @@
 # loopback. With at most C requests in flight, no client can finish in
 # less than N x s / C, so that is the server-bound ideal of the run.
 #
+# wrk -t2 (the fastest HTTP/1.1 client there is, on both cores as Go is)
+# runs too, for 2 s, its wall time for N being N / its rate: it is the
+# floor any client reaches against this server on this machine.
+#
 # Prints WHO.http_latency_X lines, the median over the rounds:
 #   wall_s, vs_ideal (wall / the nominal N/C x DELAY), server_ideal_s
 #   (N x s / C), vs_server_ideal (wall / server_ideal_s), server_hold_ms
@@ -35,6 +39,7 @@ tmp=$(mktemp -d)
 srv=
 trap 'rm -rf "$tmp"; [ -n "$srv" ] && kill "$srv" 2>/dev/null; true' EXIT
 if [ -z "$port" ]; then
+  : >"$tmp/srv" # before the server starts, for the grep below
   "$bin/bench_http_server" --port 0 --delay-ms "$DELAY" >"$tmp/srv" &
   srv=$!
   while ! grep -q '^port ' "$tmp/srv"; do
@@ -47,6 +52,7 @@ stats() { curl -s --fail "http://127.0.0.1:$port/_stats"; }
 
 who="eventor eventor_t2"
 [ -x "$bin/peers/go_http_bench" ] && who="$who go"
+command -v wrk >/dev/null && who="$who wrk"
 command -v curl >/dev/null && who="$who curl"
 $py -c 'import gevent, urllib3' 2>/dev/null && who="$who gevent_urllib3"
 $py -c 'import aiohttp' 2>/dev/null && who="$who aiohttp"
@@ -57,6 +63,12 @@ client() { # WHO: one run of benchmark 1, its figures on stdout
     eventor) "$bin/bench_http" --port "$port" --requests "$N" --conc "$C" --delay-ms "$DELAY" ;;
     eventor_t2) "$bin/bench_http" --port "$port" --requests "$N" --conc "$C" --delay-ms "$DELAY" --threads 2 ;;
     go) "$bin/peers/go_http_bench" -r "$N" -c "$C" -delay-ms "$DELAY" "$port" ;;
+    wrk) sh "$here/peers/wrk_http.sh" "$port" "$C" 2 http_latency 2 |
+           awk -v n="$N" -v d="$DELAY" -v c="$C" '
+             { print }
+             $1 == "http_latency_req_per_s" && $2 > 0 {
+               printf "http_latency_wall_s %.3f s\n", n / $2
+               printf "http_latency_vs_ideal %.3f x\n", n / $2 / (n / c * d / 1000) }' ;;
     curl) sh "$here/peers/curl_parallel.sh" "$port" "$N" "$C" "$DELAY" ;;
     gevent_urllib3) $py "$here/peers/http_gevent.py" "$port" "$N" "$C" "$DELAY" ;;
     aiohttp) $py "$here/peers/http_aiohttp.py" "$port" "$N" "$C" "$DELAY" ;;
