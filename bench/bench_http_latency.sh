@@ -14,9 +14,9 @@
 # loopback. With at most C requests in flight, no client can finish in
 # less than N x s / C, so that is the server-bound ideal of the run.
 #
-# wrk -t2 (the fastest HTTP/1.1 client there is, on both cores as Go is)
-# runs too, for 2 s, its wall time for N being N / its rate: it is the
-# floor any client reaches against this server on this machine.
+# wrk (the fastest HTTP/1.1 client there is, a thread a client CPU) runs
+# too, for 2 s, its wall time for N being N / its rate: the floor a client
+# reaches against this server on this machine.
 #
 # Prints WHO.http_latency_X lines, the median over the rounds:
 #   wall_s, vs_ideal (wall / the nominal N/C x DELAY), server_ideal_s
@@ -38,9 +38,10 @@ py=/usr/bin/python3
 tmp=$(mktemp -d)
 srv=
 trap 'rm -rf "$tmp"; [ -n "$srv" ] && kill "$srv" 2>/dev/null; true' EXIT
+. "$here/pin.sh" # the server on a CPU of its own, the clients on the others
 if [ -z "$port" ]; then
   : >"$tmp/srv" # before the server starts, for the grep below
-  "$bin/bench_http_server" --port 0 --delay-ms "$DELAY" >"$tmp/srv" &
+  $on_server "$bin/bench_http_server" --port 0 --delay-ms "$DELAY" >"$tmp/srv" &
   srv=$!
   while ! grep -q '^port ' "$tmp/srv"; do
     kill -0 "$srv" 2>/dev/null || { echo "bench_http_latency: no server" >&2; exit 1; }
@@ -49,6 +50,9 @@ if [ -z "$port" ]; then
   port=$(awk '/^port /{ print $2 }' "$tmp/srv")
 fi
 stats() { curl -s --fail "http://127.0.0.1:$port/_stats"; }
+# From here on this script and every client run on the clients' CPUs.
+[ -z "$on_clients" ] || taskset -p -c "${on_clients##* }" $$ >/dev/null
+client_cpus=$(nproc)
 
 who="eventor eventor_t2"
 [ -x "$bin/peers/go_http_bench" ] && who="$who go"
@@ -63,7 +67,7 @@ client() { # WHO: one run of benchmark 1, its figures on stdout
     eventor) "$bin/bench_http" --port "$port" --requests "$N" --conc "$C" --delay-ms "$DELAY" ;;
     eventor_t2) "$bin/bench_http" --port "$port" --requests "$N" --conc "$C" --delay-ms "$DELAY" --threads 2 ;;
     go) "$bin/peers/go_http_bench" -r "$N" -c "$C" -delay-ms "$DELAY" "$port" ;;
-    wrk) sh "$here/peers/wrk_http.sh" "$port" "$C" 2 http_latency 2 |
+    wrk) sh "$here/peers/wrk_http.sh" "$port" "$C" 2 http_latency "$client_cpus" |
            awk -v n="$N" -v d="$DELAY" -v c="$C" '
              { print }
              $1 == "http_latency_req_per_s" && $2 > 0 {

@@ -23,7 +23,6 @@ emit() { # prefix, then lines on stdin
 "$bin/bench_switch" | emit eventor
 "$bin/bench_spawn" | emit eventor
 "$bin/bench_sleepers" --shared | emit eventor
-"$bin/bench_io_batch" | grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
 "$bin/bench_batch" | emit eventor
 "$bin/bench_batch" -p 2 -c 500 | emit eventor
 "$bin/bench_batch" -t 2 -c 500 | emit eventor
@@ -65,13 +64,18 @@ sed -n 's/^eventor //p' "$rounds" | median3 | emit eventor
 sed -n 's/^go //p' "$rounds" | grep -v '^sleepers_n ' | median3 | emit go
 rm -f "$rounds"
 
-# One server (ours) answers every client, so clients are compared alone.
+# One server (ours) answers every client, so clients are compared alone;
+# it has a CPU of its own (bench/pin.sh).
+. "$here/pin.sh"
 fifo=$(mktemp -u)
 mkfifo "$fifo"
-"$bin/bench_http_server" --port 0 --delay-ms 10 >"$fifo" &
+$on_server "$bin/bench_http_server" --port 0 --delay-ms 10 >"$fifo" &
 srv=$!
 read -r _ port <"$fifo"
 rm -f "$fifo"
+
+$on_clients "$bin/bench_io_batch" --port "$port" |
+  grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
 
 for p in $peers; do
   case $p in
@@ -86,7 +90,7 @@ for p in $peers; do
   for w in $works; do
     $cmd $w | grep -v '^sleepers_n ' | emit "$p"
   done
-  $cmd io_batch "$port" | emit "$p"
+  $on_clients $cmd io_batch "$port" | emit "$p"
 done
 
 # HTTP through libcurl on the reactor (issue 14's latency-bound figure):
