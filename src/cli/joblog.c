@@ -19,7 +19,7 @@ static int log_fd = -1;
 static const char *log_name;
 static off_t log_end;       /* the log's size: where the next line goes */
 static off_t reserved_end;  /* space allocated up to here */
-static int can_reserve = 1; /* 0: the file system has no fallocate */
+static int can_reserve = 1; /* 0: the log has no fallocate */
 static int log_broken;      /* a line could not be written: no more */
 static char *line;          /* the line of the job being logged */
 static size_t line_len, line_cap;
@@ -107,7 +107,9 @@ int joblog_open(const struct opts *o)
     } else if (!o->joblog_append) {
         flags |= O_TRUNC;
     }
-    log_fd = open(o->joblog, flags, 0666);
+    /* GNU's --joblog -: the lines on stdout, after each job's output */
+    log_fd = strcmp(o->joblog, "-") ? open(o->joblog, flags, 0666)
+                                    : fcntl(1, F_DUPFD_CLOEXEC, 3);
     struct stat st;
     if (log_fd < 0 || fstat(log_fd, &st) < 0) {
         cli_error("cannot write joblog %s: %s", o->joblog, strerror(errno));
@@ -120,8 +122,9 @@ int joblog_open(const struct opts *o)
         return -1;
     }
     log_name = o->joblog;
-    log_end = lseek(log_fd, 0, SEEK_END);
+    log_end = S_ISREG(st.st_mode) ? lseek(log_fd, 0, SEEK_END) : 0;
     reserved_end = log_end;
+    can_reserve = S_ISREG(st.st_mode); /* /dev/null, a pipe: no space */
     return 0;
 }
 
