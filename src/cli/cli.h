@@ -140,6 +140,8 @@ struct opts {
     int verbose_stderr;    /* --verbose, -t: each job's command on stderr
                               as it starts (-v: on stdout, with its output) */
     const char *slot_var;  /* --process-slot-var NAME: {%} - 1 in $NAME */
+    int silent, group;     /* --silent (no -v), --group (the default) */
+    int skip_first_line;   /* --skip-first-line: of the first source */
     /* perl17 */
     const char *rpl[64];   /* --rpl 'TAG CODE' (argv's), in order */
     int nrpl;

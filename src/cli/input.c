@@ -325,22 +325,36 @@ static void group_lengths(struct input *in)
     }
 }
 
-/* --header (gnu-results): each source's first item names its columns. */
+/* Source s's first item, taken off it (NULL: none): 0, or -1. */
+static int take_first(struct input *in, size_t s, char **line)
+{
+    struct strv *items = &in->src[s].items;
+    *line = NULL;
+    if (s == 0 && in->streaming)
+        return read_item(in, &in->rd[0], line) < 0 ? -1 : 0;
+    if (items->n) {
+        *line = items->v[0];
+        memmove(items->v, items->v + 1, items->n-- * sizeof *items->v);
+    }
+    return 0;
+}
+
+/* --header (gnu-results): each source's first item names its columns;
+ * before it, --skip-first-line drops the first source's first line. */
 static int read_headers(struct input *in)
 {
     const struct opts *o = in->o;
+    char *line;
+    if (o->skip_first_line) {
+        if (take_first(in, 0, &line) < 0)
+            return -1;
+        free(line);
+    }
     if (!o->header || o->pipe || !strcmp(o->header, "0"))
         return 0;
     for (size_t s = 0; s < in->nsrc; s++) {
-        struct strv *items = &in->src[s].items;
-        char *line = NULL;
-        if (s == 0 && in->streaming) {
-            if (read_item(in, &in->rd[0], &line) < 0)
-                return -1;
-        } else if (items->n) {
-            line = items->v[0];
-            memmove(items->v, items->v + 1, items->n-- * sizeof *items->v);
-        }
+        if (take_first(in, s, &line) < 0)
+            return -1;
         int rc = line ? header_line(o, line) : 0;
         free(line);
         if (rc < 0)

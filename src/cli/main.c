@@ -4,6 +4,7 @@
 #include "broker.h"
 #include "cli.h"
 #include "fetch.h"
+#include "spell.h"
 
 #include <errno.h>
 #include <eventor.h>
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
         return broker_main(argc, argv);
     static struct opts o;
     argv = sem_argv(&argc, argv); /* sem ARGS, eventor sem ARGS */
+    argv = shebang_argv(&argc, argv); /* a #! line's */
     int rc = opts_parse(&o, argc, argv);
     if (rc)
         rc = rc > 0 ? 0 : CLI_EXIT_ERROR; /* > 0: --help, --version */

@@ -58,10 +58,15 @@ enum {
 #define SPELL(x) (O_SPELL + SPELL_OPT_##x)
 #define PX(x) (O_PX + PIPEX_OPT_##x)
 
+/* Whether an option takes a value: GNU's optional ones (Getopt::Long's
+ * :s and :i) take the next word unless it looks like an option (OPT_STR)
+ * or is not a number (OPT_INT); left_out() says their value then. */
+enum { NO_VAL, VAL, OPT_STR, OPT_INT };
+
 static const struct optdef {
     const char *lng;
     char shrt;
-    int arg; /* takes a value */
+    int arg; /* NO_VAL, VAL, OPT_STR or OPT_INT */
     int id;
 } optdefs[] = {
     {"jobs", 'j', 1, O_JOBS},           {"max-procs", 'P', 1, O_JOBS},
@@ -96,7 +101,10 @@ static const struct optdef {
     {"col-sep", 0, 1, O_COLSEP},        {"argfile", 0, 1, O_ARGFILE},
     {"maxreplaceargs", 0, 1, O_MAXREPL}, {"maxchars", 0, 1, O_MAXCHARS},
     {"norunifempty", 0, 0, O_NOEMPTY},  {"shell_quote", 0, 0, O_SHELLQUOTE},
-    {"tempdir", 0, 1, O_TMPDIR},
+    {"tempdir", 0, 1, O_TMPDIR},        {"jl", 0, 1, O_JOBLOG},
+    {"pipe-part", 0, 0, O_PIPE + 5},    {"spreadstdin", 0, 0, O_PIPE + PIPE_OPT_PIPE},
+    {NULL, 'V', 0, O_VERSION},          {"max-lines", 'l', OPT_INT, O_L},
+    {"replace", 'i', OPT_STR, O_REPLACE}, {NULL, 'e', OPT_STR, SPELL(EOF)},
     /* gnu-results */
     {"results", 0, 1, GR(RESULTS)},     {"result", 0, 1, GR(RESULTS)},
     {"res", 0, 1, GR(RESULTS)},         {"files", 0, 0, GR(FILES)},
@@ -136,6 +144,11 @@ static const struct optdef {
     {"tty", 0, 0, SPELL(TTY)},          {"progress", 0, 0, SPELL(PROGRESS)},
     {"process-slot-var", 0, 1, SPELL(SLOT_VAR)},
     {"noswap", 0, 0, SPELL(NOSWAP)},     {"verbose", 't', 0, SPELL(VERBOSE)},
+    {"gnu", 0, 0, SPELL(GNU)},          {"silent", 0, 0, SPELL(SILENT)},
+    {"group", 0, 0, SPELL(GROUP)},      {"no-keep-order", 0, 0, SPELL(NO_KEEP)},
+    {"minversion", 0, 1, SPELL(MINVERSION)},
+    {"skip-first-line", 0, 0, SPELL(SKIP_FIRST)},
+    {"shebang", 0, 0, SPELL(SHEBANG)},  {"hashbang", 0, 0, SPELL(SHEBANG)},
     {"use-cpus-instead-of-cores", 0, 0, SPELL(USE_CHOICE)},
     {"use-cores-instead-of-threads", 0, 0, SPELL(USE_CHOICE)},
     {"use-sockets-instead-of-threads", 0, 0, SPELL(USE_CHOICE)},
@@ -337,7 +350,7 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
             rc = perl_option(o, d->id - O_PERL, val) < 0 ? BAD : 0;
         } else if (d->id >= O_SPELL) { /* spelling: 1 printed a fact */
             rc = spell_option(o, d->id - O_SPELL, val);
-            rc = rc < 0 ? BAD : rc;
+            rc = rc == -2 ? -1 : rc < 0 ? BAD : rc;
         } else if (d->id >= O_SSH) { /* sshlogin: -2: it said why */
             rc = sshlogin_option(o, d->id - O_SSH, val);
             rc = rc == -2 ? -1 : rc < 0 ? BAD : rc; /* 1: done, exit 0 */
@@ -357,6 +370,33 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
 }
 
 
+static int is_int(const char *s)
+{
+    s += *s == '-';
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* GNU's value of an optional one left out: -l is -L 1, -i is -I {}, -e
+ * is no end-of-file string. */
+static const char *left_out(int arg, int id)
+{
+    return arg == OPT_INT ? "1" : id == O_REPLACE ? "{}" : "";
+}
+
+/* An optional value left out of the word: the next word if it can be one
+ * (taken: *i moves on), else left_out's. */
+static const char *optional_value(const struct optdef *d, int argc,
+                                  char **argv, int *i)
+{
+    const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
+    int take = next && (d->arg == OPT_INT ? is_int(next)
+                                          : next[0] != '-' || !next[1]);
+    if (!take)
+        return left_out(d->arg, d->id);
+    ++*i;
+    return next;
+}
+
 /* Parse one option at argv[*i] (a long one, or a bundle of short ones). */
 static int parse_option(struct opts *o, int argc, char **argv, int *i)
 {
@@ -370,7 +410,7 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
             if (!d->lng || strlen(d->lng) != len || strncmp(d->lng, name, len))
                 continue;
             const char *val = NULL;
-            if (d->arg) {
+            if (d->arg == VAL) {
                 if (eq)
                     val = eq + 1;
                 else if (*i + 1 < argc)
@@ -379,6 +419,8 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
                     cli_error("option --%s needs a value", d->lng);
                     return -1;
                 }
+            } else if (d->arg) {
+                val = eq ? eq + 1 : optional_value(d, argc, argv, i);
             } else if (eq) {
                 cli_error("option --%s takes no value", d->lng);
                 return -1;
@@ -398,6 +440,15 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
             return -1;
         }
         char name[3] = {'-', *p, 0};
+        if (d->arg == OPT_INT && p[1] && !is_int(p + 1)) { /* -lk */
+            int rc = apply(o, d, name, left_out(d->arg, d->id));
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (d->arg > VAL) /* GNU's -l2, -iSTR, -e: a value of its own */
+            return apply(o, d, name, p[1] ? p + 1
+                                          : optional_value(d, argc, argv, i));
         if (!d->arg) {
             int rc = apply(o, d, name, NULL);
             if (rc)
@@ -526,7 +577,8 @@ int opts_parse(struct opts *o, int argc, char **argv)
         return rc;
     if (pipex_check(o) < 0 || more_check(o) < 0) /* pipe-more first */
         return -1;
-    spell_settle(o);
+    if (spell_settle(o) < 0)
+        return -1;
     if ((o->resume || o->resume_failed) && !o->joblog) {
         cli_error("--resume and --resume-failed need --joblog FILE");
         return -1;

@@ -260,11 +260,30 @@ static int part_open(const struct opts *o)
     return 0;
 }
 
+/* --skip-first-line: read past the first line, a byte at a time as GNU
+ * does (what follows is the jobs'); its length, or -1. */
+static int64_t skip_line(void)
+{
+    int64_t n = 0;
+    char c = 0;
+    ssize_t r;
+    while (c != '\n' && (r = evt_read(S.fd, &c, 1, -1)) > 0)
+        n++;
+    if (c != '\n' && r < 0) {
+        cli_error("cannot read the --pipe input: %s", strerror(errno));
+        return -1;
+    }
+    return n;
+}
+
 int pipe_open(const struct opts *o)
 {
     S.fd = 0;
     S.bs = o->block;
     if (o->pipe == 2 && part_open(o) < 0)
+        return -1;
+    int64_t skipped = o->skip_first_line ? skip_line() : 0;
+    if (skipped < 0)
         return -1;
     size_t start_len = 0;
     char *end = rec_escapes(o->recend ? o->recend : o->recstart ? "" : "\\n",
@@ -297,7 +316,7 @@ int pipe_open(const struct opts *o)
         S.end_len = 0;
     } else if (o->header && find_header(o) < 0)
         return -1;
-    S.cur = (int64_t)S.header_len;
+    S.cur = (o->pipe == 2 ? skipped : 0) + (int64_t)S.header_len;
     S.probe = S.cur + S.bs;
     return 0;
 }

@@ -4,7 +4,9 @@
  * --slotreplace: like -I, the new name replaces the old one); the ones that
  * print a fact of this machine and exit (--number-of-cpus, ...); and
  * --tty, --progress, --noswap, --verbose (GNU's, not -v),
- * --process-slot-var and the --use-*-instead-of-* choices. */
+ * --process-slot-var and the --use-*-instead-of-* choices; the spellings
+ * GNU keeps for old scripts (--gnu, --silent, --group, --no-keep-order,
+ * --minversion, --shebang and its --skip-first-line). */
 #include "cli.h"
 #include "spell.h"
 
@@ -63,6 +65,35 @@ static int print_fact(int which)
     return 1;
 }
 
+/* The GNU version whose options and output eventor follows. */
+#define GNU_VERSION 20221122
+
+/* The spellings GNU keeps for old scripts. */
+static int old_option(struct opts *o, int which, const char *val)
+{
+    switch (which) {
+    case SPELL_OPT_GNU: return 0; /* the only behaviour there is */
+    case SPELL_OPT_SHEBANG: /* not first: GNU warns, then ignores it */
+        fputs("eventor: Warning: --shebang and --shebang-wrap must be the "
+              "first argument.\n", stderr);
+        return 0;
+    case SPELL_OPT_SILENT: o->silent = 1; return 0;
+    case SPELL_OPT_GROUP: o->group = 1; return 0;
+    case SPELL_OPT_NO_KEEP: o->keep_order = 0; return 0;
+    case SPELL_OPT_SKIP_FIRST: o->skip_first_line = 1; return 0;
+    case SPELL_OPT_MINVERSION: { /* an integer, as GNU's =i */
+        char *end;
+        long long want = strtoll(val, &end, 10);
+        if (!*val || *end)
+            return -1;
+        printf("%d\n", GNU_VERSION);
+        fflush(stdout);
+        return want > GNU_VERSION ? -2 : 1;
+    }
+    }
+    return -1;
+}
+
 int spell_option(struct opts *o, int which, const char *val)
 {
     static const int xform[] = {
@@ -97,12 +128,19 @@ int spell_option(struct opts *o, int which, const char *val)
         return 0;
     case SPELL_OPT_USE_CHOICE: /* which CPUs -j N% and -j 0 count: the */
         return 0;              /* threads online, whichever is asked */
+    default: return old_option(o, which, val);
     }
-    return -1;
 }
 
-void spell_settle(struct opts *o)
+int spell_settle(struct opts *o)
 {
+    if (o->group && (o->ungroup || o->line_buffer)) {
+        cli_error("Error: --group cannot be combined with --%s.",
+                  o->ungroup ? "ungroup" : "line-buffer");
+        return -1;
+    }
+    if (o->silent) /* GNU's: whatever came before or after */
+        o->verbose = 0;
     if (!o->arg_sep)
         o->arg_sep = ":::";
     if (!o->arg_file_sep)
@@ -112,6 +150,41 @@ void spell_settle(struct opts *o)
             o->jobs = 1;
         o->ungroup = 1;
     }
+    return 0;
+}
+
+/* GNU's --shebang: `#!/usr/bin/parallel --shebang -r echo` makes the
+ * kernel run `parallel '--shebang -r echo' SCRIPT`; GNU then runs itself
+ * as `parallel --skip-first-line -a SCRIPT -r echo` (the last word is the
+ * script; the #! line's words split at blanks, as its shell splits them). */
+char **shebang_argv(int *argc, char **argv)
+{
+    static const char *const tags[] = {"--shebang", "--hashbang"};
+    const char *rest = NULL;
+    for (size_t k = 0; k < 2 && *argc >= 3 && !rest; k++)
+        if (!strncmp(argv[1], tags[k], strlen(tags[k])) &&
+            (!argv[1][strlen(tags[k])] || argv[1][strlen(tags[k])] == ' '))
+            rest = argv[1] + strlen(tags[k]);
+    if (!rest)
+        return argv;
+    char *words = strdup(rest);
+    char **v = calloc((size_t)*argc + strlen(rest) + 4, sizeof *v);
+    if (!words || !v) {
+        free(words);
+        free(v);
+        return argv; /* GNU's own parsing then says what is wrong */
+    }
+    int n = 0;
+    v[n++] = argv[0];
+    v[n++] = "--skip-first-line";
+    v[n++] = "-a";
+    v[n++] = argv[*argc - 1];
+    for (char *w = strtok(words, " \t"); w; w = strtok(NULL, " \t"))
+        v[n++] = w;
+    for (int k = 2; k < *argc - 1; k++)
+        v[n++] = argv[k];
+    *argc = n;
+    return v; /* kept to the end, as argv is */
 }
 
 /* Is a a separator? 0 no; else SEP_IS, with SEP_FILE for ::::'s and

@@ -11,7 +11,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define MAX_EVENTS 256
+#ifndef LOOP_EVENTS
+#define LOOP_EVENTS 256
+#endif
+#define MAX_EVENTS LOOP_EVENTS
 
 /* The scheduler's hook into this reactor, installed with the reactor. */
 static int loop_poll(evt__sched_t *s, int timeout_ms);

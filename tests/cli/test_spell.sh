@@ -83,10 +83,51 @@ same -k -j2 --process-slot-var name 'sleep 0.{}; echo $name' ::: 1 5
 # --tty: one job at a time, ungrouped (without a terminal, as GNU: it runs)
 same -k --tty echo ::: a b
 
+# --- the spellings GNU keeps for old scripts (parallel(1)) --------------
+same -k -l echo ::: a b c
+same -k -l2 echo ::: a b c
+same -k -lk echo ::: c b a
+same -k --max-lines 2 echo ::: a b c
+same_in 'a b\nc\nd\n' -k --max-lines echo
+same -k -iXX echo XX ::: a
+same -k -i echo {} ::: a
+same -k --replace echo {} ::: a
+same -k --replace=// echo // ::: a
+same_in 'a\nSTOP\nb\n' -k -eSTOP echo
+same -k -e echo ::: a
+same --gnu --group --silent --no-keep-order -j1 echo ::: a b
+same_err -k -v --silent echo ::: a
+same_err -k --silent -v echo ::: a
+same -k --no-keep-order -j1 echo ::: a b
+same_err --group -u echo ::: a
+same_err --group --line-buffer echo ::: a
+same --minversion 20130722
+same --minversion 29990101
+same -k --jl /dev/null echo ::: a
+same_in '1\n2\n' -k --spreadstdin -N1 cat
+same_in 'h\n1\n2\n' -k --skip-first-line echo
+same -k --skip-first-line echo ::: x y z
+same_in 'h\n1\n2\n' -k --skip-first-line --pipe -N1 cat
+printf 'head\n1\n2\n3\n' >skip.txt
+same -k --skip-first-line --pipe-part -a skip.txt --block 1 cat
+# --joblog -: the lines on stdout after each job's output (times aside)
+n=$((n + 1))
+"$E" -j1 --joblog - echo ::: a b | cut -f1,7- >jl.out
+printf 'Seq\tExitval\tSignal\tCommand\na\n1\t0\t0\techo a\nb\n2\t0\t0\techo b\n' |
+    cmp -s - jl.out || fail "--joblog - wrote: $(cat jl.out)"
+[ -e ./- ] && fail "--joblog - made a file named -"
+# --shebang: the #! line's words, the script the input, its first line not
+n=$((n + 1))
+printf '#!%s --shebang -k echo X\na\nb c\n' "$E" >sb.sh
+printf '#!%s --shebang -k echo X\na\nb c\n' "$(command -v parallel)" >sbg.sh
+chmod +x sb.sh sbg.sh
+[ "$(./sb.sh 2>&1)" = "$(./sbg.sh 2>&1)" ] || fail "--shebang: $(./sb.sh 2>&1)"
+
 # --- refusals ------------------------------------------------------------
 bad --arg-sep '' echo ::: a
 bad --er '' echo ::: a
 bad -E
+bad --minversion x
 
 settle
 echo "$n checks, $fails failed"
