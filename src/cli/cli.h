@@ -100,6 +100,7 @@ struct opts {
     long block;            /* --block bytes (0: not given; -N: --pipepart's
                               N blocks a job slot) */
     const char *recstart, *recend; /* --recstart, --recend (argv's) */
+    int rrs;               /* --rrs: the separators out of each block */
     const char *header;    /* --header REGEX, ':' or N (argv's) */
     /* gnu-results */
     const char *colsep_raw; /* --colsep as given (argv's) */
@@ -404,7 +405,7 @@ void job_free(struct job *j);
 /* pipe.c: --pipe. pipe_option applies one of its options (-1: bad value),
  * pipe_check refuses what --pipe cannot do (after an error line). */
 enum { PIPE_OPT_PIPE, PIPE_OPT_BLOCK, PIPE_OPT_RECSTART, PIPE_OPT_RECEND,
-       PIPE_OPT_HEADER, PIPE_OPT_PIPEPART };
+       PIPE_OPT_HEADER, PIPE_OPT_PIPEPART, PIPE_OPT_RRS };
 int pipe_option(struct opts *o, int which, const char *val);
 int pipe_check(struct opts *o);
 /* Opens the input and reads the --header (-1 after an error line). */

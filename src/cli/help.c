@@ -289,6 +289,8 @@ static void pipe_help(FILE *f)
 "                      1000^n); a longer record grows it, with a warning\n"
 "  --recend STR        a record ends with STR (default \\n); \\0 \\t \\n \\r\n"
 "  --recstart STR      a record starts with STR\n"
+"  --rrs               each block without the separators: recend+recstart\n"
+"                      inside it, a first recstart, a last recend\n"
 "  -N RECORDS          RECORDS records a job instead of --block's bytes\n"
 "  -L N                a record is N lines (blocks end at a multiple)\n"
 "  --header REGEX      the match at the start (':' the first line, N: N\n"

@@ -95,6 +95,9 @@ static const struct optdef {
     {"block", 0, 1, O_PIPE + PIPE_OPT_BLOCK}, {"recstart", 0, 1, O_PIPE + 2},
     {"block-size", 0, 1, O_PIPE + 1},   {"blocksize", 0, 1, O_PIPE + 1},
     {"recend", 0, 1, O_PIPE + 3},       {"header", 0, 1, O_PIPE + 4},
+    {"remove-rec-sep", 0, 0, O_PIPE + PIPE_OPT_RRS},
+    {"removerecsep", 0, 0, O_PIPE + PIPE_OPT_RRS},
+    {"rrs", 0, 0, O_PIPE + PIPE_OPT_RRS},
     /* GNU parallel's other spellings */
     {"dryrun", 0, 0, O_DRY},            {"keeporder", 0, 0, O_KEEP},
     {"maxprocs", 0, 1, O_JOBS},         {"maxargs", 0, 1, O_MAXARGS},

@@ -35,6 +35,7 @@ static struct {
     int written;        /* a chunk was handed out this round */
     int regexp;         /* --regexp: piperegex.c finds the cuts */
     int group;          /* --group-by: the separators go, S.fd its pipe */
+    int rrs;            /* --rrs: strip_seps on each block */
 } S = {.fd = -1};
 
 /* --recstart/--recend's escapes, as GNU's: \0 \r \n \t \' \" \\ only. */
@@ -70,6 +71,7 @@ int pipe_option(struct opts *o, int which, const char *val)
     case PIPE_OPT_RECSTART: o->recstart = val; return 0;
     case PIPE_OPT_RECEND: o->recend = val; return 0;
     case PIPE_OPT_HEADER: o->header = val; return *val ? 0 : -1;
+    case PIPE_OPT_RRS: o->rrs = 1; return 0;
     }
     return -1;
 }
@@ -301,6 +303,7 @@ int pipe_open(const struct opts *o)
     S.sep_len = S.end_len + start_len;
     free(end);
     free(start);
+    S.rrs = o->rrs;
     if ((S.regexp = o->pipe_regexp) && pipere_open(o->recstart, o->recend) < 0)
         return -1;
     if ((S.group = o->group_by != NULL)) { /* a record: one group */
@@ -409,6 +412,30 @@ static size_t drop_seps(char *p, size_t len)
     return w;
 }
 
+/* --rrs (GNU's remove_rec_sep): every recend+recstart, a first recstart
+ * and a last recend out of p[0, len) (recend$ as Perl's $ reads it: at the
+ * end, or before a last newline); the length left, -1 after an error. */
+static long strip_seps(char *p, size_t len)
+{
+    if (S.regexp) {
+        long n = pipere_strip(p, len);
+        return n < 0 ? -1 : n;
+    }
+    len = drop_seps(p, len);
+    size_t el = S.end_len, sl = S.sep_len - el;
+    const char *end = S.sep, *start = S.sep + el;
+    if (sl && len >= sl && !memcmp(p, start, sl))
+        memmove(p, p + sl, len -= sl);
+    if (el && len > el && p[len - 1] == '\n' &&
+        !memcmp(p + len - 1 - el, end, el)) {
+        p[len - 1 - el] = '\n';
+        len -= el;
+    } else if (el && len >= el && !memcmp(p + len - el, end, el)) {
+        len -= el;
+    }
+    return (long)len;
+}
+
 /* The first chunk of len bytes, the header before it: *blk (malloc'd). */
 static int cut(size_t len, struct pipe_block *blk)
 {
@@ -422,8 +449,13 @@ static int cut(size_t len, struct pipe_block *blk)
     memcpy(b + S.header_len, S.buf, len);
     memmove(S.buf, S.buf + len, S.len - len + 1);
     S.len -= len;
-    size_t out = S.group ? drop_seps(b + S.header_len, len) : len;
-    *blk = (struct pipe_block){b, S.header_len + out, 0, 0,
+    long out = S.group ? (long)drop_seps(b + S.header_len, len)
+             : S.rrs ? strip_seps(b + S.header_len, len) : (long)len;
+    if (out < 0) {
+        free(b);
+        return -1;
+    }
+    *blk = (struct pipe_block){b, S.header_len + (size_t)out, 0, 0,
                                S.group ? S.header_len : 0};
     S.written = 1;
     return 1;
@@ -524,9 +556,14 @@ int pipe_start(struct job *j, const char *shell, int *feed)
     if (pipe2(fds, O_CLOEXEC) < 0)
         return -1;
     j->proc.in_fd = fds[0];
-    int rc = proc_start(&j->proc, j->remote ? NULL : j->argv,
-                        j->remote ? j->remote : j->cmd, shell, j->out_fd,
-                        j->err_fd);
+    /* a block --rrs left empty: GNU's wrapper, which runs the command only
+     * when there is input, ends at once with 0 */
+    static char true_word[] = "true";
+    static char *nothing[] = {true_word, NULL};
+    int none = S.rrs && !j->in.len;
+    int rc = proc_start(&j->proc, none ? nothing : j->remote ? NULL : j->argv,
+                        none ? "true" : j->remote ? j->remote : j->cmd, shell,
+                        j->out_fd, j->err_fd);
     int e = errno;
     close(fds[0]);
     j->proc.in_fd = 0;

@@ -19,11 +19,13 @@ void pipex_help(FILE *f);
  * length of the chunk to cut (GNU's $1), -1 when none, -2 after an error
  * line. pipere_last: the last record end in buf (no -N); pipere_n: N
  * records (the text before a first recstart once, alone); pipere_part:
- * --pipepart's first boundary (the last in buf, as GNU's greedy .*). */
+ * --pipepart's first boundary (the last in buf, as GNU's greedy .*);
+ * pipere_strip: --rrs, the separators out of buf (its new length). */
 int pipere_open(const char *recstart, const char *recend);
 long pipere_last(const char *buf, size_t len);
 long pipere_n(const char *buf, size_t len, long n);
 long pipere_part(const char *buf, size_t len);
+long pipere_strip(char *buf, size_t len);
 void pipere_close(void);
 
 /* piperr.c (pipe-more): --round-robin. piperr_next is pipe_next for it

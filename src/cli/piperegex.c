@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RE_LAST, RE_N, RE_START, RE_GARBAGE, RE_PART, RE_COUNT };
+enum { RE_LAST, RE_N, RE_START, RE_GARBAGE, RE_PART, RE_SEPS, RE_LEAD,
+       RE_TAIL, RE_COUNT };
 
 static struct {
     char *rs, *re;     /* (?:(?-x:recstart)), (?:(?-x:recend)) */
@@ -114,7 +115,12 @@ int pipere_open(const char *recstart, const char *recend)
              make(RE_START, 0, "^%s", s) &&
              make(RE_GARBAGE, PCRE2_MULTILINE,
                   "(?s:^)((?:(?:(?!%s%s)(?s:.))*?%s))(?=%s)", e, s, e, s) &&
-             make(RE_PART, PCRE2_DOTALL, "^(.*%s)%s", e, s);
+             make(RE_PART, PCRE2_DOTALL, "^(.*%s)%s", e, s) &&
+             /* --rrs: GNU's s/$recend$recstart//gom, s/^$recstart//os,
+              * s/$recend$//os ($: the end, or before a last newline) */
+             make(RE_SEPS, PCRE2_MULTILINE, "%s%s", e, s) &&
+             make(RE_LEAD, PCRE2_DOTALL, "^%s", s) &&
+             make(RE_TAIL, PCRE2_DOTALL, "%s$", e);
     return ok ? 0 : -1;
 }
 
@@ -153,6 +159,59 @@ long pipere_part(const char *buf, size_t len)
     return group1(R.code[RE_PART], buf, len);
 }
 
+/* Take the first match of c from at on out of buf[0, *len): 1 when one
+ * was, 0 none, -2 after an error line. */
+static int take_match(pcre2_code *c, char *buf, size_t *len, size_t at)
+{
+    int rc = pcre2_match(c, (PCRE2_SPTR)buf, *len, at, 0, R.md, NULL);
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return 0;
+    if (rc < 0)
+        return (int)failed(rc);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(R.md);
+    memmove(buf + ov[0], buf + ov[1], *len - ov[1]);
+    *len -= ov[1] - ov[0];
+    return 1;
+}
+
+long pipere_strip(char *buf, size_t len)
+{
+    /* every recend+recstart, each matched where the last one ended, as a
+     * global s/// does: on a copy, since a match may look behind */
+    char *in = malloc(len + 1);
+    if (!in) {
+        cli_error("out of memory");
+        return -2;
+    }
+    memcpy(in, buf, len);
+    size_t r = 0, w = 0;
+    while (r <= len) {
+        int rc = pcre2_match(R.code[RE_SEPS], (PCRE2_SPTR)in, len, r, 0,
+                             R.md, NULL);
+        if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+            free(in);
+            return failed(rc);
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(R.md);
+        size_t from = rc < 0 ? len : ov[0], to = rc < 0 ? len : ov[1];
+        memcpy(buf + w, in + r, from - r);
+        w += from - r;
+        if (rc < 0)
+            break;
+        if (to == from) { /* an empty match: keep the next byte */
+            if (to < len)
+                buf[w++] = in[to];
+            to++;
+        }
+        r = to;
+    }
+    free(in);
+    int rc = take_match(R.code[RE_LEAD], buf, &w, 0);
+    if (rc >= 0)
+        rc = take_match(R.code[RE_TAIL], buf, &w, 0);
+    return rc < 0 ? rc : (long)w;
+}
+
 void pipere_close(void)
 {
     for (int k = 0; k < RE_COUNT; k++)
@@ -179,5 +238,6 @@ long pipere_n(const char *buf, size_t len, long n)
     return -2;
 }
 long pipere_part(const char *buf, size_t len) { (void)buf; (void)len; return -2; }
+long pipere_strip(char *buf, size_t len) { (void)buf; (void)len; return -2; }
 void pipere_close(void) {}
 #endif

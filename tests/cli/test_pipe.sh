@@ -118,6 +118,15 @@ same_file s3k.txt --pipe --regexp --recend '' --block 100 -k wc -c
 same_file s3k.txt --pipe --regexp -N 100 -k wc -l
 same_file s3k.txt --pipe --regexp --recend '[05]\n' -N 7 --header 2 -k md5sum
 same_file /dev/null --pipepart -a s3k.txt --regexp --recend '0\n' --block 1k -k md5sum
+# --rrs: recend+recstart, a first recstart and a last recend out of each
+# block (parallel_tutorial's example first); a block left empty runs no job
+same_in 'foo,bar,_baz,__qux,\n' -kN1 --rrs --regexp --recend ,_+ --pipe 'echo JOB{#};cat;echo END'
+same_in "$fa" -kN1 --rrs --recstart '>' --pipe 'echo {#}; cat | od -c'
+same_in "$fa" -kN2 --rrs --regexp --recstart '^>' --recend '\n' --pipe 'echo {#}; cat | od -c'
+same_in 'axzbx\ncx\n\n' -kN1 --rrs --pipe 'echo {#}; cat | od -c'
+same_in 'xyzaxyzbxy\n' -k --rrs --recend xy --recstart z --pipe 'cat | od -c'
+same_in 'a\nb\nc\nd\n' --pipe --round-robin -j1 --block 3 -k --rrs 'cat | od -c'
+same_file s3k.txt -k --rrs --recend 0 --block 1k --pipe md5sum
 same_file /dev/null --pipepart -a s3k.txt --regexp --recstart "[23]0" --block 1k -k md5sum
 # --round-robin: -j jobs at most, the header once a job; with -k each job
 # gets the blocks in turn (as GNU's blocking writes), so all is compared
