@@ -142,6 +142,7 @@ struct opts {
                               as it starts (-v: on stdout, with its output) */
     const char *slot_var;  /* --process-slot-var NAME: {%} - 1 in $NAME */
     int silent, group;     /* --silent (no -v), --group (the default) */
+    int color, color_failed; /* --color (--ctag...), --color-failed */
     int skip_first_line;   /* --skip-first-line: of the first source */
     /* perl17 */
     const char *rpl[64];   /* --rpl 'TAG CODE' (argv's), in order */
@@ -442,6 +443,10 @@ int output_spool_lost(struct job *j);
 uint64_t output_head(void);
 /* write(2) all of buf to eventor's fd (which may be non-blocking). */
 int output_write(int fd, const char *buf, size_t len);
+/* color.c: what --color, --color-failed make of job j's lines: its colour
+ * (and GNU's clear-to-end-of-line), "" (coloured mode, no colour), or NULL
+ * (not coloured). */
+const char *color_of(const struct opts *o, const struct job *j);
 /* Copy the whole of file src (from its start) to fd: 0, or -1 and errno. */
 int output_copy_file(int src, int fd);
 /* s (len bytes) as a JSON string, quotes included (results.c). */

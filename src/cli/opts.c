@@ -41,7 +41,8 @@ enum {
     O_HALT, O_BAR, O_ETA, O_LINK, O_TMPDIR, O_CITE, O_HELP, O_VERSION,
     O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
     O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_VERBOSE, O_UNGROUP,
-    O_TAGSTRING, O_PIPE, /* then pipe.c's, in PIPE_OPT_* order */
+    O_TAGSTRING, O_CTAG, O_CTAGSTRING, O_COLOR, O_COLOR_FAILED,
+    O_PIPE, /* then pipe.c's, in PIPE_OPT_* order */
     /* gnu-results: then gnuopt.c's, in GR_OPT_* order */
     O_GR = O_PIPE + 16,
     O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
@@ -90,7 +91,10 @@ static const struct optdef {
     {"xargs", 0, 0, O_XARGS},           {"max-chars", 's', 1, O_MAXCHARS},
     {NULL, 'L', 1, O_L},                {NULL, 'v', 0, O_VERBOSE},
     {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
-    {"tag-string", 0, 1, O_TAGSTRING},
+    {"tag-string", 0, 1, O_TAGSTRING},  {"ctag", 0, 0, O_CTAG},
+    {"ctagstring", 0, 1, O_CTAGSTRING}, {"ctag-string", 0, 1, O_CTAGSTRING},
+    {"color", 0, 0, O_COLOR},           {"colour", 0, 0, O_COLOR},
+    {"color-failed", 0, 0, O_COLOR_FAILED}, {"cf", 0, 0, O_COLOR_FAILED},
     {"pipe", 0, 0, O_PIPE + PIPE_OPT_PIPE}, {"pipepart", 0, 0, O_PIPE + 5},
     {"block", 0, 1, O_PIPE + PIPE_OPT_BLOCK}, {"recstart", 0, 1, O_PIPE + 2},
     {"block-size", 0, 1, O_PIPE + 1},   {"blocksize", 0, 1, O_PIPE + 1},
@@ -279,6 +283,9 @@ static int apply_jobs(struct opts *o, int id, const char *val)
         return BAD;
     case O_KEEP: o->keep_order = 1; break;
     case O_TAG: o->tag = 1; break;
+    case O_CTAG: o->color = o->tag = 1; break; /* --tag in colour */
+    case O_COLOR: o->color = 1; break;
+    case O_COLOR_FAILED: o->color_failed = 1; break;
     case O_DRY: o->dry_run = 1; break;
     case O_JOBLOG:
         o->joblog_append = val[0] == '+';
@@ -286,6 +293,9 @@ static int apply_jobs(struct opts *o, int id, const char *val)
         return *o->joblog ? 0 : BAD;
     case O_VERBOSE: o->verbose = 1; break;
     case O_UNGROUP: o->ungroup = 1; break;
+    case O_CTAGSTRING: /* --tagstring in colour */
+        o->color = 1;
+        return apply_jobs(o, O_TAGSTRING, val);
     case O_TAGSTRING:
         free((char *)o->tagstring);
         o->tagstring = NULL; /* '': no tag, as GNU parallel's "" is false */

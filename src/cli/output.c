@@ -125,14 +125,44 @@ int output_write(int fd, const char *buf, size_t len)
     return write_all(fd, buf, len);
 }
 
+/* --color's way with [p, p + n) (GNU's): each line after the colour and
+ * tag, with a reset before its \n and before each \r (the colour and tag
+ * again after it); *at_start: a line is to begin. */
+static int color_out(int fd, const char *p, size_t n, const char *color,
+                     const char *tag, int *at_start)
+{
+    const char *reset = *color ? "\033[m" : "", *end = p + n;
+    while (p < end) {
+        if (*at_start && (write_all(fd, color, strlen(color)) < 0 ||
+                          (tag && (write_all(fd, tag, strlen(tag)) < 0 ||
+                                   write_all(fd, "\t", 1) < 0))))
+            return -1;
+        *at_start = 0;
+        const char *q = p;
+        while (q < end && *q != '\n' && *q != '\r')
+            q++;
+        if (write_all(fd, p, (size_t)(q - p)) < 0)
+            return -1;
+        if (q == end)
+            break;
+        if (write_all(fd, reset, strlen(reset)) < 0 || write_all(fd, q, 1) < 0)
+            return -1;
+        *at_start = 1; /* after \r too: the colour and tag again */
+        p = q + 1;
+    }
+    return 0;
+}
+
 /* Copy the size bytes of temp file src to fd, each line after tag when
- * there is one. 0, or -1 and errno (a read error of src: EIO). */
-static int copy_out(int src, long long size, int fd, const char *tag)
+ * there is one, coloured with color when it is not NULL (color_of). 0, or
+ * -1 and errno (a read error of src: EIO). */
+static int copy_out(int src, long long size, int fd, const char *tag,
+                    const char *color)
 {
     off_t off = 0;
     if (size <= 0)
         return 0;
-    if (!tag) {
+    if (!tag && !color) {
         while (off < size) {
             ssize_t n = sendfile(fd, src, &off, (size_t)(size - off));
             if (n > 0)
@@ -156,6 +186,11 @@ static int copy_out(int src, long long size, int fd, const char *tag)
         if (n <= 0)
             return n == 0 ? (errno = EIO, -1) : -1;
         off += n;
+        if (color) {
+            if (color_out(fd, buf, (size_t)n, color, tag, &at_line_start) < 0)
+                return -1;
+            continue;
+        }
         if (!tag) {
             if (write_all(fd, buf, (size_t)n) < 0)
                 return -1;
@@ -173,6 +208,11 @@ static int copy_out(int src, long long size, int fd, const char *tag)
             p = stop;
         }
     }
+    /* GNU's colour ends the last line, and its output, with a newline */
+    if (color && !at_line_start &&
+        (write_all(fd, *color ? "\033[m" : "", *color ? 3 : 0) < 0 ||
+         write_all(fd, "\n", 1) < 0))
+        return -1;
     return 0;
 }
 
@@ -181,7 +221,7 @@ int output_copy_file(int src, int fd)
     struct stat st;
     if (fstat(src, &st) < 0)
         return -1;
-    return copy_out(src, (long long)st.st_size, fd, NULL);
+    return copy_out(src, (long long)st.st_size, fd, NULL, NULL);
 }
 
 /* GNU parallel's test of a full --tmpdir (a job's writes to its spool fail
@@ -251,9 +291,11 @@ static int emit_job(struct job *j)
     if (O->results || O->files) { /* gnu-results: kept in files */
         if (results_emit(j) < 0)
             failed = 1;
-    } else if (j->out_fd >= 0 && copy_out(j->out_fd, j->out_bytes, 1, j->tag) < 0)
+    } else if (j->out_fd >= 0 &&
+               copy_out(j->out_fd, j->out_bytes, 1, j->tag, color_of(O, j)) < 0)
         failed = 1;
-    else if (j->err_fd >= 0 && copy_out(j->err_fd, j->err_bytes, 2, j->tag) < 0)
+    else if (j->err_fd >= 0 &&
+             copy_out(j->err_fd, j->err_bytes, 2, j->tag, color_of(O, j)) < 0)
         failed = 2;
     progress_show();
     if (failed) {

@@ -83,6 +83,16 @@ same -k -j2 --process-slot-var name 'sleep 0.{}; echo $name' ::: 1 5
 # --tty: one job at a time, ungrouped (without a terminal, as GNU: it runs)
 same -k --tty echo ::: a b
 
+# --- colours: GNU's list in GNU's order, by {#}; white on red for --cf --
+same -k --color echo ::: a b c d e f g h i j k l
+same -k --ctag 'printf "x\ny"' ::: a b
+same -k --ctagstring '[{}]' echo {} ::: q
+same -k --colour --tag 'printf "a\rb\n"' ::: z
+same -k --cf 'echo {}; exit {}' ::: 0 1 2
+same -k --color --cf 'echo {}; exit {}' ::: 0 3
+same_err -k --color 'echo {} >&2' ::: e
+same -k --color -u echo ::: a
+
 # --- the spellings GNU keeps for old scripts (parallel(1)) --------------
 same -k -l echo ::: a b c
 same -k -l2 echo ::: a b c
