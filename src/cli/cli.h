@@ -143,6 +143,8 @@ struct opts {
     const char *slot_var;  /* --process-slot-var NAME: {%} - 1 in $NAME */
     int silent, group;     /* --silent (no -v), --group (the default) */
     int color, color_failed; /* --color (--ctag...), --color-failed */
+    long total_jobs;       /* --total-jobs N: --bar's, {##}'s total, not
+                              counted (0: count when one is needed) */
     int skip_first_line;   /* --skip-first-line: of the first source */
     /* perl17 */
     const char *rpl[64];   /* --rpl 'TAG CODE' (argv's), in order */

@@ -140,6 +140,8 @@ static const char help_text[] =
 "                      of all jobs. --halt 0: never (the default); 1:\n"
 "                      soon,fail=1; 2: now,fail=1\n"
 "  --bar               a progress bar on stderr (reads all input first)\n"
+"  --total-jobs N, --total N  N jobs in all for --bar, --eta, {##} and\n"
+"                      total_jobs(): the input is not read ahead\n"
 "  --eta               the estimated time left on stderr (reads all input\n"
 "                      first)\n""  --progress          jobs running and done, and their average time, on\n"
 "                      stderr (GNU parallel's computer lines)\n"

@@ -155,6 +155,7 @@ static const struct optdef {
     {"group", 0, 0, SPELL(GROUP)},      {"no-keep-order", 0, 0, SPELL(NO_KEEP)},
     {"minversion", 0, 1, SPELL(MINVERSION)},
     {"skip-first-line", 0, 0, SPELL(SKIP_FIRST)},
+    {"total-jobs", 0, 1, SPELL(TOTAL)}, {"total", 0, 1, SPELL(TOTAL)},
     {"shebang", 0, 0, SPELL(SHEBANG)},  {"hashbang", 0, 0, SPELL(SHEBANG)},
     {"use-cpus-instead-of-cores", 0, 0, SPELL(USE_CHOICE)},
     {"use-cores-instead-of-threads", 0, 0, SPELL(USE_CHOICE)},

@@ -517,7 +517,9 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    if ((!o->pipe || o->pipe_tee) &&
+    if (o->total_jobs > 0 && !o->pipe_tee) /* --total-jobs: none counted */
+        runner.total = o->total_jobs;
+    else if ((!o->pipe || o->pipe_tee) &&
         (o->bar || o->eta || o->halt_pct || o->pipe_tee || tmpl_needs_total(t))) {
         runner.total = input_count_all(in);
         if (runner.total < 0 || (o->pipe_tee && pipetee_init(o, runner.total) < 0))

@@ -6,7 +6,7 @@
  * --tty, --progress, --noswap, --verbose (GNU's, not -v),
  * --process-slot-var and the --use-*-instead-of-* choices; the spellings
  * GNU keeps for old scripts (--gnu, --silent, --group, --no-keep-order,
- * --minversion, --shebang and its --skip-first-line). */
+ * --minversion, --shebang and its --skip-first-line), and --total-jobs. */
 #include "cli.h"
 #include "spell.h"
 
@@ -81,6 +81,8 @@ static int old_option(struct opts *o, int which, const char *val)
     case SPELL_OPT_GROUP: o->group = 1; return 0;
     case SPELL_OPT_NO_KEEP: o->keep_order = 0; return 0;
     case SPELL_OPT_SKIP_FIRST: o->skip_first_line = 1; return 0;
+    case SPELL_OPT_TOTAL: return optval_long(val, &o->total_jobs) < 0 ||
+                                 o->total_jobs < 0 ? -1 : 0;
     case SPELL_OPT_MINVERSION: { /* an integer, as GNU's =i */
         char *end;
         long long want = strtoll(val, &end, 10);

@@ -111,6 +111,8 @@ same_err -k --silent -v echo ::: a
 same -k --no-keep-order -j1 echo ::: a b
 same_err --group -u echo ::: a
 same_err --group --line-buffer echo ::: a
+same -k --total 7 echo '{= $_=total_jobs() =}' ::: a
+same -k --plus --total-jobs 300 echo '{0#} {##}' ::: a b
 same --minversion 20130722
 same --minversion 29990101
 same -k --jl /dev/null echo ::: a
