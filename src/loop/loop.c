@@ -11,10 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#ifndef LOOP_EVENTS
-#define LOOP_EVENTS 256
-#endif
-#define MAX_EVENTS LOOP_EVENTS
+#define MAX_EVENTS 256
 
 /* The scheduler's hook into this reactor, installed with the reactor. */
 static int loop_poll(evt__sched_t *s, int timeout_ms);
