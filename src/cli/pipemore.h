@@ -1,5 +1,5 @@
 /* The --pipe extras' entry points (pipemore.c, piperegex.c, piperr.c,
- * pipetee.c, pipegroup.c, pipefifo.c). Internal to the CLI. */
+ * pipetee.c, pipecol.c, pipegroup.c, pipefifo.c). Internal to the CLI. */
 #ifndef EVT_CLI_PIPEMORE_H
 #define EVT_CLI_PIPEMORE_H
 
@@ -48,6 +48,22 @@ void pipetee_close(void);
 int pipegroup_open(const struct opts *o, char **header, size_t *hlen,
                    const char **sep);
 void pipegroup_close(void);
+/* pipecol.c (pipe-more): the columns of a line for --group-by (and more
+ * to come). pipecol_value: column c->col (from 1) of line[0, len) (line[len]
+ * a NUL), its line end kept on the last one ("" if none); pipecol_header:
+ * the first line of stdin (*buf holds what was read before, and then
+ * after it) as *header (malloc'd, NUL-ended); pipecol_name: c->col of the
+ * column name[0, nlen) in header h (-1 after an error line). */
+struct pipecol {
+    const struct opts *o;
+    char dflt;  /* the separator without --colsep */
+    long col;
+};
+void pipecol_value(const struct pipecol *c, const char *line, size_t len,
+                   const char **v, size_t *vlen);
+int pipecol_header(char **buf, size_t *len, char **header, size_t *hlen);
+int pipecol_name(struct pipecol *c, const char *name, size_t nlen,
+                 const char *h, size_t hlen);
 /* pipefifo.c (pipe-more): --fifo. pipefifo_make makes j's fifo (as
  * j->cat_path; 0, -1 after an error line, -2 ENOMEM); pipefifo_feed,
  * once j runs, writes its block into the fifo when j opens it (-1: as
