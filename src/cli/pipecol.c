@@ -1,4 +1,4 @@
-/* The columns of a --pipe line (--group-by), as GNU
+/* The columns of a --pipe line for --group-by, --shard and --bin, as GNU
  * parallel's Perl split sees them: split at --colsep (a regex) or, without
  * it, at the option's own default byte; the line end stays on the last
  * column. A column name is looked up in the input's first line. */
