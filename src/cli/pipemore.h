@@ -43,7 +43,7 @@ void piperr_close(void);
  * run has started n jobs in all, the feeder waits for no more.
  * pipetee_failed: the feeding ended on an error (said). pipetee_feed is
  * pipe_feed for it (feed -1: the job did not start); returns when the
- * input is done. */
+ * input is done, or at the job's deadline. */
 long pipetee_init(const struct opts *o, long total);
 size_t pipetee_pad(struct record **recs, size_t *cap, uint64_t seq);
 void pipetee_started(uint64_t n);

@@ -275,7 +275,6 @@ int pipetee_start(struct job *j, const char *shell, int *feed)
 int pipetee_feed(int fd, struct job *j, int64_t deadline)
 {
     long k = (long)j->seq - 1;
-    (void)deadline;
     if (T.file || !T.fds)
         return 0;
     if (T.over || k >= T.n) { /* a retry once the input is done */
@@ -290,8 +289,8 @@ int pipetee_feed(int fd, struct job *j, int64_t deadline)
     T.fds[k] = fd >= 0 ? fd : GONE; /* -1: it did not start */
     if (T.in >= T.want)
         evt_event_set(T.all_in);
-    if (fd >= 0)
-        evt_event_wait(T.done, -1);
+    if (fd >= 0) /* --timeout: then killed, it breaks its pipe */
+        evt_event_wait(T.done, deadline);
     return 0;
 }
 

@@ -334,6 +334,13 @@ rc=$?
 n=$((n + 1))
 out=$(seq 1 100000 | timeout 60 "$E" --pipe --bin 1 -j2 'head -1')
 [ "$(echo "$out" | sort -n | paste -sd' ')" = "1 2" ] || fail "--bin, no job reading: $out"
+# --timeout kills a job that does not read (the feeder waits on it)
+n=$((n + 1))
+timeout 60 "$E" --pipe --bin 1 -j2 --timeout 1 --joblog to.log \
+    'if [ {#} = 1 ]; then sleep 100; fi; wc -l' <sh300k.csv >/dev/null 2>&1
+rc=$?
+[ $rc != 124 ] && [ "$(awk -F'\t' '$1 == 1 { print $8 }' to.log)" = 15 ] ||
+    fail "--bin, --timeout on a job not reading: exit $rc, $(cat to.log)"
 # a column name not in the header (GNU's error line also lists the names,
 # in its hash's order); the header's last column is found (GNU's keeps the
 # line end on it and does not find it)
