@@ -106,6 +106,8 @@ static int wait_limit(int e, int *tries)
 {
     if (!is_limit(e) || ++*tries > 200 || runner.stop)
         return -1;
+    if (runner.o->pipe_tee) /* --tee, --shard: none ends before all start */
+        return -1;
     if (!runner.limit_warned) {
         runner.limit_warned = 1;
         fprintf(stderr, "eventor: Warning: Only enough %s to run %ld jobs in "

@@ -334,6 +334,11 @@ rc=$?
 n=$((n + 1))
 out=$(seq 1 100000 | timeout 60 "$E" --pipe --bin 1 -j2 'head -1')
 [ "$(echo "$out" | sort -n | paste -sd' ')" = "1 2" ] || fail "--bin, no job reading: $out"
+# -j 0: as many jobs as the fds allow when all of them run at once
+n=$((n + 1))
+out=$( (ulimit -n 300; seq 1 10 | timeout 60 "$E" --pipe --bin 1 -j0 wc -l 2>t.err) )
+[ ! -s t.err ] && [ "$(echo "$out" | grep -c 1)" = 10 ] && [ "$(echo "$out" | wc -l)" -gt 10 ] ||
+    fail "--bin -j0 under ulimit -n 300: $(head -3 t.err)"
 # --timeout kills a job that does not read (the feeder waits on it)
 n=$((n + 1))
 timeout 60 "$E" --pipe --bin 1 -j2 --timeout 1 --joblog to.log \
