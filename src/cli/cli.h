@@ -162,6 +162,10 @@ struct opts {
     const char *group_by;  /* --group-by COLUMN (argv's) */
     long group_col;        /* its column, from 1 (0: not a column) */
     const char *tee_file;  /* --pipepart --tee: the data (the first -a) */
+    const char *shard_expr, *bin_expr; /* --shard, --bin SHARDEXPR (argv's) */
+    int pipe_route;        /* either given: PIPE_ROUTE_SHARD or _BIN (with
+                              --pipe pipe_tee is set too: the jobs run all
+                              at once, pipetee.c feeds each line to one) */
 };
 
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was

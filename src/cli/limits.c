@@ -1,7 +1,8 @@
 /* The job slots planned against the process's limits before anything
  * starts, as GNU parallel does: raise the soft RLIMIT_NOFILE to the hard
  * one, then cap -j to what the fds (3 a running job: its two spool files
- * and its pidfd) and RLIMIT_NPROC allow, with a warning. What the plan
+ * and its pidfd; 5 when all run at once, fed by one, as --tee and --shard)
+ * and RLIMIT_NPROC allow, with a warning. What the plan
  * misses (another process's use, a shell job's own children) run.c meets
  * by waiting for a slot to end and starting again. --plugin's -P/-T are
  * capped the same way; below CLI_FDS_MIN fds eventor does not start. */
@@ -140,8 +141,11 @@ int limits_plan(struct opts *o)
     budget = fds - reserve;
     long jobs = o->jobs;
     int asked = jobs < CLI_JOBS_MAX; /* not -j 0, nor past the cap */
-    if (budget / FDS_A_JOB < jobs) {
-        jobs = budget / FDS_A_JOB > 1 ? budget / FDS_A_JOB : 1;
+    /* all at once, fed by one (--tee, --shard): + its stdin pipe, and a
+     * margin for the pipes of those being started */
+    long per = FDS_A_JOB + 2 * (o->pipe_tee != 0);
+    if (budget / per < jobs) {
+        jobs = budget / per > 1 ? budget / per : 1;
         capped(asked, jobs, "file handles", "n");
     }
     long procs = proc_slots(jobs);
@@ -149,8 +153,8 @@ int limits_plan(struct opts *o)
         jobs = procs > 1 ? procs : 1;
         capped(asked, jobs, "available processes", "u");
     }
-    if (budget < FDS_A_JOB * jobs)
-        budget = FDS_A_JOB * jobs; /* one slot at least, come what may */
+    if (budget < per * jobs)
+        budget = per * jobs; /* one slot at least, come what may */
     o->jobs = jobs;
     return 0;
 }

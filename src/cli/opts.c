@@ -185,6 +185,7 @@ static const struct optdef {
     {"round", 0, 0, PX(RR)},            {"tee", 0, 0, PX(TEE)},
     {"group-by", 0, 1, PX(GROUP_BY)},   {"groupby", 0, 1, PX(GROUP_BY)},
     {"fifo", 0, 0, PX(FIFO)},
+    {"shard", 0, 1, PX(SHARD)},         {"bin", 0, 1, PX(BIN)},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,

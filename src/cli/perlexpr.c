@@ -345,7 +345,7 @@ static int define_tags(void)
 {
     char st[16];
     size_t len;
-    for (int i = 0; i < cfg.o->nrpl; i++) {
+    for (int i = 0; cfg.o && i < cfg.o->nrpl; i++) {
         const char *d = cfg.o->rpl[i];
         size_t tl = strcspn(d, " \t\n\r\f\v");
         begin('D', 2);
@@ -510,6 +510,53 @@ int perl_eval(int idx, const char *v, size_t vlen, const char **flat,
     if (!*out)
         return errno = ENOMEM, -1;
     memcpy(*out, px.ans, len + 1);
+    return 0;
+}
+
+int perl_compile(const char *code)
+{
+    return compile_code(code, strlen(code));
+}
+
+/* --shard, --bin's values: one field, each "(N/a)" as perl packs it. */
+static void packed(const struct perl_val *in, size_t n)
+{
+    size_t all = 0;
+    char h[32];
+    for (size_t k = 0; k < n; k++)
+        all += 4 + in[k].len;
+    put(h, (size_t)snprintf(h, sizeof h, "%zu\n", all));
+    for (size_t k = 0; k < n; k++) {
+        uint32_t l = (uint32_t)in[k].len;
+        unsigned char be[4] = {l >> 24, l >> 16 & 255, l >> 8 & 255, l & 255};
+        put((const char *)be, 4);
+        put(in[k].s, in[k].len);
+    }
+}
+
+int perl_map(int idx, const struct perl_val *in, size_t n,
+             struct perl_val *out)
+{
+    char st[16];
+    size_t len;
+    if (px.fd < 0)
+        return errno = EINVAL, -1;
+    begin('V', 2);
+    field_num(idx);
+    packed(in, n);
+    if (ask(st, sizeof st, &len) < 0)
+        return -1;
+    const unsigned char *p = (const unsigned char *)px.ans, *end = p + len;
+    for (size_t k = 0; k < n; k++) {
+        if (end - p < 4)
+            return ended();
+        size_t l = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        if (l > (size_t)(end - p - 4))
+            return ended();
+        out[k].s = (const char *)p + 4;
+        out[k].len = l;
+        p += 4 + l;
+    }
     return 0;
 }
 

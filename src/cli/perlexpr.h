@@ -17,6 +17,17 @@ int perl_filters(const struct opts *o, const struct record *recs, size_t n,
  * tags when the command holds one. */
 void perl_plus(struct opts *o);
 void perl_set_total(long total);
+/* --shard, --bin: perl_compile compiles code (its index; -1 after an
+ * error line); perl_map runs expression idx with $_ = each of in[0..n)
+ * and gives the $_ it leaves, each out[k] pointing into perlexpr.c's
+ * buffer until its next call (-1: perl died, it said why). */
+struct perl_val {
+    const char *s;
+    size_t len;
+};
+int perl_compile(const char *code);
+int perl_map(int idx, const struct perl_val *in, size_t n,
+             struct perl_val *out);
 void perl_help(FILE *f);
 
 #endif

@@ -161,6 +161,13 @@ const char perl_script[] =
     "    } elsif ($c eq 'F') {\n" /* --filter: GNU's eval, errors false */
     "        my $r = eval \"use strict; no warnings; $f[0]\";\n"
     "        answer($r ? '1' : '0', '');\n"
+    "    } elsif ($c eq 'V') {\n" /* --shard, --bin: $_ after it, each */
+    "        my ($i, @v) = ($f[0], unpack('(N/a)*', $f[1]));\n"
+    "        for (@v) {\n"
+    "            eval { $sub[$i]->($job); 1 } or do { print STDERR $@; exit 255 };\n"
+    "            $_ = '' unless defined $_;\n"
+    "        }\n"
+    "        answer('ok', pack('(N/a)*', @v));\n"
     "    } elsif ($c eq 'C') {\n"
     "        compile($f[0]);\n"
     "    } elsif ($c eq 'D') {\n"

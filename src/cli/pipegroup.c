@@ -20,49 +20,14 @@
 #define SEP_LEN 20
 
 static struct {
-    const struct opts *o;
+    struct pipecol col; /* the column */
     int out;          /* the pipe's write end */
-    long col;         /* from 1 */
     char sep[SEP_LEN + 1];
     char *last;       /* the value before (NULL: none yet) */
     size_t last_len;
     char *pending;    /* read, not yet a whole line */
     size_t plen;
 } G;
-
-/* The next field boundary in line[from, len): *at its start, the
- * separator's length; 0 when none. */
-static size_t next_sep(const char *line, size_t from, size_t len, size_t *at)
-{
-    const struct opts *o = G.o;
-    if (!o->have_colsep) {
-        const char *t = memchr(line + from, '\t', len - from);
-        *at = t ? (size_t)(t - line) : 0;
-        return t ? 1 : 0;
-    }
-    regmatch_t m = {.rm_so = (regoff_t)from, .rm_eo = (regoff_t)len};
-    if (regexec(&o->colsep, line, 1, &m, REG_STARTEND) || m.rm_eo == m.rm_so)
-        return 0;
-    *at = (size_t)m.rm_so;
-    return (size_t)(m.rm_eo - m.rm_so);
-}
-
-/* Column G.col of line (its line end kept), as *v, *vlen ("" if none). */
-static void column(const char *line, size_t len, const char **v, size_t *vlen)
-{
-    size_t from = 0, at, sl;
-    for (long k = 1; k < G.col; k++) {
-        if (!(sl = next_sep(line, from, len, &at))) {
-            *v = "";
-            *vlen = 0;
-            return;
-        }
-        from = at + sl;
-    }
-    sl = next_sep(line, from, len, &at);
-    *v = line + from;
-    *vlen = (sl ? at : len) - from;
-}
 
 /* One line (with its end) to out: the separator first when its value
  * differs from the line before's. */
@@ -71,7 +36,7 @@ static int put_line(char **out, size_t *olen, size_t *ocap, const char *line,
 {
     const char *v;
     size_t vlen;
-    column(line, len, &v, &vlen);
+    pipecol_value(&G.col, line, len, &v, &vlen);
     int change = !G.last || vlen != G.last_len || memcmp(v, G.last, vlen);
     if (*olen + len + SEP_LEN > *ocap) {
         size_t cap = (*ocap ? *ocap * 2 : 65536) + len + SEP_LEN;
@@ -153,61 +118,18 @@ static void *filter(void *arg)
     return NULL;
 }
 
-/* The first line into G.pending, split off as *header. */
-static int read_header(char **header, size_t *hlen)
-{
-    char *nl = NULL;
-    while (!(nl = memchr(G.pending ? G.pending : "", '\n', G.plen))) {
-        char *b = realloc(G.pending, G.plen + 65537);
-        if (!b)
-            return -1;
-        G.pending = b;
-        ssize_t r = evt_read(0, G.pending + G.plen, 65536, -1);
-        if (r <= 0)
-            break;
-        G.plen += (size_t)r;
-    }
-    *hlen = nl ? (size_t)(nl - G.pending) + 1 : G.plen;
-    if (!(*header = malloc(*hlen + 1)))
-        return -1;
-    memcpy(*header, G.pending ? G.pending : "", *hlen);
-    (*header)[*hlen] = 0; /* for regexec (flush_lines) */
-    memmove(G.pending, G.pending + *hlen, G.plen - *hlen);
-    G.plen -= *hlen;
-    return 0;
-}
-
-/* --group-by NAME: its column in the header (without its line end). */
-static int name_column(const char *name, const char *h, size_t hlen)
-{
-    hlen -= hlen && h[hlen - 1] == '\n';
-    size_t from = 0, at, sl;
-    for (long k = 1;; k++) {
-        sl = next_sep(h, from, hlen, &at);
-        size_t end = sl ? at : hlen;
-        if (end - from == strlen(name) && !memcmp(h + from, name, end - from)) {
-            G.col = k;
-            return 0;
-        }
-        if (!sl)
-            break;
-        from = at + sl;
-    }
-    cli_error("Column '%s' not found in header", name);
-    return -1;
-}
-
 int pipegroup_open(const struct opts *o, char **header, size_t *hlen,
                    const char **sep)
 {
-    G.o = o;
-    G.col = o->group_col;
+    G.col = (struct pipecol){.o = o, .dflt = '\t', .col = o->group_col};
     G.out = -1;
-    if ((!G.col || o->header) && read_header(header, hlen) < 0) {
+    if ((!G.col.col || o->header) &&
+        pipecol_header(&G.pending, &G.plen, header, hlen) < 0) {
         cli_error("out of memory");
         return -1;
     }
-    if (!G.col && name_column(o->group_by, *header, *hlen) < 0)
+    if (!G.col.col && pipecol_name(&G.col, o->group_by, strlen(o->group_by),
+                                   *header, *hlen) < 0)
         return -1;
     unsigned char r[SEP_LEN];
     static const char alnum[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -1,7 +1,7 @@
 /* pipe-more: the options of GNU parallel's --pipe extras (--regexp,
- * --round-robin, --tee, --group-by, --fifo): their values, what they imply
- * (as GNU 20221122's: --group-by, --fifo and --cat imply --pipe; its man
- * page says --round-robin does too, but it does not),
+ * --round-robin, --tee, --group-by, --fifo, --shard, --bin): their values,
+ * what they imply (as GNU 20221122's: --group-by, --fifo and --cat imply
+ * --pipe; its man page says --round-robin does too, but it does not),
  * the combinations refused with one line, and their --help. */
 #include "cli.h"
 #include "pipemore.h"
@@ -18,6 +18,8 @@ int pipex_option(struct opts *o, int which, const char *val)
     case PIPEX_OPT_TEE: o->pipe_tee = 1; return 0;
     case PIPEX_OPT_FIFO: o->pipe_fifo = 1; return 0;
     case PIPEX_OPT_GROUP_BY: o->group_by = val; return *val ? 0 : -1;
+    case PIPEX_OPT_SHARD: o->shard_expr = val; return *val ? 0 : -1;
+    case PIPEX_OPT_BIN: o->bin_expr = val; return *val ? 0 : -1;
     }
     return -1;
 }
@@ -63,6 +65,20 @@ static int group_by_check(struct opts *o)
     return 0;
 }
 
+/* --tee, --shard, --bin without values: an empty ::: (GNU's --tee: no
+ * jobs then, stdin is the data). */
+static int values_source(struct opts *o)
+{
+    if (o->nsrc)
+        return 0;
+    if (!(o->src = calloc(1, sizeof *o->src))) {
+        cli_error("out of memory");
+        return -1;
+    }
+    o->nsrc = 1;
+    return 0;
+}
+
 /* --tee: the jobs come from the sources (-a FILE first with --pipepart:
  * the data); all of them run at once (-j 0 unless given). */
 static int tee_check(struct opts *o)
@@ -88,22 +104,48 @@ static int tee_check(struct opts *o)
         strv_free(&o->src[0].items);
         memmove(o->src, o->src + 1, --o->nsrc * sizeof *o->src);
     }
-    if (!o->nsrc) { /* GNU's: no values, no jobs (stdin is the data) */
-        if (!(o->src = calloc(1, sizeof *o->src))) {
-            cli_error("out of memory");
-            return -1;
-        }
-        o->nsrc = 1; /* an empty ::: */
-    }
+    if (values_source(o) < 0)
+        return -1;
     if (!o->jobs_given)
         o->jobs = CLI_JOBS_MAX;
     return 0;
+}
+
+/* --shard, --bin: GNU's --bin decides when both are given, and --shard's
+ * expression then. With --pipe the jobs come from the sources, as many
+ * as -j (pipetee.c pads them with an empty value), and as GNU's read
+ * lines, --header, -N, -L and --block do not apply. */
+static int shard_check(struct opts *o)
+{
+    o->pipe_route = o->bin_expr ? PIPE_ROUTE_BIN : PIPE_ROUTE_SHARD;
+    if (!o->shard_expr)
+        o->shard_expr = o->bin_expr;
+    if (o->pipe == 2 || o->pipe_cat || o->pipe_fifo || o->pipe_rr ||
+        o->group_by || o->pipe_regexp || o->recstart || o->recend) {
+        cli_error("--shard and --bin are supported with --pipe, without "
+                  "--pipepart, --cat, --fifo, --round-robin, --group-by, "
+                  "--regexp, --recstart and --recend");
+        return -1;
+    }
+    if (o->dry_run || o->resume || o->resume_failed) {
+        cli_error("--shard and --bin are not supported with --dry-run and "
+                  "--resume");
+        return -1;
+    }
+    o->pipe_tee = 1;
+    o->header = NULL;
+    o->max_args = o->line_continues = o->block = 0;
+    return values_source(o);
 }
 
 int pipex_check(struct opts *o)
 {
     if (!o->pipe && (o->group_by || o->pipe_fifo || o->pipe_cat))
         o->pipe = 1;
+    if (o->pipe_tee) /* GNU's: --tee first */
+        o->shard_expr = o->bin_expr = NULL;
+    if (!o->pipe && (o->shard_expr || o->bin_expr)) /* all jobs at once */
+        o->pipe_route = o->bin_expr ? PIPE_ROUTE_BIN : PIPE_ROUTE_SHARD;
     if (!o->pipe) { /* GNU's --tee, --round-robin without --pipe: nothing */
         o->pipe_tee = o->pipe_rr = 0;
         if (o->pipe_regexp)
@@ -122,6 +164,8 @@ int pipex_check(struct opts *o)
     }
     if (o->pipe_tee)
         return tee_check(o);
+    if (o->shard_expr || o->bin_expr)
+        return shard_check(o);
     if (o->pipe_rr && (o->pipe_cat || o->pipe_fifo)) {
         cli_error("--round-robin is supported without --cat and --fifo");
         return -1;
@@ -149,6 +193,15 @@ void pipex_help(FILE *f)
 "                      or a name in the first line, which then goes before\n"
 "                      every block, as with --header :) stay in one block;\n"
 "                      --colsep splits (default TAB); -N N: N groups a job\n"
+"  --shard SHARDEXPR   -j jobs (one a value of ::: / -a, the rest with an\n"
+"                      empty one), all at once; each line to one of them,\n"
+"                      the same value in the column to the same job. The\n"
+"                      column: a number, or a name in the first line (which\n"
+"                      goes to no job), then maybe a perl expression on $_;\n"
+"                      --colsep splits (default ,), e.g.\n"
+"                      eventor --pipe --shard '1 $_=lc' -j4 'sort|uniq -c'\n"
+"  --bin BINEXPR       as --shard, the value a number: value % -j (0: the\n"
+"                      last job)\n"
 "  --fifo              the block through a named pipe in --tmpdir, {} (and\n"
 "                      $PARALLEL_TMP) naming it, instead of the job's stdin;\n"
 "                      a job that never opens it ends with its block unread\n", f);

@@ -106,6 +106,8 @@ static int wait_limit(int e, int *tries)
 {
     if (!is_limit(e) || ++*tries > 200 || runner.stop)
         return -1;
+    if (runner.o->pipe_tee) /* --tee, --shard: none ends before all start */
+        return -1;
     if (!runner.limit_warned) {
         runner.limit_warned = 1;
         fprintf(stderr, "eventor: Warning: Only enough %s to run %ld jobs in "
@@ -440,7 +442,8 @@ static void *produce(void *arg)
     (void)arg;
     while (!runner.stop && (o->pipe && !o->pipe_tee ? (prc = o->pipe_rr ? piperr_next(o, &blk)
                                                         : pipe_next(o, &blk)) > 0
-                               : (n = lines_fill(&lines, &recs, &cap)) > 0)) {
+                               : (n = lines_fill(&lines, &recs, &cap)) > 0 ||
+                                     (n = pipetee_pad(&recs, &cap, seq)) > 0)) {
         struct job *j = calloc(1, sizeof *j);
         if (!j) {
             rc = -2;
@@ -517,12 +520,15 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    if (o->total_jobs > 0 && !o->pipe_tee) /* --total-jobs: none counted */
-        runner.total = o->total_jobs;
+    if (o->total_jobs > 0 && !o->pipe_tee && !o->pipe_route)
+        runner.total = o->total_jobs; /* --total-jobs: none counted */
     else if ((!o->pipe || o->pipe_tee) &&
-        (o->bar || o->eta || o->halt_pct || o->pipe_tee || tmpl_needs_total(t))) {
+             (o->bar || o->eta || o->halt_pct || o->pipe_tee || o->pipe_route ||
+              tmpl_needs_total(t))) {
         runner.total = input_count_all(in);
-        if (runner.total < 0 || (o->pipe_tee && pipetee_init(o, runner.total) < 0))
+        if (runner.total >= 0 && (o->pipe_tee || o->pipe_route))
+            runner.total = pipetee_init(o, runner.total); /* all at once */
+        if (runner.total < 0)
             return CLI_EXIT_ERROR;
     }
     plus_set_counts(runner.total, o->jobs); /* {##} {0#} {0%} */
@@ -541,7 +547,10 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
     }
     evt_join(runner.producer, -1, NULL);
     runner.producer = NULL;
+    if (o->pipe_tee)
+        pipetee_started(runner.started);
     evt_wg_wait(runner.jobs, -1);
+    runner.input_error |= o->pipe_tee && pipetee_failed();
     progress_end();
     if (runner.signals) {
         fprintf(stderr, "eventor: %llu jobs finished (%llu failed), %s.\n",

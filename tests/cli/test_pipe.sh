@@ -64,6 +64,49 @@ same_rr() { # FILE ARGS...
     [ $running -lt 4 ] || settle
 }
 
+# shard_check K FILE SKIP KEY ARGS...: --shard, where which job gets which
+# key is fixed in neither tool (GNU's hash has a random seed). Each tool's
+# output, a "== {#}" line before each job's lines, must hold every line of
+# FILE (but its first SKIP) once, each KEY (an awk expression over the
+# line's ,-fields) in one job only, and with eventor each job's lines in
+# the input's order (GNU shards a large input in blocks); the jobs that
+# ran (joblog Seq) and the exit status as GNU's. FILE's lines are unique.
+shard_check() {
+    k=$1 f=$2 skip=$3 key=$4
+    shift 4
+    $P --joblog p$k.log "$@" <"$f" >p$k.out 2>p$k.err; prc=$?
+    "$E" --joblog e$k.log "$@" <"$f" >e$k.out 2>e$k.err; erc=$?
+    {
+        for t in p e; do
+            awk -F, -v t=$t -v skip="$skip" '
+                FILENAME == ARGV[1] { if (FNR > skip) rank[$0] = FNR; next }
+                /^== / { job = substr($0, 4); last = 0; next }
+                {
+                    kk = '"$key"'
+                    if ((kk in owner) && owner[kk] != job)
+                        print "FAIL: " t ": key " kk " in jobs " owner[kk] " and " job
+                    owner[kk] = job
+                    if (!($0 in rank)) print "FAIL: " t ": not in the input: " $0
+                    else if (t == "e" && rank[$0] < last) print "FAIL: e: job " job " out of order at " $0
+                    last = rank[$0]
+                    seen[$0]++
+                }
+                END { for (l in rank) if (seen[l] != 1) { print "FAIL: " t ": " l " seen " seen[l] + 0 " times"; exit } }
+            ' "$f" $t$k.out
+            tail -n +2 $t$k.log | cut -f1 | sort -n | paste -sd' ' >$t$k.seqs
+        done
+        cmp -s p$k.seqs e$k.seqs || echo "FAIL: jobs $(cat e$k.seqs), GNU parallel $(cat p$k.seqs), for: $* <$f"
+        [ "$prc" = "$erc" ] || echo "FAIL: exit $erc, GNU parallel $prc, for: $* <$f"
+    } >log$k 2>&1
+    rm -f p$k.* e$k.*
+}
+same_shard() { # FILE SKIP KEY ARGS...
+    n=$((n + 1))
+    shard_check $n "$@" &
+    running=$((running + 1))
+    [ $running -lt 4 ] || settle
+}
+
 seq 1 3000 >s3k.txt
 seq 1 300000 >s300k.txt
 (echo hdr; seq 1 5000) >h5k.txt
@@ -162,6 +205,41 @@ same_file g30k.txt --pipe --group-by 1 --block 10k -k 'wc -l'
 same_file g30k.txt --group-by 1 -N 100 -k md5sum
 same_file g30k.txt --pipe --group-by 2 --block 5k -k 'wc -l'
 same_file g30k.txt --pipe --colsep '[0-9]' --group-by 2 -N 3 -k md5sum
+# --bin: each line to job (value % -j), 0 to the last; all -j jobs run at
+# once, the values of ::: (padded with empty ones) theirs. Inputs under
+# GNU's 100k block, which it shards in one process (in order)
+printf 'a,1\nb,2\nc,3\na,4\nd,5\nb,6\n' >b.csv
+same_file b.csv --pipe --bin 2 -j3 --colsep , -k 'echo job {#} slot {%}; cat'
+same_file s300.txt --pipe --bin 1 -j3 -k 'echo J{#}; cat'
+same_file s300.txt --pipe --bin '1 $_*=2' -j3 -k 'echo J{#}; cat'
+same_file s300.txt --pipe --bin 1 -k 'echo J{#}; wc -l'
+same_file s300.txt --pipe --bin 1 -j4 -k 'echo "J{#} [{}] [{1}] [{2}]"; wc -l' ::: x y
+same_file s300.txt --pipe --bin 1 -j5 -k 'echo "J{#} {1} {2}"; wc -l' ::: x y ::: p q
+same_file /dev/null --pipe --bin 1 -j2 -k 'echo J{#}; cat'
+same_in '1\tx\n2\ty\n3\tz' --pipe --colsep '\t' --bin 1 -j2 -k 'echo J{#}; cat'
+same_in 'x,0\n-7,a\n2.9,b\nabc,c\n 5,d\n+4,e\n1e1,f\n-2.5,g\n99999999999999999999,h\n' \
+    --pipe --bin 1 -j3 -k 'echo J{#}; cat'
+same_in 'k;v\n1;3\n2;4\n3;5\n' --pipe --colsep ';' --bin k -j2 -k 'echo J{#}; cat'
+same_in 'x,3\ny,4\n' --pipe --bin '2 $_ = length' -j2 -k 'echo J{#}; cat'
+same_in '1,a\n2,b\n' --pipe --bin 1 --shard 2 -j2 -k 'echo J{#}; cat'
+same_in '1\n2\n3\n4\n5\n' --pipe --bin 1 -j3 -N1 --header : -k 'echo J{#}; cat'
+# without --pipe: the jobs all at once, no more than -j (GNU's error)
+same_file s300.txt --bin 1 -j2 echo
+cols=1,2,5-8
+same_in '1\n2\n3\n' --bin 1 -j3 -k echo
+same_in '1\n2\n' --pipe --bin 1 -j1 -k 'echo {}; cat' ::: x y
+same_in '1\n2\n' --pipe --shard 1 -j2 -k 'echo {}; cat' ::: x y z
+settle
+cols=
+# --shard: the same key to one job, which one fixed in neither tool
+seq 1 300000 | awk '{print $1 % 997 "," $1}' >sh300k.csv
+(echo name,n; seq 1 40 | awk '{print "k" $1 % 5 "," $1}') >shh.csv
+same_shard sh300k.csv 0 '$1' --pipe --shard 1 -j4 -k 'echo "== {#}"; cat'
+same_shard sh300k.csv 0 '$2 % 7' --pipe --shard '2 $_ %= 7' -j3 -k 'echo "== {#}"; cat'
+same_shard shh.csv 1 '$1' --pipe --shard name -j3 --colsep , -k 'echo "== {#}"; cat'
+same_shard shh.csv 0 '$1' --pipe --shard 1 -j3 --colsep '[,]' -k 'echo "== {#}"; cat' ::: x y
+same_shard shh.csv 0 '$2' --pipe --shard 2 -j2 -k 'echo "== {#}"; cat'
+settle
 # --header : with a column number: the first line goes before each block
 # (GNU 20221122 leaks its separator into it; as with the column's name)
 n=$((n + 1))
@@ -203,7 +281,9 @@ for args in "--pipe echo ::: a" "--pipepart -a s3k.txt -L 2 cat" "--block 1k ech
     "--regexp cat" "--pipe --group-by 1+1 cat" "--pipe --group-by -1 cat" \
     "--pipe --group-by 1 --recstart x cat" "--pipe --colsep , --group-by no cat" \
     "--pipepart -a s3k.txt --group-by 1 cat" "--pipe --tee --cat cat ::: 1" \
-    "--pipe --fifo --cat cat"; do
+    "--pipe --fifo --cat cat" "--pipe --shard -1 cat" "--pipe --bin 1 --fifo cat" \
+    "--pipepart -a s3k.txt --shard 1 cat" "--pipe --bin 1 --round-robin cat" \
+    "--pipe --shard 1 --dry-run cat" "--pipe --colsep , --shard x cat"; do
     # shellcheck disable=SC2086
     "$E" $args </dev/null >out 2>err
     rc=$?
@@ -248,6 +328,55 @@ seq 1 1000000 | timeout 60 "$E" --pipe --round-robin -j2 --block 10k \
 rc=$?
 [ $rc = 1 ] || [ $rc = 2 ] || fail "--round-robin, no job reading: exit $rc"
 [ "$(cut -f8 rr.log | grep -c 13)" -ge 1 ] || fail "--round-robin: no SIGPIPE in the joblog"
+
+# --shard, --bin: a job that exits without reading drops out, the others
+# get all of their lines (GNU's sharder dies of the SIGPIPE, the others
+# lose theirs); nothing hangs
+n=$((n + 1))
+timeout 60 "$E" --pipe --shard 1 -j3 -k 'wc -l' <sh300k.csv >all.out
+timeout 60 "$E" --pipe --shard 1 -j3 -k --joblog sh.log \
+    'if [ {#} = 2 ]; then exit 3; fi; wc -l' <sh300k.csv >drop.out
+rc=$?
+[ $rc = 1 ] && [ "$(sed -n '1p;3p' all.out)" = "$(cat drop.out)" ] &&
+    [ "$(cut -f7 sh.log | paste -sd' ')" = "Exitval 0 3 0" ] ||
+    fail "--shard, a job not reading: exit $rc, $(cat drop.out) (all: $(cat all.out))"
+n=$((n + 1))
+out=$(seq 1 100000 | timeout 60 "$E" --pipe --bin 1 -j2 'head -1')
+[ "$(echo "$out" | sort -n | paste -sd' ')" = "1 2" ] || fail "--bin, no job reading: $out"
+# -j 0: as many jobs as the fds allow when all of them run at once
+n=$((n + 1))
+out=$( (ulimit -n 300; seq 1 10 | timeout 60 "$E" --pipe --bin 1 -j0 wc -l 2>t.err) )
+[ ! -s t.err ] && [ "$(echo "$out" | grep -c 1)" = 10 ] && [ "$(echo "$out" | wc -l)" -gt 10 ] ||
+    fail "--bin -j0 under ulimit -n 300: $(head -3 t.err)"
+# --timeout kills a job that does not read (the feeder waits on it)
+n=$((n + 1))
+timeout 60 "$E" --pipe --bin 1 -j2 --timeout 1 --joblog to.log \
+    'if [ {#} = 1 ]; then sleep 100; fi; wc -l' <sh300k.csv >/dev/null 2>&1
+rc=$?
+[ $rc != 124 ] && [ "$(awk -F'\t' '$1 == 1 { print $8 }' to.log)" = 15 ] ||
+    fail "--bin, --timeout on a job not reading: exit $rc, $(cat to.log)"
+# a column name not in the header (GNU's error line also lists the names,
+# in its hash's order); the header's last column is found (GNU's keeps the
+# line end on it and does not find it)
+n=$((n + 1))
+printf 'k,v\na,1\n' | "$E" --pipe --colsep , --shard x cat >t.out 2>t.err
+rc=$?
+[ $rc = 255 ] && [ ! -s t.out ] &&
+    [ "$(cat t.err)" = "eventor: Column 'x' not found in header" ] ||
+    fail "--shard x: exit $rc, $(cat t.err)"
+out=$(printf 'k,v\na,1\nb,2\nc,1\n' | "$E" --pipe --colsep , --bin v -j2 -k 'echo J{#}; cat')
+[ "$(echo $out)" = "J1 a,1 c,1 J2 b,2" ] || fail "--bin v (the last column): $out"
+# a perl expression that does not compile: refused before any job; one
+# that dies: the jobs end with what they got, exit 255
+n=$((n + 1))
+seq 1 10 | "$E" --pipe --bin '1 $_*=(' -j2 'echo ran' >t.out 2>t.err
+rc=$?
+[ $rc = 255 ] && [ ! -s t.out ] && grep -q '^eventor: Error: Cannot use' t.err ||
+    fail "--bin, bad perl: exit $rc, $(cat t.out t.err)"
+seq 1 10 | timeout 60 "$E" --pipe --shard '1 die "no\n" if $_ > 5' -j2 'wc -l' >t.out 2>t.err
+rc=$?
+[ $rc = 255 ] && [ "$(cat t.err)" = no ] && [ "$(wc -l <t.out)" = 2 ] ||
+    fail "--shard, perl dies: exit $rc, $(cat t.out t.err)"
 
 if [ $fails -gt 0 ]; then
     echo "$fails failure(s)"
