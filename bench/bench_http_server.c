@@ -1,12 +1,13 @@
 /* http_server: the remote service of the io_batch and HTTP figures. A
  * keep-alive HTTP/1.1 server on the runtime, one coroutine per connection,
- * that holds each answer back --delay-ms (evt_sleep) and then says "ok".
+ * that holds each answer back --delay-ms (a timerfd, to the microsecond)
+ * and then says "ok".
  *
  *   bench_http_server --port P [--delay-ms 10] [--host 127.0.0.1]
  *
  * With --port 0 it prints `port <n>` once listening. On SIGTERM or SIGINT
  * it stops, prints `http_server_requests`, `http_server_delay_ms` (the
- * mean delay it really held answers back, as measured around evt_sleep) and
+ * mean delay it really held answers back, as measured around the hold) and
  * `http_server_max_conns` (the most connections open at once), and exits 0.
  * GET /_stats answers what it measured since the last /_stats (see
  * stats_body) and starts a new window: what a client's run really cost the
@@ -20,6 +21,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,7 +48,7 @@ static double delay_sum_s;  /* time really spent in the delays */
  * request on that connection. */
 static struct window {
     uint64_t requests, gaps;
-    double hold_s;    /* in evt_sleep (monotonic clock) */
+    double hold_s;    /* in hold() (monotonic clock) */
     double service_s; /* arrival -> answer written */
     double late_s;    /* arrival -> the server parsed it */
     double gap_s;     /* answer written -> next arrival, same connection */
@@ -218,6 +220,28 @@ static int parse_head(const char *h, size_t n, struct req *r)
     return 0;
 }
 
+/* Hold an answer back delay_ms from now, to the microsecond, on a timerfd
+ * of the connection's own. Not evt_sleep: its deadlines are whole
+ * milliseconds, so it would release every answer due in one millisecond at
+ * once, bursts that no real service makes and that would measure clients
+ * on how they take a burst. 0, or -1 (shutdown: ECANCELED). */
+static int hold(int *tfd)
+{
+    if (*tfd < 0 &&
+        (*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0)
+        return evt_sleep(evt_now() + delay_ms);
+    struct itimerspec it = {.it_value = {delay_ms / 1000,
+                                         (long)(delay_ms % 1000) * 1000000}};
+    if (timerfd_settime(*tfd, 0, &it, NULL) < 0)
+        return -1;
+    for (uint64_t n;;) {
+        if (read(*tfd, &n, sizeof n) == (ssize_t)sizeof n)
+            return 0;
+        if (errno != EAGAIN || evt_wait_fd(*tfd, EVT_IN, -1) < 0)
+            return -1;
+    }
+}
+
 static void *conn_main(void *arg)
 {
     struct conn *c = arg;
@@ -225,6 +249,7 @@ static void *conn_main(void *arg)
     size_t start = 0, len = 0; /* unparsed bytes are buf[start..len) */
     uint64_t skip = 0;         /* body bytes still to drop */
     double arrived = 0, answered = 0; /* of the last read; last answer */
+    int tfd = -1;                     /* hold's timer */
     for (;;) {
         if (skip) {
             size_t k = len - start < skip ? len - start : (size_t)skip;
@@ -272,7 +297,7 @@ static void *conn_main(void *arg)
         double seen = real_now_s(), held = 0;
         if (delay_ms > 0) {
             double t0 = bench_now_s();
-            if (evt_sleep(evt_now() + delay_ms) < 0)
+            if (hold(&tfd) < 0)
                 break;
             held = bench_now_s() - t0;
         }
@@ -294,6 +319,8 @@ static void *conn_main(void *arg)
             break;
     }
     evt_close(c->fd);
+    if (tfd >= 0)
+        evt_close(tfd);
     if (c->prev)
         c->prev->next = c->next;
     else
