@@ -74,8 +74,19 @@ srv=$!
 read -r _ port <"$fifo"
 rm -f "$fifo"
 
-$on_clients "$bin/bench_io_batch" --port "$port" |
-  grep '^io_batch_\(wall_s\|vs_ideal\)' | emit eventor
+# io_batch CMD...: one client's run between two reads of the server's
+# /_stats window: its wall, and that wall over the server-bound ideal
+# (20,000 GETs x the server's mean service time / 200), as benchmark 1.
+io_batch() {
+  curl -s "http://127.0.0.1:$port/_stats" >/dev/null
+  "$@" >"$out.io"
+  curl -s "http://127.0.0.1:$port/_stats" | cat "$out.io" - | awk '
+    $1 == "io_batch_wall_s" || $1 == "io_batch_vs_ideal" { print; if ($1 ~ /wall/) w = $2 }
+    $1 == "http_server_service_ms" { s = $2 }
+    END { if (w > 0 && s > 0) printf "io_batch_vs_server_ideal %.3f x\n", w / (20000 * s / 200 / 1000) }'
+  rm -f "$out.io"
+}
+io_batch $on_clients "$bin/bench_io_batch" --port "$port" | emit eventor
 
 for p in $peers; do
   case $p in
@@ -90,7 +101,7 @@ for p in $peers; do
   for w in $works; do
     $cmd $w | grep -v '^sleepers_n ' | emit "$p"
   done
-  $on_clients $cmd io_batch "$port" | emit "$p"
+  io_batch $on_clients $cmd io_batch "$port" | emit "$p"
 done
 
 # HTTP through libcurl on the reactor (issue 14's latency-bound figure):
