@@ -169,8 +169,11 @@ char **shebang_argv(int *argc, char **argv)
             rest = argv[1] + strlen(tags[k]);
     if (!rest)
         return argv;
-    char *words = strdup(rest);
-    char **v = calloc((size_t)*argc + strlen(rest) + 4, sizeof *v);
+    /* kept to the end, as argv is (static: reachable, not a leak) */
+    static char *words;
+    static char **v;
+    words = strdup(rest);
+    v = calloc((size_t)*argc + strlen(rest) + 4, sizeof *v);
     if (!words || !v) {
         free(words);
         free(v);
@@ -186,7 +189,7 @@ char **shebang_argv(int *argc, char **argv)
     for (int k = 2; k < *argc - 1; k++)
         v[n++] = argv[k];
     *argc = n;
-    return v; /* kept to the end, as argv is */
+    return v;
 }
 
 /* Is a a separator? 0 no; else SEP_IS, with SEP_FILE for ::::'s and
