@@ -262,29 +262,13 @@ static int part_open(const struct opts *o)
     return 0;
 }
 
-/* --skip-first-line: read past the first line, a byte at a time as GNU
- * does (what follows is the jobs'); its length, or -1. */
-static int64_t skip_line(void)
-{
-    int64_t n = 0;
-    char c = 0;
-    ssize_t r;
-    while (c != '\n' && (r = evt_read(S.fd, &c, 1, -1)) > 0)
-        n++;
-    if (c != '\n' && r < 0) {
-        cli_error("cannot read the --pipe input: %s", strerror(errno));
-        return -1;
-    }
-    return n;
-}
-
 int pipe_open(const struct opts *o)
 {
     S.fd = 0;
     S.bs = o->block;
     if (o->pipe == 2 && part_open(o) < 0)
         return -1;
-    int64_t skipped = o->skip_first_line ? skip_line() : 0;
+    int64_t skipped = o->skip_first_line ? pipesep_skip_line(S.fd) : 0;
     if (skipped < 0)
         return -1;
     size_t start_len = 0;
@@ -397,43 +381,15 @@ void pipe_close(void)
     S.fd = -1;
 }
 
-/* --group-by: the separators out of p[0, len) (GNU's --remove-rec-sep);
- * the length left. */
-static size_t drop_seps(char *p, size_t len)
-{
-    size_t w = 0;
-    for (size_t r = 0; r < len;) {
-        char *s = memmem(p + r, len - r, S.sep, S.sep_len);
-        size_t n = s ? (size_t)(s - p) - r : len - r;
-        memmove(p + w, p + r, n);
-        w += n;
-        r += n + (s ? S.sep_len : 0);
-    }
-    return w;
-}
-
-/* --rrs (GNU's remove_rec_sep): every recend+recstart, a first recstart
- * and a last recend out of p[0, len) (recend$ as Perl's $ reads it: at the
- * end, or before a last newline); the length left, -1 after an error. */
+/* --rrs: the separators out of p[0, len) (pipesep.c, or piperegex.c's
+ * with --regexp): the length left, -1 after an error line. */
 static long strip_seps(char *p, size_t len)
 {
     if (S.regexp) {
         long n = pipere_strip(p, len);
         return n < 0 ? -1 : n;
     }
-    len = drop_seps(p, len);
-    size_t el = S.end_len, sl = S.sep_len - el;
-    const char *end = S.sep, *start = S.sep + el;
-    if (sl && len >= sl && !memcmp(p, start, sl))
-        memmove(p, p + sl, len -= sl);
-    if (el && len > el && p[len - 1] == '\n' &&
-        !memcmp(p + len - 1 - el, end, el)) {
-        p[len - 1 - el] = '\n';
-        len -= el;
-    } else if (el && len >= el && !memcmp(p + len - el, end, el)) {
-        len -= el;
-    }
-    return (long)len;
+    return (long)pipesep_strip(p, len, S.sep, S.sep_len, S.end_len);
 }
 
 /* The first chunk of len bytes, the header before it: *blk (malloc'd). */
@@ -449,7 +405,8 @@ static int cut(size_t len, struct pipe_block *blk)
     memcpy(b + S.header_len, S.buf, len);
     memmove(S.buf, S.buf + len, S.len - len + 1);
     S.len -= len;
-    long out = S.group ? (long)drop_seps(b + S.header_len, len)
+    long out = S.group ? (long)pipesep_drop(b + S.header_len, len, S.sep,
+                                            S.sep_len)
              : S.rrs ? strip_seps(b + S.header_len, len) : (long)len;
     if (out < 0) {
         free(b);

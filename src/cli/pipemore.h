@@ -86,6 +86,15 @@ void pipecol_value(const struct pipecol *c, const char *line, size_t len,
 int pipecol_header(char **buf, size_t *len, char **header, size_t *hlen);
 int pipecol_name(struct pipecol *c, const char *name, size_t nlen,
                  const char *h, size_t hlen);
+/* pipesep.c: pipesep_skip_line reads fd past its first line (its length,
+ * -1 after an error line); pipesep_drop takes every sep out of p[0, len),
+ * pipesep_strip (--rrs; sep: recend, end_len long, then recstart) every
+ * recend+recstart, a first recstart and a last recend; both return the
+ * length left. */
+int64_t pipesep_skip_line(int fd);
+size_t pipesep_drop(char *p, size_t len, const char *sep, size_t sep_len);
+size_t pipesep_strip(char *p, size_t len, const char *sep, size_t sep_len,
+                     size_t end_len);
 /* pipefifo.c (pipe-more): --fifo. pipefifo_make makes j's fifo (as
  * j->cat_path; 0, -1 after an error line, -2 ENOMEM); pipefifo_feed,
  * once j runs, writes its block into the fifo when j opens it (-1: as
