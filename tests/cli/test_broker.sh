@@ -9,9 +9,8 @@
 # Usage: tests/cli/test_broker.sh PATH/TO/eventor
 # EVT_BROKER_ITEMS scales the kill test (default 4000 commands; the plugin
 # run takes 5x as many).
-set -u
-E=${1:?usage: test_broker.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/lib/wait_for.sh"
+. "$(dirname "$0")/../lib/shell_test.sh"
 PLUGINS=$(dirname "$E")/examples
 # A worker's -P processes come from eventor's fork server (forked while
 # single-threaded) and start spawner threads of their own: TSan, whose own
@@ -20,17 +19,9 @@ TSAN_OPTIONS="${TSAN_OPTIONS:-} die_after_fork=0"
 export TSAN_OPTIONS
 N=${EVT_BROKER_ITEMS:-4000}
 WAIT_S=40 # a redis-server restart, a worker's whole run
-. "$(dirname "$0")/lib/wait_for.sh"
-T=$(mktemp -d)
 pids=
 rpid=
 trap 'for p in $pids $rpid; do kill -9 $p 2>/dev/null; done; rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 if ! "$E" status --broker redis://127.0.0.1:1/x >out 2>err &&
     grep -q 'without Redis support' err; then

@@ -7,11 +7,8 @@
 # from outside in -P mode, NUL bytes in the input, `--`. Every wait is on an
 # event (a fifo) or a poll of /proc against a deadline, never a sleep.
 # Usage: tests/cli/test_faults.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_faults.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/../lib/shell_test.sh"
 PLUGIN=$(dirname "$E")/examples/add_ten.so
-T=$(mktemp -d)
 MNT=$T/full
 mounted=0
 cleanup() {
@@ -19,14 +16,7 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-cd "$T" || exit 1
-fails=0
 n=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # --- /dev/full: every output that fails is an error -------------------
 n=$((n + 1))

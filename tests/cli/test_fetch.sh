@@ -5,20 +5,11 @@
 # bench/bench_http_server (bulk). Behaviour only: statuses, files, records,
 # order, request counts on the server side, exit codes.
 # Usage: tests/cli/test_fetch.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_fetch.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/../lib/shell_test.sh"
 BULK=$(dirname "$E")/bench/bench_http_server
-T=$(mktemp -d)
 pids=
 trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 . "$HERE/lib/wait_for.sh"
 
 # The scripted server prints its port first.

@@ -4,19 +4,8 @@
 # on threads, units with pauses, a failing line, and bad input: one line,
 # exit 255.
 # Usage: tests/cli/test_plugin.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_plugin.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/../lib/shell_test.sh"
 PLUGIN=$(dirname "$E")/examples/add_ten.so
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # expect STATUS STDOUT-FILE ARGS...: eventor --plugin ARGS prints exactly
 # STDOUT-FILE and exits with STATUS.

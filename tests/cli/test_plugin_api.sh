@@ -7,19 +7,8 @@
 # less than the 20 s of one line after another (measured on 2 CPUs: 0.07 s,
 # -P 2 0.16 s, -T 2 0.10 s; under ASan -P 2 takes 3-5 s).
 # Usage: tests/cli/test_plugin_api.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_plugin_api.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/../lib/shell_test.sh"
 PLUGIN=$(dirname "$E")/examples/sleep_ms.so
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # No plugin may reach a second copy of the runtime: the command exports
 # the API itself.

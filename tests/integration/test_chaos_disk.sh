@@ -7,12 +7,9 @@
 # written whole, and --resume (on room) then gives every job's output
 # exactly once. Prints the faults injected (rounds whose disk filled).
 # Usage: tests/integration/test_chaos_disk.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_chaos_disk.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/../lib/shell_test.sh"
 PLUGIN=$(dirname "$E")/examples/add_ten.so
 ROUNDS=${CHAOS_ROUNDS:-2} # of each kind
-T=$(mktemp -d)
 MNT=$T/full
 mounted=0
 cleanup() {
@@ -20,20 +17,14 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-cd "$T" || exit 1
 mkdir "$MNT" tmp
 if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=1m tmpfs "$MNT" 2>/dev/null; then
     echo "SKIP: full disks need root and a tmpfs mount (uid $(id -u))"
     exit 0
 fi
 mounted=1
-fails=0
 faults=0
 rounds=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # A fresh tmpfs with a random filler of [$1, $2) bytes on it.
 refill() {

@@ -8,20 +8,10 @@
 # are being copied out. Two rounds, plain and -k; each at most KILLS kills and CHAOS_SECONDS of
 # killing.
 # Usage: tests/integration/test_chaos_kill.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_chaos_kill.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/../lib/shell_test.sh"
 JOBS=${CHAOS_JOBS:-1000}
 KILLS=${CHAOS_KILLS:-12} # a round
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
 mkdir tmp
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # A random delay in [0, $1) ms, as seconds for sleep: the pace of the
 # faults (when a kill lands), not a wait for anything.

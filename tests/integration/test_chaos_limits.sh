@@ -4,19 +4,9 @@
 # unprivileged user (root only, with setpriv; skipped otherwise): every job
 # runs, exit 0, and a slot count that the limit capped is warned of.
 # Usage: tests/integration/test_chaos_limits.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_chaos_limits.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/../lib/shell_test.sh"
 PLUGIN=$(dirname "$E")/examples/add_ten.so
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
 tried=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 JOBS=300
 seq $JOBS >in.txt
 awk '{ print $1 + 10 }' in.txt >want.txt

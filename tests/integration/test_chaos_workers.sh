@@ -8,20 +8,10 @@
 # returns: a line may do so twice only if a kill came between that and its
 # record, at most one a kill). Prints what it did.
 # Usage: tests/integration/test_chaos_workers.sh PATH/TO/eventor
-set -u
-E=${1:?usage: test_chaos_workers.sh EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/../lib/shell_test.sh"
 ONCE=$(dirname "$E")/examples/once.so
 ROUNDS=${CHAOS_ROUNDS:-6}
 LINES=20000
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 # A random number in [0, $1).
 rnd() {

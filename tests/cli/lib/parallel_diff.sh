@@ -3,18 +3,12 @@
 # $1: E is eventor, P GNU parallel; the test runs in a temporary directory
 # removed at exit; checks run in the background write log* files, and
 # settle waits for them, prints them and counts their FAIL lines.
-set -u
-E=${1:?usage: $(basename "$0") EVENTOR}
-case $E in /*) ;; *) E=$(pwd)/$E ;; esac
+. "$(dirname "$0")/../lib/shell_test.sh"
 P="parallel --will-cite"
 # a TSan build would sleep a second in every exiting eventor
 TSAN_OPTIONS="atexit_sleep_ms=0 ${TSAN_OPTIONS:-}"
 export TSAN_OPTIONS
 command -v parallel >/dev/null || { echo "GNU parallel is missing (scripts/install-deps.sh test)"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
 n=0
 running=0
 
@@ -27,11 +21,6 @@ settle() {
         fails=$((fails + $(grep -c '^FAIL' "$f")))
     done
     rm -f log*
-}
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
 }
 
 # bad ARGS...: eventor refuses them: exit 255, one line naming it on
