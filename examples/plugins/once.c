@@ -7,10 +7,11 @@
  *   ONCE_LOG=ran.txt eventor --plugin build/examples/once.so:once -P 2 lines.txt
  *   sort -n ran.txt | uniq -d     # the lines that ran twice */
 #define _GNU_SOURCE
+#include "crash_line.h"
+
 #include <eventor.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +44,7 @@ int once(const evt_batch_task_t *t, void *out, size_t cap, size_t *len,
          void *user)
 {
     (void)user;
-    if (!strcmp(t->item, "segv"))
-        raise(SIGSEGV);
-    if (!strcmp(t->item, "abort"))
-        abort();
+    crash_line(t->item);
     const char *ms = getenv("ONCE_SLEEP_MS");
     unsigned long sleep_ms = ms ? strtoul(ms, NULL, 10) : 0;
     if (sleep_ms)
