@@ -17,12 +17,11 @@ int evt__broker_run_ranges(const evt_batch_opts_t *opts, evt_batch_fn fn,
                            const char *path, evt_batch_report_t *rep);
 
 /* Spool directories (spooldir.c). new: remove those of dead runs from
- * $TMPDIR (default /tmp), then make dir (cap bytes) there; 0, or -1 and
- * errno. lock: hold the lock that marks dir alive; a fd to keep open for
- * the run (and not to hand to a process that may outlive it), or -1 and
- * errno. remove: dir and every file in it, and close lock_fd. */
+ * $TMPDIR (default /tmp), then make dir (cap bytes) there and hold the
+ * lock that marks it alive: a fd to keep open for the run (and not to hand
+ * to a process that may outlive it), or -1 and errno. remove: dir and
+ * every file in it, and close lock_fd. */
 int evt__spool_dir_new(char *dir, size_t cap);
-int evt__spool_dir_lock(const char *dir);
 void evt__spool_dir_remove(const char *dir, int lock_fd);
 
 /* Spool files (spooldir.c). grow: make the file fd and its shared mapping

@@ -445,16 +445,10 @@ static uint64_t chunk_size(uint64_t size, size_t workers)
 static int run_chunks(ranges_t *r, const evt_batch_opts_t *opts,
                       evt_batch_report_t *rep)
 {
-    if (evt__spool_dir_new(r->spool_dir, sizeof r->spool_dir) < 0)
-        return -1;
     /* Workers come from the fork server, so they never hold this lock. */
-    int lock_fd = evt__spool_dir_lock(r->spool_dir);
-    if (lock_fd < 0) {
-        int err = errno;
-        evt__spool_dir_remove(r->spool_dir, -1);
-        errno = err;
+    int lock_fd = evt__spool_dir_new(r->spool_dir, sizeof r->spool_dir);
+    if (lock_fd < 0)
         return -1;
-    }
     int rc = -1;
     if ((r->item = malloc(sizeof(chunk_arg_t) + strlen(r->path) + 1 + 96))) {
         evt__source_t src = {.self = r, .next = next_chunk, .pos = &r->cut,

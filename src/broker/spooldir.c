@@ -3,9 +3,11 @@
  * holds a file "lock" that the run keeps flock'ed for its life. The kernel
  * drops the lock however the run ends (`| head`, a crash, kill -9), so a
  * directory whose lock is free belongs to a dead run and the next run
- * removes it. A directory without a lock (an older eventor's), not ours, or
- * not a directory (a symlink) is left alone. And what the workers need to
- * write their spool files: growing one. */
+ * removes it. A run killed while it makes its directory leaves it empty,
+ * or holding only "lock.new" (free): the next run removes those too. A
+ * directory that is not ours, not a directory (a symlink), or holds files
+ * but no lock (an older eventor's) is left alone. And what the workers
+ * need to write their spool files: growing one. */
 #define _GNU_SOURCE
 #include "broker.h"
 
@@ -22,8 +24,14 @@
 
 #define PREFIX "eventor-"
 
-/* Unlink every file of the directory dfd (closed here), then the directory
- * itself: name in parent. */
+static int is_lock(const char *name)
+{
+    return !strcmp(name, "lock") || !strcmp(name, "lock.new");
+}
+
+/* Unlink every file of the directory dfd (closed here), the lock last,
+ * then the directory itself: name in parent. Killed half way, it leaves a
+ * directory that the next sweep still takes: with its lock, or empty. */
 static void clear_dir(int parent, const char *name, int dfd)
 {
     DIR *d = fdopendir(dfd);
@@ -32,13 +40,28 @@ static void clear_dir(int parent, const char *name, int dfd)
         return;
     }
     for (struct dirent *e; (e = readdir(d));)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            !is_lock(e->d_name))
             unlinkat(dfd, e->d_name, 0);
+    unlinkat(dfd, "lock", 0);
+    unlinkat(dfd, "lock.new", 0);
     closedir(d);
     unlinkat(parent, name, AT_REMOVEDIR);
 }
 
-/* Remove the directories of dead runs in tmp. */
+/* Open the lock of the directory dfd: "lock", or "lock.new" while it is
+ * being made; -1 when it has neither. */
+static int open_lock(int dfd)
+{
+    int fd = openat(dfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        fd = openat(dfd, "lock.new", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    return fd;
+}
+
+/* Remove the directories of dead runs in tmp. A run that makes its
+ * directory meanwhile may lose it (empty, or its lock.new not yet held):
+ * it sees so and makes another (evt__spool_dir_new). */
 static void sweep(const char *tmp)
 {
     int tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -57,37 +80,29 @@ static void sweep(const char *tmp)
         struct stat st;
         if (dfd < 0)
             continue;
-        int lfd = fstat(dfd, &st) == 0 && st.st_uid == geteuid()
-                      ? openat(dfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-                      : -1;
-        if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) == 0) {
-            clear_dir(tfd, e->d_name, dfd);
-            dfd = -1;
-        }
-        if (lfd >= 0)
-            close(lfd);
-        if (dfd >= 0)
+        if (fstat(dfd, &st) < 0 || st.st_uid != geteuid()) {
             close(dfd);
+            continue;
+        }
+        int lfd = open_lock(dfd);
+        if (lfd < 0) {
+            close(dfd);
+            unlinkat(tfd, e->d_name, AT_REMOVEDIR); /* only if empty */
+            continue;
+        }
+        if (flock(lfd, LOCK_EX | LOCK_NB) == 0)
+            clear_dir(tfd, e->d_name, dfd);
+        else
+            close(dfd);
+        close(lfd);
     }
     closedir(d);
     close(tfd);
 }
 
-int evt__spool_dir_new(char *dir, size_t cap)
-{
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp || strlen(tmp) + sizeof "/" PREFIX "XXXXXX" > cap)
-        tmp = "/tmp";
-    sweep(tmp);
-    snprintf(dir, cap, "%s/" PREFIX "XXXXXX", tmp);
-    if (!mkdtemp(dir)) {
-        dir[0] = 0;
-        return -1;
-    }
-    return 0;
-}
-
-int evt__spool_dir_lock(const char *dir)
+/* Hold the lock that marks dir alive: its fd, or -1 and errno (ENOENT
+ * when a sweeper took the directory first). */
+static int lock_dir(const char *dir)
 {
     /* Locked under another name, then renamed: a sweeper never sees a
      * "lock" that is not held yet. */
@@ -105,6 +120,29 @@ int evt__spool_dir_lock(const char *dir)
         return -1;
     }
     return fd;
+}
+
+int evt__spool_dir_new(char *dir, size_t cap)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp || strlen(tmp) + sizeof "/" PREFIX "XXXXXX" > cap)
+        tmp = "/tmp";
+    sweep(tmp);
+    for (;;) {
+        snprintf(dir, cap, "%s/" PREFIX "XXXXXX", tmp);
+        if (!mkdtemp(dir))
+            break;
+        int fd = lock_dir(dir);
+        if (fd >= 0)
+            return fd;
+        int err = errno;
+        evt__spool_dir_remove(dir, -1);
+        errno = err;
+        if (err != ENOENT) /* ENOENT: another run's sweep took it */
+            break;
+    }
+    dir[0] = 0;
+    return -1;
 }
 
 void evt__spool_dir_remove(const char *dir, int lock_fd)

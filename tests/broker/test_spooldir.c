@@ -1,7 +1,8 @@
 /* Tests of the spool directories of a file split between workers: a new
  * run removes the directory of a dead run (its lock free) with every file
- * in it, and leaves alone a live run's (lock held, even by another process),
- * one without a lock (an older eventor's) and a symlink; remove takes a
+ * in it, and those of runs killed while they made theirs (empty, or only a
+ * free lock.new), and leaves alone a live run's (lock held, even by another
+ * process), one with files but no lock (an older eventor's) and a symlink; remove takes a
  * directory and its files; a file run on processes and on threads leaves
  * nothing in $TMPDIR; results far longer than usual grow a spool. */
 #include <criterion/criterion.h>
@@ -93,9 +94,25 @@ static void make_run_dir(const char *name, int with_lock)
     }
 }
 
+/* A run killed while it made its directory: empty, or holding lock.new. */
+static void make_half_made_dir(const char *name, int with_lock_new)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    if (with_lock_new) {
+        snprintf(p, sizeof p, "%s/%s/lock.new", tmp, name);
+        int fd = open(p, O_WRONLY | O_CREAT, 0600);
+        cr_assert(fd >= 0);
+        close(fd);
+    }
+}
+
 Test(spooldir, sweeps_dead_runs_only)
 {
     make_run_dir("eventor-dead01", 1);
+    make_half_made_dir("eventor-empty1", 0);
+    make_half_made_dir("eventor-half01", 1);
     make_run_dir("eventor-nolock", 0);
     make_run_dir("eventor-alive1", 1);
     char p[256], target[256];
@@ -126,9 +143,12 @@ Test(spooldir, sweeps_dead_runs_only)
     cr_assert_eq(read(ready[0], &c, 1), 1); /* the lock is held */
 
     char dir[64];
-    cr_assert_eq(evt__spool_dir_new(dir, sizeof dir), 0);
+    int lock = evt__spool_dir_new(dir, sizeof dir);
+    cr_assert(lock >= 0);
     cr_assert_eq(strncmp(dir, tmp, strlen(tmp)), 0);
     cr_assert(!exists(tmp, "eventor-dead01"), "a dead run's directory stays");
+    cr_assert(!exists(tmp, "eventor-empty1"), "an empty directory stays");
+    cr_assert(!exists(tmp, "eventor-half01"), "a free lock.new stays");
     cr_assert(exists(tmp, "eventor-nolock"));
     cr_assert(exists(tmp, "eventor-alive1/123"));
     cr_assert(exists(tmp, "eventor-link01"));
@@ -139,17 +159,53 @@ Test(spooldir, sweeps_dead_runs_only)
     close(hold[1]);
 
     /* its lock dropped with its process: the next run sweeps it */
-    int lock = evt__spool_dir_lock(dir);
-    cr_assert(lock >= 0);
     char dir2[64];
-    cr_assert_eq(evt__spool_dir_new(dir2, sizeof dir2), 0);
+    int lock2 = evt__spool_dir_new(dir2, sizeof dir2);
+    cr_assert(lock2 >= 0);
     cr_assert(!exists(tmp, "eventor-alive1"));
     cr_assert(exists(dir, "lock"), "a run holding its lock was swept");
     evt__spool_dir_remove(dir, lock);
-    evt__spool_dir_remove(dir2, -1);
+    evt__spool_dir_remove(dir2, lock2);
     struct stat st;
     cr_assert_neq(stat(dir, &st), 0);
     cr_assert_neq(stat(dir2, &st), 0);
+}
+
+/* Runs that start together sweep each other's directories while those
+ * are being made: each must still end with a directory of its own, locked,
+ * that no other run takes from it. */
+Test(spooldir, runs_starting_together_keep_their_directories)
+{
+    enum { RUNS = 6, ROUNDS = 300 };
+    pid_t kids[RUNS];
+    for (int k = 0; k < RUNS; k++) {
+        kids[k] = fork();
+        cr_assert(kids[k] >= 0);
+        if (kids[k])
+            continue;
+        for (int i = 0; i < ROUNDS; i++) {
+            char dir[64], p[128];
+            int lock = evt__spool_dir_new(dir, sizeof dir);
+            if (lock < 0)
+                _exit(1);
+            snprintf(p, sizeof p, "%s/%d", dir, i);
+            int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+            if (fd < 0)
+                _exit(2); /* another run took the directory */
+            close(fd);
+            if (!exists(dir, "lock"))
+                _exit(3);
+            evt__spool_dir_remove(dir, lock);
+        }
+        _exit(0);
+    }
+    for (int k = 0; k < RUNS; k++) {
+        int st;
+        cr_assert_eq(waitpid(kids[k], &st, 0), kids[k]);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "run %d failed (status %#x)", k, st);
+    }
+    cr_assert_eq(entries(tmp, 0), 0, "directories left behind");
 }
 
 static int echo_fn(const evt_batch_task_t *t, void *out, size_t cap,
