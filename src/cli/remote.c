@@ -110,7 +110,7 @@ static void transfer(FILE *f, const struct login *l, const char *wd,
         wd = "/"; /* GNU: rsync /foo/bar / */
     fputs(" -- exec mkdir -p ", f);
     fq(f, wd, 2);
-    fputs(" && rsync -rlDzR -e ", f);
+    fprintf(f, " && rsync %s -e ", SSH.rsync_opts);
     fq(f, l->ssh, 1);
     fputc(' ', f);
     char *src = NULL, *dst = NULL;
@@ -152,7 +152,7 @@ static void give_back(FILE *f, const struct login *l, const char *wd,
         }
         fputs("mkdir -p ", f);
         fq(f, ldir, 1);
-        fputs(" && rsync -rlDzR -e ", f);
+        fprintf(f, " && rsync %s -e ", SSH.rsync_opts);
         fq(f, l->ssh, 1);
         fputs(" --rsync-path=", f);
         fq(f, rpath ? rpath : "rsync", 1);

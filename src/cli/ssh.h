@@ -37,6 +37,7 @@ struct sshconf {
     int64_t sshdelay_ms;   /* --sshdelay, -1 not given */
     char *cm_dir;          /* -M: the private dir of the control sockets */
     int env_all;           /* --env _: every variable not ignored_vars' */
+    const char *rsync_opts; /* --rsync-opts, $PARALLEL_RSYNC_OPTS or -rlDzR */
 };
 extern struct sshconf SSH;
 #define SSH_ONALL_ENV "EVENTOR_ONALL_LOGIN" /* an --onall child's login */
@@ -46,7 +47,8 @@ enum { SSH_OPT_LOGIN, SSH_OPT_SLF, SSH_OPT_SSH, SSH_OPT_WORKDIR,
        SSH_OPT_CLEANUP, SSH_OPT_TRC, SSH_OPT_ONALL, SSH_OPT_NONALL,
        /* sshmore.c's */
        SSH_OPT_ENV, SSH_OPT_BASEFILE, SSH_OPT_CONTROLMASTER,
-       SSH_OPT_SSHDELAY, SSH_OPT_HOSTGROUPS, SSH_OPT_RECORD_ENV };
+       SSH_OPT_SSHDELAY, SSH_OPT_HOSTGROUPS, SSH_OPT_RECORD_ENV,
+       SSH_OPT_RSYNC_OPTS };
 /* 0, -1 bad value, -2 after its own error line. */
 int sshlogin_option(struct opts *o, int which, const char *val);
 /* After parsing: defaults, and what cannot go together (-1 reported). */

@@ -50,6 +50,7 @@ int sshmore_option(int which, const char *val)
         return optval_secs(val, &SSH.sshdelay_ms) < 0 ? -1 : 0;
     case SSH_OPT_HOSTGROUPS: SSH.hostgroups = 1; return 0;
     case SSH_OPT_RECORD_ENV: return recordenv_write();
+    case SSH_OPT_RSYNC_OPTS: SSH.rsync_opts = val; return 0;
     }
     return -1;
 }
@@ -59,6 +60,14 @@ int sshmore_check(struct opts *o)
     if (SSH.sshdelay_ms > 0 && !o->delay_ms) /* GNU: --delay, if not given */
         o->delay_ms = SSH.sshdelay_ms;
     if (SSH.env_all && recordenv_add_all(&SSH.env) < 0)
+        return -1;
+    /* GNU's: the option, else the variable, else its default; and the
+     * jobs see the one in use in $PARALLEL_RSYNC_OPTS. */
+    if (!SSH.rsync_opts)
+        SSH.rsync_opts = getenv("PARALLEL_RSYNC_OPTS");
+    if (!SSH.rsync_opts || !*SSH.rsync_opts)
+        SSH.rsync_opts = "-rlDzR";
+    if (setenv("PARALLEL_RSYNC_OPTS", SSH.rsync_opts, 1) < 0)
         return -1;
     if (SSH.basefile.n && SSH.workdir && !strcmp(SSH.workdir, "...")) {
         for (size_t i = 0; i < SSH.basefile.n; i++)
@@ -157,6 +166,9 @@ void sshmore_help(FILE *f)
 "                      its socket in a private dir under --tmpdir, closed\n"
 "                      and removed at exit); not for a login that names\n"
 "                      its own ssh command\n"
+"  --rsync-opts OPTS   rsync's options for --transferfile, --return and\n"
+"                      --basefile (default $PARALLEL_RSYNC_OPTS, or -rlDzR;\n"
+"                      the jobs see it in $PARALLEL_RSYNC_OPTS)\n"
 "  --sshdelay, --ssh-delay SECS\n"
 "                      start no ssh sooner than SECS after the last one\n"
 "                      (GNU: --delay SECS when --delay is not given)\n"

@@ -164,6 +164,13 @@ same_files -k -S "$HOSTS" --wd "$T/rw" --trc {}.out 'wc -c <{} >{}.out; cat {}.o
 same_files -k -S "$HOSTS" --wd "$T/rw" --tf {} --return out/./{.}.n 'wc -l <{} >{.}.n' ::: in/a.txt in/b.txt
 same_files -k -S "$HOSTS" --wd "$T/rw" --transfer --cleanup 'cat {}' ::: in/a.txt
 same_files -k -S 1/: --trc {}.out 'cp {} {}.out' ::: in/a.txt
+# --rsync-opts (or $PARALLEL_RSYNC_OPTS) instead of -rlDzR; the jobs see it
+same_files -k -S 1/127.0.0.1 --wd "$T/rw" --rsync-opts '-rlDzR --chmod=F700' --tf {} 'stat -c %a {}' ::: in/a.txt
+export PARALLEL_RSYNC_OPTS='-rlDzR --chmod=F640'
+same_files -k -S 1/127.0.0.1 --wd "$T/rw" --tf {} 'stat -c %a {}' ::: in/a.txt
+unset PARALLEL_RSYNC_OPTS
+same -k 'echo $PARALLEL_RSYNC_OPTS' ::: 1
+same -k --rsync-opts '-a -v' 'echo $PARALLEL_RSYNC_OPTS' ::: 1
 # --basefile: once to each login before its first job (into --workdir),
 # removed with --cleanup; with --onall too
 same_files -k -S "$HOSTS" --wd "$T/rw" --bf in/a.txt 'cat in/a.txt; echo {}' ::: 1 2 3
