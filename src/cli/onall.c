@@ -75,7 +75,7 @@ static int start_child(struct child *c, char **argv, int idx, int in,
     if (!env)
         return -1;
     memcpy(env, environ, n * sizeof *env);
-    snprintf(var, sizeof var, "%s=%d", SSH_ONALL_ENV, idx);
+    snprintf(var, sizeof var, "%s=%zu", SSH_ONALL_ENV, SSH.login[idx].at);
     env[n] = var;
     env[n + 1] = NULL;
     if (o->joblog) { /* GNU: a joblog each, appended when all are done */

@@ -180,6 +180,7 @@ static const struct optdef {
     {"hostgroup", 0, 0, SSHOPT(HOSTGROUPS)}, {"hostgrp", 0, 0, SSHOPT(HOSTGROUPS)},
     {"record-env", 0, 0, SSHOPT(RECORD_ENV)}, {"recordenv", 0, 0, SSHOPT(RECORD_ENV)},
     {"rsync-opts", 0, 1, SSHOPT(RSYNC_OPTS)},
+    {"filter-hosts", 0, 0, SSHOPT(FILTER_HOSTS)},
     /* pipe-more */
     {"regexp", 0, 0, PX(REGEXP)},       {"regex", 0, 0, PX(REGEXP)},
     {"round-robin", 0, 0, PX(RR)},      {"roundrobin", 0, 0, PX(RR)},

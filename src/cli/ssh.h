@@ -16,6 +16,7 @@ struct login {
     struct strv groups; /* its host groups: @G+G/'s, N/LOGIN, LOGIN */
     int select;     /* -S @G alone: not a login, keeps G's logins */
     int dup;        /* the same login as an earlier one: not used */
+    size_t at;      /* its index before --filter-hosts (an --onall child's) */
 };
 struct sshconf {
     struct strv specs;     /* each login as given (-S items, --slf lines) */
@@ -38,6 +39,7 @@ struct sshconf {
     char *cm_dir;          /* -M: the private dir of the control sockets */
     int env_all;           /* --env _: every variable not ignored_vars' */
     const char *rsync_opts; /* --rsync-opts, $PARALLEL_RSYNC_OPTS or -rlDzR */
+    int filter_hosts;      /* --filter-hosts: drop the logins that fail */
 };
 extern struct sshconf SSH;
 #define SSH_ONALL_ENV "EVENTOR_ONALL_LOGIN" /* an --onall child's login */
@@ -48,7 +50,7 @@ enum { SSH_OPT_LOGIN, SSH_OPT_SLF, SSH_OPT_SSH, SSH_OPT_WORKDIR,
        /* sshmore.c's */
        SSH_OPT_ENV, SSH_OPT_BASEFILE, SSH_OPT_CONTROLMASTER,
        SSH_OPT_SSHDELAY, SSH_OPT_HOSTGROUPS, SSH_OPT_RECORD_ENV,
-       SSH_OPT_RSYNC_OPTS };
+       SSH_OPT_RSYNC_OPTS, SSH_OPT_FILTER_HOSTS };
 /* 0, -1 bad value, -2 after its own error line. */
 int sshlogin_option(struct opts *o, int which, const char *val);
 /* After parsing: defaults, and what cannot go together (-1 reported). */

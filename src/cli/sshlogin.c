@@ -214,9 +214,14 @@ static int plan(struct opts *o)
     int rc = hostgroup_select();
     if (rc < 0)
         return rc;
+    for (size_t i = 0; i < SSH.nlogin; i++)
+        SSH.login[i].at = i;
+    const char *only = getenv(SSH_ONALL_ENV); /* an --onall child's login */
+    /* An --onall child's login is one its parent kept: no filter again. */
+    if (SSH.filter_hosts && !only && (rc = sshmore_filter_hosts()) < 0)
+        return rc;
     if (sshlogin_onall()) /* each child finds its own */
         return 0;
-    const char *only = getenv(SSH_ONALL_ENV); /* an --onall child's login */
     if (only) {
         size_t k = (size_t)atol(only);
         if (k >= SSH.nlogin) {

@@ -1,7 +1,7 @@
 /* The later -S options, GNU parallel's meaning for each: --env NAME (the
  * variables and exported bash functions a remote job gets), --basefile,
- * -M/--controlmaster, --sshdelay and --hostgroups; their checks once all
- * options are read, and their --help. --env _ and --record-env are in
+ * -M/--controlmaster, --sshdelay, --hostgroups, --rsync-opts and
+ * --filter-hosts; their checks once all options are read, and their --help. --env _ and --record-env are in
  * recordenv.c. */
 #include "cli.h"
 
@@ -51,6 +51,7 @@ int sshmore_option(int which, const char *val)
     case SSH_OPT_HOSTGROUPS: SSH.hostgroups = 1; return 0;
     case SSH_OPT_RECORD_ENV: return recordenv_write();
     case SSH_OPT_RSYNC_OPTS: SSH.rsync_opts = val; return 0;
+    case SSH_OPT_FILTER_HOSTS: SSH.filter_hosts = 1; return 0;
     }
     return -1;
 }
@@ -81,6 +82,63 @@ int sshmore_check(struct opts *o)
         cli_error("--basefile with a --workdir of replacement strings is "
                   "not supported");
         return -1;
+    }
+    return 0;
+}
+
+/* Whether login l answers `echo` over ssh: r, its popen'd check (NULL when
+ * it could not start), is read and closed. */
+static int answers(const struct login *l, FILE *r)
+{
+    char buf[8] = "";
+    int up = r && fgets(buf, sizeof buf, r) && !strcmp(buf, "up\n");
+    if (r)
+        up &= pclose(r) == 0;
+    return l->local || up;
+}
+
+int sshmore_filter_hosts(void)
+{
+    size_t n = SSH.nlogin, kept = 0, gone = 0;
+    FILE **r = calloc(n, sizeof *r);
+    struct login *order = malloc(n * sizeof *order);
+    char *names = NULL;
+    size_t len = 0;
+    FILE *msg = r && order ? open_memstream(&names, &len) : NULL;
+    if (!msg) {
+        free(r);
+        free(order);
+        return -1;
+    }
+    /* All at once, as GNU's: 10 s each (its --timeout 10), no more. */
+    for (size_t i = 0; i < n; i++) {
+        const struct login *l = &SSH.login[i];
+        char *q = l->local ? NULL : shell_quote(l->host), *cmd = NULL;
+        if (q && asprintf(&cmd, "exec timeout 10 %s %s -- echo up "
+                          "</dev/null 2>/dev/null", l->ssh, q) >= 0)
+            r[i] = popen(cmd, "re");
+        free(q);
+        free(cmd);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (answers(&SSH.login[i], r[i])) {
+            order[kept++] = SSH.login[i];
+            continue;
+        }
+        fprintf(msg, "%s%s", gone++ ? " " : "", SSH.login[i].str);
+        order[n - gone] = SSH.login[i]; /* past nlogin: still freed */
+    }
+    fclose(msg);
+    memcpy(SSH.login, order, n * sizeof *order);
+    SSH.nlogin = kept;
+    if (gone)
+        fprintf(stderr, "eventor: Warning: Removed %s.\n", names);
+    free(names);
+    free(r);
+    free(order);
+    if (!kept) {
+        cli_error("Cannot run any jobs.");
+        return -2;
     }
     return 0;
 }
@@ -166,6 +224,8 @@ void sshmore_help(FILE *f)
 "                      its socket in a private dir under --tmpdir, closed\n"
 "                      and removed at exit); not for a login that names\n"
 "                      its own ssh command\n"
+"  --filter-hosts      first ask every login to run `echo` over ssh (10 s\n"
+"                      at most) and drop those that fail, with a warning\n"
 "  --rsync-opts OPTS   rsync's options for --transferfile, --return and\n"
 "                      --basefile (default $PARALLEL_RSYNC_OPTS, or -rlDzR;\n"
 "                      the jobs see it in $PARALLEL_RSYNC_OPTS)\n"

@@ -7,6 +7,10 @@
 /* sshmore.c: --env, --basefile, -M, --sshdelay, --hostgroups. */
 int sshmore_option(int which, const char *val); /* as sshlogin_option */
 int sshmore_check(struct opts *o);
+/* --filter-hosts: the logins that fail a login check are dropped (moved
+ * past nlogin, still freed), with GNU's warning; -2 when none is left,
+ * after its error line; -1 on ENOMEM. */
+int sshmore_filter_hosts(void);
 /* --env's variables as " NAME=VALUE" words, each quoted times times by fq;
  * its bash functions as the text put before the command (malloc'd). */
 void sshmore_env_vars(FILE *f, int times,

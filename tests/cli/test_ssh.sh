@@ -109,6 +109,11 @@ same -k --slf slf.txt 'echo {}' ::: a b c
 same -k -j1 -S 127.0.0.1,localhost echo ::: a b c
 same -k -S 127.0.0.1 echo ::: a b c
 same --timeout 2 -S 1/127.0.0.1 'sleep 5; echo late' ::: 1
+# --filter-hosts: a login that cannot be reached is dropped (GNU warns),
+# none left is an error (exit 255); --onall runs on the others only
+same -k --filter-hosts -S 1/127.0.0.1 -S 1/down.invalid echo ::: a b c
+same -k --filter-hosts -S 1/down.invalid echo ::: 1
+same -k --filter-hosts --onall -S 127.0.0.1,down.invalid,localhost 'echo {} $PARALLEL_SSHLOGIN' ::: a b
 # --workdir: a dir (made if missing), . the same dir, ... a dir of its own
 same -k -S 1/127.0.0.1 --wd "$T/wd/{}" pwd ::: x y
 same -k -S 1/127.0.0.1 --wd . pwd ::: x
