@@ -415,6 +415,21 @@ static const char *optional_value(const struct optdef *d, int argc,
 }
 
 /* Parse one option at argv[*i] (a long one, or a bundle of short ones). */
+/* GNU parallel's options eventor leaves out (terminals, tmux, SQL
+ * queues, the perl script's own copy): named so, not taken for typos. */
+static int gnu_only(const char *name, size_t len)
+{
+    static const char *const names[] = {
+        "embed", "interactive", "latest-line", "ll", "session",
+        "shell-completion", "shellcompletion", "sql", "sqlandworker",
+        "sql-and-worker", "sqlmaster", "sql-master", "sqlworker",
+        "sql-worker", "tmux", "tmuxpane"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strlen(names[k]) == len && !strncmp(names[k], name, len))
+            return 1;
+    return 0;
+}
+
 static int parse_option(struct opts *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
@@ -444,7 +459,9 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
             }
             return apply(o, d, a, val);
         }
-        cli_error("unknown option: %s (see eventor --help)", a);
+        cli_error(gnu_only(name, len)
+                      ? "%s: GNU parallel's option, not supported by eventor"
+                      : "unknown option: %s (see eventor --help)", a);
         return -1;
     }
     for (const char *p = a + 1; *p; p++) {

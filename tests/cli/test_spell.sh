@@ -140,6 +140,14 @@ bad --arg-sep '' echo ::: a
 bad --er '' echo ::: a
 bad -E
 bad --minversion x
+# GNU's options eventor leaves out say so, not "unknown option"
+for o in --tmux --embed --sql=x --latest-line --interactive; do
+    bad $o echo ::: a
+    grep -q "^eventor: $o: GNU parallel's option, not supported by eventor$" b.err ||
+        fail "$o: not named as GNU's: $(cat b.err)"
+done
+bad --tmuxx echo ::: a
+grep -q "unknown option: --tmuxx" b.err || fail "--tmuxx: $(cat b.err)"
 
 settle
 echo "$n checks, $fails failed"
