@@ -136,6 +136,7 @@ struct opts {
     const char *arg_sep, *arg_file_sep; /* --arg-sep, --arg-file-sep */
     const char *eof_str;   /* -E: input ends at this item */
     int tty;               /* --tty: -j1 -u, jobs read the terminal */
+    int interactive;       /* -p: each command asked for on the terminal */
     int progress;          /* --progress */
     int noswap;            /* --noswap: no start while the machine swaps */
     int verbose_stderr;    /* --verbose, -t: each job's command on stderr
@@ -549,8 +550,11 @@ enum { MORE_OPT_PROFILE, MORE_OPT_PLAIN, MORE_OPT_TERMSEQ,
        MORE_OPT_RETRY_FAILED, MORE_OPT_SHUF, MORE_OPT_NICE, MORE_OPT_MEMFREE,
        MORE_OPT_LOAD, MORE_OPT_TIMEOUT_PCT, MORE_OPT_PROCFILE,
        MORE_OPT_SEMAPHORE, MORE_OPT_FG, MORE_OPT_BG, MORE_OPT_WAIT,
-       MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT, MORE_OPT_CAT, MORE_OPT_NOT_YET };
+       MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT, MORE_OPT_CAT, MORE_OPT_INTERACTIVE };
 int more_option(struct opts *o, int which, const char *val);
+/* -p: ask on the terminal whether to run cmd: 1 yes, 0 no, -1 and errno
+ * when there is no terminal. */
+int more_ask(const char *cmd);
 int more_check(struct opts *o);
 void more_help(FILE *f);
 void more_succeeded(const struct opts *o, double runtime);

@@ -106,6 +106,29 @@ static int load_max(struct opts *o, const char *val)
     return 0;
 }
 
+int more_ask(const char *cmd)
+{
+    char line[256] = "";
+    FILE *tty = fopen("/dev/tty", "re");
+    if (!tty)
+        return -1;
+    fprintf(stderr, "%s ?...", cmd); /* GNU's prompt, no newline */
+    /* A line (at the end of input: none, so no, where GNU asks forever);
+     * a longer one is read to its end. */
+    int got = fgets(line, sizeof line, tty) != NULL;
+    for (char *nl = line; got && !strchr(nl, '\n');) {
+        char rest[256];
+        if (!fgets(rest, sizeof rest, tty))
+            break;
+        nl = rest;
+    }
+    fclose(tty);
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return *p == 'y' || *p == 'Y';
+}
+
 int more_option(struct opts *o, int which, const char *val)
 {
     long v;
@@ -132,10 +155,7 @@ int more_option(struct opts *o, int which, const char *val)
     case MORE_OPT_WAIT: o->semaphore = o->sem_wait = 1; return 0;
     case MORE_OPT_ID: o->semaphore = 1; o->sem_id = val; return *val ? 0 : -1;
     case MORE_OPT_CAT: o->pipe_cat = 1; return 0;
-    case MORE_OPT_NOT_YET:
-        cli_error("%s is not supported yet (GNU parallel's --pipe option)",
-                  val);
-        return -2;
+    case MORE_OPT_INTERACTIVE: o->interactive = 1; return 0;
     case MORE_OPT_SEM_TIMEOUT: {
         int64_t ms;
         o->semaphore = 1;

@@ -132,6 +132,7 @@ static const struct optdef {
     {"semaphoretimeout", 0, 1, MORE(SEM_TIMEOUT)},
     {"semaphore-timeout", 0, 1, MORE(SEM_TIMEOUT)},
     {"st", 0, 1, MORE(SEM_TIMEOUT)},    {"cat", 0, 0, MORE(CAT)},
+    {"interactive", 'p', 0, MORE(INTERACTIVE)},
     /* sshlogin */
     /* spell.c: separators, renamed replacement strings, facts */
     {"arg-sep", 0, 1, SPELL(ARG_SEP)},  {"argsep", 0, 1, SPELL(ARG_SEP)},
@@ -372,8 +373,7 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
             rc = sshlogin_option(o, d->id - O_SSH, val);
             rc = rc == -2 ? -1 : rc < 0 ? BAD : rc; /* 1: done, exit 0 */
         } else if (d->id >= O_MORE) { /* gnu-more: -1 a bad value, -2 reported */
-            rc = more_option(o, d->id - O_MORE,
-                             d->id == O_MORE + MORE_OPT_NOT_YET ? name : val);
+            rc = more_option(o, d->id - O_MORE, val);
             rc = rc == -2 ? -1 : rc == -1 ? BAD : rc;
         } else if (d->id >= O_GR) /* gnu-results */
             rc = gr_option(o, d->id - O_GR, val) < 0 ? BAD : 0;
@@ -420,7 +420,7 @@ static const char *optional_value(const struct optdef *d, int argc,
 static int gnu_only(const char *name, size_t len)
 {
     static const char *const names[] = {
-        "embed", "interactive", "latest-line", "ll", "session",
+        "embed", "latest-line", "ll", "session",
         "shell-completion", "shellcompletion", "sql", "sqlandworker",
         "sql-and-worker", "sqlmaster", "sql-master", "sqlworker",
         "sql-worker", "tmux", "tmuxpane"};

@@ -136,7 +136,8 @@ static int start_try(struct job *j, int *feed)
         return -1;
     if (runner.o->verbose) /* -v: the command line with its output */
         dprintf(j->out_fd, "%s\n", j->cmd);
-    if (runner.o->verbose_stderr) /* --verbose: as it starts, on stderr */
+    /* --verbose: as it starts, on stderr (with -p, its question said it) */
+    if (runner.o->verbose_stderr && !runner.o->interactive)
         fprintf(stderr, "%s\n", j->cmd);
     if (runner.o->pipe_tee)
         return pipetee_start(j, runner.o->shell, feed);
@@ -385,6 +386,13 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     if (pass == -1) /* its perl died, said why */
         return runner.input_error = 1, -1;
     if ((x == 1 || !pass) && perl_skip(j) < 0) /* skip(), --filter */
+        return -2;
+    int yes = o->interactive && !j->perl_skip ? more_ask(j->cmd) : 1;
+    if (yes < 0) {
+        cli_error("--interactive: no terminal (/dev/tty): %s", strerror(errno));
+        return runner.input_error = 1, -1;
+    }
+    if (!yes && perl_skip(j) < 0) /* -p: the answer was no */
         return -2;
     if (!o->dry_run)
         return 0;

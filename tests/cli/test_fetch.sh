@@ -5,7 +5,6 @@
 # bench/bench_http_server (bulk). Behaviour only: statuses, files, records,
 # order, request counts on the server side, exit codes.
 # Usage: tests/cli/test_fetch.sh PATH/TO/eventor
-HERE=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/../lib/shell_test.sh"
 BULK=$(dirname "$E")/bench/bench_http_server
 pids=

@@ -201,5 +201,24 @@ for bad in '--nice x' '--memfree 1x' '--memfree 0' '--load x' '--termseq FOO,1' 
 done
 
 settle
+# -p/--interactive: each command asked on the terminal (a pty of
+# lib/ask_tty.py's, which answers each prompt with the next line), run only
+# on an answer that starts with y or Y; the others fail, -2 in the joblog
+asked() { # TOOL ARGS...: what the terminal shows, the joblog's columns
+    rm -f ask.jl
+    python3 "$HERE/lib/ask_tty.py" ask.in "$@"
+    cut -f1,7,9 ask.jl
+}
+printf 'y\nn\n  Yes\n' >ask.in
+for args in "-p -j1 -k echo ::: 1 2 3" "--interactive -j1 -t echo {} ::: a b" \
+            "-p -j1 --tag echo ::: x y z"; do
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    asked $P --joblog ask.jl $args >ask.p
+    # shellcheck disable=SC2086
+    asked "$E" --joblog ask.jl $args >ask.e
+    cmp -s ask.p ask.e || { fail "-p differs for: $args"; diff ask.p ask.e | head; }
+done
+bad -p echo ::: 1 # no terminal
 echo "$n checks, $fails failed"
 [ $fails = 0 ]

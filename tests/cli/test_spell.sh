@@ -141,7 +141,7 @@ bad --er '' echo ::: a
 bad -E
 bad --minversion x
 # GNU's options eventor leaves out say so, not "unknown option"
-for o in --tmux --embed --sql=x --latest-line --interactive; do
+for o in --tmux --embed --sql=x --latest-line; do
     bad $o echo ::: a
     grep -q "^eventor: $o: GNU parallel's option, not supported by eventor$" b.err ||
         fail "$o: not named as GNU's: $(cat b.err)"
