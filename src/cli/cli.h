@@ -479,9 +479,10 @@ void results_finish(void);
 /* linebuf.c (gnu-results): --line-buffer. linebuf_open makes j's stdout
  * and stderr pipes (j->out_fd, j->err_fd their write ends; -1 and errno);
  * linebuf_run, once the job is started (or failed to), closes them here
- * and reads them on the loop, writing each line as it comes; linebuf_end
+ * and reads them on the loop, writing each line as it comes (coloured
+ * with color as GNU's --lb --color when it is not NULL); linebuf_end
  * waits for their end and counts j's bytes. */
-int linebuf_open(struct job *j);
+int linebuf_open(struct job *j, const char *color); /* color_of's or NULL */
 void linebuf_run(struct job *j);
 void linebuf_end(struct job *j);
 /* -k: write what j's lines held while it waited its turn (0, or -1). */
