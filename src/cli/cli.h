@@ -101,6 +101,8 @@ struct opts {
                               N blocks a job slot) */
     const char *recstart, *recend; /* --recstart, --recend (argv's) */
     int rrs;               /* --rrs: the separators out of each block */
+    int64_t block_timeout; /* --block-timeout: ms, whole seconds as GNU's
+                              (0: none; -1: under a second, refused) */
     const char *header;    /* --header REGEX, ':' or N (argv's) */
     /* gnu-results */
     const char *colsep_raw; /* --colsep as given (argv's) */
@@ -413,7 +415,7 @@ void job_free(struct job *j);
 /* pipe.c: --pipe. pipe_option applies one of its options (-1: bad value),
  * pipe_check refuses what --pipe cannot do (after an error line). */
 enum { PIPE_OPT_PIPE, PIPE_OPT_BLOCK, PIPE_OPT_RECSTART, PIPE_OPT_RECEND,
-       PIPE_OPT_HEADER, PIPE_OPT_PIPEPART, PIPE_OPT_RRS };
+       PIPE_OPT_HEADER, PIPE_OPT_PIPEPART, PIPE_OPT_RRS, PIPE_OPT_BT };
 int pipe_option(struct opts *o, int which, const char *val);
 int pipe_check(struct opts *o);
 /* Opens the input and reads the --header (-1 after an error line). */
@@ -478,9 +480,10 @@ void results_finish(void);
 /* linebuf.c (gnu-results): --line-buffer. linebuf_open makes j's stdout
  * and stderr pipes (j->out_fd, j->err_fd their write ends; -1 and errno);
  * linebuf_run, once the job is started (or failed to), closes them here
- * and reads them on the loop, writing each line as it comes; linebuf_end
+ * and reads them on the loop, writing each line as it comes (coloured
+ * with color as GNU's --lb --color when it is not NULL); linebuf_end
  * waits for their end and counts j's bytes. */
-int linebuf_open(struct job *j);
+int linebuf_open(struct job *j, const char *color); /* color_of's or NULL */
 void linebuf_run(struct job *j);
 void linebuf_end(struct job *j);
 /* -k: write what j's lines held while it waited its turn (0, or -1). */

@@ -1,8 +1,9 @@
 /* GNU parallel's --color, --ctag, --ctagstring and --color-failed: each
  * job's output lines in colours of their own, picked by {#} from GNU's list
  * of readable combinations in GNU's order (so both tools colour job N
- * alike), or white on red for a job that failed (--color-failed). Only
- * grouped output is coloured, as GNU's is; without a terminal GNU's codes
+ * alike), or white on red for a job that failed (--color-failed). Grouped
+ * output is coloured (output.c) and, with --color, line-buffered output
+ * (linebuf.c, as GNU's --lb colours it); without a terminal GNU's codes
  * to clear the line and reset are \033[K and \033[m, used here always. */
 #include "cli.h"
 

@@ -2,7 +2,9 @@
  * loop while it runs, and every complete line is written to eventor's
  * stdout or stderr at once (after the --tag), so lines of different jobs
  * may interleave but a line is never split; a last line without its
- * newline is written when the job's output ends. GNU parallel's meaning. */
+ * newline is written when the job's output ends. GNU parallel's meaning.
+ * With --color (--ctag) each read's complete lines are coloured as GNU's
+ * print_linebuffered colours them (see colored). */
 #include "cli.h"
 
 #include <errno.h>
@@ -14,8 +16,9 @@
 
 struct reader {
     struct job *j;
-    int fd, to;      /* the pipe's read end; eventor's 1 or 2 */
-    long long bytes; /* read in all */
+    int fd, to;        /* the pipe's read end; eventor's 1 or 2 */
+    long long bytes;   /* read in all */
+    const char *color; /* --color: color_of's, else NULL */
 };
 
 /* -k: hold [s, s + n) until it is j's turn. */
@@ -43,12 +46,13 @@ int linebuf_flush(struct job *j)
     return rc;
 }
 
-/* Write [s, s + n) after j's tag, or as it is; with -k held until j is
- * the oldest job (GNU parallel: the oldest one's lines come out live). */
-static void put(struct job *j, int to, const char *s, size_t n)
+/* Write [s, s + n) after tag (j's, or NULL), or as it is; with -k held
+ * until j is the oldest job (GNU parallel: the oldest one's lines come out
+ * live). */
+static void put_tagged(struct job *j, int to, const char *s, size_t n,
+                       const char *tag)
 {
     uint64_t head = output_head();
-    const char *tag = j->tag;
     if (head && head != j->seq) {
         if ((tag && (hold(j, to - 1, tag, strlen(tag)) < 0 ||
                      hold(j, to - 1, "\t", 1) < 0)) ||
@@ -66,6 +70,50 @@ static void put(struct job *j, int to, const char *s, size_t n)
     output_write(to, s, n);
 }
 
+static void put(struct job *j, int to, const char *s, size_t n)
+{
+    put_tagged(j, to, s, n, j->tag);
+}
+
+/* --color: [s, s + n), what a read completed (its end a line end), as GNU's
+ * print_linebuffered writes it: the colour and tag, the text without its
+ * last \n, each \n and \r in it as reset, itself, colour and tag, then
+ * reset and \n (so a read ending in \r gets a \n added, as GNU's does). */
+static char *color_tag(char *o, const char *color, const char *tag)
+{
+    o = stpcpy(o, color);
+    return tag ? stpcpy(stpcpy(o, tag), "\t") : o; /* "": the \t alone */
+}
+
+static void colored(struct reader *r, const char *s, size_t n)
+{
+    const char *tag = r->j->tag, *reset = "\033[m";
+    size_t clen = strlen(r->color) + (tag ? strlen(tag) + 1 : 0), ends = 0;
+    n -= s[n - 1] == '\n'; /* Perl's chomp */
+    for (size_t k = 0; k < n; k++)
+        ends += s[k] == '\n' || s[k] == '\r';
+    char *out = malloc(clen + n + ends * (4 + clen) + 5), *o = out;
+    if (!out) {
+        cli_error("out of memory: output of job %llu lost",
+                  (unsigned long long)r->j->seq);
+        return;
+    }
+    o = color_tag(o, r->color, tag);
+    for (size_t k = 0; k < n; k++) {
+        if (s[k] != '\n' && s[k] != '\r') {
+            *o++ = s[k];
+            continue;
+        }
+        o = stpcpy(o, reset);
+        *o++ = s[k];
+        o = color_tag(o, r->color, tag);
+    }
+    o = stpcpy(o, reset);
+    *o++ = '\n';
+    put_tagged(r->j, r->to, out, (size_t)(o - out), NULL);
+    free(out);
+}
+
 static void *read_lines(void *arg)
 {
     struct reader *r = arg;
@@ -79,14 +127,23 @@ static void *read_lines(void *arg)
             buf = b;
             cap *= 2;
         }
-        n = evt_read(r->fd, buf + len, cap - len, -1);
+        size_t want = cap - len; /* --color: GNU's reads, as a read's end
+                                    decides where a \r ends a line */
+        n = evt_read(r->fd, buf + len, r->color && want > 60800 ? 60800 : want,
+                     -1);
         if (n <= 0)
             break;
         r->bytes += n;
         char *end = memrchr(buf + len, '\n', (size_t)n);
+        if (!end && r->color) /* GNU's: \r when the read has no \n */
+            end = memrchr(buf + len, '\r', (size_t)n);
         if (!end)
             continue;
         size_t upto = (size_t)(end - buf) + 1, done = 0;
+        if (r->color) {
+            colored(r, buf, upto);
+            done = upto;
+        }
         while (done < upto) { /* each line after the tag */
             char *nl = memchr(buf + done, '\n', upto - done);
             size_t stop = !r->j->tag ? upto : (size_t)(nl - buf) + 1;
@@ -107,7 +164,7 @@ struct linebuf {
     evt_co_t *co[2];
 };
 
-int linebuf_open(struct job *j)
+int linebuf_open(struct job *j, const char *color)
 {
     struct linebuf *lb = calloc(1, sizeof *lb);
     int p[2][2] = {{-1, -1}, {-1, -1}};
@@ -121,7 +178,7 @@ int linebuf_open(struct job *j)
         return -1;
     }
     for (int i = 0; i < 2; i++)
-        lb->r[i] = (struct reader){j, p[i][0], i + 1, 0};
+        lb->r[i] = (struct reader){j, p[i][0], i + 1, 0, color};
     j->out_fd = p[0][1];
     j->err_fd = p[1][1];
     j->lb = lb;

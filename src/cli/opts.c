@@ -102,6 +102,9 @@ static const struct optdef {
     {"remove-rec-sep", 0, 0, O_PIPE + PIPE_OPT_RRS},
     {"removerecsep", 0, 0, O_PIPE + PIPE_OPT_RRS},
     {"rrs", 0, 0, O_PIPE + PIPE_OPT_RRS},
+    {"block-timeout", 0, 1, O_PIPE + PIPE_OPT_BT},
+    {"blocktimeout", 0, 1, O_PIPE + PIPE_OPT_BT},
+    {"bt", 0, 1, O_PIPE + PIPE_OPT_BT},
     /* GNU parallel's other spellings */
     {"dryrun", 0, 0, O_DRY},            {"keeporder", 0, 0, O_KEEP},
     {"maxprocs", 0, 1, O_JOBS},         {"maxargs", 0, 1, O_MAXARGS},

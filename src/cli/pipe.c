@@ -36,6 +36,7 @@ static struct {
     int regexp;         /* --regexp: piperegex.c finds the cuts */
     int group;          /* --group-by: the separators go, S.fd its pipe */
     int rrs;            /* --rrs: strip_seps on each block */
+    int64_t timeout;    /* --block-timeout (ms, 0: none) */
 } S = {.fd = -1};
 
 /* --recstart/--recend's escapes, as GNU's: \0 \r \n \t \' \" \\ only. */
@@ -72,12 +73,22 @@ int pipe_option(struct opts *o, int which, const char *val)
     case PIPE_OPT_RECEND: o->recend = val; return 0;
     case PIPE_OPT_HEADER: o->header = val; return *val ? 0 : -1;
     case PIPE_OPT_RRS: o->rrs = 1; return 0;
+    case PIPE_OPT_BT: /* GNU's int(seconds), refused under 1 (pipe_check) */
+        if (optval_secs(val, &o->block_timeout) < 0)
+            return -1;
+        o->block_timeout = o->block_timeout / 1000 * 1000;
+        o->block_timeout += o->block_timeout ? 0 : -1;
+        return 0;
     }
     return -1;
 }
 
 int pipe_check(struct opts *o)
 {
+    if (o->block_timeout < 0) { /* GNU's, with --pipe or without */
+        cli_error("Error: --block-timeout must be at least 1");
+        return -1;
+    }
     if (!o->pipe) {
         /* --header without --pipe: names the columns (header.c) */
         const char *what = o->recstart ? "--recstart"
@@ -144,14 +155,17 @@ static int reserve(size_t want)
     return 0;
 }
 
-/* Append up to n bytes; the count read, 0 at end, -1 on an error. */
-static ssize_t read_some(size_t n)
+/* Append up to n bytes, waiting until deadline; the count read, 0 at
+ * end, -1 on an error, -2 when the deadline passed. */
+static ssize_t read_some(size_t n, int64_t deadline)
 {
     if (reserve(S.len + n) < 0) {
         cli_error("out of memory");
         return -1;
     }
-    ssize_t r = evt_read(S.fd, S.buf + S.len, n, -1);
+    ssize_t r = evt_read(S.fd, S.buf + S.len, n, deadline);
+    if (r < 0 && errno == ETIMEDOUT && deadline >= 0)
+        return -2;
     if (r < 0) {
         cli_error("cannot read the --pipe input: %s", strerror(errno));
         return -1;
@@ -161,13 +175,18 @@ static ssize_t read_some(size_t n)
     return r;
 }
 
-/* GNU's read_block: fill the buffer up to the next multiple of --block. */
+/* GNU's read_block: fill the buffer up to the next multiple of --block;
+ * with --block-timeout, what came before it passed (GNU's alarm over the
+ * whole read: the block is then cut as usual, at its last record end). */
 static int read_block(void)
 {
     size_t want = (size_t)S.bs - S.len % (size_t)S.bs;
+    int64_t deadline = S.timeout ? evt_now() + S.timeout : -1;
     ssize_t r;
     do {
-        if ((r = read_some(want)) < 0)
+        if ((r = read_some(want, deadline)) == -2)
+            return 0; /* not at the end */
+        if (r < 0)
             return -1;
         want -= (size_t)r;
     } while (want && r);
@@ -211,7 +230,7 @@ static int find_header(const struct opts *o)
     size_t hlen = 0;
     int found = 0;
     while (!found) {
-        ssize_t r = read_some((size_t)S.bs);
+        ssize_t r = read_some((size_t)S.bs, -1);
         if (r <= 0) {
             if (!lines)
                 regfree(&re);
@@ -288,6 +307,7 @@ int pipe_open(const struct opts *o)
     free(end);
     free(start);
     S.rrs = o->rrs;
+    S.timeout = o->block_timeout;
     if ((S.regexp = o->pipe_regexp) && pipere_open(o->recstart, o->recend) < 0)
         return -1;
     if ((S.group = o->group_by != NULL)) { /* a record: one group */
@@ -493,7 +513,7 @@ int pipe_next(const struct opts *o, struct pipe_block *blk)
                 return cut(S.len, blk);
             break;
         }
-        if (!S.written && S.bs < TWO_GB) {
+        if (!S.written && S.bs < TWO_GB && !S.timeout) { /* as GNU's */
             long old = S.bs;
             double grown = (double)S.bs * 1.3 + 1;
             S.bs = (long)grown + ((double)(long)grown < grown);

@@ -146,7 +146,12 @@ int pipex_check(struct opts *o)
         o->shard_expr = o->bin_expr = NULL;
     if (!o->pipe && (o->shard_expr || o->bin_expr)) /* all jobs at once */
         o->pipe_route = o->bin_expr ? PIPE_ROUTE_BIN : PIPE_ROUTE_SHARD;
-    if (!o->pipe) { /* GNU's --tee, --round-robin without --pipe: nothing */
+    if (!o->pipe && o->pipe_tee) { /* GNU's: all at once, -j 0 unless given */
+        o->pipe_route = PIPE_ROUTE_TEE;
+        if (!o->jobs_given)
+            o->jobs = CLI_JOBS_MAX;
+    }
+    if (!o->pipe) { /* GNU's --round-robin without --pipe: nothing */
         o->pipe_tee = o->pipe_rr = 0;
         if (o->pipe_regexp)
             cli_error("--regexp is supported only with --pipe");
@@ -187,7 +192,8 @@ void pipex_help(FILE *f)
 "                      --header once a job; with --pipepart: --block -1\n"
 "  --tee               all of the input to every job, one job a value of\n"
 "                      ::: / -a (with --pipepart: the first -a is the data),\n"
-"                      all at once (-j 0 unless given), e.g.\n"
+"                      all at once (-j 0 unless given; without --pipe: only\n"
+"                      that), e.g.\n"
 "                      seq 100 | eventor --pipe --tee 'grep -c {}' ::: 1 2\n"
 "  --group-by COL      lines with the same value in column COL (a number,\n"
 "                      or a name in the first line, which then goes before\n"

@@ -12,7 +12,8 @@
  * refuses what cannot be done (-1 after an error line). */
 enum { PIPEX_OPT_REGEXP, PIPEX_OPT_RR, PIPEX_OPT_TEE, PIPEX_OPT_GROUP_BY,
        PIPEX_OPT_FIFO, PIPEX_OPT_SHARD, PIPEX_OPT_BIN };
-enum { PIPE_ROUTE_SHARD = 1, PIPE_ROUTE_BIN }; /* opts.pipe_route */
+/* opts.pipe_route; _TEE: --tee without --pipe (only -j's check, as GNU's) */
+enum { PIPE_ROUTE_SHARD = 1, PIPE_ROUTE_BIN, PIPE_ROUTE_TEE };
 int pipex_option(struct opts *o, int which, const char *val);
 int pipex_check(struct opts *o);
 void pipex_help(FILE *f);

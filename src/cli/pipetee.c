@@ -187,7 +187,7 @@ static int too_many(const struct opts *o, long total)
 {
     if (total <= o->jobs)
         return 0;
-    if (!o->pipe_route) {
+    if (!o->pipe_route || o->pipe_route == PIPE_ROUTE_TEE) {
         cli_error("Error: --tee requires --jobs to be higher. Try --jobs 0.");
         return 1;
     }
@@ -201,7 +201,7 @@ long pipetee_init(const struct opts *o, long total)
 {
     if (too_many(o, total))
         return -1;
-    if (!o->pipe) /* --shard, --bin without --pipe: only that check */
+    if (!o->pipe) /* --tee, --shard, --bin without --pipe: only that check */
         return total;
     T.route = o->pipe_route;
     T.n = T.want = T.route ? o->jobs : total;

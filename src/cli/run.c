@@ -132,7 +132,8 @@ static long long file_size(int fd)
  * errno. */
 static int start_try(struct job *j, int *feed)
 {
-    if (runner.o->line_buffer && linebuf_open(j) < 0)
+    if (runner.o->line_buffer &&
+        linebuf_open(j, runner.o->color ? color_of(runner.o, j) : NULL) < 0)
         return -1;
     if (runner.o->verbose) /* -v: the command line with its output */
         dprintf(j->out_fd, "%s\n", j->cmd);

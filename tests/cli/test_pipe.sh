@@ -191,6 +191,15 @@ same_file s300k.txt --pipe --tee -k -v md5sum ::: a b
 same_file s3k.txt --pipe --tee -k 'grep -c {}; exit 3' ::: 1 2
 same_file /dev/null --pipepart -a s3k.txt --tee -k 'grep {} | wc -l' ::: 1 2 3
 same_file /dev/null --pipepart -a s300k.txt --tee -k 'head -2' ::: a b
+# --tee without --pipe: no input fed, but all the jobs at once (-j 0
+# unless given) and GNU's error, exit 255, when -j allows fewer
+same_in 'in\n' --tee -k 'cat; echo {}' ::: a b c
+same_in 'in\n' --tee -j3 -k 'echo {}' ::: a b c
+same_in 'in\n' --tee -j2 'echo {}' ::: a b c
+same_in 'in\n' --tee -j1 'touch {}' ::: a b c
+same_in 'a\nb\nc\n' --tee -j2 echo
+same_in 'a\nb\n' --tee -j2 -k echo
+same_in 'in\n' --tee --bin 1 -j1 echo ::: a b
 # a --pipepart job that stops reading: its own status, eventor goes on
 same_file /dev/null --pipepart -a s300k.txt --block 1M -k 'head -1'
 # --group-by: GNU's separator before each line whose column differs from

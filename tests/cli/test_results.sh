@@ -139,10 +139,10 @@ settle
 # --- --line-buffer -------------------------------------------------------
 # Lines are written while the job runs: the first line comes out before
 # the test lets the job go on (a tool that groups would time out here).
-lb_live() { # TOOL
+lb_live() { # TOOL SUFFIX [OPTION]
     rm -f go$2 out$2
     mkfifo go$2 out$2
-    timeout 20 $1 --lb --tag -j2 "if [ {} = 1 ]; then echo a; cat go$2 >/dev/null; echo b; else echo c; fi" ::: 1 >out$2 2>/dev/null &
+    timeout 20 $1 --lb ${3:---tag} -j2 "if [ {} = 1 ]; then echo a; cat go$2 >/dev/null; echo b; else echo c; fi" ::: 1 >out$2 2>/dev/null &
     exec 3<out$2
     read -r first <&3
     echo "$first" >lb$2.txt
@@ -157,6 +157,14 @@ lb_live "$P" p
 lb_live "$E" e
 cmp -s lbp.txt lbe.txt || { fail "--line-buffer is not live"; diff lbp.txt lbe.txt; }
 [ "$(head -1 lbe.txt)" = "1	a" ] || fail "--line-buffer: first line $(head -1 lbe.txt)"
+# --ctag: coloured as the lines come, as GNU's
+n=$((n + 1))
+lb_live "$P" cp --ctag
+lb_live "$E" ce --ctag
+cmp -s lbcp.txt lbce.txt || { fail "--line-buffer --ctag is not live"; diff lbcp.txt lbce.txt; }
+esc=$(printf '\033')
+[ "$(head -1 lbce.txt)" = "$esc[48;5;134;38;5;231m$esc[K1	a$esc[m" ] ||
+    fail "--line-buffer --ctag: first line $(head -1 lbce.txt | od -c)"
 # A line is never split, even when another job writes in between.
 lb_split() { # TOOL
     rm -f go$2; mkfifo go$2
@@ -171,6 +179,16 @@ same -j1 --lb -v --joblog log.txt echo ::: a b
 same -j1 --line-buffer --tagstring '<{}>' 'seq 3' ::: a
 same_in '1\n2\n3\n4\n' -j1 --pipe -N2 --lb --tag cat
 same -k -j2 --lb --tag 'echo {}-1; sleep 0.{}; echo {}-2; echo e{} >&2' ::: 3 1
+# --color, --ctag: each read's whole lines coloured as GNU's (a \r ends a
+# line, a read ending in one gets a \n), the last line without its \n
+# left as it is (its tag plain)
+same -j1 --lb --color 'printf "x{}\ny{}"' ::: 1 2
+same -j1 --lb --ctag 'printf "a\n\nb\r\nc\rd\n"' ::: 1 2
+same -j1 --lb --color --tag 'printf "a\rb"' ::: 1
+same -k --lb --ctagstring '<{}>' 'seq 3' ::: a b
+same -k -j2 --lb --colour 'seq {}' ::: 30000 20000
+same -j1 --lb --cf 'echo {}; exit {}' ::: 0 1
+same_in '1\n2\n3\n' -j1 --pipe -N2 --lb --ctag cat
 mkfifo kgo
 same -k -j2 --lb "if [ {} = 1 ]; then cat $T/kgo >/dev/null; printf one; else echo two; echo >$T/kgo; fi" ::: 1 2
 settle
