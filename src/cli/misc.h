@@ -1,6 +1,6 @@
-/* GNU parallel's odd options (tmplfile.c, shebangwrap.c, xmisc.c): --tmpl,
- * --shebang-wrap, -x, --show-limits, -o, --compress and its programs.
- * Internal to the CLI. */
+/* GNU parallel's odd options (tmplfile.c, shebangwrap.c, compress.c,
+ * xmisc.c): --tmpl, --shebang-wrap, -x, --show-limits, -o, --compress and
+ * its programs. Internal to the CLI. */
 #ifndef EVT_CLI_MISC_H
 #define EVT_CLI_MISC_H
 
@@ -27,6 +27,12 @@ int tmplfile_init(const struct opts *o);
 int tmplfile_fill(struct job *j, const struct record *r, size_t n);
 void tmplfile_remove(struct job *j);
 void tmplfile_finish(void);
+
+/* compress.c: compress_settle picks the programs (GNU's defaults; -1
+ * after an error line); compress_job puts finished job j's spooled output
+ * through them (a failure said, j->exitval 255). */
+int compress_settle(struct opts *o);
+void compress_job(struct job *j);
 
 /* shebangwrap.c: a #! line's `--shebang-wrap [OPTIONS] PARSER [ARGS]`
  * makes the kernel run `eventor '--shebang-wrap ...' SCRIPT ARG...`; as

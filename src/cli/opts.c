@@ -194,7 +194,15 @@ static const struct optdef {
     {"_pipe-means-argfiles", 0, 0, MISC(PIPE_ARGFILES)},
     {"exit", 'x', 0, MISC(EXIT)},       {"show-limits", 0, 0, MISC(SHOW_LIMITS)},
     {"showlimits", 0, 0, MISC(SHOW_LIMITS)},
-    {"open-tty", 'o', 0, MISC(OPEN_TTY)},
+    {"open-tty", 'o', 0, MISC(OPEN_TTY)}, {"compress", 0, 0, MISC(COMPRESS)},
+    {"compress-program", 0, 1, MISC(COMPRESS_PRG)},
+    {"use-compress-program", 0, 1, MISC(COMPRESS_PRG)},
+    {"compressprogram", 0, 1, MISC(COMPRESS_PRG)},
+    {"usecompressprogram", 0, 1, MISC(COMPRESS_PRG)},
+    {"decompress-program", 0, 1, MISC(DECOMPRESS_PRG)},
+    {"use-decompress-program", 0, 1, MISC(DECOMPRESS_PRG)},
+    {"decompressprogram", 0, 1, MISC(DECOMPRESS_PRG)},
+    {"usedecompressprogram", 0, 1, MISC(DECOMPRESS_PRG)},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,

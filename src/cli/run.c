@@ -288,6 +288,7 @@ static void *job_main(void *arg)
             break; /* keep this try's output rather than mix two */
         j->spool_epoch = output_spool_epoch();
     }
+    compress_job(j); /* --compress: its output through the programs */
     tmplfile_remove(j); /* --tmpl --cleanup */
     if (tmp)
         unlink(tmp); /* what the job may have made there, as GNU's */

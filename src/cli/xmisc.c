@@ -34,7 +34,7 @@ int misc_option(struct opts *o, int which, const char *val)
 
 int misc_check(struct opts *o)
 {
-    if (tmplfile_read(o) < 0)
+    if (tmplfile_read(o) < 0 || compress_settle(o) < 0)
         return -1;
     if (o->show_limits) { /* GNU's words, then it goes on */
         printf("Maximal size of command: %d\n"

@@ -125,6 +125,32 @@ if command -v script >/dev/null; then
     [ "$out" = "$(printf 'tty a\ntty b')" ] || fail "-o on a terminal: '$out'"
 fi
 
+# --- --compress, --compress-program, --decompress-program ---------------
+printf '#!/bin/sh\nseq $1; seq 3 >&2\n' >fx/out.sh
+chmod +x fx/out.sh
+same_err -j1 -k --compress-program gzip 'echo {}; echo err{} >&2' ::: a b
+same_err -j1 -k --compress-program 'gzip -9' --tag ./out.sh ::: 100000 7
+same_err -j1 -k --compress-program cat --decompress-program cat ./out.sh ::: 5 0
+same_err -j1 -k --compress ./out.sh ::: 3
+same_err -j1 -k --use-compress-program 'bzip2' --use-decompress-program 'bzip2 -dc' ./out.sh ::: 3
+same_err -j1 -k --compress-program 'tr a-z A-Z' --decompress-program 'tr A-Z a-z' echo ::: a b
+same_err -j1 -k --compress-program 'sed s/^/C/' --decompress-program 'sed s/^/D/' echo ::: a
+same_err -j1 -k --compress-program gzip true ::: a
+same -j1 -k --compress-program nosuchprg echo ::: a b
+# (GNU says "nosuchprg failed." after each job, at times its decompressor
+# too: stderr checked here)
+n=$((n + 1))
+"$E" -j1 -k --compress-program nosuchprg echo ::: a b 2>nz.err
+[ "$(grep -c "^eventor: Error: nosuchprg failed.$" nz.err)" = 2 ] || fail "--compress-program nosuchprg: $(cat nz.err)"
+same_err -j1 -k --compress-program false echo ::: a
+same_err -j1 -k --compress-program false 'echo {}; exit 3' ::: a
+same -j1 -k --compress-program cat --decompress-program nosuchprg echo ::: a b
+# (a decompressor that runs and fails: GNU minds it only at times)
+same_err -j1 -k --compress-program cat --decompress-program 'cat; exit 1' echo ::: a
+n=$((n + 1))
+"$E" -j1 --joblog jl --compress-program gzip seq ::: 1000 >/dev/null
+[ "$(cut -f6 jl | tail -1)" = 3893 ] || fail "--compress: joblog Receive $(cut -f6 jl | tail -1)"
+
 settle
 echo "$n checks, $fails failed"
 [ $fails = 0 ]
