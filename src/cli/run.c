@@ -526,8 +526,13 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    if (jobenv_init() < 0 || tmplfile_init(o) < 0) {
+    if (jobenv_init() < 0) {
         cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    if (tmplfile_init(o) < 0) { /* EINVAL: a {= =} of it said why */
+        if (errno != EINVAL)
+            cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
     if (o->total_jobs > 0 && !o->pipe_tee && !o->pipe_route)

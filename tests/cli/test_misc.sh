@@ -60,6 +60,12 @@ same -j1 --dry-run --cleanup --tmpl t1=d{}.t echo ::: a b
 same_err --tmpl nofile=x echo ::: 1
 same_err --tmpl =x echo ::: 1
 bad --tmpl t1 echo ::: 1
+printf 'x {= s/(/ =} y\n' >fx/bad.tmpl
+same --tmpl bad.tmpl=o.t echo ::: a
+n=$((n + 1))
+"$E" --tmpl fx/bad.tmpl=o.t echo ::: a 2>bt.err >/dev/null
+[ "$(grep -c '^eventor: Error: Cannot use s/(/ : ' bt.err)" = 1 ] && [ "$(wc -l <bt.err)" -le 2 ] ||
+    fail "--tmpl with a bad {= =}: $(cat bt.err)"
 # a file it cannot write: the run stops (GNU: perl's "Died", its errno)
 n=$((n + 1))
 (cd fx && "$E" --tmpl t1=/nonexistent/x echo ::: a >../w.out 2>../w.err)
