@@ -4,6 +4,7 @@
  * --cleanup removed there after the last. An --onall run does it in the
  * parent, not in each login's eventor. */
 #include "cli.h"
+#include "misc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static void warn_local(void)
                        : all ? "--transfer"
                        : SSH.transfer.n ? "--transferfile"
                        : SSH.ret.n ? "--return"
-                       : SSH.cleanup ? "--cleanup"
+                       : SSH.cleanup && !tmplfile_given() ? "--cleanup"
                        : SSH.basefile.n ? "--basefile" : NULL;
     if (what)
         fprintf(stderr, "eventor: Warning: %s ignored as there are no "

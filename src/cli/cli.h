@@ -169,6 +169,17 @@ struct opts {
     int pipe_route;        /* either given: PIPE_ROUTE_SHARD or _BIN (with
                               --pipe pipe_tee is set too: the jobs run all
                               at once, pipetee.c feeds each line to one) */
+    /* gnumisc (misc.h) */
+    const char *tmpl_src[16];  /* --tmpl FILE=NAME: FILE (argv's) */
+    const char *tmpl_name[16]; /* NAME, with placeholders */
+    const char *tmpl_text[16]; /* FILE's contents (in owned) */
+    int ntmpl;
+    int pipe_argfiles;     /* --_pipe-means-argfiles: with --pipe, the
+                              ::: words are files (--shebang-wrap's) */
+    int open_tty;          /* -o, --open-tty: jobs' stdin is /dev/tty */
+    int show_limits;       /* --show-limits: GNU's lines first */
+    int compress;          /* --compress, or a --compress-program given */
+    const char *compress_prg, *decompress_prg; /* argv's, or NULL */
 };
 
 /* opts.c: parse argv into o. Returns 0, 1 when --help/--version was
@@ -409,6 +420,7 @@ struct job {
     int perl_skip;       /* perl17: a {= =} called skip(): `true` runs */
     char *agrp;          /* --hostgroups: its value's groups, '+'-joined;
                             NULL: any login */
+    struct strv tmpl_files; /* --tmpl --cleanup: the files it wrote */
 };
 void job_free(struct job *j);
 

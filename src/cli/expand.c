@@ -181,7 +181,8 @@ static void put_values(struct exp *e, const struct tok *tk, const char **vals,
     }
     for (size_t k = 0; k < n; k++) {
         if (k) {
-            bput(&e->cmd, " ", 1);
+            if (!e->t->join_tight)
+                bput(&e->cmd, " ", 1);
             elem_end(e);
         }
         put_value(e, vals[k], tk);

@@ -227,6 +227,10 @@ static int rewrite_all(struct opts *o, const char *name, size_t id)
             return -1;
     if (rewrite_text(o, &o->results, name, id) < 0)
         return -1;
+    for (int k = 0; k < o->ntmpl; k++) /* gnumisc: --tmpl's, both */
+        if (rewrite_text(o, &o->tmpl_name[k], name, id) < 0 ||
+            rewrite_text(o, &o->tmpl_text[k], name, id) < 0)
+            return -1;
     /* --tagstring's copy is opts' own: rewrite it in place of itself */
     const char *tag = o->tagstring;
     if (rewrite_text(o, &tag, name, id) < 0)
@@ -240,7 +244,7 @@ static int rewrite_all(struct opts *o, const char *name, size_t id)
 }
 
 /* After the headers were read: {NAME} becomes {N} in the command,
- * --tagstring and --results; then, as GNU parallel, each file source's
+ * --tagstring, --results and --tmpl's; then, as GNU parallel, each file source's
  * path names it too (numbered over the file sources alone). */
 int header_rewrite(struct opts *o)
 {

@@ -82,13 +82,15 @@ static int unget_record(struct lines *l, struct record *r)
     return 0;
 }
 
-/* The first record of a line alone may not exceed -s: GNU's error. */
+/* The first record of a line alone may not exceed -s: GNU's error (its
+ * input number is always 0; the values cut at 50 bytes). */
 static int too_long(struct lines *l, struct record *r, size_t len,
                     size_t limit)
 {
     char *v = tmpl_tag(r, 1, 'n');
-    cli_error("Command line too long (%zu >= %zu) at input: %s", len, limit,
-              v ? v : "");
+    int cut = v && strlen(v) > 50;
+    cli_error("Error: Command line too long (%zu >= %zu) at input 0: %.50s%s",
+              len, limit, v ? v : "", cut ? "..." : "");
     free(v);
     record_free(r);
     l->error = LINES_TOO_LONG;

@@ -4,6 +4,7 @@
 #include "broker.h"
 #include "cli.h"
 #include "fetch.h"
+#include "misc.h"
 #include "spell.h"
 
 #include <errno.h>
@@ -93,6 +94,8 @@ int main(int argc, char **argv)
         return broker_main(argc, argv);
     static struct opts o;
     argv = sem_argv(&argc, argv); /* sem ARGS, eventor sem ARGS */
+    if (shebang_wrap(argc, argv) < 0) /* a #! line's (gnumisc) */
+        return CLI_EXIT_ERROR;
     argv = shebang_argv(&argc, argv); /* a #! line's */
     int rc = opts_parse(&o, argc, argv);
     if (rc)

@@ -6,6 +6,7 @@
 #include "pipemore.h"
 #include "perlexpr.h"
 #include "spell.h"
+#include "misc.h"
 #include "eventor.h"
 
 #include <errno.h>
@@ -50,6 +51,7 @@ enum {
     O_SPELL = O_SSH + 32, /* spelling: then spell.c's, SPELL_OPT_* order */
     O_PERL = O_SPELL + 32, /* perl17: then perlexpr.c's, PERL_OPT_* order */
     O_PX = O_PERL + 32, /* pipe-more: then pipemore.c's, PIPEX_OPT_* order */
+    O_MISC = O_PX + 32, /* gnumisc: then misc.h's, MISC_OPT_* order */
 };
 
 /* The ids of the later groups' options, in their own files' order. */
@@ -58,6 +60,7 @@ enum {
 #define SSHOPT(x) (O_SSH + SSH_OPT_##x)
 #define SPELL(x) (O_SPELL + SPELL_OPT_##x)
 #define PX(x) (O_PX + PIPEX_OPT_##x)
+#define MISC(x) (O_MISC + MISC_OPT_##x)
 
 /* Whether an option takes a value: GNU's optional ones (Getopt::Long's
  * :s and :i) take the next word unless it looks like an option (OPT_STR)
@@ -192,6 +195,20 @@ static const struct optdef {
     {"group-by", 0, 1, PX(GROUP_BY)},   {"groupby", 0, 1, PX(GROUP_BY)},
     {"fifo", 0, 0, PX(FIFO)},
     {"shard", 0, 1, PX(SHARD)},         {"bin", 0, 1, PX(BIN)},
+    /* gnumisc */
+    {"tmpl", 0, 1, MISC(TMPL)},         {"template", 0, 1, MISC(TMPL)},
+    {"_pipe-means-argfiles", 0, 0, MISC(PIPE_ARGFILES)},
+    {"exit", 'x', 0, MISC(EXIT)},       {"show-limits", 0, 0, MISC(SHOW_LIMITS)},
+    {"showlimits", 0, 0, MISC(SHOW_LIMITS)},
+    {"open-tty", 'o', 0, MISC(OPEN_TTY)}, {"compress", 0, 0, MISC(COMPRESS)},
+    {"compress-program", 0, 1, MISC(COMPRESS_PRG)},
+    {"use-compress-program", 0, 1, MISC(COMPRESS_PRG)},
+    {"compressprogram", 0, 1, MISC(COMPRESS_PRG)},
+    {"usecompressprogram", 0, 1, MISC(COMPRESS_PRG)},
+    {"decompress-program", 0, 1, MISC(DECOMPRESS_PRG)},
+    {"use-decompress-program", 0, 1, MISC(DECOMPRESS_PRG)},
+    {"decompressprogram", 0, 1, MISC(DECOMPRESS_PRG)},
+    {"usedecompressprogram", 0, 1, MISC(DECOMPRESS_PRG)},
 };
 
 static int add_source(struct opts *o, int is_file, const char *path,
@@ -364,7 +381,10 @@ static int apply(struct opts *o, const struct optdef *d, const char *name,
         case O_CITE:
             return 0;
         }
-        if (d->id >= O_PX) { /* pipe-more: -2: it said why */
+        if (d->id >= O_MISC) { /* gnumisc: -2: it said why */
+            rc = misc_option(o, d->id - O_MISC, val);
+            rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
+        } else if (d->id >= O_PX) { /* pipe-more: -2: it said why */
             rc = pipex_option(o, d->id - O_PX, val);
             rc = rc == -2 ? -1 : rc < 0 ? BAD : 0;
         } else if (d->id >= O_PERL) { /* perl17 */
@@ -531,6 +551,15 @@ static int parse_rest(struct opts *o, int n, char **words)
         const char *sep = words[i++];
         int kind = spell_sep(o, sep);
         int is_file = !!(kind & SEP_FILE), linked = !!(kind & SEP_LINKED);
+        if (o->pipe_argfiles && o->pipe) { /* --shebang-wrap --pipe: */
+            for (; i < n && !spell_sep(o, words[i]); i++) /* GNU's -a */
+                if (access(words[i], R_OK) < 0) { /* files, opened and */
+                    cli_error("Error: Cannot open input file `%s': %s.",
+                              words[i], strerror(errno));
+                    return -2;
+                }
+            continue; /* left unread: its --pipe reads stdin */
+        }
         /* a first :::+ has nothing to link to: GNU takes it as ::: */
         if (!is_file && add_source(o, 0, NULL, linked) < 0)
             return -1;
@@ -614,7 +643,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
         return rc;
     if (pipex_check(o) < 0 || more_check(o) < 0) /* pipe-more first */
         return -1;
-    if (spell_settle(o) < 0)
+    if (spell_settle(o) < 0 || misc_check(o) < 0)
         return -1;
     if ((o->resume || o->resume_failed) && !o->joblog) {
         cli_error("--resume and --resume-failed need --joblog FILE");

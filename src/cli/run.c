@@ -5,6 +5,7 @@
  * job to the output. --halt and --delay are decided here; stopping jobs
  * (signals, --termseq, --memfree) in stop.c. */
 #include "cli.h"
+#include "misc.h"
 #include "pipemore.h"
 #include "perlexpr.h"
 #include "runner.h"
@@ -46,6 +47,7 @@ void job_free(struct job *j)
         unlink(j->cat_path);
     free(j->cat_path);
     free(j->agrp);
+    strv_free(&j->tmpl_files);
     free(j);
 }
 
@@ -288,6 +290,8 @@ static void *job_main(void *arg)
             break; /* keep this try's output rather than mix two */
         j->spool_epoch = output_spool_epoch();
     }
+    compress_job(j); /* --compress: its output through the programs */
+    tmplfile_remove(j); /* --tmpl --cleanup */
     if (tmp)
         unlink(tmp); /* what the job may have made there, as GNU's */
     free(tmp);
@@ -395,8 +399,14 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     }
     if (!yes && perl_skip(j) < 0) /* -p: the answer was no */
         return -2;
+    if (tmplfile_fill(j, recs, n) < 0) { /* --tmpl: even for --dry-run */
+        slot_put(j->slot);
+        evt_sem_release(runner.slots);
+        return errno == EINVAL ? (runner.input_error = 1, -1) : -2;
+    }
     if (!o->dry_run)
         return 0;
+    tmplfile_remove(j);
     runner.failed += j->perl_skip; /* GNU parallel counts it as failed */
     slot_put(j->slot);
     evt_sem_release(runner.slots);
@@ -529,6 +539,11 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
+    if (tmplfile_init(o) < 0) { /* EINVAL: a {= =} of it said why */
+        if (errno != EINVAL)
+            cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
     if (o->total_jobs > 0 && !o->pipe_tee && !o->pipe_route)
         runner.total = o->total_jobs; /* --total-jobs: none counted */
     else if ((!o->pipe || o->pipe_tee) &&
@@ -568,6 +583,7 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
                           : "no more started");
     }
     tmpl_free(runner.tagt);
+    tmplfile_finish();
     if (runner.input_error || runner.interrupted || runner.write_errors)
         return CLI_EXIT_ERROR; /* GNU parallel's status after INT, TERM */
     return halt_status();

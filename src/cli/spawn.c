@@ -232,7 +232,8 @@ void spawn_set(const struct opts *o)
     }
     nice_value = o->nice;
     have_nice = o->have_nice;
-    if (o->tty) /* --tty: jobs read the terminal, in eventor's group */
+    if (o->tty || o->open_tty) /* --tty, -o: jobs read the terminal, in
+                                  eventor's group */
         tty_in = open("/dev/tty", O_RDONLY | O_CLOEXEC);
 }
 

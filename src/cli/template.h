@@ -49,6 +49,8 @@ struct tmpl {
     int plus;         /* --plus: its replacement strings */
     int needs_total;  /* {##} or {0#}: the number of jobs */
     int perl;         /* perl17: {= =} or --rpl may be in the text */
+    int join_tight;   /* gnumisc: a {} of several values puts them side
+                         by side (--tmpl's contents, as GNU prints them) */
     const char *word_end; /* while compiling: the end of the word at hand */
 };
 
