@@ -424,8 +424,9 @@ struct job {
 };
 void job_free(struct job *j);
 
-/* pipe.c: --pipe. pipe_option applies one of its options (-1: bad value),
- * pipe_check refuses what --pipe cannot do (after an error line). */
+/* pipe.c, pipeopts.c: --pipe. pipe_option applies one of its options (-1:
+ * bad value), pipe_check refuses what --pipe cannot do (after an error
+ * line). */
 enum { PIPE_OPT_PIPE, PIPE_OPT_BLOCK, PIPE_OPT_RECSTART, PIPE_OPT_RECEND,
        PIPE_OPT_HEADER, PIPE_OPT_PIPEPART, PIPE_OPT_RRS, PIPE_OPT_BT };
 int pipe_option(struct opts *o, int which, const char *val);
