@@ -121,7 +121,7 @@ static const struct optdef {
     {"linebuffer", 0, 0, GR(LINEBUF)},  {"lb", 0, 0, GR(LINEBUF)},
     /* gnu-more */
     {"profile", 'J', 1, MORE(PROFILE)}, {"plain", 0, 0, MORE(PLAIN)},
-    {"termseq", 0, 1, MORE(TERMSEQ)},
+    {"termseq", 0, 1, MORE(TERMSEQ)},  {"term-seq", 0, 1, MORE(TERMSEQ)},
     {"retry-failed", 0, 0, MORE(RETRY_FAILED)},
     {"retryfailed", 0, 0, MORE(RETRY_FAILED)}, {"shuf", 0, 0, MORE(SHUF)},
     {"nice", 0, 1, MORE(NICE)},         {"memfree", 0, 1, MORE(MEMFREE)},
