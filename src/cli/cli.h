@@ -127,6 +127,7 @@ struct opts {
     long memfree;          /* --memfree bytes, 0 = none */
     double load_max;       /* --load: the most, 0 = none */
     const char *limit;     /* --limit "command args", NULL = none */
+    long memsuspend;       /* --memsuspend bytes, 0 = none */
     const char *procfile;  /* -j FILE: the job count, re-read */
     int semaphore;         /* --semaphore, eventor sem */
     int sem_fg, sem_wait;  /* --fg, --wait */
@@ -393,6 +394,7 @@ struct job {
     int killed;          /* stopped by --halt now / a second signal */
     int dying;           /* this try is being killed: left running */
     int limit_killed;    /* this try killed by --limit's 2 (Exitval -1) */
+    int suspended;       /* SIGSTOPped by --memsuspend */
     uint64_t spool_epoch; /* output_spool_epoch() when its try started */
     int spool_lost;      /* its spool hit a full --tmpdir: output lost */
     struct proc proc;    /* while running */
@@ -553,7 +555,7 @@ enum { MORE_OPT_PROFILE, MORE_OPT_PLAIN, MORE_OPT_TERMSEQ,
        MORE_OPT_LOAD, MORE_OPT_TIMEOUT_PCT, MORE_OPT_PROCFILE,
        MORE_OPT_SEMAPHORE, MORE_OPT_FG, MORE_OPT_BG, MORE_OPT_WAIT,
        MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT, MORE_OPT_CAT, MORE_OPT_NOT_YET,
-       MORE_OPT_LIMIT };
+       MORE_OPT_LIMIT, MORE_OPT_MEMSUSPEND };
 int more_option(struct opts *o, int which, const char *val);
 int more_check(struct opts *o);
 void more_help(FILE *f);
@@ -566,10 +568,11 @@ int gate_procfile(struct opts *o, const char *path);
 long gate_memfree(void);
 /* Processes running or waiting for the disk now (--load's), or -1. */
 double gate_load(void);
-/* throttle.c: --limit's value (as more_option), the state it needs
- * (after limits_plan; -1 out of memory), whether the limit command lets
- * a job start now (0) or how long to wait before asking again, and the
- * coroutine that kills the youngest job on the command's 2 (arg unused). */
+/* throttle.c: --limit's value (as more_option), the state it and
+ * --memsuspend need (after limits_plan; -1 out of memory), whether the
+ * limit command lets a job start now (0) or how long to wait before
+ * asking again, and the coroutine that kills the youngest job on the
+ * command's 2 and suspends jobs for --memsuspend (arg unused). */
 int throttle_limit(struct opts *o, const char *val);
 int throttle_init(const struct opts *o);
 int64_t throttle_gate(const struct opts *o);

@@ -222,7 +222,7 @@ static void *job_main(void *arg)
         int64_t t0 = evt_now();
         j->start = wall_now();
         int feed = -1;
-        j->dying = j->limit_killed = 0;
+        j->dying = j->limit_killed = j->suspended = 0;
         if (j->argv && usershell_needed(j->argv)) { /* export -f name */
             argv_free(j->argv);
             j->argv = NULL;
@@ -259,6 +259,8 @@ static void *job_main(void *arg)
         if (timed_out) {
             fprintf(stderr, "eventor: Warning: This job was killed because "
                             "it timed out:\neventor: Warning: %s\n", j->cmd);
+            j->dying = 1;
+            runner_signal(j, SIGCONT); /* --memsuspend's: let it end */
             proc_terminate(&j->proc);
         }
         runner.running[j->slot - 1] = NULL;
@@ -542,11 +544,11 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
     evt_co_t *mem = o->memfree ? evt_spawn(runner_watch_memory, NULL) : NULL;
     if (mem)
         evt_detach(mem);
-    if (o->limit && throttle_init(o) < 0) {
+    if ((o->limit || o->memsuspend) && throttle_init(o) < 0) {
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    evt_co_t *lim = o->limit ? evt_spawn(throttle_watch, NULL) : NULL;
+    evt_co_t *lim = o->limit || o->memsuspend ? evt_spawn(throttle_watch, NULL) : NULL;
     if (lim)
         evt_detach(lim);
     runner.producer = evt_spawn(produce, NULL);

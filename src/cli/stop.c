@@ -14,6 +14,11 @@ void runner_signal(struct job *j, int sig)
 {
     if (kill(-j->proc.pid, sig) < 0 && errno == ESRCH) /* --tty: no group */
         kill(j->proc.pid, sig);
+    if (j->suspended) {
+        j->suspended = 0;
+        if (kill(-j->proc.pid, SIGCONT) < 0 && errno == ESRCH)
+            kill(j->proc.pid, SIGCONT);
+    }
 }
 
 /* The rest of --termseq (GNU parallel's default: TERM after 200 ms, TERM

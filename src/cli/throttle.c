@@ -1,8 +1,9 @@
-/* GNU parallel's --limit "command args". A job starts only once the limit
- * command exits 0 (run before each start as a shell child watched through
- * its pidfd, like the jobs, so the loop never waits on it); a watch
- * coroutine, on GNU parallel's cadence, kills the youngest job when the
- * command exits 2. */
+/* GNU parallel's --limit "command args" and --memsuspend SIZE. A job starts
+ * only once the limit command exits 0 (run before each start as a shell
+ * child watched through its pidfd, like the jobs, so the loop never waits
+ * on it); a watch coroutine, on GNU parallel's cadence, kills the youngest
+ * job when the command exits 2 and stops (SIGSTOP) the young jobs while
+ * memory is short, resuming them (SIGCONT) as it comes back. */
 #include "cli.h"
 #include "runner.h"
 
@@ -205,6 +206,39 @@ static void kill_youngest(const struct opts *o)
         terminate(young[n - 1]);
 }
 
+static void suspend(struct job *j, int stop)
+{
+    if (j->suspended == stop)
+        return;
+    int sig = stop ? SIGSTOP : SIGCONT;
+    if (kill(-j->proc.pid, sig) < 0 && errno == ESRCH) /* --tty: no group */
+        kill(j->proc.pid, sig);
+    j->suspended = stop;
+}
+
+/* --memsuspend SIZE, GNU's suspend_young_if_not_enough_mem: below 2*SIZE
+ * free, only the oldest 1/(2 - free/SIZE) jobs run (one below SIZE), the
+ * others stopped; above, one stopped job a look is resumed. */
+static void suspend_young(const struct opts *o)
+{
+    long n = running_jobs(), free = gate_memfree();
+    double lim = (double)o->memsuspend;
+    if (!n || free < 0)
+        return;
+    if (free < 2 * lim) {
+        double r = 1 / (2 - (double)free / lim);
+        long run = r > (double)n ? n - 1 : (long)r;
+        for (long i = 0; i < n; i++)
+            suspend(young[i], i > run);
+        return;
+    }
+    for (long i = 0; i < n; i++)
+        if (young[i]->suspended) {
+            suspend(young[i], 0);
+            return;
+        }
+}
+
 void *throttle_watch(void *arg)
 {
     const struct opts *o = runner.o;
@@ -219,7 +253,10 @@ void *throttle_watch(void *arg)
         }
         if (errno != ETIMEDOUT)
             return NULL;
-        kill_youngest(o);
+        if (o->memsuspend)
+            suspend_young(o);
+        if (o->limit)
+            kill_youngest(o);
         if (ms < 1000)
             ms *= 1.1;
     }
