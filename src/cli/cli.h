@@ -128,6 +128,8 @@ struct opts {
     int nice, have_nice;   /* --nice N: the jobs' niceness */
     long memfree;          /* --memfree bytes, 0 = none */
     double load_max;       /* --load: the most, 0 = none */
+    const char *limit;     /* --limit "command args", NULL = none */
+    long memsuspend;       /* --memsuspend bytes, 0 = none */
     const char *procfile;  /* -j FILE: the job count, re-read */
     int semaphore;         /* --semaphore, eventor sem */
     int sem_fg, sem_wait;  /* --fg, --wait */
@@ -404,6 +406,9 @@ struct job {
     long long err_bytes; /* bytes of standard error */
     int skip;            /* --resume: nothing to run nor print */
     int killed;          /* stopped by --halt now / a second signal */
+    int dying;           /* this try is being killed: left running */
+    int limit_killed;    /* this try killed by --limit's 2 (Exitval -1) */
+    int suspended;       /* SIGSTOPped by --memsuspend */
     uint64_t spool_epoch; /* output_spool_epoch() when its try started */
     int spool_lost;      /* its spool hit a full --tmpdir: output lost */
     struct proc proc;    /* while running */
@@ -566,7 +571,8 @@ enum { MORE_OPT_PROFILE, MORE_OPT_PLAIN, MORE_OPT_TERMSEQ,
        MORE_OPT_RETRY_FAILED, MORE_OPT_SHUF, MORE_OPT_NICE, MORE_OPT_MEMFREE,
        MORE_OPT_LOAD, MORE_OPT_TIMEOUT_PCT, MORE_OPT_PROCFILE,
        MORE_OPT_SEMAPHORE, MORE_OPT_FG, MORE_OPT_BG, MORE_OPT_WAIT,
-       MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT, MORE_OPT_CAT, MORE_OPT_INTERACTIVE };
+       MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT, MORE_OPT_CAT, MORE_OPT_INTERACTIVE,
+       MORE_OPT_LIMIT, MORE_OPT_MEMSUSPEND };
 int more_option(struct opts *o, int which, const char *val);
 /* -p: ask on the terminal whether to run cmd: 1 yes, 0 no, -1 and errno
  * when there is no terminal. */
@@ -580,6 +586,17 @@ int64_t more_deadline(const struct opts *o, int64_t t0);
  * `running` run (0: now). */
 int gate_procfile(struct opts *o, const char *path);
 long gate_memfree(void);
+/* Processes running or waiting for the disk now (--load's), or -1. */
+double gate_load(void);
+/* throttle.c: --limit's value (as more_option), the state it and
+ * --memsuspend need (after limits_plan; -1 out of memory), whether the
+ * limit command lets a job start now (0) or how long to wait before
+ * asking again, and the coroutine that kills the youngest job on the
+ * command's 2 and suspends jobs for --memsuspend (arg unused). */
+int throttle_limit(struct opts *o, const char *val);
+int throttle_init(const struct opts *o);
+int64_t throttle_gate(const struct opts *o);
+void *throttle_watch(void *arg);
 int64_t gate_wait_ms(const struct opts *o, long running);
 /* sem.c: --semaphore: run the command once holding a slot of the
  * semaphore --id (exit status). sem_argv: argv as `eventor --semaphore`

@@ -1,8 +1,9 @@
 /* Whether another job may start now, besides a free -j slot: -j PROCFILE
  * (the job count read from a file, again when it changes, at most once a
  * second, as GNU parallel), --load (the processes running or waiting for
- * the disk, this instant, as GNU counts them) and --memfree (GNU's free
- * memory: MemFree + Buffers + Cached + SwapCached). */
+ * the disk, this instant, as GNU counts them), --limit's command
+ * (throttle.c) and --memfree (GNU's free memory: MemFree + Buffers +
+ * Cached + SwapCached; --memsuspend's SIZE added to it, as GNU's). */
 #include "cli.h"
 #include "spell.h"
 
@@ -67,7 +68,7 @@ static long procfile_jobs(const struct opts *o)
 }
 
 /* /proc/stat's procs_running + procs_blocked, less this reader; -1. */
-static double load_now(void)
+double gate_load(void)
 {
     FILE *f = fopen("/proc/stat", "re");
     if (!f)
@@ -88,7 +89,9 @@ static double load_now(void)
 
 long gate_memfree(void)
 {
-    FILE *f = fopen("/proc/meminfo", "re");
+    /* the tests' stand-in for memory they cannot take from the system */
+    const char *path = getenv("EVENTOR_TEST_MEMINFO");
+    FILE *f = fopen(path && *path ? path : "/proc/meminfo", "re");
     if (!f)
         return -1;
     char line[256];
@@ -108,13 +111,17 @@ int64_t gate_wait_ms(const struct opts *o, long running)
     if (o->procfile && running >= procfile_jobs(o))
         return 1000 - (evt_now() - file_checked);
     if (o->load_max) {
-        double load = load_now();
+        double load = gate_load();
         if (load < 0 || load >= o->load_max) /* unknown: too high, as GNU */
             return 1000;
     }
-    if (o->memfree && gate_memfree() < o->memfree)
-        return 1000;
     if (o->noswap && spell_swapping())
+        return 1000;
+    int64_t ms = o->limit ? throttle_gate(o) : 0; /* GNU's order */
+    if (ms > 0)
+        return ms;
+    if ((o->memfree || o->memsuspend) && /* GNU's: the two summed */
+        gate_memfree() < o->memfree + o->memsuspend)
         return 1000;
     return 0;
 }

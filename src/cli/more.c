@@ -147,6 +147,9 @@ int more_option(struct opts *o, int which, const char *val)
     case MORE_OPT_MEMFREE:
         return optval_size(val, LONG_MAX, &o->memfree);
     case MORE_OPT_LOAD: return load_max(o, val);
+    case MORE_OPT_LIMIT: return throttle_limit(o, val);
+    case MORE_OPT_MEMSUSPEND:
+        return optval_size(val, LONG_MAX, &o->memsuspend);
     case MORE_OPT_TIMEOUT_PCT: return timeout_pct(o, val);
     case MORE_OPT_PROCFILE: return gate_procfile(o, val);
     case MORE_OPT_SEMAPHORE: o->semaphore = 1; return 0;
@@ -350,6 +353,15 @@ void more_help(FILE *f)
 "  --load MAX          start a job only while fewer than MAX processes are\n"
 "                      running or waiting for the disk (N, N% of the CPUs,\n"
 "                      +N, -N; 0: no limit)\n"
+"  --limit \"CMD ARGS\"  run CMD ARGS before starting each job and while\n"
+"                      jobs run: exit 0 starts one, 1 starts none, 2 also\n"
+"                      kills the youngest job (Exitval -1 in the joblog);\n"
+"                      built in: \"io N\" (the busiest disk over N% busy),\n"
+"                      \"load N\" (as --load), \"mem SIZE\" (as --memfree)\n"
+"  --memsuspend SIZE   with less than 2*SIZE free, stop (SIGSTOP) the\n"
+"                      youngest jobs, all but one below SIZE; resume them\n"
+"                      (SIGCONT) as memory comes back; start a job only\n"
+"                      with SIZE free\n"
 "Option files, read before the command line (not with --plain):\n"
 "  /etc/parallel/config, then config in each of $PARALLEL_HOME,\n"
 "  $XDG_CONFIG_HOME/parallel, $XDG_CONFIG_DIRS/parallel and ~/.parallel,\n"

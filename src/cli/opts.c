@@ -127,11 +127,12 @@ static const struct optdef {
     {"linebuffer", 0, 0, GR(LINEBUF)},  {"lb", 0, 0, GR(LINEBUF)},
     /* gnu-more */
     {"profile", 'J', 1, MORE(PROFILE)}, {"plain", 0, 0, MORE(PLAIN)},
-    {"termseq", 0, 1, MORE(TERMSEQ)},
+    {"termseq", 0, 1, MORE(TERMSEQ)},  {"term-seq", 0, 1, MORE(TERMSEQ)},
     {"retry-failed", 0, 0, MORE(RETRY_FAILED)},
     {"retryfailed", 0, 0, MORE(RETRY_FAILED)}, {"shuf", 0, 0, MORE(SHUF)},
     {"nice", 0, 1, MORE(NICE)},         {"memfree", 0, 1, MORE(MEMFREE)},
     {"load", 0, 1, MORE(LOAD)},         {"semaphore", 0, 0, MORE(SEMAPHORE)},
+    {"limit", 0, 1, MORE(LIMIT)},       {"memsuspend", 0, 1, MORE(MEMSUSPEND)},
     {"fg", 0, 0, MORE(FG)},             {"bg", 0, 0, MORE(BG)},
     {"wait", 0, 0, MORE(WAIT)},         {"id", 0, 1, MORE(ID)},
     {"semaphorename", 0, 1, MORE(ID)},  {"semaphore-name", 0, 1, MORE(ID)},

@@ -62,7 +62,7 @@ int optval_size(const char *s, long max, long *v)
     double d = strtod(s, &end);
     if (errno || end == s || !(d >= 0) || (*s != '.' && (*s < '0' || *s > '9')))
         return -1;
-    static const char units[] = "KMGT", lower[] = "kmgt";
+    static const char units[] = "KMGTP", lower[] = "kmgtp";
     if (*end) {
         const char *u = strchr(units, *end), *l = strchr(lower, *end);
         if (!u && !l)

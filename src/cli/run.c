@@ -226,6 +226,7 @@ static void *job_main(void *arg)
         int64_t t0 = evt_now();
         j->start = wall_now();
         int feed = -1;
+        j->dying = j->limit_killed = j->suspended = 0;
         if (j->argv && usershell_needed(j->argv)) { /* export -f name */
             argv_free(j->argv);
             j->argv = NULL;
@@ -262,6 +263,8 @@ static void *job_main(void *arg)
         if (timed_out) {
             fprintf(stderr, "eventor: Warning: This job was killed because "
                             "it timed out:\neventor: Warning: %s\n", j->cmd);
+            j->dying = 1;
+            runner_signal(j, SIGCONT); /* --memsuspend's: let it end */
             proc_terminate(&j->proc);
         }
         runner.running[j->slot - 1] = NULL;
@@ -276,7 +279,8 @@ static void *job_main(void *arg)
             j->exitval = 0;
             j->sig = SIGPIPE;
         }
-        if (timed_out && !j->exitval) /* GNU: its own exit status stays */
+        /* GNU: a killed job's own exit status stays */
+        if ((timed_out || j->limit_killed) && !j->exitval)
             j->exitval = -1;
         j->runtime = (evt_now() - t0) / 1000.0;
         if (!(j->exitval || j->sig))
@@ -564,6 +568,13 @@ int run_all(struct opts *o, struct input *in, struct tmpl *t, int sigfd)
     evt_co_t *mem = o->memfree ? evt_spawn(runner_watch_memory, NULL) : NULL;
     if (mem)
         evt_detach(mem);
+    if ((o->limit || o->memsuspend) && throttle_init(o) < 0) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    evt_co_t *lim = o->limit || o->memsuspend ? evt_spawn(throttle_watch, NULL) : NULL;
+    if (lim)
+        evt_detach(lim);
     runner.producer = evt_spawn(produce, NULL);
     if (!runner.producer) {
         cli_error("out of memory");

@@ -58,6 +58,9 @@ static inline long running_count(void)
 /* Kill every running job (--termseq's first signal, then the rest) and
  * start no more. */
 void runner_kill_all(void);
+/* Send sig to job j's process group; a job --memsuspend stopped is
+ * resumed after it, so that it can act on it (and end). */
+void runner_signal(struct job *j, int sig);
 /* Coroutines: --memfree's watch (arg unused), the signals read from the
  * signalfd *arg. */
 void *runner_watch_memory(void *arg);

@@ -4,10 +4,22 @@
 #include "cli.h"
 #include "runner.h"
 
+#include <errno.h>
 #include <eventor.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+
+void runner_signal(struct job *j, int sig)
+{
+    if (kill(-j->proc.pid, sig) < 0 && errno == ESRCH) /* --tty: no group */
+        kill(j->proc.pid, sig);
+    if (j->suspended) {
+        j->suspended = 0;
+        if (kill(-j->proc.pid, SIGCONT) < 0 && errno == ESRCH)
+            kill(j->proc.pid, SIGCONT);
+    }
+}
 
 /* The rest of --termseq (GNU parallel's default: TERM after 200 ms, TERM
  * after 100 ms, KILL after 50 ms) for every job still running after the
@@ -21,7 +33,7 @@ static void *escalate(void *arg)
         evt_sleep(evt_now() + seq[i].ms);
         for (long s = 0; s < runner.o->jobs; s++)
             if (runner.running[s])
-                kill(-runner.running[s]->proc.pid, seq[i + 1].sig);
+                runner_signal(runner.running[s], seq[i + 1].sig);
     }
     return NULL;
 }
@@ -36,8 +48,8 @@ void runner_kill_all(void)
     runner.killing = 1;
     for (long s = 0; s < runner.o->jobs; s++)
         if (runner.running[s]) {
-            runner.running[s]->killed = 1;
-            kill(-runner.running[s]->proc.pid, seq[0].sig);
+            runner.running[s]->killed = runner.running[s]->dying = 1;
+            runner_signal(runner.running[s], seq[0].sig);
         }
     evt_co_t *co = evt_spawn(escalate, NULL);
     if (co)
@@ -64,7 +76,8 @@ void *runner_watch_memory(void *arg)
             continue;
         step = young->seq == victim && step + 1 < n ? step + 1 : 0;
         victim = young->seq;
-        kill(-young->proc.pid, seq[step].sig);
+        young->dying = 1;
+        runner_signal(young, seq[step].sig);
     }
     return NULL;
 }

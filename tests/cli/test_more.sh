@@ -116,6 +116,8 @@ same -k --joblog jl --timeout 5 --termseq INT,2000,KILL,25 \
     'trap "echo got INT; exit 3" INT; sleep {}' ::: 60
 same -k --joblog jl --timeout 5 --termseq USR1,300,KILL,25 \
     'trap "echo got USR1" USR1; sleep {}; sleep {}' ::: 60
+same -k --joblog jl --timeout 5 --term-seq INT,2000,KILL,25 \
+    'trap "echo got INT; exit 3" INT; sleep {}' ::: 60
 # job 0 fails once job 60 has set its trap (touch ready)
 same -j2 -k --joblog jl --halt now,fail=1 --termseq INT,2000,KILL,25 \
     'trap "echo got INT {}; exit 4" INT; if [ {} = 0 ]; then i=0; while [ ! -e ready ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; exit 1; fi; touch ready; sleep {}' ::: 0 60
