@@ -7,6 +7,7 @@
 #include "perlexpr.h"
 #include "spell.h"
 #include "misc.h"
+#include "optdefs.h"
 #include "eventor.h"
 
 #include <errno.h>
@@ -36,181 +37,7 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
-enum {
-    O_JOBS = 1, O_KEEP, O_X, O_M, O_MAXARGS, O_NULL, O_COLSEP, O_TAG, O_DRY,
-    O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_RETRIES, O_TIMEOUT, O_DELAY,
-    O_HALT, O_BAR, O_ETA, O_LINK, O_TMPDIR, O_CITE, O_HELP, O_VERSION,
-    O_ARGFILE, O_MAXREPL, O_QUOTE, O_SHELLQUOTE, O_REPLACE, O_DELIM,
-    O_NOEMPTY, O_XARGS, O_MAXCHARS, O_L, O_VERBOSE, O_UNGROUP,
-    O_TAGSTRING, O_CTAG, O_CTAGSTRING, O_COLOR, O_COLOR_FAILED,
-    O_PIPE, /* then pipe.c's, in PIPE_OPT_* order */
-    /* gnu-results: then gnuopt.c's, in GR_OPT_* order */
-    O_GR = O_PIPE + 16,
-    O_MORE = O_GR + 16, /* gnu-more: then more.c's, in MORE_OPT_* order */
-    O_SSH = O_MORE + 32, /* sshlogin: then sshlogin.c's, SSH_OPT_* order */
-    O_SPELL = O_SSH + 32, /* spelling: then spell.c's, SPELL_OPT_* order */
-    O_PERL = O_SPELL + 32, /* perl17: then perlexpr.c's, PERL_OPT_* order */
-    O_PX = O_PERL + 32, /* pipe-more: then pipemore.c's, PIPEX_OPT_* order */
-    O_MISC = O_PX + 32, /* gnumisc: then misc.h's, MISC_OPT_* order */
-};
 
-/* The ids of the later groups' options, in their own files' order. */
-#define GR(x) (O_GR + GR_OPT_##x)
-#define MORE(x) (O_MORE + MORE_OPT_##x)
-#define SSHOPT(x) (O_SSH + SSH_OPT_##x)
-#define SPELL(x) (O_SPELL + SPELL_OPT_##x)
-#define PX(x) (O_PX + PIPEX_OPT_##x)
-#define MISC(x) (O_MISC + MISC_OPT_##x)
-
-/* Whether an option takes a value: GNU's optional ones (Getopt::Long's
- * :s and :i) take the next word unless it looks like an option (OPT_STR)
- * or is not a number (OPT_INT); left_out() says their value then. */
-enum { NO_VAL, VAL, OPT_STR, OPT_INT };
-
-static const struct optdef {
-    const char *lng;
-    char shrt;
-    int arg; /* NO_VAL, VAL, OPT_STR or OPT_INT */
-    int id;
-} optdefs[] = {
-    {"jobs", 'j', 1, O_JOBS},           {"max-procs", 'P', 1, O_JOBS},
-    {"keep-order", 'k', 0, O_KEEP},     {NULL, 'X', 0, O_X},
-    {NULL, 'm', 0, O_M},                {"max-args", 'n', 1, O_MAXARGS},
-    {"null", '0', 0, O_NULL},           {"colsep", 'C', 1, O_COLSEP},
-    {"tag", 0, 0, O_TAG},               {"dry-run", 0, 0, O_DRY},
-    {"joblog", 0, 1, O_JOBLOG},         {"resume", 0, 0, O_RESUME},
-    {"resume-failed", 0, 0, O_RESUME_FAILED},
-    {"retries", 0, 1, O_RETRIES},       {"timeout", 0, 1, O_TIMEOUT},
-    {"delay", 0, 1, O_DELAY},           {"halt", 0, 1, O_HALT},
-    {"halt-on-error", 0, 1, O_HALT},    {"bar", 0, 0, O_BAR},
-    {"eta", 0, 0, O_ETA},               {"link", 0, 0, O_LINK},
-    {"xapply", 0, 0, O_LINK},           {"tmpdir", 0, 1, O_TMPDIR},
-    {"will-cite", 0, 0, O_CITE},        {"help", 'h', 0, O_HELP},
-    {"version", 0, 0, O_VERSION},       {"arg-file", 'a', 1, O_ARGFILE},
-    {"max-replace-args", 'N', 1, O_MAXREPL},
-    {"quote", 'q', 0, O_QUOTE},         {"shellquote", 0, 0, O_SHELLQUOTE},
-    {"shell-quote", 0, 0, O_SHELLQUOTE}, {NULL, 'I', 1, O_REPLACE},
-    {"delimiter", 'd', 1, O_DELIM},     {"no-run-if-empty", 'r', 0, O_NOEMPTY},
-    {"xargs", 0, 0, O_XARGS},           {"max-chars", 's', 1, O_MAXCHARS},
-    {NULL, 'L', 1, O_L},                {NULL, 'v', 0, O_VERBOSE},
-    {"ungroup", 'u', 0, O_UNGROUP},     {"tagstring", 0, 1, O_TAGSTRING},
-    {"tag-string", 0, 1, O_TAGSTRING},  {"ctag", 0, 0, O_CTAG},
-    {"ctagstring", 0, 1, O_CTAGSTRING}, {"ctag-string", 0, 1, O_CTAGSTRING},
-    {"color", 0, 0, O_COLOR},           {"colour", 0, 0, O_COLOR},
-    {"color-failed", 0, 0, O_COLOR_FAILED}, {"cf", 0, 0, O_COLOR_FAILED},
-    {"pipe", 0, 0, O_PIPE + PIPE_OPT_PIPE}, {"pipepart", 0, 0, O_PIPE + 5},
-    {"block", 0, 1, O_PIPE + PIPE_OPT_BLOCK}, {"recstart", 0, 1, O_PIPE + 2},
-    {"block-size", 0, 1, O_PIPE + 1},   {"blocksize", 0, 1, O_PIPE + 1},
-    {"recend", 0, 1, O_PIPE + 3},       {"header", 0, 1, O_PIPE + 4},
-    {"remove-rec-sep", 0, 0, O_PIPE + PIPE_OPT_RRS},
-    {"removerecsep", 0, 0, O_PIPE + PIPE_OPT_RRS},
-    {"rrs", 0, 0, O_PIPE + PIPE_OPT_RRS},
-    {"block-timeout", 0, 1, O_PIPE + PIPE_OPT_BT},
-    {"blocktimeout", 0, 1, O_PIPE + PIPE_OPT_BT},
-    {"bt", 0, 1, O_PIPE + PIPE_OPT_BT},
-    /* GNU parallel's other spellings */
-    {"dryrun", 0, 0, O_DRY},            {"keeporder", 0, 0, O_KEEP},
-    {"maxprocs", 0, 1, O_JOBS},         {"maxargs", 0, 1, O_MAXARGS},
-    {"col-sep", 0, 1, O_COLSEP},        {"argfile", 0, 1, O_ARGFILE},
-    {"maxreplaceargs", 0, 1, O_MAXREPL}, {"maxchars", 0, 1, O_MAXCHARS},
-    {"norunifempty", 0, 0, O_NOEMPTY},  {"shell_quote", 0, 0, O_SHELLQUOTE},
-    {"tempdir", 0, 1, O_TMPDIR},        {"jl", 0, 1, O_JOBLOG},
-    {"pipe-part", 0, 0, O_PIPE + 5},    {"spreadstdin", 0, 0, O_PIPE + PIPE_OPT_PIPE},
-    {NULL, 'V', 0, O_VERSION},          {"max-lines", 'l', OPT_INT, O_L},
-    {"replace", 'i', OPT_STR, O_REPLACE}, {NULL, 'e', OPT_STR, SPELL(EOF)},
-    /* gnu-results */
-    {"results", 0, 1, GR(RESULTS)},     {"result", 0, 1, GR(RESULTS)},
-    {"res", 0, 1, GR(RESULTS)},         {"files", 0, 0, GR(FILES)},
-    {"output-as-files", 0, 0, GR(FILES)}, {"outputasfiles", 0, 0, GR(FILES)},
-    {"trim", 0, 1, GR(TRIM)},           {"csv", 0, 0, GR(CSV)},
-    {"plus", 0, 0, GR(PLUS)},           {"line-buffer", 0, 0, GR(LINEBUF)},
-    {"linebuffer", 0, 0, GR(LINEBUF)},  {"lb", 0, 0, GR(LINEBUF)},
-    /* gnu-more */
-    {"profile", 'J', 1, MORE(PROFILE)}, {"plain", 0, 0, MORE(PLAIN)},
-    {"termseq", 0, 1, MORE(TERMSEQ)},  {"term-seq", 0, 1, MORE(TERMSEQ)},
-    {"retry-failed", 0, 0, MORE(RETRY_FAILED)},
-    {"retryfailed", 0, 0, MORE(RETRY_FAILED)}, {"shuf", 0, 0, MORE(SHUF)},
-    {"nice", 0, 1, MORE(NICE)},         {"memfree", 0, 1, MORE(MEMFREE)},
-    {"load", 0, 1, MORE(LOAD)},         {"semaphore", 0, 0, MORE(SEMAPHORE)},
-    {"limit", 0, 1, MORE(LIMIT)},       {"memsuspend", 0, 1, MORE(MEMSUSPEND)},
-    {"fg", 0, 0, MORE(FG)},             {"bg", 0, 0, MORE(BG)},
-    {"wait", 0, 0, MORE(WAIT)},         {"id", 0, 1, MORE(ID)},
-    {"semaphorename", 0, 1, MORE(ID)},  {"semaphore-name", 0, 1, MORE(ID)},
-    {"semaphoretimeout", 0, 1, MORE(SEM_TIMEOUT)},
-    {"semaphore-timeout", 0, 1, MORE(SEM_TIMEOUT)},
-    {"st", 0, 1, MORE(SEM_TIMEOUT)},    {"cat", 0, 0, MORE(CAT)},
-    {"interactive", 'p', 0, MORE(INTERACTIVE)},
-    /* sshlogin */
-    /* spell.c: separators, renamed replacement strings, facts */
-    {"arg-sep", 0, 1, SPELL(ARG_SEP)},  {"argsep", 0, 1, SPELL(ARG_SEP)},
-    {"arg-file-sep", 0, 1, SPELL(ARG_FILE_SEP)},
-    {"argfilesep", 0, 1, SPELL(ARG_FILE_SEP)},
-    {"eof", 'E', 1, SPELL(EOF)},        {"extensionreplace", 0, 1, SPELL(ER)},
-    {"er", 0, 1, SPELL(ER)},            {"basenamereplace", 0, 1, SPELL(BNR)},
-    {"bnr", 0, 1, SPELL(BNR)},          {"dirnamereplace", 0, 1, SPELL(DNR)},
-    {"dnr", 0, 1, SPELL(DNR)},          {"bner", 0, 1, SPELL(BNER)},
-    {"basenameextensionreplace", 0, 1, SPELL(BNER)},
-    {"seqreplace", 0, 1, SPELL(SEQ)},   {"slotreplace", 0, 1, SPELL(SLOT)},
-    {"number-of-cpus", 0, 0, SPELL(NCPUS)},
-    {"number-of-cores", 0, 0, SPELL(NCORES)},
-    {"number-of-sockets", 0, 0, SPELL(NSOCKETS)},
-    {"number-of-threads", 0, 0, SPELL(NTHREADS)},
-    {"max-line-length-allowed", 0, 0, SPELL(MAXLINE)},
-    {"tty", 0, 0, SPELL(TTY)},          {"progress", 0, 0, SPELL(PROGRESS)},
-    {"process-slot-var", 0, 1, SPELL(SLOT_VAR)},
-    {"noswap", 0, 0, SPELL(NOSWAP)},     {"verbose", 't', 0, SPELL(VERBOSE)},
-    {"gnu", 0, 0, SPELL(GNU)},          {"silent", 0, 0, SPELL(SILENT)},
-    {"group", 0, 0, SPELL(GROUP)},      {"no-keep-order", 0, 0, SPELL(NO_KEEP)},
-    {"minversion", 0, 1, SPELL(MINVERSION)},
-    {"skip-first-line", 0, 0, SPELL(SKIP_FIRST)},
-    {"total-jobs", 0, 1, SPELL(TOTAL)}, {"total", 0, 1, SPELL(TOTAL)},
-    {"shebang", 0, 0, SPELL(SHEBANG)},  {"hashbang", 0, 0, SPELL(SHEBANG)},
-    {"use-cpus-instead-of-cores", 0, 0, SPELL(USE_CHOICE)},
-    {"use-cores-instead-of-threads", 0, 0, SPELL(USE_CHOICE)},
-    {"use-sockets-instead-of-threads", 0, 0, SPELL(USE_CHOICE)},
-    {"sshlogin", 'S', 1, SSHOPT(LOGIN)}, {"sshloginfile", 0, 1, SSHOPT(SLF)},
-    {"slf", 0, 1, SSHOPT(SLF)},         {"ssh", 0, 1, SSHOPT(SSH)},
-    {"workdir", 0, 1, SSHOPT(WORKDIR)}, {"wd", 0, 1, SSHOPT(WORKDIR)},
-    {"transfer", 0, 0, SSHOPT(TRANSFER)},
-    {"transferfile", 0, 1, SSHOPT(TRANSFERFILE)},
-    {"transfer-file", 0, 1, SSHOPT(TRANSFERFILE)},
-    {"tf", 0, 1, SSHOPT(TRANSFERFILE)}, {"return", 0, 1, SSHOPT(RETURN)},
-    {"cleanup", 0, 0, SSHOPT(CLEANUP)}, {"trc", 0, 1, SSHOPT(TRC)},
-    {"onall", 0, 0, SSHOPT(ONALL)},     {"nonall", 0, 0, SSHOPT(NONALL)},
-    /* perl17 */
-    {"rpl", 0, 1, O_PERL + PERL_OPT_RPL}, {"parens", 0, 1, O_PERL + PERL_OPT_PARENS},
-    {"filter", 0, 1, O_PERL + PERL_OPT_FILTER},
-    /* sshlogin, more (sshmore.c; --env too) */
-    {"basefile", 0, 1, SSHOPT(BASEFILE)}, {"bf", 0, 1, SSHOPT(BASEFILE)},
-    {"controlmaster", 'M', 0, SSHOPT(CONTROLMASTER)}, {"env", 0, 1, SSHOPT(ENV)},
-    {"sshdelay", 0, 1, SSHOPT(SSHDELAY)}, {"ssh-delay", 0, 1, SSHOPT(SSHDELAY)},
-    {"hostgroups", 0, 0, SSHOPT(HOSTGROUPS)}, {"hgrp", 0, 0, SSHOPT(HOSTGROUPS)},
-    {"hostgroup", 0, 0, SSHOPT(HOSTGROUPS)}, {"hostgrp", 0, 0, SSHOPT(HOSTGROUPS)},
-    {"record-env", 0, 0, SSHOPT(RECORD_ENV)}, {"recordenv", 0, 0, SSHOPT(RECORD_ENV)},
-    {"rsync-opts", 0, 1, SSHOPT(RSYNC_OPTS)},
-    {"filter-hosts", 0, 0, SSHOPT(FILTER_HOSTS)},
-    /* pipe-more */
-    {"regexp", 0, 0, PX(REGEXP)},       {"regex", 0, 0, PX(REGEXP)},
-    {"round-robin", 0, 0, PX(RR)},      {"roundrobin", 0, 0, PX(RR)},
-    {"round", 0, 0, PX(RR)},            {"tee", 0, 0, PX(TEE)},
-    {"group-by", 0, 1, PX(GROUP_BY)},   {"groupby", 0, 1, PX(GROUP_BY)},
-    {"fifo", 0, 0, PX(FIFO)},
-    {"shard", 0, 1, PX(SHARD)},         {"bin", 0, 1, PX(BIN)},
-    /* gnumisc */
-    {"tmpl", 0, 1, MISC(TMPL)},         {"template", 0, 1, MISC(TMPL)},
-    {"_pipe-means-argfiles", 0, 0, MISC(PIPE_ARGFILES)},
-    {"exit", 'x', 0, MISC(EXIT)},       {"show-limits", 0, 0, MISC(SHOW_LIMITS)},
-    {"showlimits", 0, 0, MISC(SHOW_LIMITS)},
-    {"open-tty", 'o', 0, MISC(OPEN_TTY)}, {"compress", 0, 0, MISC(COMPRESS)},
-    {"compress-program", 0, 1, MISC(COMPRESS_PRG)},
-    {"use-compress-program", 0, 1, MISC(COMPRESS_PRG)},
-    {"compressprogram", 0, 1, MISC(COMPRESS_PRG)},
-    {"usecompressprogram", 0, 1, MISC(COMPRESS_PRG)},
-    {"decompress-program", 0, 1, MISC(DECOMPRESS_PRG)},
-    {"use-decompress-program", 0, 1, MISC(DECOMPRESS_PRG)},
-    {"decompressprogram", 0, 1, MISC(DECOMPRESS_PRG)},
-    {"usedecompressprogram", 0, 1, MISC(DECOMPRESS_PRG)},
-};
 
 static int add_source(struct opts *o, int is_file, const char *path,
                       int linked)
@@ -417,15 +244,8 @@ static int is_int(const char *s)
     return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-/* GNU's value of an optional one left out: -l is -L 1, -i is -I {}, -e
- * is no end-of-file string. */
-static const char *left_out(int arg, int id)
-{
-    return arg == OPT_INT ? "1" : id == O_REPLACE ? "{}" : "";
-}
-
 /* An optional value left out of the word: the next word if it can be one
- * (taken: *i moves on), else left_out's. */
+ * (taken: *i moves on), else optdef_left_out's. */
 static const char *optional_value(const struct optdef *d, int argc,
                                   char **argv, int *i)
 {
@@ -433,38 +253,20 @@ static const char *optional_value(const struct optdef *d, int argc,
     int take = next && (d->arg == OPT_INT ? is_int(next)
                                           : next[0] != '-' || !next[1]);
     if (!take)
-        return left_out(d->arg, d->id);
+        return optdef_left_out(d);
     ++*i;
     return next;
 }
 
 /* Parse one option at argv[*i] (a long one, or a bundle of short ones). */
-/* GNU parallel's options eventor leaves out (terminals, tmux, SQL
- * queues, the perl script's own copy): named so, not taken for typos. */
-static int gnu_only(const char *name, size_t len)
-{
-    static const char *const names[] = {
-        "embed", "latest-line", "ll", "session",
-        "shell-completion", "shellcompletion", "sql", "sqlandworker",
-        "sql-and-worker", "sqlmaster", "sql-master", "sqlworker",
-        "sql-worker", "tmux", "tmuxpane"};
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        if (strlen(names[k]) == len && !strncmp(names[k], name, len))
-            return 1;
-    return 0;
-}
-
 static int parse_option(struct opts *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
-    const size_t nd = sizeof optdefs / sizeof optdefs[0];
     if (a[1] == '-') {
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        for (size_t k = 0; k < nd; k++) {
-            const struct optdef *d = &optdefs[k];
-            if (!d->lng || strlen(d->lng) != len || strncmp(d->lng, name, len))
-                continue;
+        const struct optdef *d = optdef_long(name, len);
+        if (d) {
             const char *val = NULL;
             if (d->arg == VAL) {
                 if (eq)
@@ -483,23 +285,20 @@ static int parse_option(struct opts *o, int argc, char **argv, int *i)
             }
             return apply(o, d, a, val);
         }
-        cli_error(gnu_only(name, len)
+        cli_error(optdef_gnu_only(name, len)
                       ? "%s: GNU parallel's option, not supported by eventor"
                       : "unknown option: %s (see eventor --help)", a);
         return -1;
     }
     for (const char *p = a + 1; *p; p++) {
-        const struct optdef *d = NULL;
-        for (size_t k = 0; k < nd && !d; k++)
-            if (optdefs[k].shrt == *p)
-                d = &optdefs[k];
+        const struct optdef *d = optdef_short(*p);
         if (!d) {
             cli_error("unknown option: -%c (see eventor --help)", *p);
             return -1;
         }
         char name[3] = {'-', *p, 0};
         if (d->arg == OPT_INT && p[1] && !is_int(p + 1)) { /* -lk */
-            int rc = apply(o, d, name, left_out(d->arg, d->id));
+            int rc = apply(o, d, name, optdef_left_out(d));
             if (rc)
                 return rc;
             continue;

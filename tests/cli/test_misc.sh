@@ -44,6 +44,10 @@ printf '#!/bin/sh\necho "$1"; cat "$1"\n' >fx/myprog
 chmod +x fx/myprog
 printf 'A {} B {#} {%%}\nC {1/} {=1 $_=uc($_) =}\n' >fx/t1
 printf "v='{}' \$x {.}\n" >fx/t2
+# (every fixture before the first check: the checks copy fx/ as they run)
+printf 'x {= s/(/ =} y\n' >fx/bad.tmpl
+printf '#!/bin/sh\nseq $1; seq 3 >&2\n' >fx/out.sh
+chmod +x fx/out.sh
 same -j1 -k --cleanup --header : --tmpl my.tmpl={#}.t ./myprog {#}.t ::: x 1.234 2.345 3.45678 ::: y 1 2 3
 same -j1 -k --header : --tmpl my.tmpl={x}-{y}.t echo {x} ::: x 1 2 ::: y 3 4
 same -j1 -k --template t1=x{}.t --tmpl t2=y{}.t cat x{}.t y{}.t ::: a b
@@ -60,7 +64,6 @@ same -j1 --dry-run --cleanup --tmpl t1=d{}.t echo ::: a b
 same_err --tmpl nofile=x echo ::: 1
 same_err --tmpl =x echo ::: 1
 bad --tmpl t1 echo ::: 1
-printf 'x {= s/(/ =} y\n' >fx/bad.tmpl
 same --tmpl bad.tmpl=o.t echo ::: a
 n=$((n + 1))
 "$E" --tmpl fx/bad.tmpl=o.t echo ::: a 2>bt.err >/dev/null
@@ -132,8 +135,6 @@ if command -v script >/dev/null; then
 fi
 
 # --- --compress, --compress-program, --decompress-program ---------------
-printf '#!/bin/sh\nseq $1; seq 3 >&2\n' >fx/out.sh
-chmod +x fx/out.sh
 same_err -j1 -k --compress-program gzip 'echo {}; echo err{} >&2' ::: a b
 same_err -j1 -k --compress-program 'gzip -9' --tag ./out.sh ::: 100000 7
 same_err -j1 -k --compress-program cat --decompress-program cat ./out.sh ::: 5 0
