@@ -574,8 +574,8 @@ enum { MORE_OPT_PROFILE, MORE_OPT_PLAIN, MORE_OPT_TERMSEQ,
        MORE_OPT_ID, MORE_OPT_SEM_TIMEOUT, MORE_OPT_CAT, MORE_OPT_INTERACTIVE,
        MORE_OPT_LIMIT, MORE_OPT_MEMSUSPEND };
 int more_option(struct opts *o, int which, const char *val);
-/* -p: ask on the terminal whether to run cmd: 1 yes, 0 no, -1 and errno
- * when there is no terminal. */
+/* -p: ask on the terminal whether to run cmd: 1 yes, 0 no, -1 when there
+ * is no terminal (after an error line). */
 int more_ask(const char *cmd);
 int more_check(struct opts *o);
 void more_help(FILE *f);

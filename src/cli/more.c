@@ -110,8 +110,10 @@ int more_ask(const char *cmd)
 {
     char line[256] = "";
     FILE *tty = fopen("/dev/tty", "re");
-    if (!tty)
+    if (!tty) {
+        cli_error("--interactive: no terminal (/dev/tty): %s", strerror(errno));
         return -1;
+    }
     fprintf(stderr, "%s ?...", cmd); /* GNU's prompt, no newline */
     /* A line (at the end of input: none, so no, where GNU asks forever);
      * a longer one is read to its end. */

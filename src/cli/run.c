@@ -397,10 +397,8 @@ static int admit(struct job *j, const struct record *recs, size_t n,
     if ((x == 1 || !pass) && perl_skip(j) < 0) /* skip(), --filter */
         return -2;
     int yes = o->interactive && !j->perl_skip ? more_ask(j->cmd) : 1;
-    if (yes < 0) {
-        cli_error("--interactive: no terminal (/dev/tty): %s", strerror(errno));
+    if (yes < 0) /* no terminal, said so */
         return runner.input_error = 1, -1;
-    }
     if (!yes && perl_skip(j) < 0) /* -p: the answer was no */
         return -2;
     if (tmplfile_fill(j, recs, n) < 0) { /* --tmpl: even for --dry-run */
