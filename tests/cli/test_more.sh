@@ -24,15 +24,7 @@ check() {
     mkdir -p p$k e$k
     (cd p$k && env "$ev" $P "$@" <"$in" >../p$k.out 2>../p$k.err); prc=$?
     (cd e$k && env "$ev" "$E" "$@" <"$in" >../e$k.out 2>../e$k.err); erc=$?
-    {
-        [ $rc_only = 1 ] || cmp -s p$k.out e$k.out || { echo "FAIL: stdout differs for: $ev $*"; diff p$k.out e$k.out | head -10; }
-        [ "$prc" = "$erc" ] || echo "FAIL: exit $erc, GNU parallel $prc, for: $ev $*"
-        if [ -f p$k/jl ] || [ -f e$k/jl ]; then
-            cut -f1,7-9 p$k/jl >p$k.lc 2>&1
-            cut -f1,7-9 e$k/jl >e$k.lc 2>&1
-            cmp -s p$k.lc e$k.lc || { echo "FAIL: joblog differs for: $*"; diff p$k.lc e$k.lc | head -5; }
-        fi
-    } >log$k 2>&1
+    compared $k $prc $erc "$ev" "$@" >log$k 2>&1
     rm -rf p$k p$k.* e$k e$k.*
 }
 same_env() { # ENV ARGS...

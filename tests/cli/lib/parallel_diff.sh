@@ -40,6 +40,23 @@ bad() {
 # logK) in the background, four at a time; same_err: stderr compared too
 # (check reads $cmp_err).
 cmp_err=0
+
+# compared K PRC ERC WHAT...: FAIL lines for what differs between the two
+# tools' run K: stdout (pK.out, eK.out; not with rc_only=1), the exit
+# statuses, and the joblogs pK/jl, eK/jl where there are any (Seq,
+# Exitval, Signal, Command: not the timing columns).
+compared() {
+    k=$1 prc=$2 erc=$3
+    shift 3
+    [ "${rc_only:-0}" = 1 ] || cmp -s p$k.out e$k.out || { echo "FAIL: stdout differs for: $*"; diff p$k.out e$k.out | head -10; }
+    [ "$prc" = "$erc" ] || echo "FAIL: exit $erc, GNU parallel $prc, for: $*"
+    if [ -f p$k/jl ] || [ -f e$k/jl ]; then
+        cut -f1,7-9 p$k/jl >p$k.lc 2>&1
+        cut -f1,7-9 e$k/jl >e$k.lc 2>&1
+        cmp -s p$k.lc e$k.lc || { echo "FAIL: joblog differs for: $*"; diff p$k.lc e$k.lc | head -5; }
+    fi
+}
+
 same_in() {
     n=$((n + 1))
     check $n "$@" &
