@@ -6,13 +6,29 @@
 # Usage: tests/cli/test_pipe.sh PATH/TO/eventor
 . "$(dirname "$0")/lib/parallel_diff.sh"
 
+# both K IN ARGS...: GNU parallel then eventor on ARGS, IN on stdin, each
+# with its joblog (pK.log, eK.log), into pK.out/pK.err and eK.out/eK.err,
+# their exit statuses in prc and erc; 120 s each at most, so that a hang
+# names its check (CI once saw this script run past 600 s): eventor's is a
+# FAIL (in hungK), GNU's gets a second try (its hang is not eventor's).
+both() {
+    k=$1 in=$2
+    shift 2
+    for try in 1 2; do
+        timeout -k 5 120 $P --joblog p$k.log "$@" <"$in" >p$k.out 2>p$k.err
+        prc=$?
+        [ $prc = 124 ] || break
+    done
+    timeout -k 5 120 "$E" --joblog e$k.log "$@" <"$in" >e$k.out 2>e$k.err
+    erc=$?
+    [ $erc != 124 ] || echo "FAIL: eventor ran over 120 s for: $* <$in" >hung$k
+}
 
 # check K FILE ARGS...: both tools with FILE on stdin; logs into logK.
 check() {
     k=$1 f=$2
     shift 2
-    $P --joblog p$k.log "$@" <"$f" >p$k.out 2>p$k.err; prc=$?
-    "$E" --joblog e$k.log "$@" <"$f" >e$k.out 2>e$k.err; erc=$?
+    both $k "$f" "$@"
     sed 's/^parallel:/eventor:/' p$k.err >p$k.err2
     {
         cmp -s p$k.out e$k.out || { echo "FAIL: stdout differs for: $* <$f"; diff p$k.out e$k.out | head -10; }
@@ -21,8 +37,9 @@ check() {
         cut -f"${cols:-1,2,5-9}" p$k.log | sort -n >p$k.lc
         cut -f"${cols:-1,2,5-9}" e$k.log | sort -n >e$k.lc
         cmp -s p$k.lc e$k.lc || { echo "FAIL: joblog differs for: $* <$f"; diff p$k.lc e$k.lc | head -5; }
+        cat hung$k 2>/dev/null
     } >log$k 2>&1
-    rm -f p$k.* e$k.*
+    rm -f p$k.* e$k.* hung$k
 }
 same_file() { # FILE ARGS...
     n=$((n + 1))
@@ -45,8 +62,7 @@ same_in() { # INPUT(printf format) ARGS...
 rr_check() {
     k=$1 f=$2
     shift 2
-    $P --joblog p$k.log "$@" <"$f" >p$k.out 2>p$k.err; prc=$?
-    "$E" --joblog e$k.log "$@" <"$f" >e$k.out 2>e$k.err; erc=$?
+    both $k "$f" "$@"
     for t in p e; do
         { tail -n +2 $t$k.log | cut -f1 | sort -n | paste -sd' '
           sort $t$k.out | md5sum; } >$t$k.sum
@@ -54,8 +70,9 @@ rr_check() {
     {
         cmp -s p$k.sum e$k.sum || { echo "FAIL: round-robin jobs or output differ for: $* <$f"; diff p$k.sum e$k.sum; }
         [ "$prc" = "$erc" ] || echo "FAIL: exit $erc, GNU parallel $prc, for: $* <$f"
+        cat hung$k 2>/dev/null
     } >log$k 2>&1
-    rm -f p$k.* e$k.*
+    rm -f p$k.* e$k.* hung$k
 }
 same_rr() { # FILE ARGS...
     n=$((n + 1))
@@ -74,8 +91,7 @@ same_rr() { # FILE ARGS...
 shard_check() {
     k=$1 f=$2 skip=$3 key=$4
     shift 4
-    $P --joblog p$k.log "$@" <"$f" >p$k.out 2>p$k.err; prc=$?
-    "$E" --joblog e$k.log "$@" <"$f" >e$k.out 2>e$k.err; erc=$?
+    both $k "$f" "$@"
     {
         for t in p e; do
             awk -F, -v t=$t -v skip="$skip" '
@@ -97,8 +113,9 @@ shard_check() {
         done
         cmp -s p$k.seqs e$k.seqs || echo "FAIL: jobs $(cat e$k.seqs), GNU parallel $(cat p$k.seqs), for: $* <$f"
         [ "$prc" = "$erc" ] || echo "FAIL: exit $erc, GNU parallel $prc, for: $* <$f"
+        cat hung$k 2>/dev/null
     } >log$k 2>&1
-    rm -f p$k.* e$k.*
+    rm -f p$k.* e$k.* hung$k
 }
 same_shard() { # FILE SKIP KEY ARGS...
     n=$((n + 1))
