@@ -9,6 +9,9 @@ pkgs="cmake gcc make pkg-config help2man libcriterion-dev valgrind parallel"
 pkgs="$pkgs libtext-csv-perl"
 # {= perl expression =} and --rpl run in a perl coprocess.
 pkgs="$pkgs perl"
+# test_misc's --compress-program checks use gzip and bzip2; test_misc's
+# -o check and test_more's -p drive a terminal (script(1), python3's pty).
+pkgs="$pkgs gzip bzip2 bsdutils"
 # eventor --pipe --regexp matches Perl regexes with PCRE2.
 pkgs="$pkgs libpcre2-dev"
 # libcurl for src/http; nginx serves the HTTP tests' large and chunked bodies.

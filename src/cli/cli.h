@@ -355,6 +355,9 @@ struct proc {
 };
 int proc_start(struct proc *p, char **argv, const char *cmd,
                const char *shell, int out_fd, int err_fd);
+/* The executable a command name runs ($PATH's first, remembered; a name
+ * with a slash as it is), or NULL when $PATH has none. */
+const char *proc_which(const char *name);
 /* Wait for exit until deadline: 0 (exited), -1 and ETIMEDOUT. */
 int proc_wait(struct proc *p, int64_t deadline);
 /* Reap it: *exitval and *sig as the joblog wants them. */

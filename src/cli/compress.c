@@ -20,20 +20,6 @@ static const char *const fast[] = {
     "pzstd", "lbzip2", "pbzip2", "zstd", "pixz", "lz4", "pigz", "lzop",
     "plzip", "lzip", "gzip", "lrz", "pxz", "bzip2", "lzma", "xz", "clzip"};
 
-static int on_path(const char *prg)
-{
-    const char *path = getenv("PATH");
-    char buf[4096];
-    for (const char *p = path ? path : ""; *p;) {
-        size_t n = strcspn(p, ":");
-        if (snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prg) <
-                (int)sizeof buf && access(buf, X_OK) == 0)
-            return 1;
-        p += n + (p[n] == ':');
-    }
-    return 0;
-}
-
 /* An owned "PRG SUFFIX" (in o->owned), or NULL. */
 static const char *with(struct opts *o, const char *prg, const char *suffix)
 {
@@ -60,7 +46,7 @@ int compress_settle(struct opts *o)
         !(o->decompress_prg = with(o, o->compress_prg, " -dc")))
         goto nomem;
     for (size_t k = 0; !o->compress_prg && k < sizeof fast / sizeof *fast; k++)
-        if (on_path(fast[k]) &&
+        if (proc_which(fast[k]) &&
             (!(o->compress_prg = with(o, fast[k], " -c -1")) ||
              (!o->decompress_prg &&
               !(o->decompress_prg = with(o, fast[k], " -dc")))))

@@ -148,6 +148,7 @@ struct pathent {
 };
 static struct pathent *paths;
 
+/* name's executable in $PATH (remembered), or name itself. */
 static const char *resolve(const char *name)
 {
     if (strchr(name, '/') || !*name)
@@ -188,6 +189,12 @@ static const char *resolve(const char *name)
     e->next = paths;
     paths = e;
     return e->path;
+}
+
+const char *proc_which(const char *name)
+{
+    const char *p = resolve(name);
+    return strchr(p, '/') ? p : NULL; /* found: a path; else the bare name */
 }
 
 int proc_start(struct proc *p, char **argv, const char *cmd,

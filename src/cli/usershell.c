@@ -68,20 +68,12 @@ static int shell_name(const char *a0, char *name, size_t cap, int *dash)
     return end[0] == ' ' && end[1] != '(';
 }
 
-/* which(1) as GNU parallel's: the first executable of that name in $PATH. */
+/* which(1) as GNU parallel's: the first executable of that name in $PATH,
+ * into picked. */
 static int which(const char *name)
 {
-    const char *path = getenv("PATH");
-    for (const char *d = path; d && *d;) {
-        size_t l = strcspn(d, ":");
-        struct stat st;
-        snprintf(picked, sizeof picked, "%.*s/%s", (int)l, d, name);
-        if (stat(picked, &st) == 0 && !S_ISDIR(st.st_mode) &&
-            access(picked, X_OK) == 0)
-            return 1;
-        d += l + (d[l] == ':');
-    }
-    return 0;
+    const char *p = proc_which(name);
+    return p && snprintf(picked, sizeof picked, "%s", p) < (int)sizeof picked;
 }
 
 /* /proc/pid/what into buf (NUL-terminated): 0, or -1. */
