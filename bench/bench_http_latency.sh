@@ -11,7 +11,8 @@
 # lateness included), and the server's own queueing and CPU on this
 # machine. It also gives the mean gap g, from an answer written to the next
 # request's receipt on that connection: the client's turnaround plus
-# loopback. With at most C requests in flight, no client can finish in
+# loopback; and the ramp, from the first request's receipt to the last
+# connection's first (how long the client took to have C in flight). With at most C requests in flight, no client can finish in
 # less than N x s / C, so that is the server-bound ideal of the run.
 #
 # wrk (the fastest HTTP/1.1 client there is, a thread a client CPU) runs
@@ -21,7 +22,7 @@
 # Prints WHO.http_latency_X lines, the median over the rounds:
 #   wall_s, vs_ideal (wall / the nominal N/C x DELAY), server_ideal_s
 #   (N x s / C), vs_server_ideal (wall / server_ideal_s), server_hold_ms
-#   (the real hold), gap_ms (g), cpu_us_per_req (the client's CPU).
+#   (the real hold), gap_ms (g), ramp_ms, cpu_us_per_req (the client's CPU).
 # WHO="eventor go curl" picks clients; VERBOSE=1 shows each run on stderr.
 # Usage: bench/bench_http_latency.sh BUILD_DIR [PORT]   (PORT: a running
 #        server with DELAY's hold)
@@ -91,6 +92,7 @@ for r in $(seq 1 "$ROUNDS"); do
       $1 == "http_server_service_ms" { svc = $2 }
       $1 == "http_server_hold_ms" { hold = $2 }
       $1 == "http_server_gap_ms" { gap = $2 }
+      $1 == "http_server_ramp_ms" { ramp = $2 }
       END {
         ideal = n * svc / c / 1000
         printf "%s wall_s %.3f s\n", w, wall
@@ -99,9 +101,10 @@ for r in $(seq 1 "$ROUNDS"); do
         if (ideal > 0) printf "%s vs_server_ideal %.3f x\n", w, wall / ideal
         printf "%s server_hold_ms %.3f ms\n", w, hold
         printf "%s gap_ms %.3f ms\n", w, gap
+        printf "%s ramp_ms %.3f ms\n", w, ramp
         printf "%s cpu_us_per_req %.3f us\n", w, cpu
       }' "$tmp/run" >>"$tmp/all"
-    [ -n "${VERBOSE:-}" ] && grep "^$w " "$tmp/all" | tail -7 | tr '\n' ' ' >&2 && echo >&2
+    [ -n "${VERBOSE:-}" ] && grep "^$w " "$tmp/all" | tail -8 | tr '\n' ' ' >&2 && echo >&2
   done
 done
 # The median of each figure over the rounds.

@@ -52,6 +52,9 @@ static struct window {
     double service_s; /* arrival -> answer written */
     double late_s;    /* arrival -> the server parsed it */
     double gap_s;     /* answer written -> next arrival, same connection */
+    double first_s;   /* the window's first arrival, 0 before it */
+    double ramp_s;    /* first arrival -> the last connection's first one */
+    unsigned gen;     /* which window: a connection's first in it */
     double t0, cpu0;  /* wall clock and own CPU at the window's start */
     size_t max_conns;
 } win;
@@ -135,19 +138,23 @@ static int stats_body(char *out, size_t size)
                     "http_server_service_ms %.4f ms\n"
                     "http_server_late_ms %.4f ms\n"
                     "http_server_gap_ms %.4f ms\n"
+                    "http_server_ramp_ms %.4f ms\n"
                     "http_server_cpu_us_per_req %.3f us\n"
                     "http_server_busy %.3f x\n"
                     "http_server_max_conns %zu conns\n",
                     (unsigned long long)win.requests, win.hold_s * 1e3 / n,
                     win.service_s * 1e3 / n, win.late_s * 1e3 / n,
                     win.gaps ? win.gap_s * 1e3 / (double)win.gaps : 0,
+                    win.ramp_s * 1e3,
                     (cpu_s() - win.cpu0) * 1e6 / n,
                     wall > 0 ? (cpu_s() - win.cpu0) / wall : 0, win.max_conns);
 }
 
 static void window_reset(void)
 {
+    unsigned gen = win.gen + 1;
     memset(&win, 0, sizeof win);
+    win.gen = gen;
     win.t0 = bench_now_s();
     win.cpu0 = cpu_s();
     win.max_conns = nconns;
@@ -250,6 +257,7 @@ static void *conn_main(void *arg)
     uint64_t skip = 0;         /* body bytes still to drop */
     double arrived = 0, answered = 0; /* of the last read; last answer */
     int tfd = -1;                     /* hold's timer */
+    unsigned gen = win.gen - 1;       /* the last window it had a request in */
     for (;;) {
         if (skip) {
             size_t k = len - start < skip ? len - start : (size_t)skip;
@@ -310,6 +318,11 @@ static void *conn_main(void *arg)
         win.hold_s += held;
         win.service_s += done - arrived;
         win.late_s += seen - arrived;
+        if (win.first_s == 0)
+            win.first_s = arrived;
+        if (gen != win.gen && arrived - win.first_s > win.ramp_s)
+            win.ramp_s = arrived - win.first_s;
+        gen = win.gen;
         if (answered > 0) {
             win.gap_s += arrived - answered;
             win.gaps++;

@@ -243,6 +243,85 @@ Test(curl, admission_bounds_transfers_and_queue_time_is_not_libcurls)
     cr_assert_eq(evt_curl_cleanup(), 0);
 }
 
+/* Ramp-up: transfers that need a new connection go into libcurl in
+ * slices, so that the first requests leave before every connect is made,
+ * and no slice waits for the connects of the one before. libcurl's
+ * socket-option callback runs for each socket before its connect, its
+ * pre-request callback after the connect, before the request is sent. */
+#define RAMP 64
+static int ramp_opened, ramp_first_sent = -1, ramp_opened_by_first_end;
+
+static int count_socket(void *user, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)user, (void)fd, (void)purpose;
+    ramp_opened++;
+    return CURL_SOCKOPT_OK;
+}
+
+static int note_first_request(void *user, char *ip, char *local_ip,
+                              int port, int local_port)
+{
+    (void)user, (void)ip, (void)local_ip, (void)port, (void)local_port;
+    if (ramp_first_sent < 0)
+        ramp_first_sent = ramp_opened;
+    return CURL_PREREQFUNC_OK;
+}
+
+/* RAMP transfers at once to port, each given timeout_ms; how many
+ * succeeded. */
+static int ramp_run(int port, long timeout_ms)
+{
+    ramp_opened = 0;
+    ramp_first_sent = -1;
+    static body_t b[RAMP];
+    memset(b, 0, sizeof b);
+    CURL *e[RAMP];
+    evt_co_t *co[RAMP];
+    for (int i = 0; i < RAMP; i++) {
+        e[i] = easy_get(port, "/", &b[i]);
+        curl_easy_setopt(e[i], CURLOPT_SOCKOPTFUNCTION, count_socket);
+        curl_easy_setopt(e[i], CURLOPT_PREREQFUNCTION, note_first_request);
+        curl_easy_setopt(e[i], CURLOPT_TIMEOUT_MS, timeout_ms);
+        co[i] = evt_spawn(perform_once, e[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < RAMP; i++) {
+        void *r;
+        cr_assert_eq(evt_join(co[i], evt_now() + 30000, &r), 0);
+        if (i == 0) /* the first admitted, the first to end */
+            ramp_opened_by_first_end = ramp_opened;
+        ok += (intptr_t)r == 0 && status_of(e[i]) == 200;
+        curl_easy_cleanup(e[i]);
+    }
+    cr_assert_eq(evt_curl_cleanup(), 0);
+    return ok;
+}
+
+Test(curl, ramp_up_sends_before_every_connect_is_made)
+{
+    server_t srv = server_start(200); /* no connection is free for reuse */
+    cr_assert_eq(ramp_run(srv.port, 20000), RAMP);
+    server_stop(srv);
+    cr_assert_eq(ramp_opened, RAMP);
+    /* All at once, libcurl would make the 64 connects first. */
+    cr_assert(ramp_first_sent > 0 && ramp_first_sent <= RAMP / 4,
+              "the first request left with %d of %d sockets made",
+              ramp_first_sent, RAMP);
+}
+
+Test(curl, ramp_up_does_not_wait_for_connects)
+{
+    /* A listener that never accepts: once its queue holds one connection
+     * the kernel drops every other SYN, and those connects never end. */
+    int lfd = evt_tcp_listen("127.0.0.1", 0, 0), port = evt_local_port(lfd);
+    cr_assert_geq(lfd, 0);
+    cr_assert_eq(ramp_run(port, 1000), 0);
+    cr_assert_eq(ramp_opened_by_first_end, RAMP,
+                 "%d of %d transfers began a connect before the first's "
+                 "timeout", ramp_opened_by_first_end, RAMP);
+    evt_close(lfd);
+}
+
 Test(curl, deadline_while_queued)
 {
     script_t s;
