@@ -168,6 +168,11 @@ static int on_timer(CURLM *m, long ms, void *userp)
     (void)m;
     http_ctx_t *c = userp;
     c->timer = ms < 0 ? -1 : evt_now() + ms;
+    /* Outside the driver (a transfer added, or a coroutine's
+     * curl_easy_pause(CURLPAUSE_CONT)), the parked driver must learn of an
+     * earlier timeout. */
+    if (c->waiting && c->timer >= 0 && (c->wait_dl < 0 || c->timer < c->wait_dl))
+        evt__unpark(c->driver, EINTR);
     return 0;
 }
 
@@ -444,7 +449,8 @@ static void *driver(void *arg)
 }
 
 /* After a libcurl call made outside the driver: start the driver, or wake
- * it when libcurl now wants an earlier timeout, or wants nothing more. */
+ * it when the thread has no transfer left (on_timer wakes it for an
+ * earlier timeout). */
 static int kick(http_ctx_t *c)
 {
     if (!c->driver) {
@@ -457,8 +463,7 @@ static int kick(http_ctx_t *c)
         evt_detach(c->driver);
         return 0;
     }
-    if (c->waiting && (!c->active.n ||
-                       (c->timer >= 0 && (c->wait_dl < 0 || c->timer < c->wait_dl))))
+    if (c->waiting && !c->active.n) /* an earlier timeout: on_timer */
         evt__unpark(c->driver, EINTR);
     return 0;
 }

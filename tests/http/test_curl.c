@@ -202,6 +202,54 @@ Test(curl, cancel_mid_transfer)
     cr_assert_eq(count_fds(), fds, "fds left open");
 }
 
+/* --- pause ---------------------------------------------------------------- */
+
+/* A write callback that holds the body back once (CURL_WRITEFUNC_PAUSE)
+ * and tells the test; the test's coroutine resumes the transfer with
+ * curl_easy_pause, as libcurl's documentation has it, from outside
+ * libcurl's callbacks. libcurl then asks for a timeout of 0: the thread's
+ * driver, parked with no deadline, must hear of it. */
+typedef struct paused {
+    body_t body;
+    int held;
+    evt_event_t *at_pause;
+} paused_t;
+
+static size_t hold_once(char *p, size_t size, size_t n, void *user)
+{
+    paused_t *pz = user;
+    if (!pz->held++) {
+        evt_event_set(pz->at_pause);
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    return on_body(p, size, n, &pz->body);
+}
+
+Test(curl, paused_transfer_resumes_from_a_coroutine)
+{
+    server_t srv = server_start(0);
+    paused_t pz = {.at_pause = evt_event_new()};
+    CURL *e = easy_get(srv.port, "/", &pz.body);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, hold_once);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &pz);
+    /* No timer of libcurl's of its own (200 ms by default) wakes the
+     * driver before the join's deadline. */
+    curl_easy_setopt(e, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS, 60000L);
+    evt_co_t *co = evt_spawn(perform_forever, e);
+    cr_assert_eq(evt_event_wait(pz.at_pause, evt_now() + 10000), 0);
+    cr_assert_eq(evt_sleep(evt_now() + 20), 0); /* the driver parks */
+    cr_assert_eq(curl_easy_pause(e, CURLPAUSE_CONT), CURLE_OK);
+    void *r;
+    cr_assert_eq(evt_join(co, evt_now() + 5000, &r), 0,
+                 "the resumed transfer did not finish");
+    cr_assert_eq((intptr_t)r, 0);
+    cr_assert_str_eq(pz.body.buf, "ok");
+    curl_easy_cleanup(e);
+    evt_event_free(pz.at_pause);
+    server_stop(srv);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
 /* --- admission ------------------------------------------------------------ */
 
 static void *perform_once(void *arg)
