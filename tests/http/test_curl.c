@@ -535,6 +535,49 @@ Test(curl, threads_have_their_own_multi)
     server_stop(srv);
 }
 
+/* From the thread pool's coroutine tasks: the tasks of one pool thread
+ * share its multi handle and overlap (the server sees more connections at
+ * once than the pool has threads), and each thread's exit closes its
+ * connections (no fd left once the pool is freed). */
+#define POOL_THREADS 2
+#define POOL_COS 8
+#define POOL_TASKS 32
+
+static int pool_get(void *arg, void **result)
+{
+    (void)result;
+    body_t b = {0};
+    CURL *e = easy_get(*(int *)arg, "/", &b);
+    int ok = evt_curl_perform(e, evt_now() + 30000) == 0 &&
+             status_of(e) == 200 && !strcmp(b.buf, "ok");
+    curl_easy_cleanup(e);
+    if (!ok)
+        errno = EIO;
+    return ok ? 0 : -1;
+}
+
+Test(curl, thread_pool_tasks_overlap_and_leave_no_fd)
+{
+    int fds = count_fds();
+    server_t srv = server_start(50);
+    evt_threadpool_opts_t o = {.coroutines = POOL_COS};
+    evt_threadpool_t *pool = evt_threadpool_new(POOL_THREADS, &o);
+    cr_assert(pool);
+    void *args[POOL_TASKS];
+    int errs[POOL_TASKS];
+    for (int i = 0; i < POOL_TASKS; i++)
+        args[i] = &srv.port;
+    cr_assert_eq(evt_threadpool_map(pool, pool_get, args, NULL, errs,
+                                    POOL_TASKS, evt_now() + 60000), 0);
+    for (int i = 0; i < POOL_TASKS; i++)
+        cr_assert_eq(errs[i], 0, "task %d: %s", i, strerror(errs[i]));
+    cr_assert_eq(evt_threadpool_free(pool), 0);
+    long most = server_stop(srv);
+    cr_assert_gt(most, POOL_THREADS, "the server saw %ld at once", most);
+    if (count_fds() != fds) show_fds();
+    cr_assert_eq(count_fds(), fds, "fds left open");
+}
+
 /* A forked child makes its own multi handle and leaves the parent's
  * connections alone. */
 Test(curl, fork_child_starts_afresh)
