@@ -1477,7 +1477,12 @@ int evt_redis_drop(const char *url);
  * CURLOPT_CLOSESOCKETFUNCTION on easy (eventor opens and closes libcurl's
  * sockets, so that the reactor knows each fd's life); they stay set and
  * are harmless when easy is used with curl_easy_perform afterwards. The
- * same easy must not be in two transfers at once.
+ * same easy must not be in two transfers at once. A CURLOPT_CONNECT_ONLY
+ * transfer leaves its connection to easy, as curl_easy_perform does: for
+ * CURLINFO_ACTIVESOCKET, curl_easy_send and curl_easy_recv (at CURLE_AGAIN
+ * wait with evt_wait_fd), easy stays in the thread's multi handle until
+ * its next evt_curl_perform or curl_easy_cleanup, which close that
+ * connection (libcurl refuses such a handle to curl_easy_perform).
  * Returns 0 when libcurl says the transfer succeeded (an HTTP 404 is a
  * success unless CURLOPT_FAILONERROR is set: read CURLINFO_RESPONSE_CODE),
  * or -1 and errno: ETIMEDOUT (the deadline, or libcurl's own timeout),

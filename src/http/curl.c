@@ -307,6 +307,26 @@ static void finish(http_ctx_t *c, xfer_t *x, CURLcode code, int err)
     evt__unpark(x->co, 0);
 }
 
+static int in_active(http_ctx_t *c, CURL *easy)
+{
+    for (xfer_t *x = c->active.head; x; x = x->next)
+        if (x->easy == easy)
+            return 1;
+    return 0;
+}
+
+/* Add easy to the multi. A handle there already that no transfer of ours
+ * uses is one a CONNECT_ONLY transfer left (see harvest): its caller is
+ * done with that connection now, as curl_easy_perform would be. */
+static CURLMcode add_handle(http_ctx_t *c, CURL *easy)
+{
+    CURLMcode mc = curl_multi_add_handle(c->multi, easy);
+    if (mc == CURLM_ADDED_ALREADY && !in_active(c, easy) &&
+        curl_multi_remove_handle(c->multi, easy) == CURLM_OK)
+        mc = curl_multi_add_handle(c->multi, easy);
+    return mc;
+}
+
 /* Move queued transfers into the multi while there is room, at most
  * RAMP_SLICE per driver pass of those no open socket may serve. */
 static void admit(http_ctx_t *c)
@@ -320,7 +340,7 @@ static void admit(http_ctx_t *c)
         c->fresh += !spare;
         xfer_t *x = c->queue.head;
         list_unlink(&c->queue, x);
-        CURLMcode mc = curl_multi_add_handle(c->multi, x->easy);
+        CURLMcode mc = add_handle(c, x->easy);
         if (mc != CURLM_OK) {
             x->state = DONE; /* already off the queue */
             finish(c, x, CURLE_FAILED_INIT, evt__curlm_errno(mc));
@@ -331,7 +351,22 @@ static void admit(http_ctx_t *c)
     }
 }
 
-/* Hand libcurl's finished transfers back to their callers; how many. */
+/* A CONNECT_ONLY transfer (CONNECT_ONLY=1) ends connected without the
+ * PERFORMING state that stamps the pre-transfer time. Its connection is
+ * the caller's (CURLINFO_ACTIVESOCKET, curl_easy_send, curl_easy_recv)
+ * only while the handle stays in the multi: libcurl 7.88 closes it when
+ * the handle is removed. */
+static int connect_only(CURL *easy, CURLcode code)
+{
+    curl_off_t pre = -1;
+    return code == CURLE_OK &&
+           curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK &&
+           pre == 0;
+}
+
+/* Hand libcurl's finished transfers back to their callers; how many. A
+ * CONNECT_ONLY one's handle stays in the multi until its next transfer
+ * (add_handle) or curl_easy_cleanup, which takes it out itself. */
 static int harvest(http_ctx_t *c)
 {
     CURLMsg *m;
@@ -341,7 +376,8 @@ static int harvest(http_ctx_t *c)
             continue;
         CURL *easy = m->easy_handle;
         CURLcode code = m->data.result; /* m dies with the removal */
-        curl_multi_remove_handle(c->multi, easy);
+        if (!connect_only(easy, code))
+            curl_multi_remove_handle(c->multi, easy);
         for (xfer_t *x = c->active.head; x; x = x->next)
             if (x->easy == easy) {
                 finish(c, x, code, 0);

@@ -136,6 +136,76 @@ Test(curl, connection_refused)
     cr_assert_eq(evt_curl_cleanup(), 0);
 }
 
+/* --- CURLOPT_CONNECT_ONLY: the connection is the caller's ---------------- */
+
+/* One exchange over a connect-only handle's connection, as libcurl's
+ * sendrecv example does it (curl_easy_send, then curl_easy_recv until the
+ * server closes, waiting on the socket at CURLE_AGAIN): the answer. */
+static size_t exchange(CURL *e, const char *req, char *buf, size_t size)
+{
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    cr_assert_eq(curl_easy_getinfo(e, CURLINFO_ACTIVESOCKET, &fd), CURLE_OK);
+    cr_assert_neq(fd, CURL_SOCKET_BAD, "no socket after the connect");
+    size_t sent = 0, len = strlen(req);
+    while (sent < len) {
+        size_t n = 0;
+        CURLcode cc = curl_easy_send(e, req + sent, len - sent, &n);
+        if (cc == CURLE_AGAIN)
+            cr_assert_eq(evt_wait_fd(fd, EVT_OUT, evt_now() + 10000), EVT_OUT);
+        else
+            cr_assert_eq(cc, CURLE_OK, "%s", curl_easy_strerror(cc));
+        sent += n;
+    }
+    size_t got = 0;
+    for (;;) {
+        size_t n = 0;
+        CURLcode cc = curl_easy_recv(e, buf + got, size - 1 - got, &n);
+        if (cc == CURLE_AGAIN) {
+            cr_assert_eq(evt_wait_fd(fd, EVT_IN, evt_now() + 10000), EVT_IN);
+            continue;
+        }
+        cr_assert_eq(cc, CURLE_OK, "%s", curl_easy_strerror(cc));
+        if (n == 0)
+            break;
+        got += n;
+    }
+    buf[got] = 0;
+    return got;
+}
+
+Test(curl, connect_only_leaves_the_connection_to_the_handle)
+{
+    int fds = count_fds();
+    script_t s;
+    script_start(&s, ECHO);
+    char url[64], buf[4096];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", s.port);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+    /* The handle performed again connects afresh; the old connection
+     * goes (the server saw it close: one connection open at a time). */
+    for (int round = 1; round <= 2; round++) {
+        cr_assert_eq(evt_curl_perform(e, evt_now() + 10000), 0, "%s",
+                     strerror(errno));
+        exchange(e, "GET /mine HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof buf);
+        cr_assert(strstr(buf, "X-Echo: yes") && strstr(buf, "GET /mine "),
+                  "round %d: %s", round, buf);
+        cr_assert_eq(s.requests, round);
+    }
+    cr_assert_eq(s.max_open, 1);
+    /* Other transfers of the thread meanwhile are not disturbed. */
+    body_t b = {0};
+    CURL *g = easy_get(s.port, "/plain", &b);
+    cr_assert_eq(evt_curl_perform(g, evt_now() + 10000), 0);
+    cr_assert(strstr(b.buf, "GET /plain "), "%s", b.buf);
+    curl_easy_cleanup(g);
+    curl_easy_cleanup(e); /* takes it out of the multi; the socket goes */
+    script_stop(&s);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+    cr_assert_eq(count_fds(), fds, "fds left open");
+}
+
 Test(curl, server_closing_mid_body_is_eio)
 {
     script_t s;
