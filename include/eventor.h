@@ -1462,9 +1462,9 @@ int evt_redis_drop(const char *url);
  * libcurl's callbacks of a transfer (write, read, header, progress, debug)
  * run on an internal coroutine of the thread (256 KiB of stack): they must
  * not call a blocking evt_* function; to stop a transfer return an error
- * from them, to hold it back return CURL_WRITEFUNC_PAUSE, and resume it
- * with curl_easy_pause(easy, CURLPAUSE_CONT) from a callback or from any
- * coroutine of the thread. */
+ * from them, to hold it back return CURL_WRITEFUNC_PAUSE (or, uploading,
+ * CURL_READFUNC_PAUSE), and resume it with curl_easy_pause(easy,
+ * CURLPAUSE_CONT) from a callback or from any coroutine of the thread. */
 
 /* Run the transfer configured on easy (a CURL * the caller owns and may
  * configure with any libcurl option) and park only the calling coroutine

@@ -320,6 +320,68 @@ Test(curl, paused_transfer_resumes_from_a_coroutine)
     cr_assert_eq(evt_curl_cleanup(), 0);
 }
 
+/* The upload side: a read callback that holds the body back once
+ * (CURL_READFUNC_PAUSE), resumed the same way. Here the resume comes as a
+ * change of the socket's interest (writable again), which the driver must
+ * apply to the epoll set. The echo server answers only once the whole
+ * body has come. */
+typedef struct upload {
+    const char *data;
+    size_t sent;
+    int held;
+    evt_event_t *at_pause;
+} upload_t;
+
+static size_t give_once_held(char *p, size_t size, size_t n, void *user)
+{
+    upload_t *u = user;
+    if (!u->held++) {
+        evt_event_set(u->at_pause);
+        return CURL_READFUNC_PAUSE;
+    }
+    size_t k = strlen(u->data + u->sent);
+    if (k > size * n)
+        k = size * n;
+    memcpy(p, u->data + u->sent, k);
+    u->sent += k;
+    return k;
+}
+
+Test(curl, paused_upload_resumes_from_a_coroutine)
+{
+    script_t s;
+    script_start(&s, ECHO);
+    upload_t u = {.data = "ten bytes!", .at_pause = evt_event_new()};
+    body_t b = {0};
+    CURL *e = easy_get(s.port, "/up", &b);
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE, (long)strlen(u.data));
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, give_once_held);
+    curl_easy_setopt(e, CURLOPT_READDATA, &u);
+    /* No timer of libcurl's wakes the driver: not happy eyeballs', nor
+     * the 1 s wait for a "100 Continue" (libcurl 7.88 asks for one on
+     * every PUT with a body). */
+    struct curl_slist *no_expect = curl_slist_append(NULL, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, no_expect);
+    curl_easy_setopt(e, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS, 60000L);
+    evt_co_t *co = evt_spawn(perform_forever, e);
+    cr_assert_eq(evt_event_wait(u.at_pause, evt_now() + 10000), 0);
+    cr_assert_eq(evt_sleep(evt_now() + 20), 0); /* the driver parks */
+    cr_assert_eq(s.requests, 0, "the server answered a body not yet sent");
+    cr_assert_eq(curl_easy_pause(e, CURLPAUSE_CONT), CURLE_OK);
+    void *r;
+    cr_assert_eq(evt_join(co, evt_now() + 5000, &r), 0,
+                 "the resumed upload did not finish");
+    cr_assert_eq((intptr_t)r, 0);
+    cr_assert(strstr(b.buf, "PUT /up ") && strstr(b.buf, "\r\n\r\nten bytes!"),
+              "%s", b.buf);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(no_expect);
+    evt_event_free(u.at_pause);
+    script_stop(&s);
+    cr_assert_eq(evt_curl_cleanup(), 0);
+}
+
 /* --- admission ------------------------------------------------------------ */
 
 static void *perform_once(void *arg)
