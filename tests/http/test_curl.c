@@ -274,18 +274,19 @@ Test(curl, cancel_mid_transfer)
 
 /* --- pause ---------------------------------------------------------------- */
 
-/* A write callback that holds the body back once (CURL_WRITEFUNC_PAUSE)
- * and tells the test; the test's coroutine resumes the transfer with
- * curl_easy_pause, as libcurl's documentation has it, from outside
- * libcurl's callbacks. libcurl then asks for a timeout of 0: the thread's
- * driver, parked with no deadline, must hear of it. */
+/* Callbacks that hold the transfer back once (CURL_WRITEFUNC_PAUSE, or an
+ * upload's CURL_READFUNC_PAUSE) and tell the test; the test's coroutine
+ * resumes it with curl_easy_pause, as libcurl's documentation has it, from
+ * outside libcurl's callbacks. */
 typedef struct paused {
     body_t body;
+    const char *upload; /* the request body, read_held_once gives it */
+    size_t sent;
     int held;
     evt_event_t *at_pause;
 } paused_t;
 
-static size_t hold_once(char *p, size_t size, size_t n, void *user)
+static size_t write_held_once(char *p, size_t size, size_t n, void *user)
 {
     paused_t *pz = user;
     if (!pz->held++) {
@@ -295,24 +296,48 @@ static size_t hold_once(char *p, size_t size, size_t n, void *user)
     return on_body(p, size, n, &pz->body);
 }
 
-Test(curl, paused_transfer_resumes_from_a_coroutine)
+static size_t read_held_once(char *p, size_t size, size_t n, void *user)
 {
-    server_t srv = server_start(0);
-    paused_t pz = {.at_pause = evt_event_new()};
-    CURL *e = easy_get(srv.port, "/", &pz.body);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, hold_once);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &pz);
-    /* No timer of libcurl's of its own (200 ms by default) wakes the
-     * driver before the join's deadline. */
+    paused_t *pz = user;
+    if (!pz->held++) {
+        evt_event_set(pz->at_pause);
+        return CURL_READFUNC_PAUSE;
+    }
+    size_t k = strlen(pz->upload + pz->sent);
+    if (k > size * n)
+        k = size * n;
+    memcpy(p, pz->upload + pz->sent, k);
+    pz->sent += k;
+    return k;
+}
+
+/* Perform e on a coroutine; once a callback has paused it and the driver
+ * has parked, resume it from here. The transfer must then end at once: no
+ * timer of libcurl's own (happy eyeballs' 200 ms by default) wakes the
+ * driver before the join's deadline. */
+static void pause_then_resume(CURL *e, paused_t *pz)
+{
     curl_easy_setopt(e, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS, 60000L);
     evt_co_t *co = evt_spawn(perform_forever, e);
-    cr_assert_eq(evt_event_wait(pz.at_pause, evt_now() + 10000), 0);
+    cr_assert_eq(evt_event_wait(pz->at_pause, evt_now() + 10000), 0);
     cr_assert_eq(evt_sleep(evt_now() + 20), 0); /* the driver parks */
     cr_assert_eq(curl_easy_pause(e, CURLPAUSE_CONT), CURLE_OK);
     void *r;
     cr_assert_eq(evt_join(co, evt_now() + 5000, &r), 0,
                  "the resumed transfer did not finish");
     cr_assert_eq((intptr_t)r, 0);
+}
+
+/* Resuming a held body makes libcurl ask for a timeout of 0: the thread's
+ * driver, parked with no deadline, must hear of it. */
+Test(curl, paused_transfer_resumes_from_a_coroutine)
+{
+    server_t srv = server_start(0);
+    paused_t pz = {.at_pause = evt_event_new()};
+    CURL *e = easy_get(srv.port, "/", &pz.body);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_held_once);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &pz);
+    pause_then_resume(e, &pz);
     cr_assert_str_eq(pz.body.buf, "ok");
     curl_easy_cleanup(e);
     evt_event_free(pz.at_pause);
@@ -320,64 +345,31 @@ Test(curl, paused_transfer_resumes_from_a_coroutine)
     cr_assert_eq(evt_curl_cleanup(), 0);
 }
 
-/* The upload side: a read callback that holds the body back once
- * (CURL_READFUNC_PAUSE), resumed the same way. Here the resume comes as a
- * change of the socket's interest (writable again), which the driver must
- * apply to the epoll set. The echo server answers only once the whole
- * body has come. */
-typedef struct upload {
-    const char *data;
-    size_t sent;
-    int held;
-    evt_event_t *at_pause;
-} upload_t;
-
-static size_t give_once_held(char *p, size_t size, size_t n, void *user)
-{
-    upload_t *u = user;
-    if (!u->held++) {
-        evt_event_set(u->at_pause);
-        return CURL_READFUNC_PAUSE;
-    }
-    size_t k = strlen(u->data + u->sent);
-    if (k > size * n)
-        k = size * n;
-    memcpy(p, u->data + u->sent, k);
-    u->sent += k;
-    return k;
-}
-
+/* Resuming a held upload makes libcurl ask for a timeout of 0 and watch
+ * the socket for writing again: the driver must hear of one or the other
+ * (it fails only with both lost). The echo server answers only once the
+ * whole body has come. */
 Test(curl, paused_upload_resumes_from_a_coroutine)
 {
     script_t s;
     script_start(&s, ECHO);
-    upload_t u = {.data = "ten bytes!", .at_pause = evt_event_new()};
-    body_t b = {0};
-    CURL *e = easy_get(s.port, "/up", &b);
+    paused_t pz = {.upload = "ten bytes!", .at_pause = evt_event_new()};
+    CURL *e = easy_get(s.port, "/up", &pz.body);
     curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(e, CURLOPT_INFILESIZE, (long)strlen(u.data));
-    curl_easy_setopt(e, CURLOPT_READFUNCTION, give_once_held);
-    curl_easy_setopt(e, CURLOPT_READDATA, &u);
-    /* No timer of libcurl's wakes the driver: not happy eyeballs', nor
-     * the 1 s wait for a "100 Continue" (libcurl 7.88 asks for one on
+    curl_easy_setopt(e, CURLOPT_INFILESIZE, (long)strlen(pz.upload));
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, read_held_once);
+    curl_easy_setopt(e, CURLOPT_READDATA, &pz);
+    /* Nor libcurl's 1 s wait for a "100 Continue" (7.88 asks for one on
      * every PUT with a body). */
     struct curl_slist *no_expect = curl_slist_append(NULL, "Expect:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, no_expect);
-    curl_easy_setopt(e, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS, 60000L);
-    evt_co_t *co = evt_spawn(perform_forever, e);
-    cr_assert_eq(evt_event_wait(u.at_pause, evt_now() + 10000), 0);
-    cr_assert_eq(evt_sleep(evt_now() + 20), 0); /* the driver parks */
-    cr_assert_eq(s.requests, 0, "the server answered a body not yet sent");
-    cr_assert_eq(curl_easy_pause(e, CURLPAUSE_CONT), CURLE_OK);
-    void *r;
-    cr_assert_eq(evt_join(co, evt_now() + 5000, &r), 0,
-                 "the resumed upload did not finish");
-    cr_assert_eq((intptr_t)r, 0);
-    cr_assert(strstr(b.buf, "PUT /up ") && strstr(b.buf, "\r\n\r\nten bytes!"),
-              "%s", b.buf);
+    pause_then_resume(e, &pz);
+    cr_assert(strstr(pz.body.buf, "PUT /up ") &&
+                  strstr(pz.body.buf, "\r\n\r\nten bytes!"),
+              "%s", pz.body.buf);
     curl_easy_cleanup(e);
     curl_slist_free_all(no_expect);
-    evt_event_free(u.at_pause);
+    evt_event_free(pz.at_pause);
     script_stop(&s);
     cr_assert_eq(evt_curl_cleanup(), 0);
 }
