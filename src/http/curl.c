@@ -307,12 +307,13 @@ static void finish(http_ctx_t *c, xfer_t *x, CURLcode code, int err)
     evt__unpark(x->co, 0);
 }
 
-static int in_active(http_ctx_t *c, CURL *easy)
+/* The transfer of ours inside libcurl that runs easy, or NULL. */
+static xfer_t *active_of(http_ctx_t *c, CURL *easy)
 {
-    for (xfer_t *x = c->active.head; x; x = x->next)
-        if (x->easy == easy)
-            return 1;
-    return 0;
+    xfer_t *x = c->active.head;
+    while (x && x->easy != easy)
+        x = x->next;
+    return x;
 }
 
 /* Add easy to the multi. A handle there already that no transfer of ours
@@ -321,7 +322,7 @@ static int in_active(http_ctx_t *c, CURL *easy)
 static CURLMcode add_handle(http_ctx_t *c, CURL *easy)
 {
     CURLMcode mc = curl_multi_add_handle(c->multi, easy);
-    if (mc == CURLM_ADDED_ALREADY && !in_active(c, easy) &&
+    if (mc == CURLM_ADDED_ALREADY && !active_of(c, easy) &&
         curl_multi_remove_handle(c->multi, easy) == CURLM_OK)
         mc = curl_multi_add_handle(c->multi, easy);
     return mc;
@@ -355,7 +356,8 @@ static void admit(http_ctx_t *c)
  * PERFORMING state that stamps the pre-transfer time. Its connection is
  * the caller's (CURLINFO_ACTIVESOCKET, curl_easy_send, curl_easy_recv)
  * only while the handle stays in the multi: libcurl 7.88 closes it when
- * the handle is removed. */
+ * the handle is removed. (libcurl stamps every phase that happened with
+ * 1 µs at least, so 0 means none.) */
 static int connect_only(CURL *easy, CURLcode code)
 {
     curl_off_t pre = -1;
@@ -378,12 +380,11 @@ static int harvest(http_ctx_t *c)
         CURLcode code = m->data.result; /* m dies with the removal */
         if (!connect_only(easy, code))
             curl_multi_remove_handle(c->multi, easy);
-        for (xfer_t *x = c->active.head; x; x = x->next)
-            if (x->easy == easy) {
-                finish(c, x, code, 0);
-                n++;
-                break;
-            }
+        xfer_t *x = active_of(c, easy);
+        if (x) {
+            finish(c, x, code, 0);
+            n++;
+        }
     }
     admit(c);
     return n;
