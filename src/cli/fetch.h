@@ -11,10 +11,19 @@
 
 struct fetch_opts {
     const char *method;      /* -X, NULL: GET (POST with -d) */
-    char *data;              /* -d DATA or @FILE's bytes (owned) */
+    char *data;              /* the -d/--data-* pieces joined (owned) */
     size_t data_len;
     int have_data;
+    int get;                 /* -G: the data goes in the query string */
+    int head;                /* -I: HEAD, no body */
     struct strv headers;     /* -H lines (owned copies) */
+    const char *user_agent;  /* -A, NULL: eventor-fetch/VERSION */
+    const char *referer;     /* -e */
+    const char *userpwd;     /* -u USER:PASSWORD */
+    const char *cookie;      /* -b NAME=VALUE;... or a cookie file */
+    int compressed;          /* --compressed */
+    int insecure;            /* --insecure */
+    long max_redirs;         /* --max-redirs with -L, default 20, -1 any */
     long jobs;               /* -j: transfers at once */
     long procs;              /* -P: worker processes, 0 = none */
     double rate;             /* --rate: URLs started per second */
@@ -60,6 +69,16 @@ int fetch_opts_parse(struct fetch_opts *o, int argc, char **argv);
 void fetch_opts_free(struct fetch_opts *o);
 void fetch_help(FILE *f);
 void fetch_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* fetch_data.c: add one -d (ASCII), --data-binary, --data-raw or
+ * --data-urlencode value to o's body; -1 after one line on stderr (an
+ * unreadable @FILE) or on ENOMEM. */
+enum fetch_data {
+    FETCH_DATA_ASCII, FETCH_DATA_BINARY, FETCH_DATA_RAW, FETCH_DATA_URLENCODE,
+};
+int fetch_data_add(struct fetch_opts *o, enum fetch_data kind, const char *val);
+/* -G: url with the body as its query (malloc'd), NULL on ENOMEM. */
+char *fetch_get_url(const struct fetch_opts *o, const char *url);
 
 /* fetch_xfer.c: fetch url (seq is {#}) with its retries into *r. With -o
  * the body goes to its file (renamed into place once whole), with

@@ -29,21 +29,53 @@ static const char help_text[] =
 "when neither is given: one URL a line, blank lines skipped. {#} below is a\n"
 "URL's number in that list, from 1.\n"
 "\n"
-"Requests:\n"
+"Requests (curl's options, with curl's meaning):\n"
 "  -X, --request METHOD  the method (default GET, or POST with -d)\n"
-"  -d, --data DATA       send DATA as the body; @FILE sends FILE's bytes\n"
+"  -d, --data DATA       send DATA as the body (application/x-www-form-\n"
+"                        urlencoded, unless -H sets Content-Type); @FILE\n"
+"                        sends FILE's text with its CRs and newlines taken\n"
+"                        out, @- standard input's. Given more than once, in\n"
+"                        any mix with the three below, the pieces are\n"
+"                        joined with '&'\n"
+"      --data-binary DATA\n"
+"                        ... @FILE's bytes exactly as they are\n"
+"      --data-raw DATA   ... with no special meaning for @\n"
+"      --data-urlencode [NAME]=CONTENT | [NAME]@FILE | CONTENT\n"
+"                        ... CONTENT (or FILE's bytes) percent-encoded,\n"
+"                        after NAME= when NAME is given\n"
+"  -G, --get             put the data in the URL's query string (after '?',\n"
+"                        or '&' when it has one already) of a GET\n"
+"  -I, --head            HEAD: the status and headers only\n"
 "  -H, --header 'NAME: VALUE'\n"
-"                        add a request header (may be repeated)\n"
-"  -L, --location        follow redirects (up to 20)\n"
+"                        add a request header (may be repeated); 'NAME:'\n"
+"                        removes one libcurl would send, 'NAME;' sends it\n"
+"                        empty; @FILE adds each line of FILE\n"
+"  -A, --user-agent UA   the User-Agent (default eventor-fetch/VERSION)\n"
+"  -e, --referer URL     the Referer\n"
+"  -u, --user USER:PASSWORD\n"
+"                        HTTP Basic authentication\n"
+"  -b, --cookie DATA|FILE\n"
+"                        send cookies: 'NAME=VALUE; ...' as given, or\n"
+"                        those of a Netscape/Mozilla cookie FILE (any\n"
+"                        argument without '='), which also keeps the\n"
+"                        cookies the server sets across a URL's redirects\n"
+"      --compressed      ask for a compressed answer (every encoding\n"
+"                        libcurl has) and decompress it\n"
+"      --insecure        do not verify the server's TLS certificate or\n"
+"                        name (-k is --keep-order, as in GNU parallel)\n"
+"  -L, --location        follow redirects\n"
+"      --max-redirs N    ... at most N of them (default 20, -1: no limit)\n"
 "      --http2           ask for HTTP/2 (ALPN over TLS, an upgrade on\n"
 "                        http://); refused where libcurl has no HTTP/2\n"
 "      --http2-prior-knowledge\n"
 "                        HTTP/2 on http:// without the upgrade (a server\n"
 "                        that speaks only HTTP/2, as nghttpd --no-tls)\n"
-"      --timeout SECS    give up an attempt after SECS (default: never)\n"
+"  -m, --max-time, --timeout SECS\n"
+"                        give up an attempt after SECS (default: never)\n"
 "      --connect-timeout SECS\n"
 "                        give up connecting after SECS\n"
-"      --retries N       try a URL up to N more times after a connection\n"
+"      --retry, --retries N\n"
+"                        try a URL up to N more times after a connection\n"
 "                        error, a timeout, a 429 or a 5xx, waiting 100 ms,\n"
 "                        then twice as long each time (at most 30 s), or\n"
 "                        what the server's Retry-After says (at most 300 s)\n"
@@ -114,6 +146,8 @@ enum {
     F_X = 1, F_D, F_H, F_L, F_HTTP2, F_TIMEOUT, F_CONNECT, F_RETRIES, F_J,
     F_P, F_RATE, F_PERHOST, F_K, F_O, F_NAME, F_JSONL, F_BODY, F_JOBLOG,
     F_RESUME, F_RESUME_FAILED, F_BAR, F_ETA, F_Q, F_A, F_HELP, F_H2PK,
+    F_DATA_BINARY, F_DATA_RAW, F_DATA_URLENCODE, F_G, F_I, F_UA, F_REFERER,
+    F_USER, F_COOKIE, F_COMPRESSED, F_INSECURE, F_MAX_REDIRS,
 };
 
 static const struct fopt {
@@ -123,10 +157,20 @@ static const struct fopt {
     int id;
 } fopts[] = {
     {"request", 'X', 1, F_X},     {"data", 'd', 1, F_D},
+    {"data-ascii", 0, 1, F_D},    {"data-binary", 0, 1, F_DATA_BINARY},
+    {"data-raw", 0, 1, F_DATA_RAW},
+    {"data-urlencode", 0, 1, F_DATA_URLENCODE},
+    {"get", 'G', 0, F_G},         {"head", 'I', 0, F_I},
+    {"user-agent", 'A', 1, F_UA}, {"referer", 'e', 1, F_REFERER},
+    {"user", 'u', 1, F_USER},     {"cookie", 'b', 1, F_COOKIE},
+    {"compressed", 0, 0, F_COMPRESSED}, {"insecure", 0, 0, F_INSECURE},
+    {"max-redirs", 0, 1, F_MAX_REDIRS},
     {"header", 'H', 1, F_H},      {"location", 'L', 0, F_L},
-    {"http2", 0, 0, F_HTTP2},     {"timeout", 0, 1, F_TIMEOUT},
+    {"http2", 0, 0, F_HTTP2},     {"timeout", 'm', 1, F_TIMEOUT},
+    {"max-time", 0, 1, F_TIMEOUT},
     {"http2-prior-knowledge", 0, 0, F_H2PK},
     {"connect-timeout", 0, 1, F_CONNECT}, {"retries", 0, 1, F_RETRIES},
+    {"retry", 0, 1, F_RETRIES},
     {"jobs", 'j', 1, F_J},        {"procs", 'P', 1, F_P},
     {"rate", 0, 1, F_RATE},       {"per-host", 0, 1, F_PERHOST},
     {"keep-order", 'k', 0, F_K},  {"output-dir", 'o', 1, F_O},
@@ -137,38 +181,6 @@ static const struct fopt {
     {"quiet", 'q', 0, F_Q},       {"arg-file", 'a', 1, F_A},
     {"help", 'h', 0, F_HELP},
 };
-
-/* A file's whole contents (for -d @FILE). */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0, k;
-    do {
-        if (n + 65536 > cap) {
-            char *b = realloc(buf, cap = n + 65536 * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-        }
-        k = fread(buf + n, 1, cap - n, f);
-        n += k;
-    } while (k > 0);
-    int bad = !buf || ferror(f);
-    if (f != stdin)
-        fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
 
 /* Append the URLs of path (one a line) to o->urls. */
 static int read_list(struct fetch_opts *o, const char *path)
@@ -186,20 +198,33 @@ static int bad_value(const char *name, const char *val)
     return -1;
 }
 
-/* -d DATA or -d @FILE. */
-static int set_data(struct fetch_opts *o, const char *val)
+/* -H 'NAME: VALUE', 'NAME:' (removes it), 'NAME;' (sends it empty), or
+ * @FILE: each non-blank line of FILE, one of those. */
+static int add_header(struct fetch_opts *o, const char *name, const char *val)
 {
-    free(o->data);
-    o->have_data = 1;
     if (val[0] == '@') {
-        if (!(o->data = slurp(val + 1, &o->data_len))) {
+        struct strv lines = {0};
+        if (strv_read_lines(&lines, val + 1, 0) < 0) {
             fetch_error("cannot read %s: %s", val + 1, strerror(errno));
             return -1;
         }
-    } else if (!(o->data = strdup(val))) {
+        int rc = 0;
+        for (size_t i = 0; i < lines.n && rc == 0; i++) {
+            char *l = lines.v[i];
+            l[strcspn(l, "\r")] = 0; /* a file with CRLF line ends */
+            if (l[0])
+                rc = add_header(o, name, l);
+        }
+        strv_free(&lines);
+        return rc;
+    }
+    size_t n = strcspn(val, ":;");
+    if (!n || !val[n] || (val[n] == ';' && val[n + 1]))
+        return bad_value(name, val);
+    char *s = strdup(val);
+    if (!s || strv_push(&o->headers, s) < 0) {
+        free(s);
         return -1;
-    } else {
-        o->data_len = strlen(val);
     }
     return 0;
 }
@@ -211,12 +236,24 @@ static int apply(struct fetch_opts *o, int id, const char *name,
     char *end, *s;
     switch (id) {
     case F_X: o->method = val; break;
-    case F_D: return set_data(o, val);
-    case F_H:
-        if (!strchr(val, ':'))
+    case F_D: return fetch_data_add(o, FETCH_DATA_ASCII, val);
+    case F_DATA_BINARY: return fetch_data_add(o, FETCH_DATA_BINARY, val);
+    case F_DATA_RAW: return fetch_data_add(o, FETCH_DATA_RAW, val);
+    case F_DATA_URLENCODE: return fetch_data_add(o, FETCH_DATA_URLENCODE, val);
+    case F_G: o->get = 1; break;
+    case F_I: o->head = 1; break;
+    case F_H: return add_header(o, name, val);
+    case F_UA: o->user_agent = val; break;
+    case F_REFERER: o->referer = val; break;
+    case F_USER: o->userpwd = val; break;
+    case F_COOKIE: o->cookie = val; break;
+    case F_COMPRESSED: o->compressed = 1; break;
+    case F_INSECURE: o->insecure = 1; break;
+    case F_MAX_REDIRS:
+        errno = 0;
+        o->max_redirs = strtol(val, &end, 10);
+        if (errno || end == val || *end || o->max_redirs < -1)
             return bad_value(name, val);
-        if (!(s = strdup(val)) || strv_push(&o->headers, s) < 0)
-            return -1;
         break;
     case F_L: o->follow = 1; break;
     case F_HTTP2:
@@ -323,6 +360,7 @@ int fetch_opts_parse(struct fetch_opts *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
     o->jobs = 100;
+    o->max_redirs = 20;
     o->name_tmpl = "{#}";
     struct strv lists = {0};
     int rc = 0, files = 0, i;
@@ -344,6 +382,10 @@ int fetch_opts_parse(struct fetch_opts *o, int argc, char **argv)
     }
     if (rc == 0 && (o->resume || o->resume_failed) && !o->joblog) {
         fetch_error("--resume needs --joblog FILE");
+        rc = -1;
+    }
+    if (rc == 0 && o->head && o->have_data && !o->get) {
+        fetch_error("-I and a body (-d...): choose one, or add -G");
         rc = -1;
     }
     if (rc == 0 && o->body && !o->jsonl) {

@@ -86,24 +86,49 @@ static CURL *make_easy(const struct fetch_opts *o, const char *url,
     CURL *e = curl_easy_init();
     if (!e)
         return NULL;
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "eventor-fetch/" EVT_VERSION);
+    if (o->get && o->have_data) {
+        char *q = fetch_get_url(o, url);
+        CURLcode cc = q ? curl_easy_setopt(e, CURLOPT_URL, q) : CURLE_OUT_OF_MEMORY;
+        free(q);
+        if (cc != CURLE_OK) {
+            curl_easy_cleanup(e);
+            return NULL;
+        }
+    } else {
+        curl_easy_setopt(e, CURLOPT_URL, url);
+    }
+    curl_easy_setopt(e, CURLOPT_USERAGENT,
+                     o->user_agent ? o->user_agent : "eventor-fetch/" EVT_VERSION);
+    if (o->referer)
+        curl_easy_setopt(e, CURLOPT_REFERER, o->referer);
+    if (o->userpwd)
+        curl_easy_setopt(e, CURLOPT_USERPWD, o->userpwd);
+    if (o->cookie) /* curl's rule: with '=' the cookies, else a file */
+        curl_easy_setopt(e, strchr(o->cookie, '=') ? CURLOPT_COOKIE
+                                                   : CURLOPT_COOKIEFILE,
+                         o->cookie);
+    if (o->compressed)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (o->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     /* HTTP only: a list line file:///etc/shadow, or a redirect to it, is
      * an invalid URL here, not a read. */
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (o->follow) {
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(e, CURLOPT_MAXREDIRS, 20L);
+        curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirs);
     }
-    if (o->have_data) {
+    if (o->have_data && !o->get) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t)o->data_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->data);
     }
     if (o->method)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
-    if (o->method && !strcmp(o->method, "HEAD"))
+    if (o->head || (o->method && !strcmp(o->method, "HEAD")))
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (o->timeout_ms)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);

@@ -6,9 +6,15 @@ appends every request's path to the log file given as argv[1], and answers:
                        Retry-After: AFTER unless AFTER is "-"), then 200
   /redirect/N          302 to /redirect/N-1, /redirect/0 says "landed"
   /slow/MS/ANY         waits MS ms, then 200 with body the path
-  anything else        200 with body the path
+  /echo-all[?QUERY]    any method: 200 with the request as JSON (method,
+                       path with its query, headers by lower-case name,
+                       body); a HEAD gets its headers only and is
+                       logged as "HEAD PATH"
+  /set-cookie/NAME=V   302 to /echo-all, Set-Cookie: NAME=V; Path=/
+  anything else        200 with body the path (POST, PUT: "METHOD X-Test
+                       BODY")
 """
-import http.server, sys, threading, time
+import http.server, json, sys, threading, time
 
 log = open(sys.argv[1], "a", buffering=1)
 lock = threading.Lock()
@@ -26,8 +32,27 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+    def echo_all(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        data = self.rfile.read(n).decode("latin-1")
+        with lock:
+            log.write(("HEAD " if self.command == "HEAD" else "") + self.path + "\n")
+        body = json.dumps({"method": self.command, "path": self.path,
+                           "headers": {k.lower(): v for k, v in self.headers.items()},
+                           "body": data})
+        if self.command == "HEAD":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+        else:
+            self.answer(200, body)
     def do_GET(self):
         p = self.path
+        if p.startswith("/echo-all"):
+            return self.echo_all()
+        if p.startswith("/set-cookie/"):
+            return self.answer(302, "", [("Set-Cookie", p[len("/set-cookie/"):] + "; Path=/"),
+                                         ("Location", "/echo-all")])
         with lock:
             log.write(p + "\n")
             counts[p] = counts.get(p, 0) + 1
@@ -54,12 +79,15 @@ class H(http.server.BaseHTTPRequestHandler):
         else:
             self.answer(200, p + "\n")
     def do_POST(self):
+        if self.path.startswith("/echo-all"):
+            return self.echo_all()
         n = int(self.headers.get("Content-Length", "0"))
         data = self.rfile.read(n).decode()
         with lock:
             log.write(self.path + "\n")
         self.answer(200, "%s %s %s" % (self.command, self.headers.get("X-Test", "-"), data))
     do_PUT = do_POST
+    do_HEAD = echo_all
 
 class S(http.server.ThreadingHTTPServer):
     daemon_threads = True
