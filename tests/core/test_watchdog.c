@@ -176,7 +176,7 @@ Test(watchdog, off_stops_reports)
     cr_assert_eq(evt_blocking_detector(-1, NULL, NULL), -1);
 }
 
-/* The report on stderr (a pipe here) has begun. */
+/* The report on stderr (a pipe here, not read until the end) has begun. */
 static int stderr_written(void)
 {
     int n = 0;
@@ -206,6 +206,11 @@ Test(watchdog, environment_variable_reports_to_stderr)
         _exit(0);
     }
     close(p[1]);
+    /* Read only after the child is gone: the child watches the pipe fill
+     * to know its report came, which reading meanwhile would empty (a
+     * report is far below the pipe's capacity). */
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
     char buf[4096];
     size_t len = 0;
     ssize_t n;
@@ -214,8 +219,6 @@ Test(watchdog, environment_variable_reports_to_stderr)
         len += (size_t)n;
     buf[len] = 0;
     close(p[0]);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %s", buf);
     cr_assert_not_null(strstr(buf, "eventor: blocking detector: coroutine"),
                        "stderr: %s", buf);
