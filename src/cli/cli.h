@@ -32,6 +32,9 @@ void strv_free(struct strv *s);
  * empty lines skipped, and with comments also lines that are blank or
  * start with '#' (leading blanks dropped). 0, or -1 and errno. */
 int strv_read_lines(struct strv *out, const char *path, int comments);
+/* The whole of path ("-": stdin), malloc'd and NUL-ended, its length in
+ * *len unless len is NULL; NULL and errno. */
+char *read_whole_file(const char *path, size_t *len);
 
 /* Where items come from: a `:::` list, or a file (`::::`, -a, stdin). */
 struct source {

@@ -11,9 +11,9 @@
 
 struct fetch_opts {
     const char *method;      /* -X, NULL: GET (POST with -d) */
-    char *data;              /* the -d/--data-* pieces joined (owned) */
+    char *data;              /* the -d/--data-* pieces joined (owned),
+                                NULL: no body */
     size_t data_len;
-    int have_data;
     int get;                 /* -G: the data goes in the query string */
     int head;                /* -I: HEAD, no body */
     struct strv headers;     /* -H lines (owned copies) */

@@ -9,38 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A file's whole contents ("-": standard input). */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0, k;
-    do {
-        if (n + 65536 > cap) {
-            char *b = realloc(buf, cap = n + 65536 * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-        }
-        k = fread(buf + n, 1, cap - n, f);
-        n += k;
-    } while (k > 0);
-    int bad = !buf || ferror(f);
-    if (f != stdin)
-        fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 /* Drop every CR and LF of s (curl's -d @FILE). */
 static size_t strip_newlines(char *s, size_t n)
 {
@@ -54,17 +22,16 @@ static size_t strip_newlines(char *s, size_t n)
 /* Append n bytes of s to the body, after a '&' unless it is the first. */
 static int append(struct fetch_opts *o, const char *s, size_t n)
 {
-    size_t need = o->data_len + (o->have_data ? 1 : 0) + n + 1;
-    char *b = realloc(o->data, need);
+    int first = !o->data;
+    char *b = realloc(o->data, o->data_len + !first + n + 1);
     if (!b)
         return -1;
     o->data = b;
-    if (o->have_data)
+    if (!first)
         b[o->data_len++] = '&';
     memcpy(b + o->data_len, s, n);
     o->data_len += n;
     b[o->data_len] = 0;
-    o->have_data = 1;
     return 0;
 }
 
@@ -120,7 +87,7 @@ int fetch_data_add(struct fetch_opts *o, enum fetch_data kind, const char *val)
     size_t len = strlen(content);
     char *buf = NULL;
     if (file) {
-        if (!(buf = slurp(file, &len))) {
+        if (!(buf = read_whole_file(file, &len))) {
             fetch_error("cannot read %s: %s", file, strerror(errno));
             return -1;
         }

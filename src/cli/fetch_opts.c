@@ -199,7 +199,8 @@ static int bad_value(const char *name, const char *val)
 }
 
 /* -H 'NAME: VALUE', 'NAME:' (removes it), 'NAME;' (sends it empty), or
- * @FILE: each non-blank line of FILE, one of those. */
+ * @FILE: each line of FILE (strv_read_lines drops blank ones and CRLF
+ * ends), one of those. */
 static int add_header(struct fetch_opts *o, const char *name, const char *val)
 {
     if (val[0] == '@') {
@@ -209,12 +210,8 @@ static int add_header(struct fetch_opts *o, const char *name, const char *val)
             return -1;
         }
         int rc = 0;
-        for (size_t i = 0; i < lines.n && rc == 0; i++) {
-            char *l = lines.v[i];
-            l[strcspn(l, "\r")] = 0; /* a file with CRLF line ends */
-            if (l[0])
-                rc = add_header(o, name, l);
-        }
+        for (size_t i = 0; i < lines.n && rc == 0; i++)
+            rc = add_header(o, name, lines.v[i]);
         strv_free(&lines);
         return rc;
     }
@@ -384,7 +381,7 @@ int fetch_opts_parse(struct fetch_opts *o, int argc, char **argv)
         fetch_error("--resume needs --joblog FILE");
         rc = -1;
     }
-    if (rc == 0 && o->head && o->have_data && !o->get) {
+    if (rc == 0 && o->head && o->data && !o->get) {
         fetch_error("-I and a body (-d...): choose one, or add -G");
         rc = -1;
     }

@@ -86,7 +86,7 @@ static CURL *make_easy(const struct fetch_opts *o, const char *url,
     CURL *e = curl_easy_init();
     if (!e)
         return NULL;
-    if (o->get && o->have_data) {
+    if (o->get && o->data) {
         char *q = fetch_get_url(o, url);
         CURLcode cc = q ? curl_easy_setopt(e, CURLOPT_URL, q) : CURLE_OUT_OF_MEMORY;
         free(q);
@@ -121,7 +121,7 @@ static CURL *make_easy(const struct fetch_opts *o, const char *url,
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirs);
     }
-    if (o->have_data && !o->get) {
+    if (o->data && !o->get) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t)o->data_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->data);

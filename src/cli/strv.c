@@ -1,5 +1,6 @@
-/* Growable string vectors (NULL-terminated, each string owned) and reading
- * a file's lines into one. */
+/* Growable string vectors (NULL-terminated, each string owned), and
+ * reading a file named on the command line ("-": stdin) into one, a line
+ * each, or whole. */
 #include "cli.h"
 
 #include <errno.h>
@@ -73,4 +74,39 @@ char *strv_join(char *const *v, size_t n, const char *sep)
     if (s)
         *w = 0;
     return s;
+}
+
+char *read_whole_file(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0, k;
+    do {
+        if (n + 65536 > cap) {
+            char *b = realloc(buf, cap = n + 65536 * 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                errno = ENOMEM;
+                break;
+            }
+            buf = b;
+        }
+        k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+    } while (k > 0);
+    int bad = !buf || ferror(f), e = errno;
+    if (f != stdin)
+        fclose(f);
+    if (bad) {
+        free(buf);
+        errno = e;
+        return NULL;
+    }
+    buf[n] = 0;
+    if (len)
+        *len = n;
+    return buf;
 }

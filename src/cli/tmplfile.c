@@ -42,43 +42,10 @@ int tmplfile_option(struct opts *o, const char *val)
     return 0;
 }
 
-/* The whole of path (malloc'd, NUL-ended; NULL and errno). */
-static char *slurp(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t len = 0, cap = 4096;
-    char *s = malloc(cap);
-    for (ssize_t r = 1; s && r > 0;) {
-        if (len + 1 == cap) {
-            char *g = realloc(s, cap *= 2);
-            if (!g) {
-                free(s);
-                s = NULL;
-                break;
-            }
-            s = g;
-        }
-        r = read(fd, s + len, cap - len - 1);
-        if (r < 0 && errno != EINTR) {
-            free(s);
-            s = NULL;
-        }
-        len += r > 0 ? (size_t)r : 0;
-    }
-    int e = errno;
-    close(fd);
-    if (s)
-        s[len] = 0;
-    errno = e;
-    return s;
-}
-
 int tmplfile_read(struct opts *o)
 {
     for (int k = 0; k < o->ntmpl; k++) {
-        char *s = slurp(o->tmpl_src[k]);
+        char *s = read_whole_file(o->tmpl_src[k], NULL);
         if (!s || strv_push(&o->owned, s) < 0) {
             free(s);
             cli_error("Error: Cannot open '%s'.", o->tmpl_src[k]);
